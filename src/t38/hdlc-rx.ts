@@ -1,0 +1,216 @@
+/**
+ * T.38 receive-side field assembly: turns the stream of received IFPs into line events — HDLC
+ * frames (T.30 control frames over V.21, ECM frames over the fast modems), T.4 non-ECM image
+ * data, signal ends and indicators. This is the part of a T.38 endpoint between UDPTL and
+ * T.30 (T.38 §7.4 "Data-field", §7.5 "Relationship of field types"), shared by the terminal,
+ * the gateway and `faxwire analyze`.
+ *
+ * Rules (T.38 §7.4.1 and what deployed peers do):
+ *  - `hdlc-data` octets accumulate into the current frame (no FCS is carried: the modem checked
+ *    it, and `hdlc-fcs-OK` / `hdlc-fcs-BAD` say how that went);
+ *  - `hdlc-fcs-OK[-sig-end]` / `hdlc-fcs-BAD[-sig-end]` close the frame; the `-sig-end` forms
+ *    also end the HDLC signal, as does a bare `hdlc-sig-end` (spandsp's gateway ends V.21 bursts
+ *    with fcs-OK then a separate sig-end; its terminal uses fcs-OK-sig-end — both are accepted);
+ *  - a frame cut by `hdlc-sig-end`, a change of data type or an indicator is reported as aborted;
+ *  - a lost IFP (a sequence gap the transport could not repair) while a frame is being built
+ *    makes that frame bad even if `fcs-OK` follows (the far modem's CRC no longer covers what
+ *    we hold);
+ *  - a repeated `fcs-OK`/`sig-end` with no data in between is a repeat (spandsp sends key
+ *    packets up to 3 times, with the same or a new sequence number) and is ignored;
+ *  - HDLC data may arrive without a preceding `v21-preamble` indicator (some gateways omit it).
+ *
+ * Frames are bounded (`maxFrameLength`): an overlong frame is dropped as bad, never grown.
+ */
+
+import type { Ifp, IfpFieldType, T30DataType, T30Indicator } from './ifp.js';
+
+export type T38LineEvent =
+  | { readonly kind: 'indicator'; readonly indicator: T30Indicator }
+  | {
+      readonly kind: 'hdlc-frame';
+      readonly dataType: T30DataType;
+      /** Frame octets in line order, first transmitted bit as MSB, without FCS. */
+      readonly frame: Uint8Array;
+      /** fcs-OK received and nothing was lost inside the frame. */
+      readonly ok: boolean;
+      /** Why a frame is not ok. */
+      readonly problem?: 'fcs-bad' | 'lost-packets' | 'overlong';
+      /** The frame also ended the HDLC signal (…-sig-end). */
+      readonly sigEnd: boolean;
+    }
+  | { readonly kind: 'hdlc-aborted'; readonly dataType: T30DataType; readonly octets: number; readonly reason: string }
+  | { readonly kind: 'hdlc-sig-end'; readonly dataType: T30DataType }
+  | { readonly kind: 'non-ecm-data'; readonly dataType: T30DataType; readonly data: Uint8Array }
+  | { readonly kind: 'non-ecm-sig-end'; readonly dataType: T30DataType };
+
+export interface T38FieldAssemblerOptions {
+  /** Longest HDLC frame accepted, in octets (ECM frames are ≤ 260 + a margin). Default 1024. */
+  readonly maxFrameLength?: number;
+}
+
+export interface T38FieldAssemblerStats {
+  ifps: number;
+  framesOk: number;
+  framesBad: number;
+  framesAborted: number;
+  repeatsIgnored: number;
+  nonEcmOctets: number;
+  overlongFrames: number;
+  missingPackets: number;
+}
+
+export class T38FieldAssembler {
+  private readonly maxFrameLength: number;
+  private readonly buf: Uint8Array;
+  private len = 0;
+  private lostInFrame = false;
+  private overlong = false;
+  private dataType: T30DataType | undefined;
+  /** Last field type seen with no data in between, for repeat filtering. */
+  private lastEndField: IfpFieldType | undefined;
+  private readonly stats: T38FieldAssemblerStats = {
+    ifps: 0,
+    framesOk: 0,
+    framesBad: 0,
+    framesAborted: 0,
+    repeatsIgnored: 0,
+    nonEcmOctets: 0,
+    overlongFrames: 0,
+    missingPackets: 0,
+  };
+
+  constructor(options: T38FieldAssemblerOptions = {}) {
+    this.maxFrameLength = options.maxFrameLength ?? 1024;
+    this.buf = new Uint8Array(this.maxFrameLength);
+  }
+
+  getStats(): Readonly<T38FieldAssemblerStats> {
+    return { ...this.stats };
+  }
+
+  /** Tell the assembler that `count` IFPs were lost (an unrepaired sequence gap). */
+  markMissing(count = 1): void {
+    this.stats.missingPackets += count;
+    if (this.len > 0 || this.overlong) this.lostInFrame = true;
+    // A lost packet may have been the end of a frame or burst: a later repeat is no repeat.
+    this.lastEndField = undefined;
+  }
+
+  /** Feeds one received IFP; returns what it completed. */
+  push(ifp: Ifp): T38LineEvent[] {
+    this.stats.ifps++;
+    const out: T38LineEvent[] = [];
+    if (ifp.type === 't30-indicator') {
+      this.abort(out, `indicator ${ifp.indicator}`);
+      this.lastEndField = undefined;
+      out.push({ kind: 'indicator', indicator: ifp.indicator });
+      return out;
+    }
+    if (this.dataType !== undefined && this.dataType !== ifp.dataType) {
+      this.abort(out, `data type changed to ${ifp.dataType}`);
+      this.lastEndField = undefined;
+    }
+    this.dataType = ifp.dataType;
+    for (const f of ifp.fields ?? []) this.field(ifp.dataType, f.type, f.data, out);
+    return out;
+  }
+
+  private field(dataType: T30DataType, type: IfpFieldType, data: Uint8Array | undefined, out: T38LineEvent[]): void {
+    switch (type) {
+      case 'hdlc-data':
+        if (data) this.append(data);
+        this.lastEndField = undefined;
+        return;
+      case 'hdlc-fcs-OK':
+      case 'hdlc-fcs-BAD':
+      case 'hdlc-fcs-OK-sig-end':
+      case 'hdlc-fcs-BAD-sig-end': {
+        if (data) this.append(data);
+        if (this.len === 0 && !this.overlong && !data) {
+          if (this.lastEndField === type) {
+            this.stats.repeatsIgnored++;
+            return;
+          }
+          // An end marker with no frame before it (its data was lost, or a stray repeat).
+          const sigEnd = type.endsWith('sig-end');
+          this.lastEndField = type;
+          if (sigEnd) out.push({ kind: 'hdlc-sig-end', dataType });
+          return;
+        }
+        const sigEnd = type === 'hdlc-fcs-OK-sig-end' || type === 'hdlc-fcs-BAD-sig-end';
+        const fcsOk = type === 'hdlc-fcs-OK' || type === 'hdlc-fcs-OK-sig-end';
+        const problem = this.overlong ? 'overlong' : !fcsOk ? 'fcs-bad' : this.lostInFrame ? 'lost-packets' : undefined;
+        const frame = this.buf.slice(0, this.len);
+        if (problem) {
+          this.stats.framesBad++;
+          if (problem === 'overlong') this.stats.overlongFrames++;
+          out.push({ kind: 'hdlc-frame', dataType, frame, ok: false, problem, sigEnd });
+        } else {
+          this.stats.framesOk++;
+          out.push({ kind: 'hdlc-frame', dataType, frame, ok: true, sigEnd });
+        }
+        this.reset();
+        this.lastEndField = type;
+        return;
+      }
+      case 'hdlc-sig-end':
+        if (this.len === 0 && this.lastEndField === type) {
+          this.stats.repeatsIgnored++;
+          return;
+        }
+        this.abort(out, 'hdlc-sig-end inside a frame');
+        this.lastEndField = type;
+        out.push({ kind: 'hdlc-sig-end', dataType });
+        return;
+      case 't4-non-ecm-data':
+        if (data) {
+          this.stats.nonEcmOctets += data.length;
+          out.push({ kind: 'non-ecm-data', dataType, data });
+        }
+        this.lastEndField = undefined;
+        return;
+      case 't4-non-ecm-sig-end':
+        if (data) {
+          this.stats.nonEcmOctets += data.length;
+          out.push({ kind: 'non-ecm-data', dataType, data });
+        } else if (this.lastEndField === type) {
+          this.stats.repeatsIgnored++;
+          return;
+        }
+        this.lastEndField = type;
+        out.push({ kind: 'non-ecm-sig-end', dataType });
+        return;
+      case 'cm-message':
+      case 'jm-message':
+      case 'ci-message':
+      case 'v34rate':
+        // V.8/V.34 messages (T.38 §7.4.2) carry no HDLC; a V.34-capable layer will take them.
+        this.lastEndField = undefined;
+        return;
+    }
+  }
+
+  private append(data: Uint8Array): void {
+    if (this.overlong) return;
+    if (this.len + data.length > this.maxFrameLength) {
+      this.overlong = true;
+      return;
+    }
+    this.buf.set(data, this.len);
+    this.len += data.length;
+  }
+
+  private abort(out: T38LineEvent[], reason: string): void {
+    if ((this.len > 0 || this.overlong) && this.dataType !== undefined) {
+      this.stats.framesAborted++;
+      out.push({ kind: 'hdlc-aborted', dataType: this.dataType, octets: this.len, reason });
+    }
+    this.reset();
+  }
+
+  private reset(): void {
+    this.len = 0;
+    this.lostInFrame = false;
+    this.overlong = false;
+  }
+}
