@@ -1,0 +1,76 @@
+/**
+ * `faxwire/capture`: read pcap/pcapng captures of fax calls down to UDP datagrams and TCP
+ * segments (`readCapture`), reassemble TCP byte streams (`TcpReassembler`) and write classic
+ * pcap files (`writePcap`). Pure: everything works on in-memory `Uint8Array`s.
+ */
+
+export {
+  detectCaptureFormat,
+  forEachFrame,
+  readFrames,
+  MAX_RECORD_LENGTH,
+  type CaptureFileError,
+  type CaptureFileErrorCode,
+  type CaptureFormat,
+  type FileReadStats,
+  type FileSummary,
+  type FileWarning,
+  type FileWarningCode,
+  type FileWarningVisitor,
+  type FrameVisitor,
+  type FramesReadResult,
+  type RawFrame,
+} from './pcap.js';
+export {
+  readCapture,
+  PacketDissector,
+  IpFragmentReassembler,
+  locateNetworkLayer,
+  decodeIpv4,
+  decodeIpv6,
+  decodeUdp,
+  decodeTcp,
+  formatIpv4,
+  formatIpv6,
+  parseIpAddress,
+  LINKTYPE,
+  type CapturedSegment,
+  type CaptureReadResult,
+  type CaptureStats,
+  type CaptureWarning,
+  type CaptureWarningCode,
+  type DissectOutcome,
+  type DissectorOptions,
+  type DissectorStats,
+  type FragmentOutcome,
+  type FragmentReassemblyOptions,
+  type IpFragmentInfo,
+  type IpPacket,
+  type LinkLayerResult,
+  type PacketError,
+  type PacketErrorCode,
+  type PacketWarningCode,
+  type ReadCaptureOptions,
+  type TcpFlags,
+  type TcpHeader,
+  type TcpInfo,
+  type UdpHeader,
+} from './packet.js';
+export {
+  TcpReassembler,
+  reassembleTcp,
+  type TcpChunk,
+  type TcpGap,
+  type TcpReassemblerOptions,
+  type TcpReassemblerStats,
+  type TcpStream,
+  type TcpStreamEvent,
+} from './tcp-reassembly.js';
+export {
+  writePcap,
+  encodePcapInto,
+  pcapEncodedSize,
+  internetChecksum,
+  type PcapWriteOptions,
+  type PcapWriteRecord,
+} from './pcap-writer.js';
