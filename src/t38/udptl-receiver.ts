@@ -1,0 +1,522 @@
+/**
+ * UDPTL receiver (sans-IO): turns received UDPTL datagrams (T.38 §9.1) back into the IFP stream,
+ * in seq-number order, each seq at most once, repairing losses from the redundant secondary IFPs
+ * and from parity FEC, and counting everything it drops. Input: one datagram per call; output:
+ * the IFPs now deliverable. No sockets, no timers; garbage is counted, never thrown.
+ *
+ * Sequence rules (T.38 §9.1 only says the seq-number increments by one per packet and wraps):
+ * - The first datagram fixes the expectation. Its secondaries are in the past of the stream we
+ *   are joining; the unbroken run of non-empty ones (seq−1, seq−2, ...) is delivered too, oldest
+ *   first, which repairs losses of the very first datagrams (common while a NAT pinhole opens).
+ *   Asterisk and spandsp do the same implicitly, since their expected seq starts at 0.
+ * - All comparisons are modulo 65536 (16-bit signed difference from the expected seq).
+ * - Behind the expected seq: a repeat of a primary already received is a `duplicate` (spandsp
+ *   sends `count` copies with the same seq); anything else there is `late` (its turn has passed:
+ *   it was restored from redundancy or declared lost). Both are dropped.
+ * - A jump of `restartThreshold` (default 2000, spandsp's ACCEPTABLE_SEQ_NO_OFFSET in
+ *   t38_core.c) or more, ahead or behind, is a sequence restart: what is held is flushed, the state
+ *   is reset and the datagram starts a new stream.
+ * - A gap is filled from the secondaries of later datagrams (entry i is seq−1−i) and from parity
+ *   FEC (below). With `reorderWindow` 0 (default) nothing waits: a seq still missing once a later
+ *   datagram has been processed is declared `lost` at once, as Asterisk and spandsp do. With
+ *   `reorderWindow` N a missing seq is held open until a datagram more than N ahead has arrived,
+ *   so reordered datagrams and late repairs (FEC over several datagrams) can still fill it.
+ *
+ * Parity FEC (see udptl-sender.ts for the layout, matching Asterisk/spandsp): every datagram's
+ * fec-info is kept with its seq; its entry m covers seqs q+m−S·E+k·E (k = 0..S−1), using the
+ * span S and entry count E of THAT datagram. A group with exactly one member missing and all
+ * others known restores it (XOR of the entry and the others, shorter ones zero-padded); this is
+ * repeated until nothing changes (iterative "peeling", so a restored IFP can in turn complete
+ * another group — Asterisk/spandsp do a single pass, "TODO: this does not comprehensively hunt
+ * back"). The restored IFP has the entry's length, i.e. the longest member's: when the lost IFP
+ * was shorter it comes back with trailing zero octets (the same as with Asterisk/spandsp; only the
+ * IFP decoder can tell, so `source: 'fec'` is reported). A primary or secondary copy of the same
+ * seq arriving while the restored one is still held replaces it. Zero-length IFPs are known to be
+ * empty for XOR purposes.
+ *
+ * Deliberate differences from Asterisk's udptl_rx_packet (facts from main/udptl.c):
+ * - A zero-length secondary is ignored at ITS position (seq−1−i). Asterisk's AST-2016-003 fix
+ *   drops it and shifts the following secondaries down, so they are attributed to the wrong seq.
+ * - A late datagram does not move the expectation backwards (Asterisk sets rx_seq_no = seq+1).
+ * - Zero-length primaries are counted and not delivered (spandsp's t38_core rejects len < 1);
+ *   the seq counts as received (no loss).
+ * Memory is bounded: one ring of slots (seq, state, IFP, FEC data) sized from reorderWindow.
+ */
+
+import { FaxwireError } from '../util/errors.js';
+import { UDPTL_MAX_FEC_COVERAGE, UDPTL_MAX_SECONDARIES, decodeUdptl, type UdptlPacket } from './udptl.js';
+
+export type ReceivedIfpSource = 'primary' | 'secondary' | 'fec';
+
+export interface ReceivedIfp {
+  /** seq-number of the IFP (its own, also for restored ones). */
+  readonly seq: number;
+  /**
+   * The IFP octets: a private copy the caller may keep, but must treat as read-only (the receiver
+   * keeps the same array as parity-repair history for a while).
+   */
+  readonly ifp: Uint8Array;
+  /** Where it came from. `fec`: may carry trailing zero padding (see module comment). */
+  readonly source: ReceivedIfpSource;
+}
+
+export interface UdptlReceiverOptions {
+  /** Secondaries used per datagram (newest first), 0..32. Default 32. */
+  readonly maxDepth?: number;
+  /** Datagrams to wait before declaring a gap lost, 0..1024. Default 0 (real time). */
+  readonly reorderWindow?: number;
+  /** |seq jump| treated as a sequence restart, reorderWindow+2 .. 32768. Default 2000 (spandsp). */
+  readonly restartThreshold?: number;
+  /**
+   * Accept datagrams with octets after the packet, ignoring the extra octets (Asterisk), instead
+   * of dropping them as malformed (spandsp/FreeSWITCH; the default). Default false: RTP sent to a
+   * UDPTL port (seen in real captures after a re-INVITE) often parses as a UDPTL packet followed
+   * by junk, and accepting it would deliver garbage IFPs.
+   */
+  readonly acceptTrailingBytes?: boolean;
+}
+
+export interface UdptlReceiverStats {
+  /** Datagrams passed to receive(). */
+  datagrams: number;
+  /** Datagrams that failed to decode (dropped). */
+  malformed: number;
+  /** Datagrams with octets after the packet (also counted malformed unless acceptTrailingBytes). */
+  trailingBytes: number;
+  /** IFPs delivered from a primary. */
+  primaries: number;
+  /** IFPs delivered from a secondary (redundancy) copy. */
+  recoveredFromSecondary: number;
+  /** IFPs delivered after FEC reconstruction. */
+  recoveredFromFec: number;
+  /** seqs declared lost (never delivered). */
+  lost: number;
+  /** Datagrams whose primary had already been received. */
+  duplicates: number;
+  /** Datagrams arriving after their seq's turn (restored or declared lost before). */
+  late: number;
+  /** Zero-length secondary IFPs seen (ignored). */
+  zeroLengthSecondaries: number;
+  /** Zero-length primary IFPs seen (not delivered; the seq counts as received). */
+  zeroLengthPrimaries: number;
+  /** Sequence restarts (jumps ≥ restartThreshold). */
+  restarts: number;
+  /** Lost seqs that FEC data did cover but could not repair (two or more missing in a group). */
+  fecUnrecoverable: number;
+  /** fec-info blocks not used: span × entries above UDPTL_MAX_FEC_COVERAGE. */
+  fecIgnored: number;
+}
+
+/** Slot states. */
+const MISSING = 0; // seq in the open zone, no IFP yet
+const HAVE = 1; // IFP known, not yet delivered
+const DELIVERED = 2; // delivered; IFP kept for parity
+const LOST = 3; // declared lost
+const EMPTY = 4; // zero-length primary: decided, nothing to deliver, known empty for parity
+
+const SRC_PRIMARY = 0;
+const SRC_SECONDARY = 1;
+const SRC_FEC = 2;
+
+/** Start of the extended (never wrapping) seq space; keeps secondaries before the first positive. */
+const EXT_BASE = 0x100000;
+
+const MAX_REORDER_WINDOW = 1024;
+const DEFAULT_RESTART_THRESHOLD = 2000;
+
+const NO_IFP = new Uint8Array(0);
+
+interface FecRecord {
+  readonly span: number;
+  readonly entries: Uint8Array[];
+}
+
+function invalid(message: string): never {
+  throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', message);
+}
+
+function checkInt(v: number, lo: number, hi: number, what: string): number {
+  if (!Number.isInteger(v) || v < lo || v > hi) invalid(`${what} = ${v}, must be an integer in ${lo}..${hi}`);
+  return v;
+}
+
+/**
+ * True when `ifp` has nothing but zeros from `len` on. A restored IFP carries its group's length
+ * (zero padding), which can exceed the parity length of another group it belongs to.
+ */
+function fitsUnder(ifp: Uint8Array, len: number): boolean {
+  for (let j = len; j < ifp.length; j++) if (ifp[j] !== 0) return false;
+  return true;
+}
+
+/** Signed 16-bit difference a − b, in −32768..32767. */
+function seqDiff(a: number, b: number): number {
+  return ((a - b + 0x8000) & 0xffff) - 0x8000;
+}
+
+export class UdptlReceiver {
+  private readonly maxDepth: number;
+  private readonly reorderWindow: number;
+  private readonly restartThreshold: number;
+  private readonly acceptTrailing: boolean;
+
+  // The ring, indexed by extended seq & mask.
+  private readonly mask: number;
+  private readonly slotExt: Float64Array;
+  private readonly slotState: Uint8Array;
+  private readonly slotSource: Uint8Array;
+  private readonly slotPrimary: Uint8Array;
+  private readonly slotFecCovered: Uint8Array;
+  private readonly slotIfp: Uint8Array[];
+  private readonly slotFec: (FecRecord | null)[];
+
+  private started = false;
+  /** Next extended seq to deliver or declare lost. */
+  private expectedExt = 0;
+  /** Highest extended seq with an initialised slot. */
+  private highestExt = -1;
+  /** MISSING slots in the open zone: parity work is skipped entirely when there are none. */
+  private missing = 0;
+  /** Work list for parity repair: seqs that became known, and seqs that brought a parity block. */
+  private readonly newlyKnown: number[] = [];
+  private readonly newBlocks: number[] = [];
+
+  private readonly stats: UdptlReceiverStats = {
+    datagrams: 0,
+    malformed: 0,
+    trailingBytes: 0,
+    primaries: 0,
+    recoveredFromSecondary: 0,
+    recoveredFromFec: 0,
+    lost: 0,
+    duplicates: 0,
+    late: 0,
+    zeroLengthSecondaries: 0,
+    zeroLengthPrimaries: 0,
+    restarts: 0,
+    fecUnrecoverable: 0,
+    fecIgnored: 0,
+  };
+
+  constructor(options: UdptlReceiverOptions = {}) {
+    this.maxDepth = checkInt(options.maxDepth ?? UDPTL_MAX_SECONDARIES, 0, UDPTL_MAX_SECONDARIES, 'maxDepth');
+    this.reorderWindow = checkInt(options.reorderWindow ?? 0, 0, MAX_REORDER_WINDOW, 'reorderWindow');
+    this.restartThreshold = checkInt(options.restartThreshold ?? DEFAULT_RESTART_THRESHOLD, this.reorderWindow + 2, 0x8000, 'restartThreshold');
+    this.acceptTrailing = options.acceptTrailingBytes ?? false;
+    // Room for the open zone, the parity look-back and the secondaries of one datagram.
+    let size = 1;
+    while (size < this.reorderWindow + UDPTL_MAX_FEC_COVERAGE + UDPTL_MAX_SECONDARIES + 2) size *= 2;
+    this.mask = size - 1;
+    this.slotExt = new Float64Array(size).fill(-1);
+    this.slotState = new Uint8Array(size);
+    this.slotSource = new Uint8Array(size);
+    this.slotPrimary = new Uint8Array(size);
+    this.slotFecCovered = new Uint8Array(size);
+    this.slotIfp = new Array<Uint8Array>(size).fill(NO_IFP);
+    this.slotFec = new Array<FecRecord | null>(size).fill(null);
+  }
+
+  /** Processes one datagram; returns the IFPs that became deliverable, in seq order. */
+  receive(datagram: Uint8Array): ReceivedIfp[] {
+    const st = this.stats;
+    st.datagrams++;
+    // Decoded leniently so that trailing octets can be counted apart, then judged by policy.
+    const res = decodeUdptl(datagram, { allowTrailingBytes: true });
+    if (!res.ok) {
+      st.malformed++;
+      return [];
+    }
+    if (res.bytesRead < datagram.length) {
+      st.trailingBytes++;
+      if (!this.acceptTrailing) {
+        st.malformed++;
+        return [];
+      }
+    }
+    const pkt = res.value;
+    const out: ReceivedIfp[] = [];
+
+    if (!this.started) this.start(pkt);
+    let diff = seqDiff(pkt.seq, this.expectedExt & 0xffff);
+    if (diff >= this.restartThreshold || diff <= -this.restartThreshold) {
+      st.restarts++;
+      this.drainAll(out);
+      this.reset();
+      this.start(pkt);
+      diff = seqDiff(pkt.seq, this.expectedExt & 0xffff);
+    }
+    const ext = this.expectedExt + diff;
+    const idx = ext & this.mask;
+    const known = this.slotExt[idx] === ext;
+
+    if (diff < 0) {
+      if (known && this.slotPrimary[idx] === 1) st.duplicates++;
+      else st.late++;
+      return out;
+    }
+    if (ext <= this.highestExt && known && this.slotPrimary[idx] === 1) {
+      st.duplicates++;
+      return out;
+    }
+    if (ext > this.highestExt) this.advanceTo(ext, out);
+
+    this.storePrimary(ext, pkt.primary);
+    switch (pkt.recovery.kind) {
+      case 'secondary':
+        this.storeSecondaries(ext, pkt.recovery.secondaries);
+        break;
+      case 'fec':
+        this.storeFec(ext, pkt.recovery.span, pkt.recovery.entries);
+        break;
+    }
+    // A new IFP or parity block may complete a group while something is missing.
+    this.recoverFromFec();
+    this.deliver(out);
+    return out;
+  }
+
+  /** End of stream: delivers everything held, declaring what is still missing lost. */
+  flush(): ReceivedIfp[] {
+    const out: ReceivedIfp[] = [];
+    this.drainAll(out);
+    return out;
+  }
+
+  getStats(): UdptlReceiverStats {
+    return { ...this.stats };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private start(pkt: UdptlPacket): void {
+    const ext = EXT_BASE + pkt.seq;
+    let first = ext;
+    if (pkt.recovery.kind === 'secondary') {
+      // Join the stream at the oldest secondary of the first datagram, as long as the run of
+      // non-empty secondaries from seq−1 back is unbroken (a zero-length one would make a hole
+      // that could only be counted as a phantom loss).
+      const n = Math.min(pkt.recovery.secondaries.length, this.maxDepth);
+      for (let i = 0; i < n && (pkt.recovery.secondaries[i]?.length ?? 0) > 0; i++) first = ext - 1 - i;
+    }
+    this.expectedExt = first;
+    this.highestExt = first - 1;
+    this.started = true;
+  }
+
+  private reset(): void {
+    this.slotExt.fill(-1);
+    this.slotIfp.fill(NO_IFP);
+    this.slotFec.fill(null);
+    this.missing = 0;
+    this.newlyKnown.length = 0;
+    this.newBlocks.length = 0;
+    this.started = false;
+  }
+
+  /** Makes `ext` the highest seq, first settling the seqs whose slots it would reuse. */
+  private advanceTo(ext: number, out: ReceivedIfp[]): void {
+    const size = this.mask + 1;
+    const limit = ext - size; // seqs ≤ limit share a slot with one in (limit, ext]
+    while (this.expectedExt <= limit && this.expectedExt <= this.highestExt) this.settleOne(out);
+    if (this.expectedExt <= limit) {
+      // Never seen and out of reach of any repair: lost in bulk.
+      this.stats.lost += limit - this.expectedExt + 1;
+      this.expectedExt = limit + 1;
+    }
+    for (let x = Math.max(this.highestExt + 1, this.expectedExt); x <= ext; x++) {
+      const i = x & this.mask;
+      this.slotExt[i] = x;
+      this.slotState[i] = MISSING;
+      this.missing++;
+      this.slotPrimary[i] = 0;
+      this.slotFecCovered[i] = 0;
+      this.slotIfp[i] = NO_IFP;
+      this.slotFec[i] = null;
+    }
+    this.highestExt = ext;
+  }
+
+  private storePrimary(ext: number, primary: Uint8Array): void {
+    const i = ext & this.mask;
+    this.slotPrimary[i] = 1;
+    const state = this.slotState[i];
+    if (primary.length === 0) {
+      this.stats.zeroLengthPrimaries++;
+      if (state === MISSING) {
+        this.slotState[i] = EMPTY;
+        this.slotIfp[i] = NO_IFP;
+        this.becameKnown(ext);
+      }
+      return;
+    }
+    if (state === MISSING) this.becameKnown(ext);
+    if (state === MISSING || state === HAVE) {
+      // A primary is authoritative: it also replaces a restored copy (exact length, no padding).
+      this.slotState[i] = HAVE;
+      this.slotSource[i] = SRC_PRIMARY;
+      this.slotIfp[i] = primary.slice();
+    }
+  }
+
+  private storeSecondaries(ext: number, secondaries: readonly Uint8Array[]): void {
+    const n = Math.min(secondaries.length, this.maxDepth);
+    for (let k = 0; k < n; k++) {
+      const sec = secondaries[k] ?? NO_IFP;
+      if (sec.length === 0) {
+        // AST-2016-003: legal to encode, meaningless as an IFP; ignored at its own position.
+        this.stats.zeroLengthSecondaries++;
+        continue;
+      }
+      const x = ext - 1 - k;
+      if (x < this.expectedExt) continue;
+      const i = x & this.mask;
+      if (this.slotExt[i] !== x) continue;
+      const state = this.slotState[i];
+      // A copy is exact; it also replaces a parity-restored one still held (which may be padded).
+      if (state === MISSING || (state === HAVE && this.slotSource[i] === SRC_FEC)) {
+        if (state === MISSING) this.becameKnown(x);
+        this.slotState[i] = HAVE;
+        this.slotSource[i] = SRC_SECONDARY;
+        this.slotIfp[i] = sec.slice();
+      }
+    }
+  }
+
+  /** Keeps a fec-info block with the seq that carried it. */
+  private storeFec(ext: number, span: number, entries: readonly Uint8Array[]): void {
+    const e = entries.length;
+    if (span === 0 || e === 0) return; // wind-up: nothing covered yet
+    if (span * e > UDPTL_MAX_FEC_COVERAGE) {
+      this.stats.fecIgnored++;
+      return;
+    }
+    const i = ext & this.mask;
+    this.slotFec[i] = { span, entries: entries.map((x) => x.slice()) };
+    this.newBlocks.push(ext);
+    // Remember which missing seqs had parity, for the fecUnrecoverable count.
+    for (let m = 0; m < e; m++) {
+      for (let k = 0; k < span; k++) {
+        const x = ext + m - span * e + k * e;
+        const j = x & this.mask;
+        if (x >= this.expectedExt && this.slotExt[j] === x && this.slotState[j] === MISSING) this.slotFecCovered[j] = 1;
+      }
+    }
+  }
+
+  private becameKnown(x: number): void {
+    this.missing--;
+    this.newlyKnown.push(x);
+  }
+
+  /**
+   * Iterative parity repair (see module comment), event driven: a group can only become
+   * repairable when its block arrives or when one of its members becomes known, so only those
+   * groups are examined; every repair is itself a new known member. Reaches the same fixpoint as
+   * re-scanning every group until nothing changes, at a cost proportional to what changed.
+   */
+  private recoverFromFec(): void {
+    const known = this.newlyKnown;
+    const blocks = this.newBlocks;
+    if (this.missing === 0) {
+      known.length = 0;
+      blocks.length = 0;
+      return;
+    }
+    for (const q of blocks) {
+      const rec = this.slotFec[q & this.mask];
+      if (rec === null || rec === undefined) continue;
+      for (let m = 0; m < rec.entries.length; m++) this.repairGroup(q, rec, m);
+    }
+    blocks.length = 0;
+    while (known.length > 0 && this.missing > 0) {
+      const x = known.pop() ?? 0;
+      // Blocks that can cover x were carried by seqs x+1 .. x+UDPTL_MAX_FEC_COVERAGE.
+      const last = Math.min(this.highestExt, x + UDPTL_MAX_FEC_COVERAGE);
+      for (let q = x + 1; q <= last; q++) {
+        const j = q & this.mask;
+        const rec = this.slotFec[j];
+        if (rec === null || rec === undefined || this.slotExt[j] !== q) continue;
+        const e = rec.entries.length;
+        const first = q - rec.span * e;
+        if (x < first) continue;
+        this.repairGroup(q, rec, (x - first) % e);
+      }
+    }
+    known.length = 0;
+  }
+
+  /** Tries to restore the single missing member of group m of the block carried by seq q. */
+  private repairGroup(q: number, rec: FecRecord, m: number): boolean {
+    const s = rec.span;
+    const e = rec.entries.length;
+    const parity = rec.entries[m] ?? NO_IFP;
+    let target = -1;
+    for (let k = 0; k < s; k++) {
+      const x = q + m - s * e + k * e;
+      const i = x & this.mask;
+      if (this.slotExt[i] !== x) return false; // before the stream or no longer held: unknown
+      const state = this.slotState[i];
+      if (state === MISSING) {
+        if (target >= 0) return false; // two missing: not (yet) repairable
+        target = x;
+      } else if (state === LOST) {
+        return false;
+      } else if (!fitsUnder(this.slotIfp[i] ?? NO_IFP, parity.length)) {
+        return false; // a member longer than the parity: inconsistent block, do not trust it
+      }
+    }
+    if (target < 0 || parity.length === 0) return false;
+    const restored = parity.slice();
+    for (let k = 0; k < s; k++) {
+      const x = q + m - s * e + k * e;
+      if (x === target) continue;
+      const member = this.slotIfp[x & this.mask] ?? NO_IFP;
+      const n = Math.min(member.length, restored.length); // beyond: zeros (checked above)
+      for (let j = 0; j < n; j++) restored[j] = (restored[j] ?? 0) ^ (member[j] ?? 0);
+    }
+    const t = target & this.mask;
+    this.slotState[t] = HAVE;
+    this.slotSource[t] = SRC_FEC;
+    this.slotIfp[t] = restored;
+    this.becameKnown(target);
+    return true;
+  }
+
+  /** Delivers in order; declares missing seqs lost once they are older than the reorder window. */
+  private deliver(out: ReceivedIfp[]): void {
+    while (this.expectedExt <= this.highestExt) {
+      const i = this.expectedExt & this.mask;
+      if (this.slotState[i] === MISSING && this.highestExt - this.expectedExt <= this.reorderWindow) break;
+      this.settleOne(out);
+    }
+  }
+
+  private drainAll(out: ReceivedIfp[]): void {
+    if (!this.started) return;
+    while (this.expectedExt <= this.highestExt) this.settleOne(out);
+  }
+
+  /** Delivers or declares lost the seq `expectedExt`, then moves on. */
+  private settleOne(out: ReceivedIfp[]): void {
+    const x = this.expectedExt;
+    const i = x & this.mask;
+    const st = this.stats;
+    const state = this.slotState[i];
+    if (state === HAVE) {
+      const src = this.slotSource[i];
+      const source: ReceivedIfpSource = src === SRC_PRIMARY ? 'primary' : src === SRC_SECONDARY ? 'secondary' : 'fec';
+      if (src === SRC_PRIMARY) st.primaries++;
+      else if (src === SRC_SECONDARY) st.recoveredFromSecondary++;
+      else st.recoveredFromFec++;
+      out.push({ seq: x & 0xffff, ifp: this.slotIfp[i] ?? NO_IFP, source });
+      this.slotState[i] = DELIVERED;
+    } else if (state === MISSING) {
+      st.lost++;
+      if (this.slotFecCovered[i] === 1) st.fecUnrecoverable++;
+      this.slotState[i] = LOST;
+      this.missing--;
+    }
+    // EMPTY (zero-length primary): nothing to deliver, nothing lost.
+    this.expectedExt = x + 1;
+  }
+}
