@@ -1,0 +1,589 @@
+/**
+ * `faxwire analyze`: turns a packet capture of a T.38 call into a timeline a support engineer
+ * can read — every primary IFP, what was recovered from redundancy or parity FEC, what was lost,
+ * the T.30 frames reassembled from HDLC data with their decoded content, and a summary.
+ *
+ * How streams are found (in this order of trust):
+ *  1. SIP/SDP in the capture: `m=image <port> udptl|tcptl t38` endpoints (both as destination
+ *     and — media being symmetric in practice — as source) and their T38FaxVersion;
+ *  2. `--port N`: any UDP (UDPTL) or TCP (TPKT) flow with N as either port;
+ *  3. heuristics, when neither names a flow: a UDP flow whose datagrams decode as UDPTL with
+ *     well-formed IFPs and near-consecutive sequence numbers; a TCP flow that starts with TPKT.
+ *
+ * Real captures mix things: a carrier may send UDPTL to the old audio port while RTP still
+ * flows there (seen from a BroadWorks SBC). RTP datagrams in a T.38 flow are recognised by a
+ * recurring SSRC with changing RTP sequence numbers and skipped (counted), not called malformed.
+ *
+ * The ASN.1 version per stream comes from the option, else SDP, else auto-detection over both
+ * directions of the call (`ifpImplausibility`): v0 and v1+ differ only in field-type encoding.
+ *
+ * This module is sans-IO: bytes in, records out. The CLI prints them.
+ */
+
+import { readCapture, reassembleTcp, type CapturedSegment } from '../capture/index.js';
+import { decodeT30Frame, frameDetails, frameFcf, frameName, frameSummary } from '../t30/index.js';
+import { T38FieldAssembler, type T38LineEvent } from '../t38/hdlc-rx.js';
+import { decodeIfp, describeIfp, ifpImplausibility, IfpView, type Ifp, type T38Version } from '../t38/ifp.js';
+import { TpktParser } from '../t38/tpkt.js';
+import { decodeUdptl } from '../t38/udptl.js';
+import { UdptlReceiver } from '../t38/udptl-receiver.js';
+import { parseSipMessage, type SdpT38Endpoint, type SipEvent } from './sip.js';
+
+export interface AnalyzeOptions {
+  /** Force the ASN.1 version ('auto' = SDP, else detect). */
+  readonly t38Version?: 'auto' | T38Version;
+  /** Treat flows on these ports as T.38 (UDP: UDPTL, TCP: TPKT). */
+  readonly ports?: readonly number[];
+}
+
+export interface StreamInfo {
+  readonly id: string;
+  readonly transport: 'udptl' | 'tpkt';
+  readonly src: string;
+  readonly dst: string;
+  readonly version: T38Version;
+  readonly versionSource: 'option' | 'sdp' | 'auto' | 'default';
+  readonly foundBy: 'sdp' | 'port' | 'heuristic';
+}
+
+export type IfpSource = 'primary' | 'secondary' | 'fec';
+
+export type AnalyzeRecord =
+  | ({ readonly type: 'stream' } & StreamInfo)
+  | {
+      readonly type: 'sip';
+      readonly frame: number;
+      readonly time: number;
+      readonly src: string;
+      readonly dst: string;
+      readonly startLine: string;
+      readonly callId?: string;
+      readonly media: readonly string[];
+      readonly t38: readonly SdpT38Endpoint[];
+    }
+  | {
+      readonly type: 'ifp';
+      readonly frame: number;
+      readonly time: number;
+      readonly stream: string;
+      readonly seq: number;
+      readonly source: IfpSource;
+      readonly ifp: string;
+      readonly msg: string;
+      readonly fields: readonly { readonly type: string; readonly length: number }[];
+      readonly ifpBytes: number;
+      /** Size of the datagram (UDPTL) or TPKT frame that carried the IFP as primary. */
+      readonly packetBytes?: number;
+      /** Secondary IFPs or FEC entries in that datagram. */
+      readonly redundancy?: string;
+    }
+  | {
+      readonly type: 't30';
+      readonly frame: number;
+      readonly time: number;
+      readonly stream: string;
+      readonly seq: number;
+      readonly modem: string;
+      readonly name: string;
+      readonly fcf: number;
+      readonly ok: boolean;
+      readonly problem?: string;
+      readonly summary: string;
+      readonly details?: readonly string[];
+      readonly hex: string;
+    }
+  | { readonly type: 'lost'; readonly frame: number; readonly time: number; readonly stream: string; readonly from: number; readonly count: number }
+  | { readonly type: 'malformed'; readonly frame: number; readonly time: number; readonly stream: string; readonly error: string }
+  | { readonly type: 'duplicate'; readonly frame: number; readonly time: number; readonly stream: string; readonly seq: number };
+
+export interface StreamSummary {
+  readonly id: string;
+  datagrams: number;
+  ifps: number;
+  primaries: number;
+  recoveredFromSecondary: number;
+  recoveredFromFec: number;
+  lost: number;
+  malformed: number;
+  duplicates: number;
+  late: number;
+  zeroLengthSecondaries: number;
+  rtpSkipped: number;
+  t30Frames: number;
+  t30BadFrames: number;
+}
+
+export interface AnalyzeSummary {
+  readonly format: string;
+  /** Epoch seconds of the first frame; record times are relative to it. */
+  readonly captureStart: number;
+  readonly frames: number;
+  readonly streams: number;
+  readonly sipMessages: number;
+  readonly datagrams: number;
+  readonly ifps: number;
+  readonly lost: number;
+  readonly recovered: number;
+  readonly recoveredFromSecondary: number;
+  readonly recoveredFromFec: number;
+  readonly malformed: number;
+  readonly duplicates: number;
+  readonly t30Frames: number;
+  readonly perStream: readonly StreamSummary[];
+  readonly warnings: readonly string[];
+}
+
+export type AnalyzeResult =
+  | { readonly ok: true; readonly records: AnalyzeRecord[]; readonly summary: AnalyzeSummary }
+  | { readonly ok: false; readonly error: string };
+
+// --- helpers --------------------------------------------------------------------------------
+
+const endpoint = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+interface Flow {
+  readonly key: string;
+  readonly proto: 'udp' | 'tcp';
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  readonly segments: CapturedSegment[];
+}
+
+function flowKey(s: CapturedSegment): string {
+  return `${s.proto} ${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`;
+}
+
+function reverseKey(f: Flow): string {
+  return `${f.proto} ${endpoint(f.dst, f.dstPort)} ${endpoint(f.src, f.srcPort)}`;
+}
+
+/** Datagrams of a flow that are RTP: a recurring SSRC whose RTP sequence numbers change. */
+function rtpDatagrams(segments: readonly CapturedSegment[]): Set<CapturedSegment> {
+  const bySsrc = new Map<number, { segs: CapturedSegment[]; seqs: Set<number> }>();
+  for (const s of segments) {
+    const p = s.payload;
+    if (p.length < 12 || (p[0]! & 0xc0) !== 0x80) continue;
+    const ssrc = ((p[8]! << 24) | (p[9]! << 16) | (p[10]! << 8) | p[11]!) >>> 0;
+    let e = bySsrc.get(ssrc);
+    if (!e) bySsrc.set(ssrc, (e = { segs: [], seqs: new Set() }));
+    e.segs.push(s);
+    e.seqs.add((p[2]! << 8) | p[3]!);
+  }
+  const out = new Set<CapturedSegment>();
+  for (const e of bySsrc.values()) if (e.seqs.size >= 3) for (const s of e.segs) out.add(s);
+  return out;
+}
+
+/** Heuristic: does this UDP flow carry UDPTL? (≥ 3 good datagrams, mostly near-consecutive seq.) */
+function looksLikeUdptl(segments: readonly CapturedSegment[], rtp: ReadonlySet<CapturedSegment>, view: IfpView): boolean {
+  let good = 0;
+  let tried = 0;
+  let consecutive = 0;
+  let prev = -1;
+  for (const s of segments) {
+    if (rtp.has(s)) continue;
+    if (++tried > 400) break;
+    const r = decodeUdptl(s.payload);
+    if (!r.ok || r.bytesRead !== s.payload.length) continue;
+    const p = r.value.primary;
+    if (Math.min(ifpImplausibility(p, 0, view), ifpImplausibility(p, 1, view)) >= 3) continue;
+    good++;
+    if (prev >= 0) {
+      const d = (r.value.seq - prev) & 0xffff;
+      if (d <= 3) consecutive++;
+    }
+    prev = r.value.seq;
+  }
+  return good >= 3 && good >= tried * 0.3 && consecutive >= (good - 1) * 0.5;
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+/**
+ * Implausibility of a stream's primaries read as `version`: the per-IFP score of
+ * `ifpImplausibility`, plus what only the sequence shows. Reading a v0 stream as v1+ turns
+ * every `hdlc-fcs-OK` into `hdlc-fcs-OK-sig-end`, so HDLC data then continues after a "signal
+ * end" with no new preamble; reading a v1+ stream as v0 turns `…-sig-end` into a plain
+ * `hdlc-fcs-OK` that is followed by an indicator without ever ending the signal.
+ */
+function sequenceImplausibility(ifps: readonly Uint8Array[], version: 0 | 1, view: IfpView): number {
+  let cost = 0;
+  let last: string | undefined;
+  for (const b of ifps) {
+    cost += ifpImplausibility(b, version, view);
+    const r = decodeIfp(b, version, view);
+    if (!r.ok) {
+      last = undefined;
+      continue;
+    }
+    const ifp = r.value;
+    if (ifp.type === 't30-indicator') {
+      if (last === 'hdlc-fcs-OK' || last === 'hdlc-fcs-BAD') cost += 1;
+      last = undefined;
+      continue;
+    }
+    for (const f of ifp.fields ?? []) {
+      if (f.type === 'hdlc-data' && (last === 'hdlc-fcs-OK-sig-end' || last === 'hdlc-fcs-BAD-sig-end')) cost += 1;
+      last = f.type;
+    }
+  }
+  return cost;
+}
+
+// --- the analysis ---------------------------------------------------------------------------
+
+interface StreamState {
+  readonly info: StreamInfo;
+  readonly flow: Flow;
+  readonly summary: StreamSummary;
+  readonly assembler: T38FieldAssembler;
+  readonly receiver: UdptlReceiver | undefined;
+  tpkt: TpktParser | undefined;
+  /** Arrival facts of primaries not yet delivered by the receiver (bounded by its window). */
+  readonly arrivals: Map<number, { frame: number; time: number; bytes: number; redundancy: string }>;
+  lastSeq: number;
+  tpktSeq: number;
+}
+
+export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}): AnalyzeResult {
+  const cap = readCapture(bytes);
+  if (!cap.ok) return { ok: false, error: cap.error.message };
+  const capture = cap.value;
+  const warnings = capture.warnings.slice(0, 50).map((w) => `frame ${w.frame}: ${w.message}`);
+  const records: { order: number; rec: AnalyzeRecord }[] = [];
+  const emit = (order: number, rec: AnalyzeRecord): void => {
+    records.push({ order, rec });
+  };
+  const view = new IfpView();
+
+  // Flows, in order of first appearance.
+  const flows = new Map<string, Flow>();
+  for (const s of capture.packets) {
+    const key = flowKey(s);
+    let f = flows.get(key);
+    if (!f) {
+      f = { key, proto: s.proto, src: s.src, srcPort: s.srcPort, dst: s.dst, dstPort: s.dstPort, segments: [] };
+      flows.set(key, f);
+    }
+    f.segments.push(s);
+  }
+
+  // TCP flows become byte streams first (SIP over TCP, TPKT).
+  const tcpChunks = new Map<string, { frame: number; time: number; bytes: Uint8Array; gapBefore: number }[]>();
+  for (const f of flows.values()) {
+    if (f.proto !== 'tcp') continue;
+    const chunks: { frame: number; time: number; bytes: Uint8Array; gapBefore: number }[] = [];
+    for (const st of reassembleTcp(f.segments)) {
+      for (const c of st.chunks) chunks.push({ frame: c.frame, time: Number(c.timeNs) / 1e9, bytes: c.bytes, gapBefore: c.gapBefore });
+    }
+    tcpChunks.set(f.key, chunks);
+  }
+
+  // SIP / SDP.
+  const sdpEndpoints: SdpT38Endpoint[] = [];
+  let sipMessages = 0;
+  const sipSeen = (ev: SipEvent | undefined, order: number): void => {
+    if (!ev) return;
+    sipMessages++;
+    sdpEndpoints.push(...ev.t38);
+    const rec: AnalyzeRecord = {
+      type: 'sip',
+      frame: ev.frame,
+      time: ev.time,
+      src: ev.src,
+      dst: ev.dst,
+      startLine: ev.startLine,
+      media: ev.media,
+      t38: ev.t38,
+      ...(ev.callId !== undefined ? { callId: ev.callId } : {}),
+    };
+    emit(order, rec);
+  };
+  for (const f of flows.values()) {
+    const src = endpoint(f.src, f.srcPort);
+    const dst = endpoint(f.dst, f.dstPort);
+    if (f.proto === 'udp') {
+      for (const s of f.segments) sipSeen(parseSipMessage(s.payload, { frame: s.frame, time: s.time, src, dst }), s.frame);
+    } else {
+      for (const c of tcpChunks.get(f.key) ?? []) sipSeen(parseSipMessage(c.bytes, { frame: c.frame, time: c.time, src, dst }), c.frame);
+    }
+  }
+
+  // Which flows are T.38?
+  const ports = new Set(options.ports ?? []);
+  const chosen: { flow: Flow; foundBy: StreamInfo['foundBy']; sdp?: SdpT38Endpoint; rtp: Set<CapturedSegment> }[] = [];
+  for (const f of flows.values()) {
+    const sdp = sdpEndpoints.find(
+      (e) =>
+        ((e.ip === f.dst && e.port === f.dstPort) || (e.ip === f.src && e.port === f.srcPort)) &&
+        e.port !== 0 &&
+        (e.transport === 'udptl') === (f.proto === 'udp'),
+    );
+    const rtp = f.proto === 'udp' ? rtpDatagrams(f.segments) : new Set<CapturedSegment>();
+    if (ports.has(f.srcPort) || ports.has(f.dstPort)) {
+      chosen.push(sdp ? { flow: f, foundBy: 'port', sdp, rtp } : { flow: f, foundBy: 'port', rtp });
+    } else if (sdp && (f.proto === 'tcp' || f.segments.some((s) => !rtp.has(s)))) {
+      chosen.push({ flow: f, foundBy: 'sdp', sdp, rtp });
+    } else if (ports.size === 0 && f.proto === 'udp' && looksLikeUdptl(f.segments, rtp, view)) {
+      chosen.push({ flow: f, foundBy: 'heuristic', rtp });
+    } else if (ports.size === 0 && f.proto === 'tcp') {
+      const first = tcpChunks.get(f.key)?.[0]?.bytes;
+      if (first && first.length >= 5 && first[0] === 3 && first[1] === 0) chosen.push({ flow: f, foundBy: 'heuristic', rtp });
+    }
+  }
+
+  // Version per stream: option > SDP > detection over both directions of the call.
+  const implausibility = (f: Flow, rtp: ReadonlySet<CapturedSegment>, v: 0 | 1): number => {
+    const ifps: Uint8Array[] = [];
+    if (f.proto === 'udp') {
+      for (const s of f.segments) {
+        if (rtp.has(s)) continue;
+        const r = decodeUdptl(s.payload);
+        if (r.ok) ifps.push(r.value.primary);
+        if (ifps.length >= 1000) break;
+      }
+    } else {
+      const p = new TpktParser();
+      for (const c of tcpChunks.get(f.key) ?? []) {
+        ifps.push(...p.push(c.bytes));
+        if (ifps.length >= 1000) break;
+      }
+    }
+    return sequenceImplausibility(ifps, v, view);
+  };
+  const detect = new Map<string, { v0: number; v1: number }>();
+  for (const c of chosen) detect.set(c.flow.key, { v0: implausibility(c.flow, c.rtp, 0), v1: implausibility(c.flow, c.rtp, 1) });
+
+  const streams: StreamState[] = [];
+  chosen.forEach((c, i) => {
+    const f = c.flow;
+    let version: T38Version = 0;
+    let versionSource: StreamInfo['versionSource'] = 'default';
+    const opt = options.t38Version;
+    if (opt !== undefined && opt !== 'auto') {
+      version = opt;
+      versionSource = 'option';
+    } else if (c.sdp?.version !== undefined && c.sdp.version >= 0 && c.sdp.version <= 4) {
+      version = c.sdp.version as T38Version;
+      versionSource = 'sdp';
+    } else {
+      const own = detect.get(f.key) ?? { v0: 0, v1: 0 };
+      const back = detect.get(reverseKey(f)) ?? { v0: 0, v1: 0 };
+      const v0 = own.v0 + back.v0;
+      const v1 = own.v1 + back.v1;
+      if (v0 !== v1) {
+        version = v0 < v1 ? 0 : 2;
+        versionSource = 'auto';
+      }
+    }
+    const info: StreamInfo = {
+      id: `S${i + 1}`,
+      transport: f.proto === 'udp' ? 'udptl' : 'tpkt',
+      src: endpoint(f.src, f.srcPort),
+      dst: endpoint(f.dst, f.dstPort),
+      version,
+      versionSource,
+      foundBy: c.foundBy,
+    };
+    emit(0, { type: 'stream', ...info });
+    const summary: StreamSummary = {
+      id: info.id,
+      datagrams: 0,
+      ifps: 0,
+      primaries: 0,
+      recoveredFromSecondary: 0,
+      recoveredFromFec: 0,
+      lost: 0,
+      malformed: 0,
+      duplicates: 0,
+      late: 0,
+      zeroLengthSecondaries: 0,
+      rtpSkipped: 0,
+      t30Frames: 0,
+      t30BadFrames: 0,
+    };
+    streams.push({
+      info,
+      flow: f,
+      summary,
+      assembler: new T38FieldAssembler(),
+      receiver: f.proto === 'udp' ? new UdptlReceiver({ reorderWindow: 4 }) : undefined,
+      tpkt: f.proto === 'tcp' ? new TpktParser() : undefined,
+      arrivals: new Map(),
+      lastSeq: -1,
+      tpktSeq: 0,
+    });
+    // RTP in the flow is skipped, and said so.
+    summary.rtpSkipped = c.rtp.size;
+  });
+
+  // Decode each stream.
+  for (const st of streams) {
+    const version = st.info.version;
+    const onIfp = (seq: number, ifpBytes: Uint8Array, source: IfpSource, frame: number, time: number): void => {
+      const arrival = source === 'primary' ? st.arrivals.get(seq) : undefined;
+      st.arrivals.delete(seq);
+      if (st.lastSeq >= 0 && st.info.transport === 'udptl') {
+        const gap = (seq - st.lastSeq - 1) & 0xffff;
+        if (gap > 0 && gap < 2000) {
+          st.summary.lost += gap;
+          st.assembler.markMissing(gap);
+          emit(frame, { type: 'lost', frame, time, stream: st.info.id, from: (st.lastSeq + 1) & 0xffff, count: gap });
+        }
+      }
+      st.lastSeq = seq;
+      st.summary.ifps++;
+      if (source === 'secondary') st.summary.recoveredFromSecondary++;
+      if (source === 'fec') st.summary.recoveredFromFec++;
+      const r = decodeIfp(ifpBytes, version, view);
+      const at = arrival ?? { frame, time, bytes: undefined, redundancy: undefined };
+      // An IFP rebuilt from parity FEC comes back at the length of the longest packet in its
+      // group, zero-padded (as Asterisk and spandsp restore it): trailing zeros are not an error.
+      const padOk = (): boolean => r.ok && source === 'fec' && ifpBytes.subarray(r.bytesRead).every((b) => b === 0);
+      if (!r.ok || (r.bytesRead !== ifpBytes.length && !padOk())) {
+        st.summary.malformed++;
+        const why = r.ok ? `${ifpBytes.length - r.bytesRead} octets after the IFP` : `${r.error.code}: ${r.error.message}`;
+        emit(at.frame, { type: 'malformed', frame: at.frame, time: at.time, stream: st.info.id, error: `IFP seq ${seq} (${source}) ${why} [${hex(ifpBytes.subarray(0, 24))}]` });
+        st.assembler.markMissing(1);
+        return;
+      }
+      const ifp: Ifp = r.value;
+      emit(at.frame, {
+        type: 'ifp',
+        frame: at.frame,
+        time: at.time,
+        stream: st.info.id,
+        seq,
+        source,
+        ifp: describeIfp(ifp),
+        msg: ifp.type === 't30-indicator' ? ifp.indicator : ifp.dataType,
+        fields: (ifp.fields ?? []).map((f) => ({ type: f.type, length: f.data?.length ?? 0 })),
+        ifpBytes: ifpBytes.length,
+        ...(at.bytes !== undefined ? { packetBytes: at.bytes } : {}),
+        ...(at.redundancy !== undefined ? { redundancy: at.redundancy } : {}),
+      });
+      for (const ev of st.assembler.push(ifp)) lineEvent(st, ev, seq, at.frame, at.time);
+    };
+
+    if (st.receiver) {
+      const rtp = chosen.find((c) => c.flow === st.flow)?.rtp ?? new Set();
+      for (const s of st.flow.segments) {
+        if (rtp.has(s)) continue;
+        st.summary.datagrams++;
+        const d = decodeUdptl(s.payload);
+        if (d.ok) {
+          const rec = d.value.recovery;
+          const redundancy =
+            rec.kind === 'secondary'
+              ? `${rec.secondaries.length} sec`
+              : `fec span ${rec.span} × ${rec.entries.length}`;
+          if (!st.arrivals.has(d.value.seq) && st.arrivals.size < 4096) {
+            st.arrivals.set(d.value.seq, { frame: s.frame, time: s.time, bytes: s.payload.length, redundancy });
+          }
+        }
+        const before = st.receiver.getStats();
+        const out = st.receiver.receive(s.payload);
+        const after = st.receiver.getStats();
+        if (after.malformed > before.malformed) {
+          st.summary.malformed++;
+          emit(s.frame, {
+            type: 'malformed',
+            frame: s.frame,
+            time: s.time,
+            stream: st.info.id,
+            error: d.ok ? 'UDPTL datagram rejected' : `UDPTL ${d.error.code}: ${d.error.message} [${hex(s.payload.subarray(0, 24))}]`,
+          });
+        }
+        if (after.duplicates > before.duplicates && d.ok) {
+          st.summary.duplicates += after.duplicates - before.duplicates;
+          emit(s.frame, { type: 'duplicate', frame: s.frame, time: s.time, stream: st.info.id, seq: d.value.seq });
+        }
+        for (const o of out) onIfp(o.seq, o.ifp, o.source, s.frame, s.time);
+      }
+      const last = st.flow.segments[st.flow.segments.length - 1];
+      for (const o of st.receiver.flush()) onIfp(o.seq, o.ifp, o.source, last?.frame ?? 0, last?.time ?? 0);
+      const rs = st.receiver.getStats();
+      st.summary.primaries = rs.primaries;
+      st.summary.late = rs.late;
+      st.summary.zeroLengthSecondaries = rs.zeroLengthSecondaries;
+    } else if (st.tpkt) {
+      let resync = false;
+      for (const c of tcpChunks.get(st.flow.key) ?? []) {
+        let bytes = c.bytes;
+        if (c.gapBefore > 0) {
+          // Bytes missing from the capture: TPKT framing is lost until the next header we can see.
+          st.summary.lost++;
+          st.assembler.markMissing(1);
+          emit(c.frame, { type: 'lost', frame: c.frame, time: c.time, stream: st.info.id, from: st.tpktSeq, count: 1 });
+          st.tpkt = new TpktParser();
+          resync = true;
+        }
+        if (resync) {
+          const at = bytes.findIndex((b, i) => b === 3 && bytes[i + 1] === 0);
+          if (at < 0) continue;
+          bytes = bytes.subarray(at);
+          resync = false;
+        }
+        for (const ifpBytes of st.tpkt.push(bytes)) {
+          st.summary.datagrams++;
+          st.summary.primaries++;
+          const seq = st.tpktSeq++;
+          st.arrivals.set(seq, { frame: c.frame, time: c.time, bytes: ifpBytes.length + 4, redundancy: 'tpkt' });
+          onIfp(seq, ifpBytes, 'primary', c.frame, c.time);
+        }
+        if (st.tpkt.error) {
+          st.summary.malformed++;
+          emit(c.frame, { type: 'malformed', frame: c.frame, time: c.time, stream: st.info.id, error: `TPKT ${st.tpkt.error.code}: ${st.tpkt.error.message}` });
+          st.tpkt = new TpktParser();
+          resync = true;
+        }
+      }
+    }
+  }
+
+  function lineEvent(st: StreamState, ev: T38LineEvent, seq: number, frame: number, time: number): void {
+    if (ev.kind !== 'hdlc-frame') return;
+    st.summary.t30Frames++;
+    if (!ev.ok) st.summary.t30BadFrames++;
+    const d = decodeT30Frame(ev.frame);
+    const base = { type: 't30' as const, frame, time, stream: st.info.id, seq, modem: ev.dataType, ok: ev.ok, hex: hex(ev.frame) };
+    const problem = ev.problem !== undefined ? { problem: ev.problem } : {};
+    if (d.ok) {
+      const details = frameDetails(d.value);
+      emit(frame, { ...base, ...problem, name: frameName(d.value), fcf: frameFcf(d.value), summary: frameSummary(d.value), ...(details.length ? { details } : {}) });
+    } else {
+      emit(frame, { ...base, ...problem, name: 'undecodable', fcf: ev.frame[2] ?? -1, summary: `undecodable frame (${d.error.code}: ${d.error.message})` });
+    }
+  }
+
+  // Chronological order (stable: within a frame, in production order).
+  records.sort((a, b) => a.order - b.order);
+  // Times are printed relative to the first frame of the capture, like Wireshark's default.
+  const t0 = capture.packets[0]?.time ?? 0;
+  const relative = (r: AnalyzeRecord): AnalyzeRecord => ('time' in r ? { ...r, time: Math.round((r.time - t0) * 1e6) / 1e6 } : r);
+  const per = streams.map((s) => s.summary);
+  const sum = (k: keyof StreamSummary): number => per.reduce((n, s) => n + (s[k] as number), 0);
+  const summary: AnalyzeSummary = {
+    format: capture.format,
+    captureStart: t0,
+    frames: capture.stats.frames,
+    streams: streams.length,
+    sipMessages,
+    datagrams: sum('datagrams'),
+    ifps: sum('ifps'),
+    lost: sum('lost'),
+    recovered: sum('recoveredFromSecondary') + sum('recoveredFromFec'),
+    recoveredFromSecondary: sum('recoveredFromSecondary'),
+    recoveredFromFec: sum('recoveredFromFec'),
+    malformed: sum('malformed'),
+    duplicates: sum('duplicates'),
+    t30Frames: sum('t30Frames'),
+    perStream: per,
+    warnings,
+  };
+  return { ok: true, records: records.map((r) => relative(r.rec)), summary };
+}

@@ -1,0 +1,3 @@
+export * from './analyze.js';
+export * from './format.js';
+export * from './sip.js';

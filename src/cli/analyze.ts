@@ -1,0 +1,79 @@
+/**
+ * `faxwire analyze <capture> [--t38-version 0|2|auto] [--port N ...] [--json]`
+ * Prints the timeline of a captured T.38 call (see src/analyze/analyze.ts); `--json` prints one
+ * JSON object per line and a final `{ "summary": … }`. Exit 0 when the capture was read, 1 when
+ * it could not be, 2 on usage errors.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { analyzeCapture, formatRecord, formatSummary, type AnalyzeOptions } from '../analyze/index.js';
+import type { T38Version } from '../t38/ifp.js';
+
+export async function runAnalyze(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        't38-version': { type: 'string', default: 'auto' },
+        port: { type: 'string', multiple: true },
+        json: { type: 'boolean', default: false },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`faxwire analyze: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const file = positionals[0];
+  if (!file || positionals.length > 1) {
+    process.stderr.write('usage: faxwire analyze <capture> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json]\n');
+    return 2;
+  }
+  const v = values['t38-version'];
+  let t38Version: AnalyzeOptions['t38Version'] = 'auto';
+  if (v !== 'auto') {
+    if (!/^[0-4]$/.test(v)) {
+      process.stderr.write(`faxwire analyze: --t38-version must be 0..4 or auto, got '${v}'\n`);
+      return 2;
+    }
+    t38Version = Number(v) as T38Version;
+  }
+  const ports: number[] = [];
+  for (const p of values.port ?? []) {
+    for (const part of p.split(',')) {
+      const n = Number(part);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) {
+        process.stderr.write(`faxwire analyze: bad --port '${part}'\n`);
+        return 2;
+      }
+      ports.push(n);
+    }
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    process.stderr.write(`faxwire analyze: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  const result = analyzeCapture(bytes, { t38Version, ports });
+  if (!result.ok) {
+    process.stderr.write(`faxwire analyze: ${file}: ${result.error}\n`);
+    return 1;
+  }
+  const out: string[] = [];
+  const flush = (): void => {
+    if (out.length) process.stdout.write(out.join('\n') + '\n');
+    out.length = 0;
+  };
+  for (const r of result.records) {
+    out.push(values.json ? JSON.stringify(r) : formatRecord(r));
+    if (out.length >= 2000) flush();
+  }
+  out.push(values.json ? JSON.stringify({ summary: result.summary }) : formatSummary(result.summary));
+  flush();
+  return 0;
+}
