@@ -87,15 +87,20 @@ export function parseSipMessage(
     } catch {
       sdp = undefined; // a malformed SDP body is reported as no media, not as a failure
     }
+    // sdp-transform returns whatever a line's regex captured: on garbage, "required" fields can
+    // be missing whatever its types say, so every field is read defensively.
     for (const m of sdp?.media ?? []) {
-      media.push(`${m.type} ${m.port} ${m.protocol} ${String(m.payloads ?? '')}`.trim());
-      const proto = m.protocol.toLowerCase();
-      if (m.type !== 'image' || (proto !== 'udptl' && proto !== 'tcptl' && proto !== 'udp/udptl')) continue;
+      const mType = String(m.type ?? '');
+      const mPort = typeof m.port === 'number' && Number.isInteger(m.port) ? m.port : -1;
+      const proto = String(m.protocol ?? '').toLowerCase();
+      media.push(`${mType} ${mPort} ${proto} ${String(m.payloads ?? '')}`.trim());
+      if (mPort < 0) continue;
+      if (mType !== 'image' || (proto !== 'udptl' && proto !== 'tcptl' && proto !== 'udp/udptl')) continue;
       const ip = m.connection?.ip ?? sdp?.connection?.ip;
-      if (!ip) continue;
+      if (typeof ip !== 'string' || ip === '') continue;
       const attributes: Record<string, string> = {};
       for (const a of m.invalid ?? []) {
-        const v = a.value;
+        const v = String(a.value ?? '');
         const k = v.indexOf(':');
         const name = k < 0 ? v : v.slice(0, k);
         if (/^t38/i.test(name)) attributes[name] = k < 0 ? '' : v.slice(k + 1);
@@ -116,7 +121,7 @@ export function parseSipMessage(
         time: meta.time,
         sipLine: startLine,
         ip,
-        port: m.port,
+        port: mPort,
         transport: proto === 'tcptl' ? 'tcptl' : 'udptl',
         attributes,
       };
