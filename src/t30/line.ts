@@ -39,7 +39,7 @@ export const FAX_MODULATION_BIT_RATE: Readonly<Record<FaxModulation, number>> = 
 export type T30TxStep =
   /** CNG (1100 Hz, 0.5 s on / 3 s off, T.30 §5.2.3.1) or CED (2100 Hz, T.30 §5.2.4): `ms` of it. */
   | { readonly kind: 'tone'; readonly tone: 'cng' | 'ced'; readonly ms: number }
-  /** Nothing on the line for `ms` (e.g. the 75 ± 20 ms between signals, T.30 §5.3.2.4). */
+  /** Nothing on the line for `ms` (e.g. the 75 ± 20 ms gap T.30 requires between signals). */
   | { readonly kind: 'silence'; readonly ms: number }
   /**
    * One HDLC burst: preamble flags (1 s at V.21, T.30 §5.3.1; shorter on fast modems), the
@@ -54,7 +54,7 @@ export type T30TxStep =
       /** Fast modems only: short (true) or long training. */
       readonly shortTrain?: boolean;
     }
-  /** TCF (T.30 §5.3.6.2.? "training check"): training then `ms` (1.5 s ± 10 %) of zeros. */
+  /** TCF, the training check: training then `ms` (1.5 s ± 10 %) of zeros. */
   | { readonly kind: 'tcf'; readonly modulation: FaxModulation; readonly ms: number }
   /**
    * One non-ECM page: training, then the T.4 bit stream exactly as given (already padded to
