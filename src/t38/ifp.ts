@@ -349,10 +349,17 @@ export interface DecodedIfp {
  * Decodes one IFP. `bytesRead` is the IFP's length; octets after it are the caller's business
  * (inside UDPTL the open-type length should match exactly). Field data are subarrays of `buf`.
  */
+/**
+ * Scratch view for `decodeIfp` callers that pass none: an IfpView's typed arrays live outside
+ * V8's young heap, so making one per call costs microseconds. Safe to share: `decodeIfp` copies
+ * everything it returns out of the view before returning.
+ */
+const SCRATCH_VIEW = new IfpView();
+
 export function decodeIfp(
   buf: Uint8Array,
   version: T38Version,
-  view: IfpView = new IfpView(),
+  view: IfpView = SCRATCH_VIEW,
 ): DecodeResult<Ifp, IfpDecodeError> & { fieldAlignment?: IfpFieldAlignment } {
   if (!decodeIfpView(buf, version, view)) {
     return err({ code: view.errorCode ?? 'truncated', message: view.errorMessage, offset: view.errorOffset });

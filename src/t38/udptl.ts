@@ -268,6 +268,138 @@ export function decodeUdptl(bytes: Uint8Array, options?: UdptlDecodeOptions): De
 }
 
 // ---------------------------------------------------------------------------------------------
+// Allocation-free decoding (the per-datagram hot path)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Reusable decode target for `decodeUdptlView`: offsets into the decoded buffer instead of
+ * subarrays and objects, so decoding a datagram allocates nothing. The layout is the one
+ * `decodeUdptl` reads (see its diagram); items are secondaries (newest first) or FEC entries.
+ */
+export class UdptlView {
+  seq = 0;
+  primaryStart = 0;
+  primaryEnd = 0;
+  /** 0 = secondary-ifp-packets, 1 = fec-info. */
+  recovery: 0 | 1 = 0;
+  /** fec-npackets (FEC only). */
+  fecSpan = 0;
+  itemCount = 0;
+  readonly itemStart = new Int32Array(Math.max(UDPTL_MAX_SECONDARIES, UDPTL_MAX_FEC_ENTRIES));
+  readonly itemEnd = new Int32Array(Math.max(UDPTL_MAX_SECONDARIES, UDPTL_MAX_FEC_ENTRIES));
+  bytesRead = 0;
+  /**
+   * Set after a failed decode. 'fragmented' means a length ≥ 16384 in fragmented form, which a
+   * view cannot describe without copying: decode such a datagram with `decodeUdptl` instead.
+   */
+  errorCode: UdptlDecodeErrorCode | 'fragmented' | undefined = undefined;
+  errorOffset = 0;
+}
+
+function viewFail(v: UdptlView, code: UdptlDecodeErrorCode | 'fragmented', at: number): false {
+  v.errorCode = code;
+  v.errorOffset = at;
+  return false;
+}
+
+/**
+ * Decodes one UDPTL datagram from `buf[start, end)` into `view` without allocating. Returns
+ * true on success. Same rules and error codes as `decodeUdptl` (trailing octets are an error
+ * unless `allowTrailingBytes`), plus 'fragmented' (see `UdptlView.errorCode`).
+ */
+export function decodeUdptlView(buf: Uint8Array, view: UdptlView, allowTrailingBytes = false, start = 0, end = buf.length): boolean {
+  view.errorCode = undefined;
+  view.itemCount = 0;
+  let pos = start;
+  if (pos + 2 > end) return viewFail(view, 'truncated', pos);
+  view.seq = ((buf[pos] ?? 0) << 8) | (buf[pos + 1] ?? 0);
+  pos += 2;
+  // Primary: length determinant (X.691 10.9) + octets.
+  if (pos >= end) return viewFail(view, 'truncated', pos);
+  let b = buf[pos] ?? 0;
+  let n: number;
+  if ((b & 0x80) === 0) {
+    n = b;
+    pos += 1;
+  } else if ((b & 0x40) === 0) {
+    if (pos + 2 > end) return viewFail(view, 'truncated', pos);
+    n = ((b & 0x3f) << 8) | (buf[pos + 1] ?? 0);
+    pos += 2;
+  } else {
+    return viewFail(view, (b & 0x3f) >= 1 && (b & 0x3f) <= 4 ? 'fragmented' : 'bad-length', pos);
+  }
+  if (pos + n > end) return viewFail(view, 'truncated', pos);
+  view.primaryStart = pos;
+  view.primaryEnd = pos + n;
+  pos += n;
+  if (pos >= end) return viewFail(view, 'truncated', pos);
+  const choice = buf[pos] ?? 0;
+  pos += 1;
+  let max: number = UDPTL_MAX_SECONDARIES;
+  if ((choice & 0x80) === CHOICE_SECONDARY) {
+    view.recovery = 0;
+    view.fecSpan = 0;
+  } else {
+    view.recovery = 1;
+    max = UDPTL_MAX_FEC_ENTRIES;
+    // fec-npackets: 1..4 value octets, non-negative.
+    if (pos >= end) return viewFail(view, 'truncated', pos);
+    const len = buf[pos] ?? 0;
+    if (len < 1 || len > 4) {
+      // Same precedence as decodeUdptl: a malformed or cut-short determinant before its value.
+      if ((len & 0xc0) === 0xc0 && ((len & 0x3f) < 1 || (len & 0x3f) > 4)) return viewFail(view, 'bad-length', pos);
+      if ((len & 0xc0) === 0x80 && pos + 2 > end) return viewFail(view, 'truncated', pos);
+      return viewFail(view, 'bad-fec-span', pos);
+    }
+    if (pos + 1 + len > end) return viewFail(view, 'truncated', pos + 1);
+    if ((buf[pos + 1] ?? 0) & 0x80) return viewFail(view, 'bad-fec-span', pos);
+    let span = 0;
+    for (let i = 1; i <= len; i++) span = span * 256 + (buf[pos + i] ?? 0);
+    view.fecSpan = span;
+    pos += 1 + len;
+  }
+  // SEQUENCE OF count, then that many length-prefixed items.
+  if (pos >= end) return viewFail(view, 'truncated', pos);
+  b = buf[pos] ?? 0;
+  let count: number;
+  if ((b & 0x80) === 0) {
+    count = b;
+    pos += 1;
+  } else if ((b & 0x40) === 0) {
+    if (pos + 2 > end) return viewFail(view, 'truncated', pos);
+    count = ((b & 0x3f) << 8) | (buf[pos + 1] ?? 0);
+    pos += 2;
+  } else {
+    // A fragmented count (≥ 16384 items) is far beyond any bound; k outside 1..4 is malformed.
+    if ((b & 0x3f) < 1 || (b & 0x3f) > 4) return viewFail(view, 'bad-length', pos);
+    count = Infinity;
+  }
+  if (count > max) return viewFail(view, view.recovery === 0 ? 'too-many-secondaries' : 'too-many-fec-entries', pos);
+  for (let i = 0; i < count; i++) {
+    if (pos >= end) return viewFail(view, 'truncated', pos);
+    b = buf[pos] ?? 0;
+    if ((b & 0x80) === 0) {
+      n = b;
+      pos += 1;
+    } else if ((b & 0x40) === 0) {
+      if (pos + 2 > end) return viewFail(view, 'truncated', pos);
+      n = ((b & 0x3f) << 8) | (buf[pos + 1] ?? 0);
+      pos += 2;
+    } else {
+      return viewFail(view, (b & 0x3f) >= 1 && (b & 0x3f) <= 4 ? 'fragmented' : 'bad-length', pos);
+    }
+    if (pos + n > end) return viewFail(view, 'truncated', pos);
+    view.itemStart[i] = pos;
+    view.itemEnd[i] = pos + n;
+    pos += n;
+  }
+  view.itemCount = count;
+  if (pos !== end && !allowTrailingBytes) return viewFail(view, 'trailing-bytes', pos);
+  view.bytesRead = pos - start;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Encoding
 // ---------------------------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@
  * - Hand-built packets: derived from the ASN.1 and X.691 by hand, field by field, in the comments.
  */
 
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
+import { decodeUdptlView, UdptlView } from '../../../src/t38/udptl.js';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 
@@ -342,4 +343,60 @@ test('property: mutated valid packets never throw; a successful decode re-encode
     }),
     { numRuns: 1000 },
   );
+});
+
+// --- the allocation-free decoder must agree with decodeUdptl on everything ------------------
+
+
+function viewAgrees(bytes: Uint8Array, v: UdptlView): void {
+  const a = decodeUdptl(bytes);
+  const okView = decodeUdptlView(bytes, v);
+  if (!a.ok) {
+    assert.equal(okView, false, `view accepted what decodeUdptl rejects (${a.error.code})`);
+    // Fragmented lengths are the one case the view hands back to decodeUdptl.
+    if (v.errorCode !== 'fragmented') assert.equal(v.errorCode, a.error.code);
+    return;
+  }
+  if (!okView) {
+    assert.equal(v.errorCode, 'fragmented', 'only fragmented packets may be refused by the view');
+    return;
+  }
+  const p = a.value;
+  assert.equal(v.seq, p.seq);
+  assert.equal(v.bytesRead, a.bytesRead);
+  assert.deepEqual(bytes.subarray(v.primaryStart, v.primaryEnd), p.primary);
+  const items = p.recovery.kind === 'secondary' ? p.recovery.secondaries : p.recovery.entries;
+  assert.equal(v.recovery, p.recovery.kind === 'secondary' ? 0 : 1);
+  if (p.recovery.kind === 'fec') assert.equal(v.fecSpan, p.recovery.span);
+  assert.equal(v.itemCount, items.length);
+  items.forEach((it, i) => assert.deepEqual(bytes.subarray(v.itemStart[i]!, v.itemEnd[i]!), it));
+}
+
+describe('decodeUdptlView', () => {
+  it('agrees with decodeUdptl on encoded packets, their prefixes and random bytes', () => {
+    const v = new UdptlView();
+    const ifp = fc.uint8Array({ minLength: 0, maxLength: 200 });
+    const packet = fc.oneof(
+      fc.record({ seq: fc.integer({ min: 0, max: 65535 }), primary: ifp, secondaries: fc.array(ifp, { maxLength: 5 }) }).map((x) => ({
+        seq: x.seq,
+        primary: x.primary,
+        recovery: { kind: 'secondary' as const, secondaries: x.secondaries },
+      })),
+      fc.record({ seq: fc.integer({ min: 0, max: 65535 }), primary: ifp, span: fc.integer({ min: 0, max: 100000 }), entries: fc.array(ifp, { maxLength: 5 }) }).map((x) => ({
+        seq: x.seq,
+        primary: x.primary,
+        recovery: { kind: 'fec' as const, span: x.span, entries: x.entries },
+      })),
+    );
+    fc.assert(
+      fc.property(packet, fc.nat(), (p, cut) => {
+        const bytes = encodeUdptl(p);
+        viewAgrees(bytes, v);
+        viewAgrees(bytes.subarray(0, cut % (bytes.length + 1)), v);
+        viewAgrees(Uint8Array.from([...bytes, 0]), v);
+      }),
+      { numRuns: 1500 },
+    );
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => viewAgrees(b, v)), { numRuns: 5000 });
+  });
 });
