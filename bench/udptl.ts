@@ -167,7 +167,7 @@ function verifyDecode(pool: Pool): void {
   const u = new UdptlView();
   if (!decodeUdptlView(d, u)) fail(`decodeUdptlView: ${u.errorCode ?? '?'}`);
   if (u.seq !== 5 || u.bytesRead !== d.length || u.itemCount !== 1 || !same(d.subarray(u.primaryStart, u.primaryEnd), pool.ifps[5]!)) fail('decodeUdptlView');
-  if (!same(d.subarray(u.itemStart[0]!, u.itemEnd[0]!), pool.ifps[4]!)) fail('decodeUdptlView secondary');
+  if (!same(d.subarray(u.itemStart[0], u.itemEnd[0]), pool.ifps[4]!)) fail('decodeUdptlView secondary');
 }
 
 function verifyReceiver(pool: Pool): void {

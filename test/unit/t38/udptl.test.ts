@@ -369,7 +369,7 @@ function viewAgrees(bytes: Uint8Array, v: UdptlView): void {
   assert.equal(v.recovery, p.recovery.kind === 'secondary' ? 0 : 1);
   if (p.recovery.kind === 'fec') assert.equal(v.fecSpan, p.recovery.span);
   assert.equal(v.itemCount, items.length);
-  items.forEach((it, i) => assert.deepEqual(bytes.subarray(v.itemStart[i]!, v.itemEnd[i]!), it));
+  items.forEach((it, i) => assert.deepEqual(bytes.subarray(v.itemStart[i], v.itemEnd[i]), it));
 }
 
 describe('decodeUdptlView', () => {
