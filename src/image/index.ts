@@ -1,0 +1,65 @@
+/**
+ * faxwire/image — the document layer: TIFF Class F read/write, documents (PDF, PNG, JPEG,
+ * TIFF, netpbm) to fax pages, fax pages to TIFF, PDF, PNG and PBM.
+ */
+
+export { bitmapRow, bitmapStride, createBitmap, getPixel, setPixel, type Bitmap } from './bitmap.js';
+export { bitmapToGrey, blackRatio, createGrey, greyToBitmap, luma, toGrey, withDpi, type BilevelOptions, type GreyImage } from './grey.js';
+export { resizeGrey, rotateGrey90 } from './resample.js';
+export {
+  composePage,
+  detectFaxResolution,
+  faxGeometry,
+  faxWidths,
+  fitToFaxPage,
+  isFaxResolution,
+  isPaperSize,
+  PAPERS,
+  placeOnPage,
+  RESOLUTIONS,
+  type FaxGeometry,
+  type FaxResolution,
+  type FitOptions,
+  type PaperSize,
+  type Placement,
+  type ResolutionInfo,
+} from './fax-page.js';
+export {
+  decodeTiffPage,
+  pageInfo,
+  parseTiffStructure,
+  readTiff,
+  type TiffChunk,
+  type TiffDecodeQuality,
+  type TiffEntry,
+  type TiffError,
+  type TiffErrorCode,
+  type TiffIfd,
+  type TiffPage,
+  type TiffPageInfo,
+  type TiffRaster,
+  type TiffReadOptions,
+  type TiffStructure,
+} from './tiff-read.js';
+export { writeTiff, type FaxPageQuality, type TiffCompression, type TiffWriteOptions, type TiffWritePage } from './tiff-write.js';
+export { COMPRESSION, TAG, TYPE } from './tiff-tags.js';
+export { readPnm, writePbm, writePgm, type PnmError, type PnmErrorCode, type PnmImage } from './pnm.js';
+export { isPng, readPng, writeGreyPng, writePng, type PngError, type PngErrorCode, type PngImage } from './png.js';
+export { isJpeg, jfifDpi, readJpeg, type JpegError, type JpegErrorCode } from './jpeg.js';
+export { isPdf, readPdfFaxPages, renderPdf, type PdfError, type PdfErrorCode } from './pdf-read.js';
+export { writePdf, type PdfWriteOptions } from './pdf-write.js';
+export {
+  documentToFaxPages,
+  readRasterPages,
+  sniffFormat,
+  sourceToFaxPage,
+  writeDocument,
+  type DocumentError,
+  type DocumentErrorCode,
+  type DocumentFormat,
+  type FaxPage,
+  type OutputFormat,
+  type SourcePage,
+  type ToFaxOptions,
+  type WriteDocumentOptions,
+} from './document.js';
