@@ -1,9 +1,30 @@
 /**
  * faxwire/t30 — T.30 frame codecs (ITU-T T.30 §5.3, Table 1, Table 2, Annex A): the FCF table,
  * the DIS/DTC/DCS bit field, whole HDLC frames as T.38 carries them, and NSF country/vendor
- * lookup. The T.30 engine builds on these.
+ * lookup; and the T.30 protocol engine built on them (phases A–E, ECM, polling; engine.ts),
+ * with its line boundary (line.ts), negotiation (negotiate.ts), timers and completion codes.
  */
 export * from './fcf.js';
 export * from './dis.js';
 export * from './frames.js';
 export * from './nsf.js';
+export * from './line.js';
+export {
+  T30Engine,
+  T30_STATES,
+  T30_STATE_PHASE,
+  T4_CODEC,
+  type T30State,
+  type T30Phase,
+  type T30EngineOptions,
+  type T30Event,
+  type T30Stats,
+  type T30ReceivedPage,
+  type T30PageCodec,
+  type T30CopyQuality,
+  type T4DecodeResult,
+} from './engine.js';
+export * from './negotiate.js';
+export * from './ecm.js';
+export * from './timers.js';
+export * from './result.js';

@@ -1,0 +1,588 @@
+/**
+ * Phase D — the post-message procedure (ITU-T T.30 (09/2005) §5.1 phase D, Figure 5-2) and
+ * the ECM correction dialogue (Annex A §A.4), for both ends; phase E starts from here.
+ *
+ * Transmitter, non-ECM:  page ─▶ MPS | EOM | EOP ─▶ MCF (next page / phase B / DCN),
+ *                        RTP (accepted, retrain first), RTN (retrain at the next lower rate and
+ *                        send the page again, at most MAX_RTN_PER_PAGE times).
+ * Transmitter, ECM:      block ─▶ PPS-NULL | PPS-MPS/EOM/EOP ─▶ MCF (next block/page),
+ *                        PPR (resend the listed frames; the 4th PPR of a block leads to CTC at the
+ *                        next lower rate → CTR → resend with long training, or, at the slowest
+ *                        rate, to EOR → ERR: the block is given up and the page goes on),
+ *                        RNR (send RR until the receiver is ready, T5 bounds the wait).
+ * Receiver:              answers each of those, repeats its last answer when a command is
+ *                        repeated (its answer was lost), asks CRP when a command arrived corrupted.
+ *
+ * Every command is repeated up to 3 times on T4 expiry, CRP, or a corrupted response.
+ */
+
+import { dcsRateCode } from './dis.js';
+import type { T30Machine, T30State } from './engine.js';
+import { frameName, type PpsFrame, type PprFrame, type T30Frame } from './frames.js';
+import { stepForRateCode } from './negotiate.js';
+import * as phaseB from './phase-b.js';
+import * as phaseC from './phase-c.js';
+import { MAX_COMMAND_TRIES, MAX_RTN_PER_PAGE, PPR_LIMIT_BEFORE_CTC_OR_EOR, T30_T1_MS, T30_T5_MS } from './timers.js';
+
+const COMMAND_WAIT_STATES: ReadonlySet<T30State> = new Set<T30State>([
+  'R',
+  'F_FTT',
+  'F_POST_DOC_NON_ECM',
+  'III_Q_MCF',
+  'III_Q_RTN',
+  'F_POST_DOC_ECM',
+  'F_POST_RCP_MCF',
+  'F_POST_RCP_PPR',
+]);
+const RESPONSE_WAIT_STATES: ReadonlySet<T30State> = new Set<T30State>([
+  'D_TCF',
+  'II_Q',
+  'IV_PPS_NULL',
+  'IV_PPS_Q',
+  'IV_PPS_RNR',
+  'IV_CTC',
+  'IV_EOR',
+  'IV_EOR_RNR',
+]);
+
+/** States where we owe the far end a response to its next command. */
+export function expectsCommand(s: T30State): boolean {
+  return COMMAND_WAIT_STATES.has(s);
+}
+
+/** States where we sent a command and wait for its response. */
+export function expectsResponse(s: T30State): boolean {
+  return RESPONSE_WAIT_STATES.has(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transmitter
+
+/** The non-ECM page has left: MPS, EOM or EOP. */
+export function sendPostPageCommand(m: T30Machine): void {
+  if (m.state !== 'I') return; // the call ended meanwhile
+  m.setState('II_Q');
+  m.sendCommand([m.ctl(m.postPage)], 'post-page', false);
+}
+
+/** The ECM block has left: PPS-NULL between blocks, PPS-MPS/EOM/EOP after the last one. */
+export function sendPps(m: T30Machine, repeat = false): void {
+  if (!repeat && m.state !== 'IV') return;
+  const et = m.ecmTx;
+  const block = et?.blocks[et.blockIndex];
+  if (et === undefined || block === undefined) return;
+  et.fcf2 = et.blockIndex === et.blocks.length - 1 ? m.postPage : 'NULL';
+  const pps: PpsFrame = {
+    type: 'PPS',
+    final: true,
+    xBit: m.xBit,
+    fcf2: et.fcf2,
+    fcf2XBit: m.xBit && et.fcf2 !== 'NULL',
+    pageCounter: m.pageIndex & 0xff,
+    blockCounter: et.blockIndex & 0xff,
+    frameCount: block.frames.length,
+  };
+  m.setState(et.fcf2 === 'NULL' ? 'IV_PPS_NULL' : 'IV_PPS_Q');
+  m.sendCommand([pps], 'pps', repeat);
+}
+
+function sendRr(m: T30Machine, repeat: boolean): void {
+  m.n.rrSent++;
+  m.setState(m.state === 'IV_EOR' || m.state === 'IV_EOR_RNR' ? 'IV_EOR_RNR' : 'IV_PPS_RNR');
+  m.sendCommand([m.ctl('RR')], 'rr', repeat);
+}
+
+/**
+ * CTC (Annex A §A.4): its 2-octet FIF is laid out like DCS bits 1–16, of which only bits 11–14
+ * (the new data signalling rate) mean anything; the rest go as zeros, as spandsp sends them.
+ */
+function sendCtc(m: T30Machine, repeat: boolean): void {
+  const p = m.session();
+  const ctc: T30Frame = { type: 'CTC', final: true, xBit: m.xBit, rateCode: dcsRateCode(p.step.modem, p.step.bitRate), otherBits: 0 };
+  if (!repeat) {
+    m.n.ctcSent++;
+    m.emit({ type: 'ctc', at: m.now, direction: 'sent', modulation: p.step.modulation });
+  }
+  m.setState('IV_CTC');
+  m.sendCommand([ctc], 'ctc', repeat);
+}
+
+function sendEor(m: T30Machine, repeat: boolean): void {
+  const et = m.ecmTx;
+  if (et === undefined) return;
+  const eor: T30Frame = { type: 'EOR', final: true, xBit: m.xBit, fcf2: et.fcf2, fcf2XBit: m.xBit && et.fcf2 !== 'NULL' };
+  if (!repeat) {
+    m.n.eorSent++;
+    m.emit({ type: 'eor', at: m.now, direction: 'sent', page: m.pageIndex + 1, block: et.blockIndex });
+  }
+  m.setState('IV_EOR');
+  m.sendCommand([eor], 'eor', repeat);
+}
+
+/** Repeat of a phase-D command (T4 expiry, CRP, corrupted response). */
+export function repeatPostPage(m: T30Machine, cmd: 'post-page' | 'pps' | 'rr' | 'ctc' | 'eor', why: string): void {
+  // RR is repeated for as long as T5 runs (Annex A); the others 3 times.
+  const unlimited = cmd === 'rr' && m.timers.has('T5');
+  if (!unlimited && m.commandTries >= MAX_COMMAND_TRIES) {
+    m.fail(cmd === 'ctc' ? 'ctc-failed' : cmd === 'eor' ? 'eor-failed' : 'no-response-after-page', `${why} (${m.commandTries} tries)`);
+    return;
+  }
+  switch (cmd) {
+    case 'post-page':
+      m.setState('II_Q');
+      m.sendCommand([m.ctl(m.postPage)], 'post-page', true);
+      return;
+    case 'pps':
+      sendPps(m, true);
+      return;
+    case 'rr':
+      sendRr(m, true);
+      return;
+    case 'ctc':
+      sendCtc(m, true);
+      return;
+    case 'eor':
+      sendEor(m, true);
+      return;
+  }
+}
+
+/** After the page is confirmed: next page (MPS), back to phase B (EOM), or DCN (EOP). */
+function nextAfterPage(m: T30Machine, retrain: boolean): void {
+  switch (m.postPage) {
+    case 'EOP':
+      m.disconnect();
+      return;
+    case 'EOM':
+      // T.30 Figure 5-2: after MCF to EOM the transmitter returns to phase B and waits for DIS.
+      m.setState('T');
+      m.remoteDis = undefined;
+      m.arm('T1', T30_T1_MS);
+      return;
+    case 'MPS':
+      if (retrain) phaseB.sendDcs(m, false);
+      else phaseC.startTxPage(m);
+      return;
+  }
+}
+
+function nonEcmResponse(m: T30Machine, resp: 'MCF' | 'RTP' | 'RTN'): void {
+  m.handled();
+  m.disarm('T4');
+  m.lastCommand = undefined;
+  const page = m.pageIndex + 1;
+  if (resp === 'RTN') {
+    m.n.rtnReceived++;
+    m.rtnCount++;
+    m.pageRtn++;
+    m.emit({ type: 'page-tx-end', at: m.now, page, response: 'RTN', accepted: false });
+    if (m.pageRtn > MAX_RTN_PER_PAGE) {
+      m.fail('rtn-limit', `page ${page} answered RTN ${m.pageRtn} times`);
+      return;
+    }
+    // spandsp and HylaFAX both step the rate down on RTN; at the slowest rate, retrain there.
+    m.stepDown('rtn');
+    phaseB.sendDcs(m, false);
+    return;
+  }
+  if (resp === 'RTP') m.n.rtpReceived++;
+  m.n.pagesSent++;
+  m.emit({ type: 'page-tx-end', at: m.now, page, response: resp, accepted: true });
+  m.pageIndex++;
+  m.pageRtn = 0;
+  nextAfterPage(m, resp === 'RTP');
+}
+
+function ecmBlockConfirmed(m: T30Machine, resp: 'MCF' | 'ERR'): void {
+  m.handled();
+  m.disarm('T4');
+  m.disarm('T5');
+  m.lastCommand = undefined;
+  const et = m.ecmTx;
+  if (et === undefined) return;
+  if (et.blockIndex < et.blocks.length - 1) {
+    et.blockIndex++;
+    et.pprCount = 0;
+    const block = et.blocks[et.blockIndex];
+    et.pending = block === undefined ? [] : block.frames.map((_, i) => i);
+    phaseC.sendEcmBlock(m, et.pending, false);
+    return;
+  }
+  m.n.pagesSent++;
+  m.emit({ type: 'page-tx-end', at: m.now, page: m.pageIndex + 1, response: resp, accepted: true });
+  m.pageIndex++;
+  nextAfterPage(m, false);
+}
+
+function onPpr(m: T30Machine, f: PprFrame): void {
+  m.handled();
+  m.disarm('T4');
+  m.disarm('T5');
+  m.n.pprReceived++;
+  const et = m.ecmTx;
+  const block = et?.blocks[et.blockIndex];
+  if (et === undefined || block === undefined) return;
+  const frames = f.frames.filter((n) => n < block.frames.length);
+  if (frames.length === 0) {
+    // A PPR asking for nothing we sent: Annex A gives it no meaning; take it as "all received".
+    m.warn('PPR without any frame of the block: taken as MCF');
+    ecmBlockConfirmed(m, 'MCF');
+    return;
+  }
+  et.pprCount++;
+  et.pending = frames;
+  m.ecmRetries += frames.length;
+  m.emit({ type: 'ppr', at: m.now, direction: 'received', page: m.pageIndex + 1, block: et.blockIndex, frames, count: et.pprCount });
+  if (et.pprCount >= PPR_LIMIT_BEFORE_CTC_OR_EOR) {
+    // Annex A: after the 4th PPR, continue to correct at a lower rate (CTC) or stop (EOR).
+    if (m.stepDown('ctc')) sendCtc(m, false);
+    else sendEor(m, false);
+    return;
+  }
+  phaseC.sendEcmBlock(m, frames, true);
+}
+
+function onRnr(m: T30Machine): void {
+  m.handled();
+  m.disarm('T4');
+  m.n.rnrReceived++;
+  if (!m.timers.has('T5')) m.arm('T5', T30_T5_MS);
+  sendRr(m, false);
+}
+
+/** A V.21 frame while we are the transmitter in phases C/D. */
+export function onTransmitterFrame(m: T30Machine, f: T30Frame): void {
+  if (phaseB.storeInfoFrame(m, f)) return;
+  const s = m.state;
+  if (f.type === 'DCN') {
+    m.handled();
+    m.fail(s === 'I' || s === 'IV' ? 'call-dropped-mid-page' : 'dcn-after-page', 'DCN received', false);
+    return;
+  }
+  if (s === 'I' || s === 'IV') {
+    // We are sending the page; a frame now is a late repeat (CFR, MCF) — nothing to answer.
+    m.n.ignoredFrames++;
+    return;
+  }
+  if (f.type === 'CRP') {
+    m.handled();
+    if (!m.transmitting) m.repeatCommand('CRP');
+    return;
+  }
+  if (f.type === 'PIP' || f.type === 'PIN') {
+    m.handled();
+    m.fail('operator-interrupt', f.type);
+    return;
+  }
+  if (f.type === 'DIS' && m.postPage === 'EOM' && (s === 'II_Q' || s === 'IV_PPS_Q')) {
+    // Our EOM was answered, the MCF lost, and the receiver is already back in phase B.
+    if (s === 'II_Q') nonEcmResponse(m, 'MCF');
+    else ecmBlockConfirmed(m, 'MCF');
+    if (m.state === 'T') phaseB.onFrame(m, f);
+    return;
+  }
+  if (s === 'II_Q') {
+    if (f.type === 'MCF' || f.type === 'RTP' || f.type === 'RTN') nonEcmResponse(m, f.type);
+    else {
+      m.handled();
+      m.fail('invalid-response-after-page', frameName(f));
+    }
+  } else if (s === 'IV_PPS_NULL' || s === 'IV_PPS_Q' || s === 'IV_PPS_RNR') {
+    if (f.type === 'MCF') ecmBlockConfirmed(m, 'MCF');
+    else if (f.type === 'PPR') onPpr(m, f);
+    else if (f.type === 'RNR') onRnr(m);
+    else {
+      m.handled();
+      m.fail('invalid-ecm-response', `${frameName(f)} in ${s}`);
+    }
+  } else if (s === 'IV_CTC') {
+    m.handled();
+    const et = m.ecmTx;
+    if (f.type !== 'CTR') m.fail('ctc-failed', `${frameName(f)} instead of CTR`);
+    else if (et !== undefined) {
+      m.disarm('T4');
+      m.lastCommand = undefined;
+      et.pprCount = 0;
+      et.longTrain = true; // new rate: the receiver must train long
+      phaseC.sendEcmBlock(m, et.pending, true);
+    }
+  } else if (s === 'IV_EOR' || s === 'IV_EOR_RNR') {
+    if (f.type === 'ERR') ecmBlockConfirmed(m, 'ERR');
+    else if (f.type === 'RNR') onRnr(m);
+    else {
+      m.handled();
+      m.fail('eor-failed', `${frameName(f)} instead of ERR`);
+    }
+  } else {
+    m.n.ignoredFrames++;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receiver
+
+type PostPage = 'MPS' | 'EOM' | 'EOP';
+
+/** MPS/EOM/EOP, or their procedure-interrupt forms (answered as the plain command: no operator here). */
+function postPageOf(type: string): PostPage | undefined {
+  switch (type) {
+    case 'MPS':
+    case 'PRI-MPS':
+      return 'MPS';
+    case 'EOM':
+    case 'PRI-EOM':
+      return 'EOM';
+    case 'EOP':
+    case 'PRI-EOP':
+    case 'EOS':
+      return 'EOP';
+    default:
+      return undefined;
+  }
+}
+
+/** A V.21 frame while we are the receiver in phases C/D. */
+export function onReceiverFrame(m: T30Machine, f: T30Frame): void {
+  if (phaseB.storeInfoFrame(m, f)) return;
+  // The end of the page signal was lost: the post-page command tells us the page is over.
+  if (m.state === 'F_DOC_NON_ECM') phaseC.finishNonEcmPage(m);
+  const s = m.state;
+  if (f.type === 'DCN') {
+    m.handled();
+    onDcnAsReceiver(m);
+    return;
+  }
+  if (f.type === 'DCS') {
+    // The transmitter is back in phase B: after MCF/RTN/RTP, or (F_POST_DOC_NON_ECM) because what we
+    // took for a page was the TCF of a DCS we missed — train again either way.
+    if (s === 'F_POST_DOC_NON_ECM' && m.rxPage !== undefined && m.receivedPages.at(-1) === m.rxPage) {
+      m.receivedPages.pop();
+      m.rxPage = undefined;
+      m.warn('DCS instead of a post-page command: the "page" was a TCF; training again');
+    }
+    if (s === 'III_Q_MCF' || s === 'III_Q_RTN' || s === 'F_POST_RCP_MCF' || s === 'F_POST_DOC_NON_ECM') phaseB.onDcs(m, f.dis);
+    else {
+      m.handled();
+      m.fail('invalid-command-after-page', `DCS in ${s}`);
+    }
+    return;
+  }
+  if (s === 'F_POST_DOC_NON_ECM' || s === 'III_Q_MCF' || s === 'III_Q_RTN') {
+    nonEcmCommand(m, f);
+    return;
+  }
+  ecmCommand(m, f);
+}
+
+function onDcnAsReceiver(m: T30Machine): void {
+  const s = m.state;
+  const eopDone = m.lastPostPage === 'EOP';
+  if (s === 'III_Q_MCF') {
+    if (eopDone) m.end('ok', '', false);
+    else m.fail('dcn-after-mcf', '', false);
+  } else if (s === 'F_POST_RCP_MCF') {
+    if (m.ecmRx.pageDone && eopDone) m.end('ok', '', false);
+    else m.fail(m.ecmRx.pageDone ? 'dcn-after-mcf' : 'dcn-during-ecm', '', false);
+  } else if (s === 'III_Q_RTN') {
+    m.fail('dcn-after-rtn', '', false);
+  } else if (s === 'F_POST_DOC_NON_ECM') {
+    m.fail('dcn-waiting-post-page', '', false);
+  } else {
+    m.fail('dcn-during-ecm', '', false);
+  }
+}
+
+function nonEcmCommand(m: T30Machine, f: T30Frame): void {
+  const cmd = postPageOf(f.type);
+  const s = m.state;
+  if (cmd === undefined) {
+    m.n.ignoredFrames++;
+    if (f.type === 'PPS' || f.type === 'EOR' || f.type === 'CTC' || f.type === 'RR' || f.type === 'CTR') {
+      m.handled();
+      m.fail('invalid-command-after-page', `${frameName(f)} in a non-ECM session`);
+    }
+    return;
+  }
+  m.handled();
+  if (s === 'F_POST_DOC_NON_ECM') {
+    answerPage(m, cmd);
+    return;
+  }
+  if (cmd === m.lastPostPage) {
+    // The same command again: our answer was lost; repeat it (not a new page).
+    const resp = s === 'III_Q_MCF' ? 'MCF' : 'RTN';
+    m.setState(s);
+    m.sendResponse([m.ctl(resp)]);
+    if (resp === 'MCF' && cmd === 'EOM') m.afterTx({ kind: 'send-dis' });
+    return;
+  }
+  // A different post-page command without a page in between: the page never arrived.
+  m.rxPage = undefined;
+  answerPage(m, cmd);
+}
+
+/** MCF (page good) or RTN (bad copy, or no page at all) to the post-page command. */
+function answerPage(m: T30Machine, cmd: PostPage): void {
+  const pg = m.rxPage;
+  m.rxPage = undefined;
+  m.lastPostPage = cmd;
+  if (pg?.accepted === true) {
+    m.n.pagesReceived++;
+    m.badRowsTotal += pg.badRows;
+    m.longestBadRun = Math.max(m.longestBadRun, pg.longestBadRun);
+    m.setState('III_Q_MCF');
+    m.sendResponse([m.ctl('MCF')]);
+    // After EOM the receiver goes back to phase B and sends DIS again (Figure 5-2).
+    if (cmd === 'EOM') m.afterTx({ kind: 'send-dis' });
+  } else {
+    m.n.rtnSent++;
+    m.rtnCount++;
+    m.setState('III_Q_RTN');
+    m.sendResponse([m.ctl('RTN')]);
+  }
+}
+
+function ecmCommand(m: T30Machine, f: T30Frame): void {
+  if (f.type === 'PPS') {
+    onPps(m, f);
+  } else if (f.type === 'EOR') {
+    onEor(m, f.fcf2);
+  } else if (f.type === 'CTC') {
+    m.handled();
+    const step = stepForRateCode(f.rateCode);
+    const p = m.params;
+    if (step === undefined || p === undefined) {
+      m.fail('invalid-ecm-command', `CTC with rate code ${f.rateCode}`);
+      return;
+    }
+    m.params = { ...p, step };
+    m.n.ctcReceived++;
+    m.emit({ type: 'ctc', at: m.now, direction: 'received', modulation: step.modulation });
+    m.ecmRx.lastResponse = 'CTR';
+    m.setState('F_POST_RCP_PPR');
+    m.sendResponse([m.ctl('CTR')]);
+  } else if (f.type === 'RR') {
+    m.handled();
+    repeatEcmResponse(m);
+  } else if (postPageOf(f.type) !== undefined || f.type === 'CFR' || f.type === 'MCF') {
+    m.handled();
+    m.fail('invalid-ecm-command', `${frameName(f)} in ${m.state}`);
+  } else {
+    m.n.ignoredFrames++;
+    m.warn(`${frameName(f)} ignored in ${m.state}`);
+  }
+}
+
+function pprFrame(m: T30Machine, frames: readonly number[]): T30Frame {
+  return { type: 'PPR', final: true, xBit: m.xBit, frames };
+}
+
+/** RR, or a repeated PPS/EOR/CTC: say again what we said last. */
+function repeatEcmResponse(m: T30Machine): void {
+  const rx = m.ecmRx;
+  const s = m.state;
+  switch (rx.lastResponse) {
+    case 'MCF':
+    case 'ERR':
+    case 'CTR':
+      m.setState(s);
+      m.sendResponse([m.ctl(rx.lastResponse)]);
+      return;
+    case 'PPR':
+      m.setState(s);
+      m.sendResponse([pprFrame(m, rx.lastPprFrames)]);
+      return;
+    case null:
+      m.n.ignoredFrames++;
+      return;
+  }
+}
+
+function ackKey(pageCounter: number, blockCounter: number): number {
+  return ((pageCounter & 0xff) << 8) | (blockCounter & 0xff);
+}
+
+function onPps(m: T30Machine, f: PpsFrame): void {
+  m.handled();
+  m.disarm('RX_STALL');
+  const rx = m.ecmRx;
+  const key = ackKey(f.pageCounter, f.blockCounter);
+  if (m.state === 'F_POST_RCP_MCF' && key === rx.lastAckKey) {
+    repeatEcmResponse(m); // our MCF was lost
+    return;
+  }
+  if (m.state === 'F_CFR' || m.state === 'F_POST_RCP_MCF') phaseC.prepareEcmBlock(m); // its frames were all lost
+  rx.frameCount = f.frameCount;
+  rx.pageCounter = f.pageCounter;
+  rx.blockCounter = f.blockCounter;
+  const missing = rx.block.missing(f.frameCount);
+  if (missing.length === 0) {
+    acceptBlock(m, f.fcf2, key, 'MCF');
+    return;
+  }
+  m.n.pprSent++;
+  rx.pprCount++;
+  m.ecmRetries += missing.length;
+  rx.lastResponse = 'PPR';
+  rx.lastPprFrames = missing;
+  m.emit({ type: 'ppr', at: m.now, direction: 'sent', page: m.n.pagesReceived + 1, block: f.blockCounter, frames: missing, count: rx.pprCount });
+  m.setState('F_POST_RCP_PPR');
+  m.sendResponse([pprFrame(m, missing)]);
+}
+
+function onEor(m: T30Machine, fcf2: PpsFrame['fcf2']): void {
+  m.handled();
+  const rx = m.ecmRx;
+  if (m.state === 'F_POST_RCP_MCF' && rx.lastResponse === 'ERR') {
+    repeatEcmResponse(m);
+    return;
+  }
+  m.n.eorReceived++;
+  m.emit({ type: 'eor', at: m.now, direction: 'received', page: m.n.pagesReceived + 1, block: rx.blockCounter });
+  acceptBlock(m, fcf2, ackKey(rx.pageCounter, rx.blockCounter), 'ERR');
+}
+
+/** The block is done (complete → MCF, or given up → ERR); the page too if FCF2 says so. */
+function acceptBlock(m: T30Machine, fcf2: PpsFrame['fcf2'], key: number, resp: 'MCF' | 'ERR'): void {
+  const rx = m.ecmRx;
+  rx.pageChunks.push(rx.block.assemble(rx.frameCount));
+  rx.block.clear();
+  rx.lastAckKey = key;
+  rx.lastResponse = resp;
+  rx.pprCount = 0;
+  const cmd = fcf2 === 'NULL' ? undefined : postPageOf(fcf2);
+  if (cmd !== undefined) {
+    phaseC.finishEcmPage(m);
+    m.lastPostPage = cmd;
+  }
+  m.setState('F_POST_RCP_MCF');
+  m.sendResponse([m.ctl(resp)]);
+  if (cmd === 'EOM') m.afterTx({ kind: 'send-dis' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers of phases B–D
+
+/** T2: the command (or the page) we wait for did not come. */
+export function onT2(m: T30Machine): void {
+  const s = m.state;
+  const eopDone = m.lastPostPage === 'EOP';
+  if (s === 'F_TCF' || s === 'F_FTT' || s === 'III_Q_RTN') m.fail('t2-expired');
+  else if (s === 'R') m.repeatCommand('T2 expired');
+  else if (s === 'F_CFR') m.fail('t2-expired-waiting-page');
+  else if (s === 'F_POST_DOC_NON_ECM') m.fail('t2-expired-waiting-post-page');
+  else if (s === 'III_Q_MCF') {
+    // The document is in; a missing DCN after EOP does not spoil it.
+    if (eopDone) m.end('ok', '', false);
+    else m.fail('t2-expired-waiting-next-page');
+  } else if (s === 'F_POST_RCP_MCF') {
+    if (m.ecmRx.pageDone && eopDone) m.end('ok', '', false);
+    else m.fail(m.ecmRx.pageDone ? 't2-expired-waiting-next-page' : 't2-expired-ecm');
+  } else if (s === 'F_POST_DOC_ECM' || s === 'F_POST_RCP_PPR') m.fail('t2-expired-ecm');
+  // Elsewhere a T2 is stale.
+}
+
+/** T4: no response to our command. */
+export function onT4(m: T30Machine): void {
+  if (m.state === 'R' || expectsResponse(m.state)) m.repeatCommand('T4 expired');
+}
