@@ -27,6 +27,7 @@ import { decodeIfp, describeIfp, ifpImplausibility, IfpView, type Ifp, type T38V
 import { TpktParser } from '../t38/tpkt.js';
 import { decodeUdptl } from '../t38/udptl.js';
 import { UdptlReceiver } from '../t38/udptl-receiver.js';
+import { extractPages, type ExtractedPage, type PageEvent } from './extract.js';
 import { parseSipMessage, type SdpT38Endpoint, type SipEvent } from './sip.js';
 
 export interface AnalyzeOptions {
@@ -34,6 +35,8 @@ export interface AnalyzeOptions {
   readonly t38Version?: 'auto' | T38Version;
   /** Treat flows on these ports as T.38 (UDP: UDPTL, TCP: TPKT). */
   readonly ports?: readonly number[];
+  /** Rebuild the pages the call carried (`--extract`). */
+  readonly extract?: boolean;
 }
 
 export interface StreamInfo {
@@ -94,7 +97,25 @@ export type AnalyzeRecord =
     }
   | { readonly type: 'lost'; readonly frame: number; readonly time: number; readonly stream: string; readonly from: number; readonly count: number }
   | { readonly type: 'malformed'; readonly frame: number; readonly time: number; readonly stream: string; readonly error: string }
-  | { readonly type: 'duplicate'; readonly frame: number; readonly time: number; readonly stream: string; readonly seq: number };
+  | { readonly type: 'duplicate'; readonly frame: number; readonly time: number; readonly stream: string; readonly seq: number }
+  | {
+      readonly type: 'page';
+      readonly time: number;
+      readonly stream: string;
+      readonly index: number;
+      readonly ecm: boolean;
+      readonly coding: string;
+      readonly width: number;
+      readonly rows: number;
+      readonly yDpi: number;
+      readonly badRows: number;
+      readonly longestBadRun: number;
+      readonly end: string;
+      readonly missingFrames: number;
+      readonly command?: string;
+      readonly response?: string;
+    }
+  | { readonly type: 'outcome'; readonly text: string };
 
 export interface StreamSummary {
   readonly id: string;
@@ -134,7 +155,7 @@ export interface AnalyzeSummary {
 }
 
 export type AnalyzeResult =
-  | { readonly ok: true; readonly records: AnalyzeRecord[]; readonly summary: AnalyzeSummary }
+  | { readonly ok: true; readonly records: AnalyzeRecord[]; readonly summary: AnalyzeSummary; readonly pages?: readonly ExtractedPage[] }
   | { readonly ok: false; readonly error: string };
 
 // --- helpers --------------------------------------------------------------------------------
@@ -259,6 +280,7 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
     records.push({ order, rec });
   };
   const view = new IfpView();
+  const pageEvents: { order: number; ev: PageEvent }[] = [];
 
   // Flows, in order of first appearance.
   const flows = new Map<string, Flow>();
@@ -546,6 +568,10 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
   }
 
   function lineEvent(st: StreamState, ev: T38LineEvent, seq: number, frame: number, time: number): void {
+    if (options.extract) {
+      if (ev.kind === 'non-ecm-data') pageEvents.push({ order: frame, ev: { kind: 'non-ecm', time, stream: st.info.id, data: ev.data } });
+      if (ev.kind === 'non-ecm-sig-end') pageEvents.push({ order: frame, ev: { kind: 'non-ecm-end', time, stream: st.info.id } });
+    }
     if (ev.kind !== 'hdlc-frame') return;
     st.summary.t30Frames++;
     if (!ev.ok) st.summary.t30BadFrames++;
@@ -553,11 +579,40 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
     const base = { type: 't30' as const, frame, time, stream: st.info.id, seq, modem: ev.dataType, ok: ev.ok, hex: hex(ev.frame) };
     const problem = ev.problem !== undefined ? { problem: ev.problem } : {};
     if (d.ok) {
+      if (options.extract) pageEvents.push({ order: frame, ev: { kind: 't30', time, stream: st.info.id, frame: d.value, ok: ev.ok } });
       const details = frameDetails(d.value);
       emit(frame, { ...base, ...problem, name: frameName(d.value), fcf: frameFcf(d.value), summary: frameSummary(d.value), ...(details.length ? { details } : {}) });
     } else {
       emit(frame, { ...base, ...problem, name: 'undecodable', fcf: ev.frame[2] ?? -1, summary: `undecodable frame (${d.error.code}: ${d.error.message})` });
     }
+  }
+
+  let pages: ExtractedPage[] | undefined;
+  if (options.extract) {
+    pageEvents.sort((a, b) => a.order - b.order);
+    const x = extractPages(pageEvents.map((p) => p.ev));
+    pages = x.pages;
+    for (const p of x.pages) {
+      const at = pageEvents.find((e) => e.ev.time >= p.time)?.order ?? 0;
+      emit(at, {
+        type: 'page',
+        time: p.time,
+        stream: p.stream,
+        index: p.index,
+        ecm: p.params.ecm,
+        coding: p.params.coding,
+        width: p.bitmap.width,
+        rows: p.rows,
+        yDpi: p.params.yDpi,
+        badRows: p.badRows,
+        longestBadRun: p.longestBadRun,
+        end: p.end,
+        missingFrames: p.missingFrames,
+        ...(p.command !== undefined ? { command: p.command } : {}),
+        ...(p.response !== undefined ? { response: p.response } : {}),
+      });
+    }
+    emit(Number.MAX_SAFE_INTEGER, { type: 'outcome', text: x.outcome });
   }
 
   // Chronological order (stable: within a frame, in production order).
@@ -585,5 +640,6 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
     perStream: per,
     warnings,
   };
-  return { ok: true, records: records.map((r) => relative(r.rec)), summary };
+  const recs = records.map((r) => relative(r.rec));
+  return pages ? { ok: true, records: recs, summary, pages } : { ok: true, records: recs, summary };
 }

@@ -37,6 +37,14 @@ export function formatRecord(r: AnalyzeRecord): string {
       return `${t(r.time)} #${r.frame} ${r.stream} MALFORMED ${r.error}`;
     case 'duplicate':
       return `${t(r.time)} #${r.frame} ${r.stream} duplicate seq ${r.seq}`;
+    case 'page': {
+      const mode = r.ecm ? 'ECM' : 'non-ECM';
+      const damage = r.missingFrames ? `, ${r.missingFrames} ECM frames missing` : '';
+      const answer = r.response ? `, answered ${r.response}` : ', no answer in capture';
+      return `${t(r.time)} ${r.stream} PAGE ${r.index}: ${r.width}×${r.rows} ${r.coding.toUpperCase()} ${mode} ${r.yDpi} lpi, ${r.badRows} bad rows (longest run ${r.longestBadRun}), ended ${r.end}${damage}${r.command ? `, ${r.command}` : ''}${answer}`;
+    }
+    case 'outcome':
+      return `T.30 outcome: ${r.text}`;
   }
 }
 

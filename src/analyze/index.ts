@@ -1,3 +1,4 @@
 export * from './analyze.js';
 export * from './format.js';
 export * from './sip.js';
+export * from './extract.js';

@@ -5,9 +5,11 @@
  * it could not be, 2 on usage errors.
  */
 
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzeCapture, formatRecord, formatSummary, type AnalyzeOptions } from '../analyze/index.js';
+import { writePng, writeTiff } from '../image/index.js';
 import type { T38Version } from '../t38/ifp.js';
 
 export async function runAnalyze(args: string[]): Promise<number> {
@@ -20,6 +22,7 @@ export async function runAnalyze(args: string[]): Promise<number> {
         't38-version': { type: 'string', default: 'auto' },
         port: { type: 'string', multiple: true },
         json: { type: 'boolean', default: false },
+        extract: { type: 'string' },
       },
     });
   } catch (e) {
@@ -29,7 +32,7 @@ export async function runAnalyze(args: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const file = positionals[0];
   if (!file || positionals.length > 1) {
-    process.stderr.write('usage: faxwire analyze <capture> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json]\n');
+    process.stderr.write('usage: faxwire analyze <capture> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json] [--extract DIR]\n');
     return 2;
   }
   const v = values['t38-version'];
@@ -59,7 +62,8 @@ export async function runAnalyze(args: string[]): Promise<number> {
     process.stderr.write(`faxwire analyze: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
-  const result = analyzeCapture(bytes, { t38Version, ports });
+  const extractDir = values.extract;
+  const result = analyzeCapture(bytes, { t38Version, ports, extract: extractDir !== undefined });
   if (!result.ok) {
     process.stderr.write(`faxwire analyze: ${file}: ${result.error}\n`);
     return 1;
@@ -75,5 +79,21 @@ export async function runAnalyze(args: string[]): Promise<number> {
   }
   out.push(values.json ? JSON.stringify({ summary: result.summary }) : formatSummary(result.summary));
   flush();
+  if (extractDir !== undefined) {
+    // Each page as TIFF (MMR, with the decoder's bad-row figures in the fax tags) and PNG.
+    try {
+      await mkdir(extractDir, { recursive: true });
+      for (const p of result.pages ?? []) {
+        const base = join(extractDir, `page-${p.index}`);
+        const quality = { badRows: p.badRows, longestBadRun: p.longestBadRun };
+        await writeFile(`${base}.tif`, writeTiff([{ bitmap: p.bitmap, quality }], { compression: 'mmr' }));
+        await writeFile(`${base}.png`, writePng(p.bitmap));
+        if (!values.json) process.stdout.write(`wrote ${base}.tif and ${base}.png\n`);
+      }
+    } catch (e) {
+      process.stderr.write(`faxwire analyze: cannot write pages to ${extractDir}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 1;
+    }
+  }
   return 0;
 }
