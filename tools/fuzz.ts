@@ -13,7 +13,9 @@ import { parseArgs } from 'node:util';
 import { analyzeCapture } from '../src/analyze/index.js';
 import { parseSipMessage } from '../src/analyze/sip.js';
 import { readCapture } from '../src/capture/index.js';
+import { readPng, readPnm, readTiff } from '../src/image/index.js';
 import { decodeDis, decodeT30Frame } from '../src/t30/index.js';
+import { decodeT4 } from '../src/t4/index.js';
 import {
   BareTcpIfpParser,
   decodeIfp,
@@ -150,6 +152,17 @@ function main(): number {
     Uint8Array.of(0xff, 0xc0, 0x60, 0x00, 1, 2, 3),
   ];
   const view = new IfpView();
+  // Image seeds: the corpus TIFFs and raw MH streams (small ones, to keep iterations fast).
+  const images = (dir: string, re: RegExp): Uint8Array[] =>
+    !existsSync(dir)
+      ? []
+      : readdirSync(dir, { recursive: true })
+          .map(String)
+          .filter((n) => re.test(n) && statSync(join(dir, n)).isFile())
+          .map((n) => readFileSync(join(dir, n)))
+          .filter((b) => b.length < 120_000);
+  const tiffs = images(join(shared, 'corpus'), /\.tiff?$/i);
+  const g3 = images(join(shared, 'corpus', 'spandsp', 'derived', 'g3'), /\.g3$/);
 
   const all: Target[] = [
     { name: 'ifp-v0', seeds: ifps, run: (b) => void decodeIfp(b, 0, view) },
@@ -202,6 +215,12 @@ function main(): number {
     { name: 'dis', seeds: frames.map((f) => f.subarray(3)), run: (b) => void decodeDis(b, 'DIS') },
     { name: 'sip', seeds: udp.filter((u) => u[0] === 0x49 || u[0] === 0x53), run: (b) => void parseSipMessage(b, { frame: 1, time: 0, src: 'a', dst: 'b' }) },
     { name: 'capture', seeds: capFiles, run: (b) => void readCapture(b), weight: 20 },
+    { name: 'tiff', seeds: tiffs, run: (b) => void readTiff(b) },
+    { name: 't4-mh', seeds: g3, run: (b) => void decodeT4(b, { coding: 'mh', width: 1728 }) },
+    { name: 't4-mr', seeds: g3, run: (b) => void decodeT4(b, { coding: 'mr', width: 1728 }) },
+    { name: 't4-mmr', seeds: g3, run: (b) => void decodeT4(b, { coding: 'mmr', width: 1728 }) },
+    { name: 'png', seeds: [], run: (b) => void readPng(b) },
+    { name: 'pnm', seeds: [Uint8Array.from(Buffer.from('P4\n8 2\n\xff\x00', 'latin1'))], run: (b) => void readPnm(b) },
     { name: 'analyze', seeds: capFiles, run: (b) => void analyzeCapture(b), weight: 200 },
   ];
   const targets = all.filter((t) => t.seeds.length > 0 && (values.only === undefined || t.name === values.only));
