@@ -4,12 +4,27 @@
  */
 
 import { runAnalyze } from './analyze.js';
+import { runDemo } from './demo.js';
+import { runReceive } from './receive.js';
+import { runSend } from './send.js';
+import { runConvert } from './convert.js';
 
 const USAGE = `faxwire — real-time fax over IP (ITU-T T.38)
 
 usage:
   faxwire analyze <capture.pcap|pcapng> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json]
       T.38 timeline of a captured call: IFPs, recovery, losses, T.30 frames, summary
+
+  faxwire convert <in.pdf|tif|png|jpg|pbm> <out.tif|pdf|png|pbm> [--resolution standard|fine|superfine]
+                  [--compression mh|mr|mmr] [--paper a4|letter|legal] [--dither]
+      documents to fax pages and back (several pages to .png: out-1.png, out-2.png, …)
+
+  faxwire send <file...> (--udptl HOST:PORT --local-port N | --tcp HOST:PORT | --listen-tcp PORT) [options]
+      send documents (PDF, TIFF, PNG, JPEG, PNM) as a T.38 fax (calling party)
+  faxwire receive --out FILE.tif|FILE.pdf (--udptl HOST:PORT --local-port N | --tcp … | --listen-tcp …) [options]
+      answer a T.38 fax call and write the pages received
+  faxwire demo [--out faxwire-demo.pdf] [--loss 3] [--redundancy 3] [--speed 10]
+      a complete fax between two faxwire terminals over UDPTL on loopback, with packet loss
 
   faxwire help
 `;
@@ -19,6 +34,14 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'analyze':
       return runAnalyze(rest);
+    case 'send':
+      return runSend(rest);
+    case 'receive':
+      return runReceive(rest);
+    case 'demo':
+      return runDemo(rest);
+    case 'convert':
+      return runConvert(rest);
     case undefined:
     case 'help':
     case '--help':

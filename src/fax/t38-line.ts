@@ -1,0 +1,842 @@
+/**
+ * The T.38 line of a T.38 fax terminal (sans-IO): what the T.30 engine asks to transmit
+ * (`T30TxStep`: tones, silence, HDLC bursts, TCF, non-ECM pages) becomes a timed sequence of
+ * IFPs (T.38 §5, §6 and §7), and the IFPs received from the far end become `T30LineEvent`s.
+ * No sockets and no clock: time (ms, any origin) is passed in, `nextTimeout()` says when the
+ * next packet is due, `takePackets()` hands over the IFPs whose time has come.
+ *
+ * Transmit, paced (UDP: a receiving gateway plays the signals into a real modem, so they must
+ * arrive no faster than that modem would carry them):
+ *
+ * ```
+ *  signal            IFPs (one field each)                     time spent after each
+ *  ---------------   ---------------------------------------   ---------------------------------
+ *  before a modem    ind no-signal (when not already sent)     75 ms (T.30 §5.3.2.4 silence)
+ *  HDLC burst        ind v21-preamble | <fast>-training        training + flags (1 s at V.21,
+ *                                                               T.30 §5.3.1; 200 ms fast modems)
+ *                    data hdlc-data × ⌈frame / chunk⌉           octets × 8 / bit rate each
+ *                    data hdlc-fcs-OK (not the last frame)     FCS + closing flags + stuffing bits
+ *                    data hdlc-fcs-OK-sig-end (last frame)     same + 100 ms carrier tail
+ *                    ind no-signal                             → tx-done
+ *  TCF / page        ind <fast>-training                       training time
+ *                    data t4-non-ecm-data × n                  30 ms each
+ *                    3 chunks of zero fill, the last one as    (zeros after RTC / after the TCF
+ *                    t4-non-ecm-sig-end with data              zeros are harmless fill, T.4 §4.1)
+ *                    ind no-signal (60 ms later)               → tx-done
+ *  CNG / CED         ind no-signal, 200 ms, ind cng | ced      the tone's duration → tx-done
+ * ```
+ * A chunk is 30 ms of data: `30 × bitRate / 8000` octets (54 at 14 400 bit/s, 1 at V.21).
+ * These are the shapes and delays spandsp 0.0.6's T.38 terminal produces (measured in
+ * `interop/spandsp-peer/results/*.trace.txt`; training times from its modem start-up table:
+ * V.17 long 1393 ms / short 142 ms, V.29 234 ms, V.27ter 708 ms @4800 / 943 ms @2400, CED
+ * 3 s, no-signal 75 ms, +215 ms TEP when enabled). The code here is our own.
+ *
+ * Transmit, unpaced (TCP, T.38 §6.1 — a reliable stream has no real-time relation to keep): the
+ * same IFPs with no waiting inside a signal, data in chunks of up to 300 octets, no fill, a
+ * non-ECM signal ending with its last data in `t4-non-ecm-sig-end`. Tones and silences still
+ * take their time (they are the T.30 engine's timing, not data).
+ *
+ * Each packet carries spandsp's per-category repeat `count` (indicators 3, control data 1,
+ * control data end 3, image data 1, image data end 3): the transport may send that many copies
+ * with the same sequence number.
+ *
+ * Data-rate management (T38FaxRateManagement, T.38 Annex D / SDP): method 2
+ * ("transferredTCF", the default) sends TCF as `t4-non-ecm-data` zeros like any non-ECM
+ * signal; method 1 ("localTCF") sends no TCF at all (a `tcf` step completes at once and
+ * nothing is expected from the far end — the engine is told with its own `tcf: 'local'`).
+ *
+ * Receive: `T38FieldAssembler` turns IFPs into frames and data. Accepted quirks (T.38 §7.4 and
+ * what deployed peers send): V.21 bursts ending with `hdlc-fcs-OK-sig-end` (spandsp's terminal)
+ * or with `hdlc-fcs-OK` + `hdlc-sig-end` (its gateway); key packets repeated with the same
+ * sequence number (dropped by the transport) or a new one (filtered here and in the assembler);
+ * HDLC or image data with no preamble/training indicator before it (a `signal` event is
+ * synthesised); a lost signal end (a following indicator, a data type change or a 15 s silence
+ * — spandsp's mid-receive backstop — ends the signal).
+ */
+
+import type { FaxModulation, T30LineEvent, T30TxStep } from '../t30/line.js';
+import { FAX_MODULATION_BIT_RATE } from '../t30/line.js';
+import { T38FieldAssembler, type T38FieldAssemblerStats, type T38LineEvent } from '../t38/hdlc-rx.js';
+import { encodeIfp, type Ifp, type IfpField, type IfpFieldType, type T30DataType, type T30Indicator, type T38Version } from '../t38/ifp.js';
+import type { UdptlCategory } from '../t38/udptl-sender.js';
+import { FaxwireError, assertNever } from '../util/errors.js';
+
+/** T.38 data-rate management (T38FaxRateManagement): 'local' = method 1, 'transferred' = method 2. */
+export type T38RateManagement = 'transferred' | 'local';
+
+export interface T38LineOptions {
+  /** T.38 version (selects the ASN.1 module of the IFP encoding, T.38 Annex A). */
+  readonly version: T38Version;
+  /** Real-time pacing (UDP, default true) or as fast as possible (TCP). */
+  readonly paced?: boolean;
+  /** Data-rate management method. Default 'transferred' (method 2). */
+  readonly tcf?: T38RateManagement;
+  /** Send t30-indicator packets (default true). */
+  readonly indicators?: boolean;
+  /** Add the 215 ms of V.17/V.29/V.27ter talker echo protection tone to training times. */
+  readonly tep?: boolean;
+  /** Milliseconds of data per paced chunk (default 30, as spandsp). */
+  readonly chunkMs?: number;
+  /** Octets per IFP when unpaced (default 300, as spandsp). */
+  readonly unpacedChunk?: number;
+  /** A received signal with no IFP for this long is ended (default 15 000 ms). */
+  readonly midRxTimeoutMs?: number;
+  /** Longest HDLC frame accepted (default 1024). */
+  readonly maxFrameLength?: number;
+}
+
+/** One IFP the line wants sent. */
+export interface T38TxPacket {
+  /** Fax time (ms) the packet is due; `takePackets()` only returns packets due by `now`. */
+  readonly at: number;
+  readonly ifp: Ifp;
+  /** The IFP encoded for the line's T.38 version. */
+  readonly bytes: Uint8Array;
+  /** Category for redundancy depth and repeats (T.38 §9.1; udptl-sender.ts). */
+  readonly category: UdptlCategory;
+  /** spandsp's repeat count for the category (1 or 3; 1 for everything when unpaced). */
+  readonly count: number;
+}
+
+export interface T38LineStats {
+  stepsStarted: number;
+  stepsDone: number;
+  tcfSkipped: number;
+  ifpsSent: number;
+  indicatorsSent: number;
+  hdlcFramesSent: number;
+  nonEcmOctetsSent: number;
+  fillOctetsSent: number;
+  ifpsReceived: number;
+  indicatorsReceived: number;
+  repeatedIndicators: number;
+  framesReceivedOk: number;
+  framesReceivedBad: number;
+  framesAborted: number;
+  hdlcOctetsReceived: number;
+  nonEcmOctetsReceived: number;
+  signalsSynthesised: number;
+  signalsEndedImplicitly: number;
+  midRxTimeouts: number;
+  missingPackets: number;
+  ignoredIfps: number;
+}
+
+/** Modem start-up times (ms) before the first data may follow an indicator (see module comment). */
+const TRAINING_MS: Readonly<Record<FaxModulation, { readonly long: number; readonly short: number }>> = {
+  v21: { long: 0, short: 0 },
+  'v27ter-2400': { long: 943, short: 943 },
+  'v27ter-4800': { long: 708, short: 708 },
+  'v29-7200': { long: 234, short: 234 },
+  'v29-9600': { long: 234, short: 234 },
+  'v17-7200': { long: 1393, short: 142 },
+  'v17-9600': { long: 1393, short: 142 },
+  'v17-12000': { long: 1393, short: 142 },
+  'v17-14400': { long: 1393, short: 142 },
+};
+/** V.21 HDLC preamble: 1 s ± 15 % of flags (T.30 §5.3.1). */
+const V21_FLAGS_MS = 1000;
+/** Fast-modem HDLC preamble (T.30 §5.3.6.1 / Annex A: 200 ms + 100 ms). */
+const FAST_FLAGS_MS = 200;
+const TEP_MS = 215;
+/** Silence between signals: 75 ± 20 ms (T.30 §5.3.2.4). */
+const SILENCE_MS = 75;
+/** Silence before CNG/CED at call start (T.30 §5.2: 0.2 s after connection). */
+const TONE_LEAD_MS = 200;
+/** Extra time after an HDLC burst's last frame before carrier off (spandsp: ATAs drop data otherwise). */
+const HDLC_TAIL_MS = 100;
+/** Extra time after the last non-ECM chunk. */
+const NON_ECM_TAIL_MS = 60;
+/** FCS (16) + worst-case stuffing in the FCS (3) + two closing flags (16), in bits. */
+const FRAME_TRAILER_BITS = 35;
+const DEFAULT_CHUNK_MS = 30;
+const DEFAULT_UNPACED_CHUNK = 300;
+const DEFAULT_MID_RX_TIMEOUT = 15_000;
+
+/** spandsp's paced repeat counts (t38_terminal.c INDICATOR_TX_COUNT / DATA_TX_COUNT / DATA_END_TX_COUNT). */
+export const SPANDSP_REPEAT_COUNTS: Readonly<Record<UdptlCategory, number>> = {
+  indicator: 3,
+  control: 1,
+  'control-end': 3,
+  image: 1,
+  'image-end': 3,
+};
+
+/** The T.38 `t30-data` type that carries a modulation (T.38 §7.3 Data-type). */
+export function modulationDataType(m: FaxModulation): T30DataType {
+  switch (m) {
+    case 'v21':
+      return 'v21';
+    case 'v27ter-2400':
+      return 'v27-2400';
+    case 'v27ter-4800':
+      return 'v27-4800';
+    case 'v29-7200':
+      return 'v29-7200';
+    case 'v29-9600':
+      return 'v29-9600';
+    case 'v17-7200':
+      return 'v17-7200';
+    case 'v17-9600':
+      return 'v17-9600';
+    case 'v17-12000':
+      return 'v17-12000';
+    case 'v17-14400':
+      return 'v17-14400';
+    default:
+      return assertNever(m, 'modulation');
+  }
+}
+
+/** The `t30-indicator` announcing a modulation (T.38 §7.2). */
+export function modulationIndicator(m: FaxModulation, shortTrain: boolean): T30Indicator {
+  switch (m) {
+    case 'v21':
+      return 'v21-preamble';
+    case 'v27ter-2400':
+      return 'v27-2400-training';
+    case 'v27ter-4800':
+      return 'v27-4800-training';
+    case 'v29-7200':
+      return 'v29-7200-training';
+    case 'v29-9600':
+      return 'v29-9600-training';
+    case 'v17-7200':
+      return shortTrain ? 'v17-7200-short-training' : 'v17-7200-long-training';
+    case 'v17-9600':
+      return shortTrain ? 'v17-9600-short-training' : 'v17-9600-long-training';
+    case 'v17-12000':
+      return shortTrain ? 'v17-12000-short-training' : 'v17-12000-long-training';
+    case 'v17-14400':
+      return shortTrain ? 'v17-14400-short-training' : 'v17-14400-long-training';
+    default:
+      return assertNever(m, 'modulation');
+  }
+}
+
+/**
+ * The modulation a received data type stands for, or undefined (V.8/V.34 are not fax G3
+ * modulations this terminal runs). V.33 is carried as V.17 at the same rate: a T.38 terminal
+ * has no modem, only the rate matters.
+ */
+export function dataTypeModulation(t: T30DataType): FaxModulation | undefined {
+  switch (t) {
+    case 'v21':
+      return 'v21';
+    case 'v27-2400':
+      return 'v27ter-2400';
+    case 'v27-4800':
+      return 'v27ter-4800';
+    case 'v29-7200':
+      return 'v29-7200';
+    case 'v29-9600':
+      return 'v29-9600';
+    case 'v17-7200':
+      return 'v17-7200';
+    case 'v17-9600':
+      return 'v17-9600';
+    case 'v17-12000':
+    case 'v33-12000':
+      return 'v17-12000';
+    case 'v17-14400':
+    case 'v33-14400':
+      return 'v17-14400';
+    case 'v8':
+    case 'v34-pri-rate':
+    case 'v34-CC-1200':
+    case 'v34-pri-ch':
+      return undefined;
+    default:
+      return assertNever(t, 't30-data type');
+  }
+}
+
+/** The modulation a received indicator announces (undefined for no-signal, tones, V.8/V.34). */
+export function indicatorModulation(i: T30Indicator): FaxModulation | undefined {
+  switch (i) {
+    case 'v21-preamble':
+      return 'v21';
+    case 'v27-2400-training':
+      return 'v27ter-2400';
+    case 'v27-4800-training':
+      return 'v27ter-4800';
+    case 'v29-7200-training':
+      return 'v29-7200';
+    case 'v29-9600-training':
+      return 'v29-9600';
+    case 'v17-7200-short-training':
+    case 'v17-7200-long-training':
+      return 'v17-7200';
+    case 'v17-9600-short-training':
+    case 'v17-9600-long-training':
+      return 'v17-9600';
+    case 'v17-12000-short-training':
+    case 'v17-12000-long-training':
+    case 'v33-12000-training':
+      return 'v17-12000';
+    case 'v17-14400-short-training':
+    case 'v17-14400-long-training':
+    case 'v33-14400-training':
+      return 'v17-14400';
+    case 'no-signal':
+    case 'cng':
+    case 'ced':
+    case 'v8-ansam':
+    case 'v8-signal':
+    case 'v34-cntl-channel-1200':
+    case 'v34-pri-channel':
+    case 'v34-CC-retrain':
+      return undefined;
+    default:
+      return assertNever(i, 't30-indicator');
+  }
+}
+
+/**
+ * Bits an HDLC frame adds to its octets on the line besides the octets themselves: zero bits
+ * stuffed after five consecutive ones (ISO 3309 / T.30 §5.3.6.1; octets go out LSB first, and
+ * our frame octets hold the first bit as MSB, so bits are scanned MSB first), plus the FCS and
+ * two closing flags.
+ */
+export function hdlcExtraBits(frame: Uint8Array): number {
+  let ones = 0;
+  let stuffed = 0;
+  for (const octet of frame) {
+    for (let b = 7; b >= 0; b--) {
+      if ((octet >>> b) & 1) {
+        if (++ones === 5) {
+          stuffed++;
+          ones = 0;
+        }
+      } else {
+        ones = 0;
+      }
+    }
+  }
+  return stuffed + FRAME_TRAILER_BITS;
+}
+
+/** One scheduled action of the current transmit step. */
+type TxAction =
+  | { readonly kind: 'ifp'; readonly ifp: Ifp; readonly category: UdptlCategory; readonly after: number }
+  | { readonly kind: 'indicator'; readonly indicator: T30Indicator; readonly after: number }
+  /** Only lets time pass. */
+  | { readonly kind: 'wait'; readonly after: number }
+  | { readonly kind: 'done' };
+
+interface RxSignal {
+  readonly modulation: FaxModulation;
+  /** What the data said so far: HDLC or non-ECM (undefined: only an indicator yet). */
+  kind: 'hdlc' | 'non-ecm' | undefined;
+}
+
+function checkPositive(v: number, what: string, integer: boolean): number {
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
+    throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `${what} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
+  }
+  return v;
+}
+
+export class T38Line {
+  private readonly version: T38Version;
+  private readonly paced: boolean;
+  private readonly tcf: T38RateManagement;
+  private readonly sendIndicators: boolean;
+  private readonly tep: boolean;
+  private readonly chunkMs: number;
+  private readonly unpacedChunk: number;
+  private readonly midRxTimeout: number;
+  private readonly assembler: T38FieldAssembler;
+
+  // --- transmit state
+  private readonly steps: T30TxStep[] = [];
+  private actions: TxAction[] = [];
+  private actionIndex = 0;
+  /** Fax time the next action is due (meaningful while a step runs). */
+  private txClock = -Infinity;
+  private stepRunning = false;
+  /** Last indicator sent (or that would have been sent with indicators suppressed). */
+  private txIndicator: T30Indicator | undefined;
+  private readonly packets: T38TxPacket[] = [];
+
+  // --- receive state
+  private rxIndicator: T30Indicator | undefined;
+  private rxSignal: RxSignal | undefined;
+  private lastRxAt = 0;
+  private readonly events: T30LineEvent[] = [];
+
+  private readonly stats: T38LineStats = {
+    stepsStarted: 0,
+    stepsDone: 0,
+    tcfSkipped: 0,
+    ifpsSent: 0,
+    indicatorsSent: 0,
+    hdlcFramesSent: 0,
+    nonEcmOctetsSent: 0,
+    fillOctetsSent: 0,
+    ifpsReceived: 0,
+    indicatorsReceived: 0,
+    repeatedIndicators: 0,
+    framesReceivedOk: 0,
+    framesReceivedBad: 0,
+    framesAborted: 0,
+    hdlcOctetsReceived: 0,
+    nonEcmOctetsReceived: 0,
+    signalsSynthesised: 0,
+    signalsEndedImplicitly: 0,
+    midRxTimeouts: 0,
+    missingPackets: 0,
+    ignoredIfps: 0,
+  };
+
+  constructor(options: T38LineOptions) {
+    const v = options.version;
+    if (!Number.isInteger(v) || v < 0 || v > 4) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `T.38 version ${v} (0..4)`);
+    this.version = v;
+    this.paced = options.paced ?? true;
+    this.tcf = options.tcf ?? 'transferred';
+    this.sendIndicators = options.indicators ?? true;
+    this.tep = options.tep ?? false;
+    this.chunkMs = checkPositive(options.chunkMs ?? DEFAULT_CHUNK_MS, 'chunkMs', false);
+    this.unpacedChunk = checkPositive(options.unpacedChunk ?? DEFAULT_UNPACED_CHUNK, 'unpacedChunk', true);
+    this.midRxTimeout = checkPositive(options.midRxTimeoutMs ?? DEFAULT_MID_RX_TIMEOUT, 'midRxTimeoutMs', false);
+    this.assembler = new T38FieldAssembler(options.maxFrameLength === undefined ? {} : { maxFrameLength: options.maxFrameLength });
+  }
+
+  /** Octets per data IFP at `bitRate` (paced: 30 ms worth, at least 1). */
+  octetsPerChunk(bitRate: number): number {
+    if (!this.paced) return this.unpacedChunk;
+    return Math.max(1, Math.floor((this.chunkMs * bitRate) / 8000));
+  }
+
+  /** Steps waiting or running (0 when the line is idle). */
+  get pendingSteps(): number {
+    return this.steps.length + (this.stepRunning ? 1 : 0);
+  }
+
+  getStats(): T38LineStats {
+    return { ...this.stats };
+  }
+
+  /** Field-assembler counters (receive side), for diagnostics. */
+  getAssemblerStats(): Readonly<T38FieldAssemblerStats> {
+    return this.assembler.getStats();
+  }
+
+  // ===========================================================================================
+  // Transmit
+  // ===========================================================================================
+
+  /** Queues the engine's transmit steps; they start at `now` at the earliest. */
+  queue(steps: readonly T30TxStep[], now: number): void {
+    if (steps.length === 0) return;
+    // Steps queued while the line is idle start now; steps queued behind others follow them
+    // back to back at their scheduled times (a late driver must not stretch the signals).
+    if (!this.stepRunning && this.steps.length === 0 && this.txClock < now) this.txClock = now;
+    for (const s of steps) this.steps.push(s);
+    this.run(now);
+  }
+
+  /** Emits everything due by `now` (packets, tx-done events, receive timeouts). */
+  tick(now: number): void {
+    this.run(now);
+    if (this.rxSignal && now - this.lastRxAt >= this.midRxTimeout) {
+      this.stats.midRxTimeouts++;
+      this.endRxSignal();
+    }
+  }
+
+  /** When `tick` next has something to do, or undefined. */
+  nextTimeout(): number | undefined {
+    let t: number | undefined;
+    if (this.stepRunning) t = this.txClock;
+    if (this.rxSignal) {
+      const r = this.lastRxAt + this.midRxTimeout;
+      t = t === undefined ? r : Math.min(t, r);
+    }
+    return t;
+  }
+
+  /** IFPs due so far, in order. */
+  takePackets(): T38TxPacket[] {
+    return this.packets.splice(0, this.packets.length);
+  }
+
+  /** Line events (tx-done and what was received), in order. */
+  takeEvents(): T30LineEvent[] {
+    return this.events.splice(0, this.events.length);
+  }
+
+  private run(now: number): void {
+    for (;;) {
+      if (!this.stepRunning) {
+        const step = this.steps.shift();
+        if (!step) return;
+        this.actions = this.compile(step);
+        this.actionIndex = 0;
+        this.stepRunning = true;
+        this.stats.stepsStarted++;
+      }
+      while (this.actionIndex < this.actions.length) {
+        if (this.txClock > now) return;
+        const a = this.actions[this.actionIndex++];
+        if (!a) break;
+        switch (a.kind) {
+          case 'ifp':
+            this.emit(a.ifp, a.category);
+            this.txClock += a.after;
+            break;
+          case 'indicator':
+            this.txIndicator = a.indicator;
+            if (this.sendIndicators) {
+              this.emit({ type: 't30-indicator', indicator: a.indicator }, 'indicator');
+              this.stats.indicatorsSent++;
+            }
+            this.txClock += a.after;
+            break;
+          case 'wait':
+            this.txClock += a.after;
+            break;
+          case 'done':
+            this.stepRunning = false;
+            this.stats.stepsDone++;
+            this.events.push({ kind: 'tx-done' });
+            break;
+          default:
+            assertNever(a, 'tx action');
+        }
+      }
+      this.stepRunning = false;
+    }
+  }
+
+  private emit(ifp: Ifp, category: UdptlCategory): void {
+    this.packets.push({
+      at: this.txClock,
+      ifp,
+      bytes: encodeIfp(ifp, this.version, { fieldAlignment: 'octet' }),
+      category,
+      count: this.paced ? SPANDSP_REPEAT_COUNTS[category] : 1,
+    });
+    this.stats.ifpsSent++;
+  }
+
+  /** Time (ms) `octets` take at `bitRate`; 0 when unpaced. */
+  private octetTime(octets: number, bitRate: number): number {
+    return this.paced ? (octets * 8000) / bitRate : 0;
+  }
+
+  private bitTime(bits: number, bitRate: number): number {
+    return this.paced ? (bits * 1000) / bitRate : 0;
+  }
+
+  /** Indicator action unless it is already the current one (an indicator marks a change of signal). */
+  private indicator(out: TxAction[], indicator: T30Indicator, after: number): void {
+    if (this.lastPlannedIndicator(out) !== indicator) out.push({ kind: 'indicator', indicator, after });
+    else out.push({ kind: 'wait', after });
+  }
+
+  private lastPlannedIndicator(out: TxAction[]): T30Indicator | undefined {
+    for (let i = out.length - 1; i >= 0; i--) {
+      const a = out[i];
+      if (a?.kind === 'indicator') return a.indicator;
+    }
+    return this.txIndicator;
+  }
+
+  /** The no-signal + 75 ms every modem signal starts with, unless silence is already on. */
+  private leadSilence(out: TxAction[]): void {
+    if (this.lastPlannedIndicator(out) !== 'no-signal') out.push({ kind: 'indicator', indicator: 'no-signal', after: this.paced ? SILENCE_MS : 0 });
+  }
+
+  private trainingMs(m: FaxModulation, shortTrain: boolean): number {
+    if (!this.paced) return 0;
+    const t = TRAINING_MS[m];
+    return (shortTrain ? t.short : t.long) + (this.tep && m !== 'v21' ? TEP_MS : 0);
+  }
+
+  /** Turns one engine step into timed actions, ending with `done`. */
+  private compile(step: T30TxStep): TxAction[] {
+    const out: TxAction[] = [];
+    switch (step.kind) {
+      case 'silence': {
+        // Silence is signalled by no-signal; time passes even when it was already on.
+        this.indicator(out, 'no-signal', step.ms);
+        break;
+      }
+      case 'tone': {
+        const ind: T30Indicator = step.tone;
+        if (this.lastPlannedIndicator(out) === undefined) {
+          // The first packet of a call: 200 ms of silence before CNG/CED, as spandsp does.
+          out.push({ kind: 'indicator', indicator: 'no-signal', after: TONE_LEAD_MS });
+        }
+        this.indicator(out, ind, step.ms);
+        break;
+      }
+      case 'hdlc':
+        this.compileHdlc(out, step.modulation, step.frames, step.shortTrain ?? false);
+        break;
+      case 'tcf': {
+        if (this.tcf === 'local') {
+          // Method 1 (localTCF): the TCF never crosses the IP network.
+          this.stats.tcfSkipped++;
+          break;
+        }
+        const rate = FAX_MODULATION_BIT_RATE[step.modulation];
+        const octets = Math.max(1, Math.round((step.ms * rate) / 8000));
+        this.compileNonEcm(out, step.modulation, false, new Uint8Array(octets));
+        break;
+      }
+      case 'image':
+        this.compileNonEcm(out, step.modulation, step.shortTrain, step.data);
+        break;
+      default:
+        assertNever(step, 'T30TxStep');
+    }
+    out.push({ kind: 'done' });
+    return out;
+  }
+
+  private compileHdlc(out: TxAction[], m: FaxModulation, frames: readonly Uint8Array[], shortTrain: boolean): void {
+    const rate = FAX_MODULATION_BIT_RATE[m];
+    const dataType = modulationDataType(m);
+    const control = m === 'v21';
+    const cat: UdptlCategory = control ? 'control' : 'image';
+    const catEnd: UdptlCategory = control ? 'control-end' : 'image-end';
+    this.leadSilence(out);
+    const flags = this.paced ? (control ? V21_FLAGS_MS : FAST_FLAGS_MS) : 0;
+    this.indicator(out, modulationIndicator(m, shortTrain), this.trainingMs(m, shortTrain) + flags);
+    const chunk = this.octetsPerChunk(rate);
+    const data = (type: IfpFieldType, d?: Uint8Array): Ifp => {
+      const f: IfpField = d ? { type, data: d } : { type };
+      return { type: 't30-data', dataType, fields: [f] };
+    };
+    if (frames.length === 0) {
+      out.push({ kind: 'ifp', ifp: data('hdlc-sig-end'), category: catEnd, after: this.paced ? HDLC_TAIL_MS : 0 });
+    }
+    frames.forEach((frame, i) => {
+      this.stats.hdlcFramesSent++;
+      for (let p = 0; p < frame.length; p += chunk) {
+        const part = frame.slice(p, Math.min(frame.length, p + chunk));
+        out.push({ kind: 'ifp', ifp: data('hdlc-data', part), category: cat, after: this.octetTime(part.length, rate) });
+      }
+      const last = i === frames.length - 1;
+      const trailer = this.bitTime(hdlcExtraBits(frame), rate);
+      if (last) {
+        out.push({ kind: 'ifp', ifp: data('hdlc-fcs-OK-sig-end'), category: catEnd, after: trailer + (this.paced ? HDLC_TAIL_MS : 0) });
+      } else {
+        out.push({ kind: 'ifp', ifp: data('hdlc-fcs-OK'), category: cat, after: trailer });
+      }
+    });
+    out.push({ kind: 'indicator', indicator: 'no-signal', after: 0 });
+  }
+
+  private compileNonEcm(out: TxAction[], m: FaxModulation, shortTrain: boolean, bytes: Uint8Array): void {
+    const rate = FAX_MODULATION_BIT_RATE[m];
+    const dataType = modulationDataType(m);
+    const data = (type: IfpFieldType, d: Uint8Array | undefined): Ifp => ({
+      type: 't30-data',
+      dataType,
+      fields: [d && d.length > 0 ? { type, data: d } : { type }],
+    });
+    this.leadSilence(out);
+    this.indicator(out, modulationIndicator(m, shortTrain), this.trainingMs(m, shortTrain));
+    const c = this.octetsPerChunk(rate);
+    this.stats.nonEcmOctetsSent += bytes.length;
+    let pos = 0;
+    if (!this.paced) {
+      // Unpaced: the last data goes in the sig-end, no fill.
+      for (;;) {
+        const len = Math.min(c, bytes.length - pos);
+        const part = bytes.slice(pos, pos + len);
+        pos += len;
+        if (pos >= bytes.length) {
+          out.push({ kind: 'ifp', ifp: data('t4-non-ecm-sig-end', part), category: 'image-end', after: 0 });
+          break;
+        }
+        out.push({ kind: 'ifp', ifp: data('t4-non-ecm-data', part), category: 'image', after: 0 });
+      }
+      out.push({ kind: 'indicator', indicator: 'no-signal', after: 0 });
+      return;
+    }
+    const chunkTime = this.octetTime(c, rate);
+    for (;;) {
+      const len = Math.min(c, bytes.length - pos);
+      if (len === c) {
+        out.push({ kind: 'ifp', ifp: data('t4-non-ecm-data', bytes.slice(pos, pos + c)), category: 'image', after: chunkTime });
+        pos += c;
+        continue;
+      }
+      // The end: the partial chunk is zero-filled to a whole one, then three more chunks' worth
+      // of zeros follow (the last, possibly partial, as the sig-end). Zeros after RTC are fill
+      // (T.4 §4.1) and keep a slow far-end modem from cutting the last rows.
+      const last = new Uint8Array(c);
+      last.set(bytes.subarray(pos, pos + len));
+      out.push({ kind: 'ifp', ifp: data('t4-non-ecm-data', last), category: 'image', after: chunkTime });
+      let trailer = 3 * c + len;
+      this.stats.fillOctetsSent += c - len;
+      for (;;) {
+        trailer -= c;
+        if (trailer <= 0) {
+          const n = c + trailer;
+          this.stats.fillOctetsSent += n;
+          out.push({
+            kind: 'ifp',
+            ifp: data('t4-non-ecm-sig-end', new Uint8Array(n)),
+            category: 'image-end',
+            after: this.octetTime(n, rate) + NON_ECM_TAIL_MS,
+          });
+          break;
+        }
+        this.stats.fillOctetsSent += c;
+        out.push({ kind: 'ifp', ifp: data('t4-non-ecm-data', new Uint8Array(c)), category: 'image', after: chunkTime });
+      }
+      break;
+    }
+    out.push({ kind: 'indicator', indicator: 'no-signal', after: 0 });
+  }
+
+  // ===========================================================================================
+  // Receive
+  // ===========================================================================================
+
+  /** Tells the line that `count` IFPs were lost (an unrepaired sequence gap). */
+  markMissing(count: number, _now?: number): void {
+    if (count <= 0) return;
+    this.stats.missingPackets += count;
+    this.assembler.markMissing(count);
+  }
+
+  /** Feeds one received IFP. */
+  receive(ifp: Ifp, now: number): void {
+    this.stats.ifpsReceived++;
+    this.lastRxAt = now;
+    if (ifp.type === 't30-indicator') {
+      this.stats.indicatorsReceived++;
+      if (this.rxIndicator === ifp.indicator) {
+        // A repeat with a new sequence number: an indicator marks a change of signal, so an
+        // unchanged one carries nothing (spandsp ignores it too).
+        this.stats.repeatedIndicators++;
+        return;
+      }
+      this.rxIndicator = ifp.indicator;
+      for (const e of this.assembler.push(ifp)) this.onAssembled(e);
+      return;
+    }
+    const m = dataTypeModulation(ifp.dataType);
+    if (m === undefined) {
+      this.stats.ignoredIfps++;
+      return;
+    }
+    // Data carrying octets with no signal (or another modulation's) running: the indicator was
+    // lost or never sent — start the signal here.
+    const carries = (ifp.fields ?? []).some((f) => f.data !== undefined && f.data.length > 0 && (f.type === 'hdlc-data' || f.type === 't4-non-ecm-data' || f.type === 't4-non-ecm-sig-end'));
+    if (carries && this.rxSignal?.modulation !== m) {
+      if (this.rxSignal) {
+        this.stats.signalsEndedImplicitly++;
+        this.endRxSignal();
+      }
+      this.stats.signalsSynthesised++;
+      this.startRxSignal(m);
+      // The far end changed signal without an indicator: the next indicator is news, whatever it is.
+      this.rxIndicator = undefined;
+    }
+    for (const e of this.assembler.push(ifp)) this.onAssembled(e);
+  }
+
+  private startRxSignal(m: FaxModulation): void {
+    this.rxSignal = { modulation: m, kind: undefined };
+    this.events.push({ kind: 'signal', modulation: m });
+  }
+
+  /** Ends the running received signal (its end marker was lost or never sent). */
+  private endRxSignal(): void {
+    const s = this.rxSignal;
+    if (!s) return;
+    this.rxSignal = undefined;
+    if (s.kind === 'non-ecm') this.events.push({ kind: 'non-ecm-end', modulation: s.modulation });
+    else this.events.push({ kind: 'hdlc-end', modulation: s.modulation });
+  }
+
+  private onAssembled(e: T38LineEvent): void {
+    switch (e.kind) {
+      case 'indicator': {
+        const ind = e.indicator;
+        if (this.rxSignal) {
+          this.stats.signalsEndedImplicitly++;
+          this.endRxSignal();
+        }
+        if (ind === 'no-signal') {
+          this.events.push({ kind: 'no-signal' });
+          return;
+        }
+        if (ind === 'cng' || ind === 'ced') {
+          this.events.push({ kind: 'tone', tone: ind });
+          return;
+        }
+        const m = indicatorModulation(ind);
+        if (m === undefined) {
+          this.stats.ignoredIfps++;
+          return;
+        }
+        this.startRxSignal(m);
+        return;
+      }
+      case 'hdlc-frame': {
+        const m = dataTypeModulation(e.dataType) ?? 'v21';
+        if (this.rxSignal) this.rxSignal.kind = 'hdlc';
+        this.stats.hdlcOctetsReceived += e.frame.length;
+        if (e.ok) this.stats.framesReceivedOk++;
+        else this.stats.framesReceivedBad++;
+        this.events.push({ kind: 'hdlc-frame', modulation: m, frame: e.frame, ok: e.ok });
+        if (e.sigEnd && this.rxSignal) {
+          this.rxSignal = undefined;
+          this.events.push({ kind: 'hdlc-end', modulation: m });
+        }
+        return;
+      }
+      case 'hdlc-aborted': {
+        // The frame was cut (indicator, type change, sig-end inside it): report it bad so the
+        // engine knows something arrived and failed.
+        this.stats.framesAborted++;
+        if (e.octets > 0) {
+          const m = dataTypeModulation(e.dataType) ?? 'v21';
+          this.events.push({ kind: 'hdlc-frame', modulation: m, frame: new Uint8Array(0), ok: false });
+        }
+        return;
+      }
+      case 'hdlc-sig-end': {
+        if (this.rxSignal) {
+          const m = this.rxSignal.modulation;
+          this.rxSignal = undefined;
+          this.events.push({ kind: 'hdlc-end', modulation: m });
+        }
+        return;
+      }
+      case 'non-ecm-data': {
+        const m = dataTypeModulation(e.dataType);
+        if (m === undefined) return;
+        if (!this.rxSignal) {
+          this.stats.signalsSynthesised++;
+          this.startRxSignal(m);
+        }
+        if (this.rxSignal) this.rxSignal.kind = 'non-ecm';
+        this.stats.nonEcmOctetsReceived += e.data.length;
+        // The assembler's data is a view into the received datagram; keep a private copy.
+        this.events.push({ kind: 'non-ecm-data', modulation: m, data: e.data.slice() });
+        return;
+      }
+      case 'non-ecm-sig-end': {
+        const m = dataTypeModulation(e.dataType);
+        if (m === undefined) return;
+        if (this.rxSignal) {
+          this.rxSignal = undefined;
+          this.events.push({ kind: 'non-ecm-end', modulation: m });
+        }
+        return;
+      }
+      default:
+        assertNever(e, 'assembled event');
+    }
+  }
+}

@@ -1,0 +1,450 @@
+/**
+ * T.38 fax terminal (sans-IO): a T.30 engine (T.30 §5, with T.4/T.6 pages and Annex A ECM) on
+ * a T.38 line (`T38Line`: T.38 §5–§7, IFP timing and assembly) over UDPTL (T.38 §9.1, with
+ * redundancy or parity FEC, `UdptlSender`/`UdptlReceiver`) or over TCP with TPKT framing
+ * (RFC 1006 §6; T.38 §6.1 allows TCP). This is a T.38 endpoint with no modem anywhere — what
+ * T.38 calls an Internet-aware fax device, the IP peer of a T.38 gateway or of another terminal.
+ *
+ * The driver (src/node) owns the socket and the clock:
+ *
+ * ```
+ *   terminal.start(now)
+ *   on datagram / TCP chunk:  terminal.receive(bytes, now)
+ *   at terminal.nextTimeout(): terminal.tick(now)
+ *   after each call:           send terminal.takeOutput(); read takeEvents(); stop when done
+ * ```
+ * Time is fax time in ms (any origin, monotonic). Nothing here throws on network input: bad
+ * datagrams and IFPs are counted in `getStats()` and treated as lost.
+ *
+ * Loss handling: a UDPTL sequence gap the receiver could not repair (no redundancy/FEC copy
+ * arrived) is reported to the line, which marks the HDLC frame in progress bad (its FCS no
+ * longer covers what arrived) — T.30 then recovers (a repeated command, PPR in ECM); in non-ECM
+ * the image data is simply short and the decoder counts bad rows.
+ */
+
+import { createBitmap, type Bitmap } from '../image/bitmap.js';
+import { T30Engine, type T30EngineOptions, type T30Event, type T30PageCodec, type T30Stats } from '../t30/engine.js';
+import type { T30Modem, T4Coding } from '../t30/negotiate.js';
+import type { T30Result } from '../t30/result.js';
+import { decodeT4, encodeT4 } from '../t4/index.js';
+import type { T30LineEvent, T30TxStep } from '../t30/line.js';
+import { decodeIfp, describeIfp, type T38Version } from '../t38/ifp.js';
+import { encodeTpkt, TpktParser } from '../t38/tpkt.js';
+import { UdptlReceiver, type UdptlReceiverStats } from '../t38/udptl-receiver.js';
+import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../t38/udptl-sender.js';
+import { FaxwireError } from '../util/errors.js';
+import { SPANDSP_REPEAT_COUNTS, T38Line, type T38LineStats, type T38RateManagement, type T38TxPacket } from './t38-line.js';
+
+/** What the terminal needs from a T.30 engine (`T30Engine` implements it; tests may fake it). */
+export interface T30EngineLike<E = unknown> {
+  start(now: number): void;
+  handle(ev: T30LineEvent, now: number): void;
+  tick(now: number): void;
+  nextTimeout(): number | undefined | null;
+  takeTx(): T30TxStep[];
+  takeEvents(): E[];
+  readonly result: T30Result | undefined | null;
+  /** Ends the call from outside ('local': hang up with DCN; 'remote': the far end is gone). */
+  abort?(now: number, why: 'local' | 'remote'): void;
+  getStats?(): T30Stats;
+}
+
+export type T38TransportKind = 'udptl' | 'tpkt';
+
+/** T.30 options of the terminal (see `T30EngineOptions`), plus the page header line. */
+export interface T38TerminalFaxOptions {
+  /** The calling party (normally the sender: CNG, waits for DIS) or the answering one (CED, DIS). */
+  readonly role: 'calling' | 'answering';
+  /** Pages to send. */
+  readonly send?: { readonly pages: readonly Bitmap[] };
+  /** Accept a document. */
+  readonly receive?: boolean;
+  /** TSI/CSI, up to 20 characters. */
+  readonly ident?: string;
+  /** Offer/use ECM (T.30 Annex A). Default true. */
+  readonly ecm?: boolean;
+  readonly modems?: readonly T30Modem[];
+  readonly maxBitRate?: number;
+  readonly codings?: readonly T4Coding[];
+  /**
+   * A header line stamped at the top of every page sent (what fax machines print: the sender's
+   * identity, date, page n/N — T.30 does not define it, national rules often require it).
+   * The text is printed left, "Page n/N" right.
+   */
+  readonly headerLine?: string;
+  /** Anything else the engine takes (copy quality, subaddress, codec, …). */
+  readonly engineOptions?: Partial<T30EngineOptions>;
+}
+
+export interface T38TerminalOptions<E = T30Event> extends Partial<T38TerminalFaxOptions> {
+  /** Run this engine instead of building a `T30Engine` from the fax options (tests). */
+  readonly engine?: T30EngineLike<E>;
+  /** 'udptl' (datagrams, default) or 'tpkt' (a TCP byte stream). */
+  readonly transport?: T38TransportKind;
+  /** T38FaxVersion; must match the far end (0..4, default 0). */
+  readonly t38Version?: T38Version;
+  /** UDPTL error recovery (T38FaxUdpEC). Default: redundancy 3 for every category. */
+  readonly errorCorrection?: UdptlErrorCorrection;
+  /** T38FaxMaxDatagram (UDPTL). Default 1400. */
+  readonly maxDatagram?: number;
+  /** Send spandsp's per-category repeats (same seq) on UDPTL. Default true when paced. */
+  readonly repeats?: boolean;
+  /** Real-time pacing. Default true for UDPTL, false for TPKT. */
+  readonly paced?: boolean;
+  /** Data-rate management (T38FaxRateManagement), given to the engine too. Default 'transferred'. */
+  readonly tcf?: T38RateManagement;
+  /** Send t30-indicator packets (default true). */
+  readonly indicators?: boolean;
+  /** Called with one line per IFP sent/received (protocol-analyser style), when given. */
+  readonly onTrace?: (line: string) => void;
+  /** Fax time the terminal lingers after the result so the last packets leave (default 100 ms). */
+  readonly lingerMs?: number;
+}
+
+export interface T38TerminalStats {
+  /** The T.30 engine's counters (when the engine has them). */
+  readonly t30?: T30Stats;
+  readonly line: T38LineStats;
+  readonly udptlTx?: UdptlSenderStats;
+  readonly udptlRx?: UdptlReceiverStats;
+  /** IFPs received (after UDPTL recovery / TPKT deframing). */
+  ifpsReceived: number;
+  /** IFPs that did not decode in the negotiated T.38 version (treated as lost). */
+  malformedIfps: number;
+  /** IFPs the UDPTL receiver declared lost (sequence gaps nothing repaired). */
+  lostIfps: number;
+  /** Output units produced (datagrams incl. repeats, or TPKT packets). */
+  outputs: number;
+  /** TCP stream framing errors (the stream is unusable after one). */
+  tcpFramingErrors: number;
+}
+
+/** The page codec for the engine: src/t4's T.4/T.6 encoder and decoder. */
+export const T4_PAGE_CODEC: T30PageCodec = {
+  encode: (bitmap, opts) => encodeT4(bitmap, opts),
+  decode: (data, opts) => decodeT4(data, opts),
+};
+
+/** Builds the T.30 engine a terminal runs from its fax options. */
+export function createT30Engine(o: T38TerminalFaxOptions & { readonly tcf?: T38RateManagement }): T30Engine {
+  const pages = o.send?.pages;
+  const stamped = pages && o.headerLine !== undefined ? pages.map((p, i) => stampHeaderLine(p, o.headerLine ?? '', i + 1, pages.length)) : pages;
+  const opts: T30EngineOptions = {
+    codec: T4_PAGE_CODEC,
+    ...o.engineOptions,
+    role: o.role,
+    ...(stamped ? { send: { pages: stamped } } : {}),
+    ...(o.receive !== undefined ? { receive: o.receive } : {}),
+    ...(o.ident !== undefined ? { ident: o.ident } : {}),
+    ...(o.ecm !== undefined ? { ecm: o.ecm } : {}),
+    ...(o.modems !== undefined ? { modems: o.modems } : {}),
+    ...(o.maxBitRate !== undefined ? { maxBitRate: o.maxBitRate } : {}),
+    ...(o.codings !== undefined ? { codings: o.codings } : {}),
+    ...(o.tcf !== undefined ? { tcf: o.tcf } : {}),
+  };
+  return new T30Engine(opts);
+}
+
+const MAX_PUMP = 10_000;
+
+export class T38Terminal<E = T30Event> {
+  readonly transport: T38TransportKind;
+  readonly version: T38Version;
+  private readonly engine: T30EngineLike<E>;
+  private readonly line: T38Line;
+  private readonly sender: UdptlSender | undefined;
+  private readonly udptlRx: UdptlReceiver | undefined;
+  private readonly tpkt: TpktParser | undefined;
+  private readonly onTrace: ((line: string) => void) | undefined;
+  private readonly lingerMs: number;
+  private readonly output: Uint8Array[] = [];
+  private readonly events: E[] = [];
+  private started = false;
+  private lastRxSeq: number | undefined;
+  private finishedAt: number | undefined;
+  private lastNow = 0;
+  private readonly counters = { ifpsReceived: 0, malformedIfps: 0, lostIfps: 0, outputs: 0, tcpFramingErrors: 0 };
+
+  constructor(options: T38TerminalOptions<E>) {
+    if (options.engine) {
+      this.engine = options.engine;
+    } else {
+      if (options.role === undefined) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', 'T38Terminal needs a role (or an engine)');
+      // Without an injected engine, E is T30Event (the constructor signature's default).
+      this.engine = createT30Engine({ ...options, role: options.role }) as unknown as T30EngineLike<E>;
+    }
+    this.transport = options.transport ?? 'udptl';
+    this.version = options.t38Version ?? 0;
+    const paced = options.paced ?? this.transport === 'udptl';
+    this.line = new T38Line({
+      version: this.version,
+      paced,
+      tcf: options.tcf ?? 'transferred',
+      indicators: options.indicators ?? true,
+    });
+    this.onTrace = options.onTrace;
+    this.lingerMs = options.lingerMs ?? 100;
+    if (this.transport === 'udptl') {
+      const repeats = options.repeats ?? paced;
+      const r = SPANDSP_REPEAT_COUNTS;
+      this.sender = new UdptlSender({
+        errorCorrection: options.errorCorrection ?? { mode: 'redundancy', depth: { indicator: 3, control: 3, image: 3 } },
+        ...(options.maxDatagram !== undefined ? { maxDatagram: options.maxDatagram } : {}),
+        ...(repeats ? { repeat: { indicator: r.indicator, control: r.control, controlEnd: r['control-end'], image: r.image, imageEnd: r['image-end'] } } : {}),
+      });
+      this.udptlRx = new UdptlReceiver();
+    } else if (this.transport === 'tpkt') {
+      this.tpkt = new TpktParser();
+    } else {
+      throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `unknown transport ${String(this.transport)}`);
+    }
+  }
+
+  /** Starts the call at fax time `now` (the calling party's CNG, the answering party's CED). */
+  start(now: number): void {
+    if (this.started) throw new FaxwireError('FAXWIRE_ERR_INVALID_STATE', 'terminal already started');
+    this.started = true;
+    this.lastNow = now;
+    this.engine.start(now);
+    this.pump(now);
+  }
+
+  /** One UDPTL datagram, or one chunk of the TCP byte stream (any chunking). */
+  receive(bytes: Uint8Array, now: number): void {
+    this.checkStarted();
+    this.lastNow = now;
+    this.line.tick(now); // what was due before this input happened first
+    if (this.udptlRx) {
+      for (const r of this.udptlRx.receive(bytes)) this.onIfp(r.ifp, r.seq, now);
+    } else if (this.tpkt) {
+      const errorsBefore = this.tpkt.getStats().errors;
+      for (const payload of this.tpkt.push(bytes)) this.onIfp(payload, undefined, now);
+      if (this.tpkt.getStats().errors > errorsBefore) {
+        // Framing is lost for good on this connection (RFC 1006 has no resynchronisation).
+        this.counters.tcpFramingErrors++;
+        this.trace(now, 'RX', undefined, `TPKT framing error: ${this.tpkt.error?.message ?? ''}`);
+      }
+    }
+    this.pump(now);
+  }
+
+  /** Runs timers and paced transmission up to `now`. */
+  tick(now: number): void {
+    this.checkStarted();
+    this.lastNow = now;
+    this.pump(now);
+  }
+
+  /**
+   * Ends the call from outside: 'local' — the application hangs up (the engine sends DCN, the
+   * result is 'local-abort'); 'remote' — the far end is gone (TCP closed, SIP BYE): no DCN.
+   */
+  abort(now: number, why: 'local' | 'remote'): void {
+    this.checkStarted();
+    this.lastNow = now;
+    this.engine.abort?.(now, why);
+    this.pump(now);
+  }
+
+  /** When `tick` should next be called (fax ms), or undefined when nothing is pending. */
+  nextTimeout(): number | undefined {
+    if (!this.started) return undefined;
+    let t = this.line.nextTimeout();
+    const e = this.engine.nextTimeout();
+    if (e !== undefined && e !== null) t = t === undefined ? e : Math.min(t, e);
+    if (this.finishedAt !== undefined && !this.done) {
+      const l = this.finishedAt + this.lingerMs;
+      t = t === undefined ? l : Math.min(t, l);
+    }
+    return t;
+  }
+
+  /** Datagrams (UDPTL) or TCP octets (TPKT) to send now, in order. */
+  takeOutput(): Uint8Array[] {
+    return this.output.splice(0, this.output.length);
+  }
+
+  /** The engine's events since the last call. */
+  takeEvents(): E[] {
+    return this.events.splice(0, this.events.length);
+  }
+
+  /** The T.30 result once phase E is over. */
+  get result(): T30Result | undefined {
+    return this.engine.result ?? undefined;
+  }
+
+  /** The call is over and what it had to send has left (plus a short linger). */
+  get done(): boolean {
+    return this.finishedAt !== undefined && this.line.pendingSteps === 0 && this.lastNow >= this.finishedAt + this.lingerMs;
+  }
+
+  getStats(): T38TerminalStats {
+    const t30 = this.engine.getStats?.();
+    return {
+      ...(t30 ? { t30 } : {}),
+      line: this.line.getStats(),
+      ...(this.sender ? { udptlTx: this.sender.getStats() } : {}),
+      ...(this.udptlRx ? { udptlRx: this.udptlRx.getStats() } : {}),
+      ...this.counters,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private checkStarted(): void {
+    if (!this.started) throw new FaxwireError('FAXWIRE_ERR_INVALID_STATE', 'call start() first');
+  }
+
+  private onIfp(bytes: Uint8Array, seq: number | undefined, now: number): void {
+    if (seq !== undefined) {
+      if (this.lastRxSeq !== undefined) {
+        const gap = (seq - this.lastRxSeq - 1) & 0xffff;
+        // A huge "gap" is a sequence restart (the receiver already reset itself), not a loss.
+        if (gap > 0 && gap < 2000) {
+          this.counters.lostIfps += gap;
+          this.line.markMissing(gap, now);
+          this.trace(now, 'RX', undefined, `${gap} IFP(s) lost before seq ${seq}`);
+        }
+      }
+      this.lastRxSeq = seq;
+    }
+    const r = decodeIfp(bytes, this.version);
+    if (!r.ok) {
+      this.counters.malformedIfps++;
+      this.line.markMissing(1, now);
+      this.trace(now, 'RX', seq, `MALFORMED (${r.error.code}) ifp=${hexHead(bytes)}`);
+      return;
+    }
+    this.counters.ifpsReceived++;
+    this.trace(now, 'RX', seq, `${describeIfp(r.value)}  ifp=${hexHead(bytes)}`);
+    this.line.receive(r.value, now);
+  }
+
+  /** Moves events between line and engine until both are quiet, then frames the packets. */
+  private pump(now: number): void {
+    for (let i = 0; i < MAX_PUMP; i++) {
+      this.line.tick(now);
+      const lineEvents = this.line.takeEvents();
+      for (const ev of lineEvents) this.engine.handle(ev, now);
+      this.engine.tick(now);
+      const steps = this.engine.takeTx();
+      if (steps.length > 0) this.line.queue(steps, now);
+      for (const e of this.engine.takeEvents()) this.events.push(e);
+      if (lineEvents.length === 0 && steps.length === 0) break;
+    }
+    for (const p of this.line.takePackets()) this.send(p);
+    if (this.finishedAt === undefined && this.engine.result !== undefined && this.engine.result !== null && this.line.pendingSteps === 0) {
+      this.finishedAt = now;
+    }
+  }
+
+  private send(p: T38TxPacket): void {
+    if (this.sender) {
+      const r = this.sender.send(p.bytes, p.category);
+      this.trace(p.at, 'TX', r.seq, `${describeIfp(p.ifp)}  ifp=${hexHead(p.bytes)} count=${r.datagrams.length}`);
+      for (const d of r.datagrams) this.output.push(d);
+      this.counters.outputs += r.datagrams.length;
+    } else {
+      this.trace(p.at, 'TX', undefined, `${describeIfp(p.ifp)}  ifp=${hexHead(p.bytes)}`);
+      this.output.push(encodeTpkt(p.bytes));
+      this.counters.outputs++;
+    }
+  }
+
+  private trace(at: number, dir: 'TX' | 'RX', seq: number | undefined, what: string): void {
+    if (!this.onTrace) return;
+    const s = seq === undefined ? '     ' : String(seq).padStart(5);
+    this.onTrace(`TRACE ${at.toFixed(1).padStart(9)}ms ${dir} seq=${s} ${what}`);
+  }
+}
+
+/** The first 24 octets in hex, for traces. */
+function hexHead(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length && i < 24; i++) s += (b[i] ?? 0).toString(16).padStart(2, '0');
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page header line and a tiny bitmap font
+//
+// A 5 × 7 pixel font drawn for this project (printable ASCII 0x20–0x7e). Each glyph is 7 rows of
+// 5 bits, written as 7 base-32 digits (0–9, a–v), top row first; bit 4 is the leftmost pixel.
+
+const FONT_5X7 =
+  '00000004444404aa00000avaaava4fke5u4op248j3cik8lid44000002488842842224804lel40044v440' +
+  '0000c48000v00000000cc01248g0ehjlphe4c4444eeh1248vv2421he26aiv22vgu11he68guhhev124888' +
+  'ehhehheehhf12c0cc0cc00cc0c48248g84200v0v008421248eh12404eh1dlleehhvhhhuhhuhhuehggghe' +
+  'sihhhisvgguggvvggugggehgnhhfhhhvhhhe44444e72222ichikokihggggggvhrllhhhhhpljhhehhhhhe' +
+  'uhhugggehhhliduhhukihfgge11uv444444hhhhhhehhhhha4hhhlllahha4ahhhhha444v1248gve88888e' +
+  '0g84210e22222e4ah0000000000v840000000e1fhfggmphhu00egghe11djhhf00ehvge698s8880fhhf1e' +
+  'ggmphhh40c444e20622icggikokic44444e00qllhh00mphhh00ehhhe00uhugg00djf1100mpggg00fge1u' +
+  '88s889600hhhjd00hhha400hhlla00ha4ah00hhf1e00v248v244844244444448442448008l200';
+
+/** Glyph rows of `ch` (unknown characters print as '?'). */
+function glyph(ch: number): string {
+  const i = (ch >= 0x20 && ch <= 0x7e ? ch : 0x3f) - 0x20;
+  return FONT_5X7.slice(i * 7, i * 7 + 7);
+}
+
+/** Width in pixels of `text` drawn with `drawText` at `scale` (6 columns per character). */
+export function textWidth(text: string, scale = 1): number {
+  return text.length * 6 * scale;
+}
+
+/**
+ * Draws `text` in black with the built-in 5 × 7 font, top-left corner at (x, y); each font pixel
+ * becomes a `scaleX` × `scaleY` block. Pixels outside the bitmap are clipped. Mutates `b`.
+ */
+export function drawText(b: Bitmap, x: number, y: number, text: string, scaleX = 1, scaleY = scaleX): void {
+  for (let c = 0; c < text.length; c++) {
+    const g = glyph(text.charCodeAt(c));
+    const gx = x + c * 6 * scaleX;
+    for (let row = 0; row < 7; row++) {
+      const bits = parseInt(g[row] ?? '0', 32);
+      for (let col = 0; col < 5; col++) {
+        if (((bits >>> (4 - col)) & 1) === 0) continue;
+        fillRect(b, gx + col * scaleX, y + row * scaleY, scaleX, scaleY, true);
+      }
+    }
+  }
+}
+
+/** Fills a rectangle (clipped to the bitmap) with black or white. Mutates `b`. */
+export function fillRect(b: Bitmap, x: number, y: number, w: number, h: number, black: boolean): void {
+  const x0 = Math.max(0, Math.floor(x));
+  const y0 = Math.max(0, Math.floor(y));
+  const x1 = Math.min(b.width, Math.floor(x + w));
+  const y1 = Math.min(b.height, Math.floor(y + h));
+  for (let yy = y0; yy < y1; yy++) {
+    const rowAt = yy * b.stride;
+    for (let xx = x0; xx < x1; xx++) {
+      const i = rowAt + (xx >>> 3);
+      const m = 0x80 >>> (xx & 7);
+      b.data[i] = black ? (b.data[i] ?? 0) | m : (b.data[i] ?? 0) & ~m;
+    }
+  }
+}
+
+/**
+ * A copy of `page` with a header line across its top: `text` on the left, "Page n/N" on the
+ * right, on a white band (the image under it is covered, as fax machines do). The font is
+ * scaled to about 2.5 mm high whatever the vertical resolution.
+ */
+export function stampHeaderLine(page: Bitmap, text: string, pageNo: number, pages: number): Bitmap {
+  const out = createBitmap(page.width, page.height, page.xDpi !== undefined && page.yDpi !== undefined ? { x: page.xDpi, y: page.yDpi } : undefined);
+  out.data.set(page.data.subarray(0, out.data.length));
+  const sx = 2;
+  const sy = (page.yDpi ?? 196) >= 150 ? 2 : 1;
+  const band = 11 * sy;
+  if (page.height < band || page.width < 64) return out;
+  fillRect(out, 0, 0, out.width, band, false);
+  const right = `Page ${pageNo}/${pages}`;
+  const margin = 24;
+  const rightX = out.width - margin - textWidth(right, sx);
+  const maxChars = Math.max(0, Math.floor((rightX - margin - 12 * sx) / (6 * sx)));
+  drawText(out, margin, 2 * sy, text.slice(0, maxChars), sx, sy);
+  drawText(out, rightX, 2 * sy, right, sx, sy);
+  return out;
+}

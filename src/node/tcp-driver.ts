@@ -1,0 +1,178 @@
+/**
+ * Runs a sans-IO T.38 terminal over TCP (T.38 §6.1 allows TCP; IFPs framed with TPKT,
+ * RFC 1006 §6) with real timers. Either end may connect or listen; the terminal starts when the
+ * connection is up (the answering side's CED and the calling side's CNG both need a path).
+ * Fax time runs `speed` × the wall clock, as in udp-driver.ts. A wall-clock `timeoutMs` bounds
+ * the whole call, connection set-up included; a connection that closes ends the call.
+ */
+
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { RealTimeLoop, type DriverOutcome, type DrivenTerminal } from './udp-driver.js';
+
+export interface TcpDriverOptions<E> {
+  readonly terminal: DrivenTerminal<E>;
+  /** Connect to host:port (retrying while nothing listens yet), or listen on a port. */
+  readonly connect?: { readonly host: string; readonly port: number };
+  readonly listen?: { readonly port: number; readonly host?: string };
+  readonly speed?: number;
+  /** Wall-clock limit, ms. Default 300 000. */
+  readonly timeoutMs?: number;
+  readonly onEvent?: (e: E) => void;
+  /** Called once listening (with the port), for `listen`. */
+  readonly onListening?: (port: number) => void;
+  /** Called when the connection is up, just before the terminal starts. */
+  readonly onConnected?: (remote: string) => void;
+  /** Stops the call at once. */
+  readonly signal?: AbortSignal;
+  /** Hangs up gracefully: the terminal ends the call (DCN) and the driver finishes normally. */
+  readonly hangup?: AbortSignal;
+}
+
+export interface TcpDriverOutcome extends DriverOutcome {
+  /** The connection was never established. */
+  readonly notConnected: boolean;
+  /** The far end closed the connection before our terminal was done. */
+  readonly remoteClosed: boolean;
+}
+
+const RETRY_WALL_MS = 100;
+
+export async function runTcpTerminal<E>(o: TcpDriverOptions<E>): Promise<TcpDriverOutcome> {
+  const speed = o.speed ?? 1;
+  if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be > 0, got ${speed}`);
+  if ((o.connect === undefined) === (o.listen === undefined)) throw new RangeError('give exactly one of connect / listen');
+  const t0 = Date.now();
+  const deadline = t0 + (o.timeoutMs ?? 300_000);
+  let aborted = o.signal?.aborted ?? false;
+  let server: Server | undefined;
+
+  // 1. Get a connection.
+  const abortWait = new Promise<undefined>((resolve) => {
+    o.signal?.addEventListener('abort', () => {
+      aborted = true;
+      resolve(undefined);
+    }, { once: true });
+    setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now())).unref();
+  });
+  let sock: Socket | undefined;
+  if (o.listen) {
+    const srv = createServer();
+    server = srv;
+    const accepted = new Promise<Socket>((resolve) => srv.once('connection', resolve));
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(o.listen?.port ?? 0, o.listen?.host ?? '0.0.0.0', () => {
+        srv.off('error', reject);
+        resolve();
+      });
+    });
+    const a = srv.address();
+    o.onListening?.(typeof a === 'object' && a !== null ? a.port : 0);
+    sock = await Promise.race([accepted, abortWait]);
+    srv.close();
+  } else if (o.connect) {
+    const target = o.connect;
+    while (!aborted && Date.now() < deadline && sock === undefined) {
+      const s = await new Promise<Socket | undefined>((resolve) => {
+        const c = createConnection({ host: target.host, port: target.port });
+        c.once('connect', () => resolve(c));
+        c.once('error', () => {
+          c.destroy();
+          resolve(undefined);
+        });
+      });
+      if (s) sock = s;
+      else await new Promise((r) => setTimeout(r, RETRY_WALL_MS));
+    }
+  }
+  if (!sock) {
+    server?.close();
+    return {
+      finished: false,
+      timedOut: !aborted,
+      aborted,
+      notConnected: true,
+      remoteClosed: false,
+      wallMs: Date.now() - t0,
+      faxMs: 0,
+      datagramsSent: 0,
+      datagramsReceived: 0,
+      simulatedDrops: 0,
+      socketErrors: 0,
+    };
+  }
+
+  // 2. Run the call on it.
+  const s = sock;
+  s.setNoDelay(true);
+  o.onConnected?.(`${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`);
+  let sent = 0;
+  let received = 0;
+  let socketErrors = 0;
+  let remoteClosed = false;
+  let timedOut = false;
+  const loop = new RealTimeLoop<E>(
+    o.terminal,
+    speed,
+    (b) => {
+      sent++;
+      if (!s.destroyed) s.write(b);
+    },
+    o.onEvent,
+  );
+  s.on('data', (chunk: Buffer) => {
+    received++;
+    loop.input(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  });
+  s.on('error', () => {
+    socketErrors++;
+  });
+  s.on('close', () => {
+    // A close after our result is the normal end of the call (the far end hung up first).
+    if (!o.terminal.done && o.terminal.result === undefined) {
+      remoteClosed = true;
+      // The far end is gone: the terminal records it (no DCN can be sent any more), then stop.
+      loop.poke((now) => o.terminal.abort?.(now, 'remote'));
+      loop.stop();
+    } else {
+      loop.stop();
+    }
+  });
+  const timeout = setTimeout(() => {
+    timedOut = true;
+    loop.stop();
+  }, Math.max(0, deadline - Date.now()));
+  const onAbort = (): void => {
+    aborted = true;
+    loop.stop();
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  if (!aborted) loop.start();
+  else loop.stop();
+  const onHangup = (): void => loop.poke((now) => o.terminal.abort?.(now, 'local'));
+  o.hangup?.addEventListener('abort', onHangup, { once: true });
+  await loop.finishedPromise;
+  o.hangup?.removeEventListener('abort', onHangup);
+  clearTimeout(timeout);
+  o.signal?.removeEventListener('abort', onAbort);
+  // Let what was written drain, then close our side.
+  await new Promise<void>((r) => {
+    if (s.destroyed) return r();
+    s.end(() => r());
+    setTimeout(r, 2000).unref();
+  });
+  s.destroy();
+  return {
+    finished: !timedOut && !aborted && !remoteClosed,
+    timedOut,
+    aborted,
+    notConnected: false,
+    remoteClosed,
+    wallMs: loop.wallMs(),
+    faxMs: loop.now(),
+    datagramsSent: sent,
+    datagramsReceived: received,
+    simulatedDrops: 0,
+    socketErrors,
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * Runs a sans-IO T.38 terminal on a real UDP socket (UDPTL, T.38 §9.1) with real timers — the
+ * only place besides tcp-driver.ts where a fax call touches the operating system.
+ *
+ * Fax time runs `speed` times faster than the wall clock (fax ms = speed × wall ms since the
+ * start), like the spandsp peer's `--speed`: both ends of a call must use the same factor, since
+ * all T.30 timers and the T.38 pacing are in fax time. The loop is the one the terminal asks
+ * for: `receive()` on each datagram, `tick()` at `nextTimeout()`, send `takeOutput()` after
+ * each call. A wall-clock `timeoutMs` bounds the whole call.
+ *
+ * Optional receive-side loss simulation (`lossPercent`, seeded xorshift32 like the peer's
+ * `--loss`) drops datagrams before they reach the terminal — used by `faxwire demo`.
+ */
+
+import { createSocket, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+
+/** What the drivers need from a terminal (T38Terminal implements it). */
+export interface DrivenTerminal<E> {
+  start(now: number): void;
+  receive(bytes: Uint8Array, now: number): void;
+  tick(now: number): void;
+  nextTimeout(): number | undefined;
+  takeOutput(): Uint8Array[];
+  takeEvents(): E[];
+  readonly done: boolean;
+  /** Set once the call has a result (phase E), even while the last packets still leave. */
+  readonly result?: unknown;
+  /** Hang up ('local': with DCN) or note that the far end is gone ('remote'). */
+  abort?(now: number, why: 'local' | 'remote'): void;
+}
+
+export interface DriverOutcome {
+  /** The terminal finished by itself (false: wall-clock timeout or abort). */
+  readonly finished: boolean;
+  readonly timedOut: boolean;
+  readonly aborted: boolean;
+  /** Wall-clock duration, ms. */
+  readonly wallMs: number;
+  /** Fax-time duration, ms. */
+  readonly faxMs: number;
+  readonly datagramsSent: number;
+  readonly datagramsReceived: number;
+  readonly simulatedDrops: number;
+  /** Socket errors seen (sends that failed, ICMP errors surfaced by the OS). */
+  readonly socketErrors: number;
+}
+
+export interface UdpDriverOptions<E> {
+  readonly terminal: DrivenTerminal<E>;
+  /** Local UDP port (0: any). Ignored when `socket` is given. */
+  readonly localPort: number;
+  /** An already bound UDP socket to use (it is closed at the end). */
+  readonly socket?: Socket;
+  /** Local address to bind. Default '0.0.0.0' (all IPv4 interfaces). */
+  readonly localAddress?: string;
+  readonly remoteHost: string;
+  readonly remotePort: number;
+  /** Fax clock speed factor (> 0). Default 1. */
+  readonly speed?: number;
+  /** Wall-clock limit for the call, ms. Default 300 000. */
+  readonly timeoutMs?: number;
+  /** Drop this percentage of received datagrams at random (simulation). Default 0. */
+  readonly lossPercent?: number;
+  /** Seed for `lossPercent` (non-zero). Default 1. */
+  readonly lossSeed?: number;
+  /** Every terminal event as it happens. */
+  readonly onEvent?: (e: E) => void;
+  /** Called once the socket is bound (with its local port). */
+  readonly onBound?: (port: number) => void;
+  /** Stops the call at once (the outcome says `aborted`). */
+  readonly signal?: AbortSignal;
+  /** Hangs up gracefully: the terminal ends the call (DCN) and the driver finishes normally. */
+  readonly hangup?: AbortSignal;
+  /** Fax ms to keep the socket open after the terminal is done, resending the last datagram twice (as the peer does). Default 80. */
+  readonly lingerFaxMs?: number;
+}
+
+/** xorshift32 (Marsaglia): deterministic, seedable loss for simulations. */
+export function xorshift32(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+/**
+ * Shared real-time loop for both drivers: owns the fax clock and the one timer.
+ * `send` transmits what the terminal produced.
+ */
+export class RealTimeLoop<E> {
+  private readonly t0 = performance.now();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private started = false;
+  private doneResolve: (() => void) | undefined;
+  readonly finishedPromise: Promise<void>;
+
+  constructor(
+    private readonly terminal: DrivenTerminal<E>,
+    private readonly speed: number,
+    private readonly send: (bytes: Uint8Array) => void,
+    private readonly onEvent: ((e: E) => void) | undefined,
+  ) {
+    this.finishedPromise = new Promise<void>((resolve) => {
+      this.doneResolve = resolve;
+    });
+  }
+
+  /** Fax time now, ms. */
+  now(): number {
+    return (performance.now() - this.t0) * this.speed;
+  }
+
+  wallMs(): number {
+    return performance.now() - this.t0;
+  }
+
+  start(): void {
+    this.started = true;
+    this.terminal.start(this.now());
+    this.after();
+  }
+
+  /** Runs `f(faxNow)` against the terminal (e.g. an abort), then sends what it produced. */
+  poke(f: (now: number) => void): void {
+    if (this.stopped || !this.started) return;
+    f(this.now());
+    this.after();
+  }
+
+  input(bytes: Uint8Array): void {
+    if (this.stopped || !this.started) return;
+    this.terminal.receive(bytes, this.now());
+    this.after();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.doneResolve?.();
+  }
+
+  private after(): void {
+    for (const b of this.terminal.takeOutput()) this.send(b);
+    if (this.onEvent) for (const e of this.terminal.takeEvents()) this.onEvent(e);
+    else this.terminal.takeEvents();
+    if (this.terminal.done) {
+      this.stop();
+      return;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const next = this.terminal.nextTimeout();
+    if (next === undefined) return;
+    const wait = Math.max(0, (next - this.now()) / this.speed);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.stopped) return;
+      this.terminal.tick(Math.max(this.now(), next));
+      this.after();
+    }, wait);
+  }
+}
+
+/** Binds a UDP socket (rejects on EADDRINUSE and the like). */
+export function bindUdp(sock: Socket, port: number, address: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onErr = (e: Error): void => reject(e);
+    sock.once('error', onErr);
+    sock.bind(port, address, () => {
+      sock.off('error', onErr);
+      resolve();
+    });
+  });
+}
+
+/** A UDP socket bound to `address:port` (port 0: any), for callers that must know their port before the call starts. */
+export async function openUdpSocket(port: number, address: string): Promise<Socket> {
+  const sock = createSocket({ type: 'udp4', reuseAddr: false });
+  await bindUdp(sock, port, address);
+  return sock;
+}
+
+/** Runs one fax call over UDPTL until the terminal is done, the timeout, or an abort. */
+export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<DriverOutcome> {
+  const speed = o.speed ?? 1;
+  if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be > 0, got ${speed}`);
+  const loss = o.lossPercent ?? 0;
+  const rng = xorshift32(o.lossSeed ?? 1);
+  const sock: Socket = o.socket ?? createSocket({ type: 'udp4', reuseAddr: false });
+  let sent = 0;
+  let received = 0;
+  let drops = 0;
+  let socketErrors = 0;
+  let last: Uint8Array | undefined;
+  sock.on('error', () => {
+    socketErrors++;
+  });
+  if (!o.socket) await bindUdp(sock, o.localPort, o.localAddress ?? '0.0.0.0');
+  o.onBound?.(sock.address().port);
+  const send = (b: Uint8Array): void => {
+    sent++;
+    last = b;
+    sock.send(b, o.remotePort, o.remoteHost, (err) => {
+      if (err) socketErrors++;
+    });
+  };
+  const loop = new RealTimeLoop<E>(o.terminal, speed, send, o.onEvent);
+  sock.on('message', (msg: Buffer) => {
+    received++;
+    // Compared in millionths, like the peer (xorshift32 % 1e6 < pct × 1e4).
+    if (loss > 0 && rng() % 1_000_000 < loss * 10_000) {
+      drops++;
+      return;
+    }
+    loop.input(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
+  });
+  let timedOut = false;
+  let aborted = false;
+  const timeout = setTimeout(() => {
+    timedOut = true;
+    loop.stop();
+  }, o.timeoutMs ?? 300_000);
+  const onAbort = (): void => {
+    aborted = true;
+    loop.stop();
+  };
+  if (o.signal) {
+    if (o.signal.aborted) onAbort();
+    else o.signal.addEventListener('abort', onAbort, { once: true });
+  }
+  if (!aborted) loop.start();
+  const onHangup = (): void => loop.poke((now) => o.terminal.abort?.(now, 'local'));
+  o.hangup?.addEventListener('abort', onHangup, { once: true });
+  await loop.finishedPromise;
+  o.hangup?.removeEventListener('abort', onHangup);
+  clearTimeout(timeout);
+  o.signal?.removeEventListener('abort', onAbort);
+  const finished = !timedOut && !aborted;
+  if (finished && last !== undefined) {
+    // Linger: the last datagram again, twice, so a lost final packet does not strand the far end.
+    const lingerWall = (o.lingerFaxMs ?? 80) / speed;
+    for (let i = 0; i < 2; i++) {
+      await new Promise((r) => setTimeout(r, lingerWall / 2));
+      send(last);
+    }
+  }
+  const outcome: DriverOutcome = {
+    finished,
+    timedOut,
+    aborted,
+    wallMs: loop.wallMs(),
+    faxMs: loop.now(),
+    datagramsSent: sent,
+    datagramsReceived: received,
+    simulatedDrops: drops,
+    socketErrors,
+  };
+  await new Promise<void>((r) => sock.close(() => r()));
+  return outcome;
+}
