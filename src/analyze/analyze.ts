@@ -53,17 +53,7 @@ export type IfpSource = 'primary' | 'secondary' | 'fec';
 
 export type AnalyzeRecord =
   | ({ readonly type: 'stream' } & StreamInfo)
-  | {
-      readonly type: 'sip';
-      readonly frame: number;
-      readonly time: number;
-      readonly src: string;
-      readonly dst: string;
-      readonly startLine: string;
-      readonly callId?: string;
-      readonly media: readonly string[];
-      readonly t38: readonly SdpT38Endpoint[];
-    }
+  | ({ readonly type: 'sip' } & SipEvent)
   | {
       readonly type: 'ifp';
       readonly frame: number;
@@ -312,17 +302,7 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
     if (!ev) return;
     sipMessages++;
     sdpEndpoints.push(...ev.t38);
-    const rec: AnalyzeRecord = {
-      type: 'sip',
-      frame: ev.frame,
-      time: ev.time,
-      src: ev.src,
-      dst: ev.dst,
-      startLine: ev.startLine,
-      media: ev.media,
-      t38: ev.t38,
-      ...(ev.callId !== undefined ? { callId: ev.callId } : {}),
-    };
+    const rec: AnalyzeRecord = { type: 'sip', ...ev };
     emit(order, rec);
   };
   for (const f of flows.values()) {

@@ -22,6 +22,7 @@ import type { Bitmap } from '../image/bitmap.js';
 import type { DisInfo } from '../t30/dis.js';
 import type { T30Frame } from '../t30/frames.js';
 import { decodeT4, type T4Coding } from '../t4/index.js';
+import { concatBytes } from '../util/bytes.js';
 
 export type PageEvent =
   | { readonly kind: 't30'; readonly time: number; readonly stream: string; readonly frame: T30Frame; readonly ok: boolean }
@@ -121,15 +122,6 @@ export function extractPages(events: readonly PageEvent[]): ExtractResult {
       ...(command !== undefined ? { command } : {}),
     });
   };
-  const concat = (parts: readonly Uint8Array[]): Uint8Array => {
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  };
 
   for (const ev of events) {
     if (ev.kind === 'non-ecm') {
@@ -144,7 +136,7 @@ export function extractPages(events: readonly PageEvent[]): ExtractResult {
     }
     if (ev.kind === 'non-ecm-end') {
       if (ev.stream !== sender || nonEcm.length === 0) continue;
-      if (nonEcmIsPage) finish(concat(nonEcm), nonEcmStart, ev.stream, 0);
+      if (nonEcmIsPage) finish(concatBytes(nonEcm), nonEcmStart, ev.stream, 0);
       nonEcm = [];
       continue;
     }
@@ -171,7 +163,7 @@ export function extractPages(events: readonly PageEvent[]): ExtractResult {
         block = new Map();
         blockFrames = 0;
         if (f.fcf2 !== 'NULL') {
-          finish(concat(pageBlocks), pageStart, ev.stream, 0, name);
+          finish(concatBytes(pageBlocks), pageStart, ev.stream, 0, name);
           pageBlocks = [];
         }
       }
@@ -193,9 +185,9 @@ export function extractPages(events: readonly PageEvent[]): ExtractResult {
   if (params && sender !== undefined) {
     if (params.ecm && (pageBlocks.length > 0 || block.size > 0)) {
       const pieces = [...pageBlocks, ...[...block.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1])];
-      finish(concat(pieces), pageStart, sender, Math.max(0, blockFrames - block.size), lastCommand);
+      finish(concatBytes(pieces), pageStart, sender, Math.max(0, blockFrames - block.size), lastCommand);
     } else if (!params.ecm && nonEcm.length > 0 && nonEcmIsPage) {
-      finish(concat(nonEcm), nonEcmStart, sender, 0);
+      finish(concatBytes(nonEcm), nonEcmStart, sender, 0);
     }
   }
   const confirmed = pages.filter((p) => p.response === 'MCF' || p.response === 'RTP' || p.response === 'PIP').length;

@@ -18,6 +18,7 @@
  * ```
  */
 
+import { concatBytes } from '../util/bytes.js';
 import { deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { err, ok, type DecodeResult } from '../util/result.js';
@@ -153,13 +154,7 @@ function pngFile(width: number, height: number, depth: 1 | 8, filtered: Uint8Arr
     parts.push(chunk('pHYs', phys));
   }
   parts.push(chunk('IDAT', deflateSync(filtered, { level: 9 })), chunk('IEND', new Uint8Array(0)));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**

@@ -13,6 +13,7 @@
  * Untrusted input: sizes are bounded, nothing is read beyond the buffer, errors are values.
  */
 
+import { concatBytes } from '../util/bytes.js';
 import { err, ok, type DecodeResult } from '../util/result.js';
 import { bitmapStride, type Bitmap } from './bitmap.js';
 import type { GreyImage } from './grey.js';
@@ -195,20 +196,12 @@ export function writePbm(pages: readonly Bitmap[]): Uint8Array {
     parts.push(header('P4', b.width, b.height));
     parts.push(b.data.subarray(0, b.stride * b.height));
   }
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 /** A grey image as raw PGM (P5, maxval 255). */
 export function writePgm(g: GreyImage): Uint8Array {
-  return concat([header('P5', g.width, g.height, '255\n'), g.data]);
+  return concatBytes([header('P5', g.width, g.height, '255\n'), g.data]);
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+
