@@ -35,10 +35,11 @@ import {
   type Measurement,
   type RawResult,
 } from './lib.js';
+import { t4Suite } from './t4.js';
 import { udptlSuite } from './udptl.js';
 
 /** Every layer adds its suite here. */
-const SUITES: readonly (() => BenchSuite)[] = [udptlSuite];
+const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite];
 
 interface Options {
   readonly filters: string[];

@@ -59,13 +59,12 @@ function tailWord(data: Uint8Array, off: number, k: number, stride: number): num
 
 /**
  * Writes the row described by `n` changing elements (followed by at least one sentinel = width)
- * into `data[off .. off + stride)` (`view` is a DataView of the same buffer): the row is zeroed,
- * then each black span [ch[2i], ch[2i+1]) is set 32 pels at a time, big-endian words being
- * MSB-first pels. Words that would reach past the row (stride not a multiple of 4) are done
- * octet by octet, so nothing outside the row is touched.
+ * into the ZEROED row `data[off .. off + stride)` (`view` is a DataView of the same buffer):
+ * each black span [ch[2i], ch[2i+1]) is set 32 pels at a time, big-endian words being MSB-first
+ * pels. Words that would reach past the row (stride not a multiple of 4) are done octet by
+ * octet, so nothing outside the row is touched.
  */
 export function fillRow(data: Uint8Array, view: DataView, off: number, stride: number, ch: Int32Array, n: number): void {
-  data.fill(0, off, off + stride);
   const lastWord = off + (stride & ~3) - 4; // the last word wholly inside the row
   for (let k = 0; k < n; k += 2) {
     const s = ch[k]!;

@@ -18,9 +18,17 @@
  *
  * Bit reader: the next bits of the stream are held left-aligned in a 32-bit accumulator, so
  * the next 12/13/7 bits are simply `acc >>> 20 / 19 / 25` and index a table (tables.ts) that
- * gives the whole code word; refilled an octet at a time, zeros past the end of the data. A
+ * gives the whole code word; refilled two octets at a time, zeros past the end of the data. A
  * line is decoded from the octets received so far; if it runs past their end, the decoder backs
- * up to the line start and waits for more (push) or reports the page cut short (finish).
+ * up to the line start and waits for more (push) or reports the page cut short (finish). When
+ * streaming, a line is not even tried before a 0 octet (part of the EOL after it) has arrived.
+ *
+ * Speed (the hot loops allocate nothing; rows go straight into the page buffer): a line is
+ * decoded into its changing elements (changes.ts), which also serve as the next reference line;
+ * then written 32 pels at a time, or copied when it equals the line above. Fast paths: an
+ * all-white 1-D line is one code word; a 2-D line equal to its reference line is refN + 1 '1'
+ * bits (all V0); V0 and V±1, most 2-D modes, skip the table; the EOL right after a line is
+ * consumed in the line decoder.
  *
  * ```
  *   acc (32 bits):  | next bit ... | ... (nb valid bits) | 0 ... 0 |
@@ -41,9 +49,12 @@ import {
   M_HORIZONTAL,
   M_PASS,
   M_VERTICAL,
+  MAX_MAKEUP,
   MODE_DECODE,
   REVERSE_BITS,
   WHITE_DECODE,
+  WHITE_RUN_CODE,
+  WHITE_RUN_LEN,
 } from './tables.js';
 import {
   DEFAULT_MAX_ROWS,
@@ -58,6 +69,8 @@ import {
 
 // Line decode status.
 const OK = 0;
+/** OK, and the line's EOL (+ MR tag bit) that followed at once was consumed too. */
+const OK_EOL = 6;
 const E_INVALID = 1;
 const E_EOL = 2;
 const E_LONG = 3;
@@ -118,6 +131,11 @@ export class T4Decoder {
   private readonly rle: boolean;
   private readonly lsbFirst: boolean;
   private readonly maxRows: number;
+  /** MH/MR: lines end with EOL (+ tag bit in MR): the bits a line decoder checks for after it. */
+  private readonly eolBits: number;
+  /** The code of an all-white line (white run = width), when shorter than 2560 pels; else 0. */
+  private readonly blankCode: number;
+  private readonly blankLen: number;
 
   // Input: `data[0 .. end)`, data[0] being octet `base` of the stream.
   private data: Uint8Array = EMPTY;
@@ -147,6 +165,8 @@ export class T4Decoder {
   private out: Uint8Array;
   private outView: DataView;
   private capRows: number;
+  /** Rows [0, zeroedRows) of `out` are zero or written (rows are zeroed in batches, ahead). */
+  private zeroedRows = 0;
   private nRows = 0;
   private cur: Int32Array;
   private curN = 0;
@@ -181,6 +201,9 @@ export class T4Decoder {
     this.rle = opts.tiff === true;
     this.lsbFirst = order === 'lsb-first';
     this.maxRows = maxRows;
+    this.eolBits = this.mmr || this.rle ? 0 : this.mr ? 13 : 12;
+    this.blankCode = width < MAX_MAKEUP ? WHITE_RUN_CODE[width]! : 0;
+    this.blankLen = width < MAX_MAKEUP ? WHITE_RUN_LEN[width]! : 0;
     this.cur = new Int32Array(width + 1 + SENTINELS);
     this.ref = new Int32Array(width + 1 + SENTINELS);
     this.ref.fill(width, 0, SENTINELS);
@@ -191,6 +214,7 @@ export class T4Decoder {
     } else {
       this.capRows = Math.max(1, Math.min(maxRows, 1024));
       this.out = new Uint8Array(this.capRows * this.stride);
+      this.zeroedRows = this.capRows;
     }
     this.outView = new DataView(this.out.buffer, this.out.byteOffset, this.out.byteLength);
     if (maxRows === 0) this.ended = 'row-limit';
@@ -416,8 +440,14 @@ export class T4Decoder {
       return true;
     }
     // A line starts here.
-    this.eolRun = 0;
     const start = this.bitPos();
+    const zero = final ? 0 : this.data.indexOf(0, (start >>> 3) + 1);
+    if (zero < 0 || zero >= this.end) {
+      // Streaming: the EOL after this line (eleven 0 bits: a whole 0 octet) has not arrived,
+      // so the line cannot be accepted yet — wait rather than decode it twice.
+      return false;
+    }
+    this.eolRun = 0;
     const twoD = this.mr && this.seenEol && this.tag === 0;
     if (twoD && this.refBad) {
       this.badRow('lost-reference', start);
@@ -425,6 +455,14 @@ export class T4Decoder {
       return true;
     }
     const st = twoD ? this.decode2D() : this.decode1D();
+    if (st === OK_EOL) {
+      this.pending2D = twoD;
+      this.eols++;
+      this.seenEol = true;
+      this.goodRow();
+      this.eolRun = 1;
+      return true;
+    }
     const endBits = this.end * 8;
     if (this.bitPos() > endBits || (st !== OK && this.bitPos() + 12 > endBits)) {
       // The line runs past the data received so far (its end was decoded from the zeros read
@@ -437,21 +475,8 @@ export class T4Decoder {
       return false;
     }
     if (st === OK) {
+      // Fill (or the end of the data) after the line: P_TRAIL decides.
       this.pending2D = twoD;
-      // Fast path: the line's EOL follows at once (no fill), its tag bit too.
-      if (this.nb < 16) this.refill();
-      if (this.acc >>> 20 === 1 && this.bitPos() + (this.mr ? 13 : 12) <= endBits) {
-        this.skip(12);
-        if (this.mr) {
-          this.tag = this.acc >>> 31;
-          this.skip(1);
-        }
-        this.eols++;
-        this.seenEol = true;
-        this.goodRow();
-        this.eolRun = 1;
-        return true;
-      }
       this.phase = P_TRAIL;
       return true;
     }
@@ -599,6 +624,7 @@ export class T4Decoder {
     this.out = n;
     this.outView = new DataView(n.buffer);
     this.capRows = cap;
+    this.zeroedRows = cap; // a new array is zero
   }
 
   /** Emits the line decoded into `cur`, which becomes the reference line. */
@@ -610,6 +636,12 @@ export class T4Decoder {
       // The same as the row above (which `ref` describes, even after a concealed row).
       this.out.copyWithin(off, off - this.stride, off);
     } else {
+      if (this.nRows >= this.zeroedRows) {
+        // One fill call per 64 rows rather than per row (a reused buffer holds old pels).
+        const upto = Math.min(this.capRows, this.nRows + 64);
+        this.out.fill(0, off, upto * this.stride);
+        this.zeroedRows = upto;
+      }
       fillRow(this.out, this.outView, off, this.stride, this.cur, n);
     }
     const t = this.ref;
@@ -664,7 +696,23 @@ export class T4Decoder {
     let n = 0;
     let a0 = 0;
     let st = OK;
-    line: for (;;) {
+    // Fast path: an all-white line is one code (make-up + terminating, ≤ 25 bits).
+    const blankLen = this.blankLen;
+    if (blankLen !== 0) {
+      if (nb < 25) {
+        do {
+          acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
+          pos++;
+          nb += 8;
+        } while (nb <= 24);
+      }
+      if (acc >>> (32 - blankLen) === this.blankCode) {
+        acc <<= blankLen;
+        nb -= blankLen;
+        a0 = W;
+      }
+    }
+    if (a0 < W) line: for (;;) {
       // White run: usually one terminating code; else make-up codes first (kind bits 0x60).
       if (nb < 16) {
         if (pos < fast) {
@@ -762,10 +810,31 @@ export class T4Decoder {
       if (run === 0 && n > 0 && cur[n - 1] === a0) n--;
       else cur[n++] = a0;
     }
+    if (st === OK && this.eolBits !== 0) {
+      // Fast path: the line's EOL follows at once (no fill), its MR tag bit too, all inside
+      // the data: consume it here.
+      if (nb < 16) {
+        do {
+          acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
+          pos++;
+          nb += 8;
+        } while (nb <= 24);
+      }
+      if (acc >>> 20 === 1 && pos * 8 - nb + this.eolBits <= end * 8) {
+        acc <<= 12;
+        nb -= 12;
+        if (this.mr) {
+          this.tag = acc >>> 31;
+          acc <<= 1;
+          nb--;
+        }
+        st = OK_EOL;
+      }
+    }
     this.pos = pos;
     this.acc = acc;
     this.nb = nb;
-    if (st === OK) {
+    if (st === OK || st === OK_EOL) {
       for (let s = 0; s < SENTINELS; s++) cur[n + s] = W;
       this.curN = n;
     }
@@ -781,6 +850,8 @@ export class T4Decoder {
     const cur = this.cur;
     const ref = this.ref;
     const MT = MODE_DECODE;
+    const WT = WHITE_DECODE;
+    const BT = BLACK_DECODE;
     let pos = this.pos;
     let acc = this.acc;
     let nb = this.nb;
@@ -789,6 +860,25 @@ export class T4Decoder {
     let c = 0; // colour of a0
     let j = 0; // first reference changing element right of a0
     let st = OK;
+    // Fast path: a line equal to its reference line is V0 for each reference changing element
+    // and once more for the line end — refN + 1 '1' bits (bits past the data read as 0).
+    const same = this.refN + 1;
+    if (same <= 25) {
+      if (nb < 25) {
+        do {
+          acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
+          pos++;
+          nb += 8;
+        } while (nb <= 24);
+      }
+      if (~acc >>> (32 - same) === 0) {
+        acc <<= same;
+        nb -= same;
+        for (let i = 0; i < same - 1; i++) cur[i] = ref[i]!;
+        n = same - 1;
+        a0 = W;
+      }
+    }
     while (a0 < W) {
       if (nb < 16) {
         if (pos < fast) {
@@ -808,9 +898,34 @@ export class T4Decoder {
         acc <<= 1;
         nb--;
         while (ref[j]! <= a0) j++;
-        const a1 = ref[j + ((j ^ c) & 1)]!;
+        const bi = j + ((j ^ c) & 1);
+        const a1 = ref[bi]!;
         if (a1 < W) cur[n++] = a1;
         a0 = a1;
+        j = bi + 1; // everything up to b1 is now ≤ a0
+        c ^= 1;
+        continue;
+      }
+      if (acc >>> 30 === 1) {
+        // VR1 '011' / VL1 '010', the next commonest: a1 = b1 ± 1.
+        const d = ((acc >>> 28) & 2) - 1; // third bit 1: +1, 0: −1
+        acc <<= 3;
+        nb -= 3;
+        while (ref[j]! <= a0) j++;
+        const x = ref[j + ((j ^ c) & 1)]! + d;
+        if (x > W) {
+          st = E_LONG;
+          break;
+        }
+        if (x < a0 || x < 0) {
+          st = E_LEFT;
+          break;
+        }
+        if (x < W) {
+          if (x === a0 && n > 0 && cur[n - 1] === x) n--;
+          else cur[n++] = x;
+        }
+        a0 = x;
         c ^= 1;
         continue;
       }
@@ -839,14 +954,35 @@ export class T4Decoder {
       } else if (kind === M_HORIZONTAL) {
         acc <<= 3;
         nb -= 3;
+        // Runs a0a1 (colour c) and a1a2 (the other colour), each make-up codes + a terminating one.
         let a1 = a0 < 0 ? 0 : a0;
         let a2 = 0;
         for (let h = 0; h < 2; h++) {
           const black = (c ^ h) === 1;
-          const table = black ? BLACK_DECODE : WHITE_DECODE;
+          const table = black ? BT : WT;
           const shift = black ? 19 : 20;
-          let run = 0;
-          for (;;) {
+          if (nb < 16) {
+            if (pos < fast) {
+              acc |= ((data[pos]! << 8) | data[pos + 1]!) << (16 - nb);
+              pos += 2;
+              nb += 16;
+            } else {
+              do {
+                acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
+                pos++;
+                nb += 8;
+              } while (nb <= 24);
+            }
+          }
+          let x = table[acc >>> shift]!;
+          acc <<= x;
+          nb -= x & 15;
+          let run = x >>> 7;
+          while ((x & K_MASK) !== K_TERM) {
+            if ((x & K_EOL) !== 0) {
+              st = (x & K_MASK) === K_EOL ? E_EOL : E_INVALID;
+              break;
+            }
             if (nb < 16) {
               if (pos < fast) {
                 acc |= ((data[pos]! << 8) | data[pos + 1]!) << (16 - nb);
@@ -860,15 +996,10 @@ export class T4Decoder {
                 } while (nb <= 24);
               }
             }
-            const x = table[acc >>> shift]!;
+            x = table[acc >>> shift]!;
             acc <<= x;
             nb -= x & 15;
             run += x >>> 7;
-            if ((x & K_MASK) === K_TERM) break;
-            if ((x & K_EOL) !== 0) {
-              st = (x & K_MASK) === K_EOL ? E_EOL : E_INVALID;
-              break;
-            }
           }
           if (st !== OK) break;
           if (h === 0) a1 += run;
@@ -899,10 +1030,31 @@ export class T4Decoder {
         break;
       }
     }
+    if (st === OK && this.eolBits !== 0) {
+      // Fast path: the line's EOL follows at once (no fill), its MR tag bit too, all inside
+      // the data: consume it here.
+      if (nb < 16) {
+        do {
+          acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
+          pos++;
+          nb += 8;
+        } while (nb <= 24);
+      }
+      if (acc >>> 20 === 1 && pos * 8 - nb + this.eolBits <= end * 8) {
+        acc <<= 12;
+        nb -= 12;
+        if (this.mr) {
+          this.tag = acc >>> 31;
+          acc <<= 1;
+          nb--;
+        }
+        st = OK_EOL;
+      }
+    }
     this.pos = pos;
     this.acc = acc;
     this.nb = nb;
-    if (st === OK) {
+    if (st === OK || st === OK_EOL) {
       for (let s = 0; s < SENTINELS; s++) cur[n + s] = W;
       this.curN = n;
     }

@@ -344,10 +344,18 @@ void describe('streaming', () => {
 
   it('decodeT4 into a caller buffer: no copy; a too small buffer is outgrown', () => {
     const coded = encodeT4(page, { coding: 'mmr' });
-    const into = new Uint8Array(216 * 60);
+    const into = new Uint8Array(216 * 60).fill(0xff); // old pels must not show through
     const r = decodeT4(coded, { coding: 'mmr', width: 1728, into });
     assert.equal(r.bitmap.data.buffer, into.buffer);
     assert.ok(Buffer.from(into).equals(Buffer.from(page.data)));
+    for (const c of CODINGS) {
+      for (const v of VARIANTS) {
+        const opts = { ...c.opts, ...v.opts };
+        const buf = new Uint8Array(216 * 70).fill(0xa5);
+        const d = decodeT4(encodeT4(page, opts), { ...decodeOpts(opts, 1728), into: buf });
+        assert.ok(Buffer.from(d.bitmap.data).equals(Buffer.from(page.data)), `${c.name} ${v.name}`);
+      }
+    }
     const small = new Uint8Array(216 * 7);
     const r2 = decodeT4(coded, { coding: 'mmr', width: 1728, into: small });
     assert.ok(Buffer.from(r2.bitmap.data).equals(Buffer.from(page.data)));
