@@ -236,7 +236,7 @@ function decodeInto(
       return fail(v, 'unknown-extension', pos, `${v.kind === 0 ? 't30-indicator' : 't30-data'} extension ${ext} unknown`);
     }
     v.value = rootCount + ext;
-    pos += 9;
+    pos += 10; // D T E + normally small number (0 + 6 bits)
   }
 
   if (v.hasDataField) {
@@ -398,27 +398,15 @@ export interface IfpEncodeOptions {
   readonly fieldAlignment?: IfpFieldAlignment;
 }
 
-/** Sequential MSB-first bit writer over a caller buffer (bounds checked by the caller's size). */
-class BitWriter {
-  pos: number;
-  constructor(
-    readonly buf: Uint8Array,
-    offset: number,
-  ) {
-    this.pos = offset * 8;
-  }
-  put(value: number, n: number): void {
-    for (let i = n - 1; i >= 0; i--) {
-      const byte = this.pos >>> 3;
-      const mask = 0x80 >>> (this.pos & 7);
-      if ((value >>> i) & 1) this.buf[byte] = (this.buf[byte] ?? 0) | mask;
-      else this.buf[byte] = (this.buf[byte] ?? 0) & ~mask;
-      this.pos++;
-    }
-  }
-  align(): void {
-    while (this.pos & 7) this.put(0, 1);
-  }
+/**
+ * ORs the low `n` ≤ 9 bits of `value` into `buf` at bit position `pos` (MSB first). The
+ * region written must have been zeroed; a 16-bit window covers any n ≤ 9 at any bit offset.
+ */
+function putBits(buf: Uint8Array, pos: number, value: number, n: number): void {
+  const byte = pos >>> 3;
+  const v = (value & ((1 << n) - 1)) << (16 - (pos & 7) - n);
+  buf[byte] = (buf[byte] ?? 0) | (v >>> 8);
+  if ((pos & 7) + n > 8) buf[byte + 1] = (buf[byte + 1] ?? 0) | (v & 0xff);
 }
 
 function resolve(ifp: Ifp, version: T38Version): { kind: 0 | 1; value: number; root: number } {
@@ -453,7 +441,7 @@ function fieldIndex(f: IfpField, version: T38Version): number {
 /** Size in bits of the encoding, or throws on an unencodable IFP. */
 function encodedBits(ifp: Ifp, version: T38Version, octetFields: boolean): number {
   const { value, root } = resolve(ifp, version);
-  let pos = value < root ? 7 : 9;
+  let pos = value < root ? 7 : 10;
   const fields = ifp.fields;
   if (fields) {
     if (fields.length > MAX_IFP_FIELDS) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `more than ${MAX_IFP_FIELDS} fields`);
@@ -482,44 +470,47 @@ export function encodeIfpInto(ifp: Ifp, version: T38Version, buf: Uint8Array, of
   }
   const { kind, value, root } = resolve(ifp, version);
   const fields = ifp.fields;
-  const w = new BitWriter(buf, offset);
-  w.put(fields ? 1 : 0, 1);
-  w.put(kind, 1);
+  buf.fill(0, offset, offset + size);
+  // D T E vvvv 0, or D T 1 0 vvvvvv for an extension value (see the layout at the top).
+  const head = (fields ? 0x80 : 0) | (kind << 6);
+  let pos = offset * 8;
   if (value < root) {
-    w.put(0, 1);
-    w.put(value, 4);
+    buf[offset] = head | (value << 1);
+    pos += 7;
   } else {
-    w.put(1, 1);
-    w.put(0, 1);
-    w.put(value - root, 6);
+    buf[offset] = head | 0x20;
+    putBits(buf, pos + 4, value - root, 6);
+    pos += 10; // D T E, then the normally small number: a 0 bit and 6 value bits
   }
   if (fields) {
-    w.align();
-    w.put(fields.length, 8);
+    pos = (pos + 7) & ~7;
+    buf[pos >>> 3] = fields.length;
+    pos += 8;
     for (const f of fields) {
-      if (octetFields) w.align();
+      if (octetFields) pos = (pos + 7) & ~7;
       const t = fieldIndex(f, version);
-      w.put(f.data ? 1 : 0, 1);
+      const present = f.data ? 1 : 0;
       if (version === 0) {
-        w.put(t, 3);
+        putBits(buf, pos, (present << 3) | t, 4);
+        pos += 4;
       } else if (t < FIELD_ROOT_COUNT) {
-        w.put(0, 1);
-        w.put(t, 3);
+        putBits(buf, pos, (present << 4) | t, 5);
+        pos += 5;
       } else {
-        w.put(1, 1);
-        w.put(0, 1);
-        w.put(t - FIELD_ROOT_COUNT, 6);
+        // P 1 0 vvvvvv: 9 bits.
+        putBits(buf, pos, (present << 8) | 0x80 | (t - FIELD_ROOT_COUNT), 9);
+        pos += 9;
       }
       if (f.data) {
-        w.align();
-        w.put((f.data.length - 1) >>> 8, 8);
-        w.put((f.data.length - 1) & 0xff, 8);
-        buf.set(f.data, w.pos >>> 3);
-        w.pos += f.data.length * 8;
+        pos = (pos + 7) & ~7;
+        const at = pos >>> 3;
+        buf[at] = (f.data.length - 1) >>> 8;
+        buf[at + 1] = (f.data.length - 1) & 0xff;
+        buf.set(f.data, at + 2);
+        pos += 16 + f.data.length * 8;
       }
     }
   }
-  w.align();
   return size;
 }
 
