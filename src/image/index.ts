@@ -12,6 +12,7 @@ export {
   faxGeometry,
   faxWidths,
   fitToFaxPage,
+  faxPageToBitmap,
   isFaxResolution,
   isPaperSize,
   PAPERS,

@@ -13,8 +13,8 @@
 
 import { err, ok, type DecodeResult } from '../util/result.js';
 import type { Bitmap } from './bitmap.js';
-import { composePage, placeOnPage, RESOLUTIONS, type FitOptions } from './fax-page.js';
-import { greyToBitmap, withDpi, type GreyImage } from './grey.js';
+import { composePage, faxPageToBitmap, placeOnPage, RESOLUTIONS, type FitOptions } from './fax-page.js';
+import { withDpi, type GreyImage } from './grey.js';
 import { rotateGrey90 } from './resample.js';
 
 export type PdfErrorCode = 'bad-pdf' | 'encrypted' | 'no-pages' | 'too-many-pages';
@@ -125,7 +125,7 @@ export async function readPdfFaxPages(bytes: Uint8Array, opts: FitOptions = {}):
   return withPages(bytes, (m, page, wPt, hPt) => {
     const p = placeOnPage(wPt, hPt, { x: 72, y: 72 }, opts);
     const img = p.rotate ? rotateGrey90(render(m, page, wPt, hPt, p.height, p.width), 'ccw') : render(m, page, wPt, hPt, p.width, p.height);
-    return greyToBitmap(composePage(img, p, r), opts);
+    return faxPageToBitmap(composePage(img, p, r), opts);
   });
 }
 

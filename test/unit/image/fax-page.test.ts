@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   detectFaxResolution,
+  faxPageToBitmap,
   faxGeometry,
   faxWidths,
   fitToFaxPage,
@@ -14,7 +15,7 @@ import {
   RESOLUTIONS,
   type FaxResolution,
 } from '../../../src/image/fax-page.js';
-import { blackRatio, type GreyImage } from '../../../src/image/grey.js';
+import { blackRatio, greyToBitmap, type GreyImage } from '../../../src/image/grey.js';
 import { createBitmap, getPixel, type Bitmap } from '../../../src/image/bitmap.js';
 
 describe('faxGeometry', () => {
@@ -142,5 +143,41 @@ describe('detectFaxResolution', () => {
     assert.equal(detectFaxResolution(b(2480, 300, 300)), undefined);
     assert.equal(detectFaxResolution(b(1728), 'standard'), 'standard');
     assert.equal(detectFaxResolution(b(1000), 'standard'), undefined);
+  });
+});
+
+describe('faxPageToBitmap keeps strokes thinner than a fax row', () => {
+  // A page of white with, at x 10..29: a line of 45 % ink in one row (y 5), and a line split
+  // over two rows (y 12, 13) at 35 % ink each — what area averaging makes of a 0.5 pt rule at
+  // 98 lines per inch — plus a flat 35 % grey block (y 20..29) that must stay white.
+  const w = 40;
+  const h = 32;
+  const g: GreyImage = { width: w, height: h, data: new Uint8Array(w * h).fill(255) };
+  for (let x = 10; x < 30; x++) {
+    g.data[5 * w + x] = 140;
+    g.data[12 * w + x] = 166;
+    g.data[13 * w + x] = 170;
+    for (let y = 20; y < 30; y++) g.data[y * w + x] = 166;
+  }
+  const rowInk = (b: Bitmap, y: number): number => blackRatio(b, 10, y, 20, 1);
+
+  it('a 50 % threshold alone drops both lines (the problem)', () => {
+    const b = greyToBitmap(g, { threshold: 128 });
+    assert.equal(rowInk(b, 5), 0);
+    assert.equal(rowInk(b, 12) + rowInk(b, 13), 0);
+  });
+
+  it('the one-row line and the darker row of the split line become black; flat grey stays white', () => {
+    const b = faxPageToBitmap(g);
+    assert.equal(rowInk(b, 5), 1);
+    assert.equal(rowInk(b, 12), 1, 'the darker row of the pair');
+    assert.equal(rowInk(b, 13), 0, 'one row thick');
+    assert.equal(blackRatio(b, 10, 21, 20, 8), 0, 'inside the flat block');
+  });
+
+  it('dithering is left alone', () => {
+    const d = faxPageToBitmap(g, { method: 'dither' });
+    const plain = greyToBitmap(g, { method: 'dither' });
+    assert.deepEqual(d.data, plain.data);
   });
 });
