@@ -18,18 +18,41 @@ export const SENTINELS = 4;
  * SENTINELS × width; returns their count. The row is scanned 32 pels at a time: a word equal to
  * all-white (or, inside a black run, all-black) holds no changing element, and inside a word the
  * next one is found with a count of leading zeros. Bits after the last pel are ignored.
+ * `words` (optional): an Int32Array over `data.buffer` from octet 0, used to skip runs of such
+ * words quickly when the row is 4-octet aligned.
  */
-export function rowChanges(data: Uint8Array, view: DataView, off: number, width: number, stride: number, out: Int32Array): number {
+export function rowChanges(
+  data: Uint8Array,
+  view: DataView,
+  off: number,
+  width: number,
+  stride: number,
+  out: Int32Array,
+  words?: Int32Array,
+): number {
   const nWords = (width + 31) >>> 5;
   const nFull = width >>> 5; // words whose 32 bits are all pels of this row
   let n = 0;
   let k = 0;
   let inv = 0; // 0 while in a white run, −1 while in a black one: (raw ^ inv) has 1s at changes
+  // Index of the row's first word in `words` when the row starts on a 4-octet boundary, else −1.
+  const abs = data.byteOffset + off;
+  const wb = words !== undefined && (abs & 3) === 0 ? abs >>> 2 : -1;
   let raw = nFull > 0 ? view.getInt32(off) : tailWord(data, off, 0, stride);
   let v = raw;
   for (;;) {
     while (v === 0) {
-      if (++k >= nWords) {
+      if (++k < nFull && wb >= 0) {
+        // Fast skip over words all of the current colour: "equal to inv" does not depend on
+        // the byte order, so native-order loads do, four words per test.
+        const w = words!;
+        let i = wb + k;
+        const lim = wb + nFull;
+        while (i + 3 < lim && ((w[i]! ^ inv) | (w[i + 1]! ^ inv) | (w[i + 2]! ^ inv) | (w[i + 3]! ^ inv)) === 0) i += 4;
+        while (i < lim && w[i] === inv) i++;
+        k = i - wb;
+      }
+      if (k >= nWords) {
         for (let s = 0; s < SENTINELS; s++) out[n + s] = width;
         return n;
       }

@@ -632,7 +632,7 @@ export class T4Decoder {
     this.ensureRow();
     const n = this.curN;
     const off = this.nRows * this.stride;
-    if (this.nRows > 0 && n === this.refN && sameChanges(this.cur, this.ref, n)) {
+    if (n > 0 && this.nRows > 0 && n === this.refN && sameChanges(this.cur, this.ref, n)) {
       // The same as the row above (which `ref` describes, even after a concealed row).
       this.out.copyWithin(off, off - this.stride, off);
     } else {
@@ -642,7 +642,8 @@ export class T4Decoder {
         this.out.fill(0, off, upto * this.stride);
         this.zeroedRows = upto;
       }
-      fillRow(this.out, this.outView, off, this.stride, this.cur, n);
+      // (A blank row needs nothing more: its octets are zero already.)
+      if (n > 0) fillRow(this.out, this.outView, off, this.stride, this.cur, n);
     }
     const t = this.ref;
     this.ref = this.cur;
@@ -894,16 +895,27 @@ export class T4Decoder {
         }
       }
       if (acc < 0) {
-        // V0, code '1' — the commonest by far: a1 = b1, which is right of a0 and ≤ W.
-        acc <<= 1;
-        nb--;
+        // V0, code '1' — the commonest by far: a1 = b1, which is right of a0 and ≤ W. A run of
+        // k '1' bits is k V0s: after a1 = b1 = ref[bi] the colour flips, so the next b1 is
+        // ref[bi + 1] — the run copies ref[bi .. bi + k) (stopping at the line end, W).
+        // Bits past the buffered ones are 0 in acc, so k ≤ nb; the `| 1` keeps k ≤ 31 (a shift
+        // by 32 is no shift) when all 32 buffered bits are 1s.
+        const k = Math.clz32(~acc | 1);
         while (ref[j]! <= a0) j++;
         const bi = j + ((j ^ c) & 1);
-        const a1 = ref[bi]!;
-        if (a1 < W) cur[n++] = a1;
+        let i = 0;
+        let a1 = ref[bi]!;
+        while (a1 < W) {
+          cur[n++] = a1;
+          if (++i === k) break;
+          a1 = ref[bi + i]!;
+        }
+        if (a1 >= W) i++; // the V0 that reached the line end
+        acc <<= i; // 1 ≤ i ≤ k ≤ 31
+        nb -= i;
         a0 = a1;
-        j = bi + 1; // everything up to b1 is now ≤ a0
-        c ^= 1;
+        j = bi + i; // everything up to the last b1 is now ≤ a0
+        c ^= i & 1;
         continue;
       }
       if (acc >>> 30 === 1) {

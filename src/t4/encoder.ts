@@ -69,6 +69,10 @@ export interface T4EncoderStats {
   readonly eols: number;
 }
 
+/** Run r < 2560 → (code << 5) | length (code ≤ 25 bits): one load per run in encode1D. */
+const WHITE_RUN = Int32Array.from(WHITE_RUN_CODE, (c, r) => (c << 5) | WHITE_RUN_LEN[r]!);
+const BLACK_RUN = Int32Array.from(BLACK_RUN_CODE, (c, r) => (c << 5) | BLACK_RUN_LEN[r]!);
+
 function invalid(msg: string): never {
   throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `T4Encoder: ${msg}`);
 }
@@ -91,6 +95,8 @@ export class T4Encoder {
   /** DataView of the last row source (rows are read 32 pels at a time). */
   private viewOf: Uint8Array | undefined;
   private view: DataView = new DataView(new ArrayBuffer(0));
+  /** Int32Array over the whole buffer of the last row source (rowChanges' fast skip). */
+  private words: Int32Array | undefined;
 
   private out: Uint8Array;
   private outView: DataView;
@@ -160,9 +166,10 @@ export class T4Encoder {
     if (!Number.isInteger(offset) || offset < 0 || offset + this.stride > data.length) invalid(`row offset ${offset} out of range`);
     if (data !== this.viewOf) {
       this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      this.words = new Int32Array(data.buffer, 0, data.buffer.byteLength >>> 2);
       this.viewOf = data;
     }
-    const nc = rowChanges(data, this.view, offset, this.width, this.stride, this.cur);
+    const nc = rowChanges(data, this.view, offset, this.width, this.stride, this.cur, this.words);
     const oneD = this.coding === 'mh' || (this.coding === 'mr' && this.rows % this.k === 0);
     // Worst case: every changing element in horizontal mode with two 25-bit runs, plus the pass
     // modes the reference line can force, plus EOL + fill.
@@ -301,58 +308,61 @@ export class T4Encoder {
    *   else { view.setInt32(pos, (acc << (32 − nb)) | (code >>> (t − 32))); pos += 4; acc = code; nb = t − 32; }
    */
 
-  /** One-dimensional line (T.4 §4.1.1): alternate white/black runs, starting white. */
+  /**
+   * One-dimensional line (T.4 §4.1.1): alternate white/black runs, starting white — written as a
+   * loop over white+black pairs, so the colour is known at each put and each run is one lookup
+   * in WHITE_RUN / BLACK_RUN (code and length in one entry).
+   */
   private encode1D(nc: number): void {
     const cur = this.cur;
     const view = this.outView;
-    const WC = WHITE_RUN_CODE;
-    const WL = WHITE_RUN_LEN;
-    const BC = BLACK_RUN_CODE;
-    const BL = BLACK_RUN_LEN;
+    const WR = WHITE_RUN;
+    const BR = BLACK_RUN;
     let pos = this.pos;
     let acc = this.acc;
     let nb = this.nacc;
     let prev = 0;
-    for (let i = 0; i <= nc; i++) {
-      const x = cur[i]!; // cur[nc] is the sentinel = width
-      let r = x - prev;
-      prev = x;
-      while (r >= MAX_MAKEUP) {
-        const t = nb + MAKEUP_2560_LEN;
+    let i = 0;
+    for (;;) {
+      for (let black = 0; black < 2; black++) {
+        const x = cur[i]!; // cur[nc] is the sentinel = width
+        let r = x - prev;
+        prev = x;
+        while (r >= MAX_MAKEUP) {
+          const t = nb + MAKEUP_2560_LEN;
+          if (t < 32) {
+            acc = (acc << MAKEUP_2560_LEN) | MAKEUP_2560_CODE;
+            nb = t;
+          } else {
+            view.setInt32(pos, (acc << (32 - nb)) | (MAKEUP_2560_CODE >>> (t - 32)));
+            pos += 4;
+            acc = MAKEUP_2560_CODE;
+            nb = t - 32;
+          }
+          r -= MAX_MAKEUP;
+        }
+        const e = black === 0 ? WR[r]! : BR[r]!;
+        const code = e >>> 5;
+        const len = e & 31;
+        const t = nb + len;
         if (t < 32) {
-          acc = (acc << MAKEUP_2560_LEN) | MAKEUP_2560_CODE;
+          acc = (acc << len) | code;
           nb = t;
         } else {
-          view.setInt32(pos, (acc << (32 - nb)) | (MAKEUP_2560_CODE >>> (t - 32)));
+          view.setInt32(pos, (acc << (32 - nb)) | (code >>> (t - 32)));
           pos += 4;
-          acc = MAKEUP_2560_CODE;
+          acc = code;
           nb = t - 32;
         }
-        r -= MAX_MAKEUP;
-      }
-      let code: number;
-      let len: number;
-      if ((i & 1) === 0) {
-        code = WC[r]!;
-        len = WL[r]!;
-      } else {
-        code = BC[r]!;
-        len = BL[r]!;
-      }
-      const t = nb + len;
-      if (t < 32) {
-        acc = (acc << len) | code;
-        nb = t;
-      } else {
-        view.setInt32(pos, (acc << (32 - nb)) | (code >>> (t - 32)));
-        pos += 4;
-        acc = code;
-        nb = t - 32;
+        if (i === nc) {
+          this.pos = pos;
+          this.acc = acc;
+          this.nacc = nb;
+          return;
+        }
+        i++;
       }
     }
-    this.pos = pos;
-    this.acc = acc;
-    this.nacc = nb;
   }
 
   /** Two-dimensional line (T.4 §4.2.1.3, T.6 §2.2) against `this.ref`. */
