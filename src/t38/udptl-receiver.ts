@@ -27,7 +27,8 @@
  * span S and entry count E of THAT datagram. A group with exactly one member missing and all
  * others known restores it (XOR of the entry and the others, shorter ones zero-padded); this is
  * repeated until nothing changes (iterative "peeling", so a restored IFP can in turn complete
- * another group — Asterisk and spandsp make a single pass and say so in their sources). The restored IFP has the entry's length, i.e. the longest member's: when the lost IFP
+ * another group — Asterisk and spandsp make a single pass and say so in their sources).
+ * The restored IFP has the entry's length, i.e. the longest member's: when the lost IFP
  * was shorter it comes back with trailing zero octets (the same as with Asterisk/spandsp; only the
  * IFP decoder can tell, so `source: 'fec'` is reported). A primary or secondary copy of the same
  * seq arriving while the restored one is still held replaces it. Zero-length IFPs are known to be
