@@ -9,7 +9,7 @@
  *               |<------------------- block 0 (PPS-NULL) --------------->|<-- block 1 (PPS-EOP)
  *
  * The last frame of a page is zero-padded to the full frame size: T.30 allows a short last
- * frame, but spandsp pads "as most receivers expect that" — the decoder stops at RTC/EOFB, so
+ * frame, but spandsp pads it because receivers commonly expect full frames — the decoder stops at RTC/EOFB, so
  * the padding is harmless. On receive, frames of any length up to 256 are accepted.
  *
  * This module is pure data: the state machine in phase-c.ts / phase-d.ts decides when blocks
