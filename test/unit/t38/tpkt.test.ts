@@ -11,38 +11,7 @@ import {
   type TpktErrorCode,
 } from '../../../src/t38/tpkt.js';
 import { FaxwireError } from '../../../src/util/errors.js';
-
-const hex = (s: string): Uint8Array => Uint8Array.from((s.replace(/\s+/g, '').match(/../g) ?? []).map((h) => parseInt(h, 16)));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-/** Splits `bytes` at the given cut points (taken modulo length+1, sorted). */
-function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(bytes.subarray(prev, p));
-    prev = p;
-  }
-  out.push(bytes.subarray(prev));
-  return out;
-}
-
-function pushAll(parser: TpktParser, chunks: readonly Uint8Array[]): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const c of chunks) out.push(...parser.push(c));
-  return out;
-}
+import { concat, hex, pushAll, split, toHex } from '../helpers/bytes.js';
 
 function throwsCode(fn: () => unknown, code: string): void {
   assert.throws(fn, (e: unknown) => e instanceof FaxwireError && e.code === code);
