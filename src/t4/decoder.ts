@@ -46,6 +46,7 @@ import {
   K_MASK,
   K_TERM,
   M_EOL,
+  M_EXTENSION,
   M_HORIZONTAL,
   M_PASS,
   M_VERTICAL,
@@ -66,6 +67,20 @@ import {
   type T4End,
   type T4ErrorCode,
 } from './types.js';
+
+// Module-local copies of the table constants the hot loops compare with: V8 folds a module's own
+// constants into the compiled code, but loads (and checks) imported bindings each time.
+const MODE_PASS_FIRST = M_PASS << 8;
+const MODE_HORIZONTAL_FIRST = M_HORIZONTAL << 8;
+const MODE_EXTENSION_FIRST = M_EXTENSION << 8;
+const MODE_EOL_FIRST = M_EOL << 8;
+if (!(M_VERTICAL < M_PASS && M_PASS < M_HORIZONTAL && M_HORIZONTAL < M_EXTENSION && M_EXTENSION < M_EOL)) {
+  throw new Error('t4 decoder: the mode kinds are compared by order');
+}
+const RUN_KIND_MASK = K_MASK;
+const RUN_TERM = K_TERM;
+const RUN_EOL = K_EOL;
+const RUN_EOL_BIT = K_EOL;
 
 // Line decode status.
 const OK = 0;
@@ -861,186 +876,144 @@ export class T4Decoder {
     let c = 0; // colour of a0
     let j = 0; // first reference changing element right of a0
     let st = OK;
-    // Fast path: a line equal to its reference line is V0 for each reference changing element
-    // and once more for the line end — refN + 1 '1' bits (bits past the data read as 0).
-    const same = this.refN + 1;
-    if (same <= 25) {
-      if (nb < 25) {
-        do {
-          acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
-          pos++;
-          nb += 8;
-        } while (nb <= 24);
-      }
-      if (~acc >>> (32 - same) === 0) {
-        acc <<= same;
-        nb -= same;
-        for (let i = 0; i < same - 1; i++) cur[i] = ref[i]!;
-        n = same - 1;
-        a0 = W;
-      }
-    }
     while (a0 < W) {
       if (nb < 16) {
         if (pos < fast) {
           acc |= ((data[pos]! << 8) | data[pos + 1]!) << (16 - nb);
-          pos += 2;
-          nb += 16;
+          pos = (pos + 2) | 0;
+          nb = (nb + 16) | 0;
         } else {
           do {
             acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
-            pos++;
-            nb += 8;
+            pos = (pos + 1) | 0;
+            nb = (nb + 8) | 0;
           } while (nb <= 24);
         }
       }
-      if (acc < 0) {
-        // V0, code '1' — the commonest by far: a1 = b1, which is right of a0 and ≤ W. A run of
-        // k '1' bits is k V0s: after a1 = b1 = ref[bi] the colour flips, so the next b1 is
-        // ref[bi + 1] — the run copies ref[bi .. bi + k) (stopping at the line end, W).
-        // Bits past the buffered ones are 0 in acc, so k ≤ nb; the `| 1` keeps k ≤ 31 (a shift
-        // by 32 is no shift) when all 32 buffered bits are 1s.
-        const k = Math.clz32(~acc | 1);
-        while (ref[j]! <= a0) j++;
-        const bi = j + ((j ^ c) & 1);
-        let i = 0;
-        let a1 = ref[bi]!;
-        while (a1 < W) {
-          cur[n++] = a1;
-          if (++i === k) break;
-          a1 = ref[bi + i]!;
-        }
-        if (a1 >= W) i++; // the V0 that reached the line end
-        acc <<= i; // 1 ≤ i ≤ k ≤ 31
-        nb -= i;
-        a0 = a1;
-        j = bi + i; // everything up to the last b1 is now ≤ a0
-        c ^= i & 1;
-        continue;
-      }
-      if (acc >>> 30 === 1) {
-        // VR1 '011' / VL1 '010', the next commonest: a1 = b1 ± 1.
-        const d = ((acc >>> 28) & 2) - 1; // third bit 1: +1, 0: −1
-        acc <<= 3;
-        nb -= 3;
-        while (ref[j]! <= a0) j++;
-        const x = ref[j + ((j ^ c) & 1)]! + d;
-        if (x > W) {
-          st = E_LONG;
-          break;
-        }
-        if (x < a0 || x < 0) {
-          st = E_LEFT;
-          break;
-        }
-        if (x < W) {
-          if (x === a0 && n > 0 && cur[n - 1] === x) n--;
-          else cur[n++] = x;
-        }
-        a0 = x;
-        c ^= 1;
-        continue;
-      }
+      // One table lookup decides the mode; the vertical modes (nine codes in ten on text) share
+      // one branch-light path, V0 included: on a real page, separate fast paths for V0 and V±1
+      // cost more in mispredicted branches than they save.
       const e = MT[acc >>> 25]!;
-      const kind = e >>> 8;
-      if (kind === M_VERTICAL) {
+      if (e < MODE_PASS_FIRST) {
+        // Vertical: a1 = b1 + (a1 − b1). b1 is the first reference element right of a0 of the
+        // colour opposite to a0's: the first one right of a0 (j), or the next if j has a0's colour.
         acc <<= e;
-        nb -= e & 15;
-        while (ref[j]! <= a0) j++;
-        // b1: the first reference element right of a0 of the colour opposite to a0's.
-        const a1 = ref[j + ((j ^ c) & 1)]! + ((e >>> 5) & 7) - 3;
-        if (a1 > W) {
-          st = E_LONG;
-          break;
-        }
-        if (a1 < a0 || a1 < 0) {
-          st = E_LEFT;
-          break;
-        }
-        if (a1 < W) {
-          if (a1 === a0 && n > 0 && cur[n - 1] === a1) n--;
-          else cur[n++] = a1;
+        nb = (nb - (e & 15)) | 0;
+        while (ref[j]! <= a0) j = (j + 1) | 0;
+        const bi = (j + ((j ^ c) & 1)) | 0;
+        const d = ((e >>> 5) & 7) - 3;
+        const a1 = (ref[bi]! + d) | 0;
+        // For V0 and VR the first reference element right of a1 is exactly bi + 1 (VL may leave
+        // one at j): setting it here spares the next search its mispredicted iterations.
+        if (d >= 0) j = (bi + 1) | 0;
+        if (a1 < W && a1 > a0) {
+          cur[n] = a1;
+          n = (n + 1) | 0;
+        } else {
+          if (a1 > W) {
+            st = E_LONG;
+            break;
+          }
+          if (a1 < a0 || a1 < 0) {
+            st = E_LEFT;
+            break;
+          }
+          // a1 = a0 (an empty run, which cancels the change before it) or a1 = W (line end).
+          if (a1 < W) {
+            if (n > 0 && cur[n - 1] === a1) n = (n - 1) | 0;
+            else {
+              cur[n] = a1;
+              n = (n + 1) | 0;
+            }
+          }
         }
         a0 = a1;
         c ^= 1;
-      } else if (kind === M_HORIZONTAL) {
-        acc <<= 3;
-        nb -= 3;
-        // Runs a0a1 (colour c) and a1a2 (the other colour), each make-up codes + a terminating one.
-        let a1 = a0 < 0 ? 0 : a0;
-        let a2 = 0;
-        for (let h = 0; h < 2; h++) {
-          const black = (c ^ h) === 1;
-          const table = black ? BT : WT;
-          const shift = black ? 19 : 20;
+        continue;
+      }
+      if (e < MODE_HORIZONTAL_FIRST) {
+        // Pass: a0 moves under b2; the next reference element right of it is b2's successor.
+        acc <<= 4;
+        nb = (nb - 4) | 0;
+        while (ref[j]! <= a0) j = (j + 1) | 0;
+        const bi = (j + ((j ^ c) & 1)) | 0;
+        a0 = ref[bi + 1]!;
+        j = (bi + 2) | 0;
+        continue;
+      }
+      if (e >= MODE_EXTENSION_FIRST) {
+        // 0000000: a real EOL (or fill) only if eleven or more zeros come; fewer is no code.
+        st = e >= MODE_EOL_FIRST ? (acc >>> 20 <= 1 ? E_EOL : E_INVALID) : E_EXT;
+        break;
+      }
+      // Horizontal: runs a0a1 (colour c) and a1a2 (the other colour), each make-up codes + a
+      // terminating one.
+      acc <<= 3;
+      nb = (nb - 3) | 0;
+      let a1 = a0 < 0 ? 0 : a0;
+      let a2 = 0;
+      for (let h = 0; h < 2; h++) {
+        const black = (c ^ h) === 1;
+        const table = black ? BT : WT;
+        const shift = black ? 19 : 20;
+        if (nb < 16) {
+          if (pos < fast) {
+            acc |= ((data[pos]! << 8) | data[pos + 1]!) << (16 - nb);
+            pos = (pos + 2) | 0;
+            nb = (nb + 16) | 0;
+          } else {
+            do {
+              acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
+              pos = (pos + 1) | 0;
+              nb = (nb + 8) | 0;
+            } while (nb <= 24);
+          }
+        }
+        let x = table[acc >>> shift]!;
+        acc <<= x;
+        nb = (nb - (x & 15)) | 0;
+        let run = x >>> 7;
+        while ((x & RUN_KIND_MASK) !== RUN_TERM) {
+          if ((x & RUN_EOL_BIT) !== 0) {
+            st = (x & RUN_KIND_MASK) === RUN_EOL ? E_EOL : E_INVALID;
+            break;
+          }
           if (nb < 16) {
             if (pos < fast) {
               acc |= ((data[pos]! << 8) | data[pos + 1]!) << (16 - nb);
-              pos += 2;
-              nb += 16;
+              pos = (pos + 2) | 0;
+              nb = (nb + 16) | 0;
             } else {
               do {
                 acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
-                pos++;
-                nb += 8;
+                pos = (pos + 1) | 0;
+                nb = (nb + 8) | 0;
               } while (nb <= 24);
             }
           }
-          let x = table[acc >>> shift]!;
+          x = table[acc >>> shift]!;
           acc <<= x;
-          nb -= x & 15;
-          let run = x >>> 7;
-          while ((x & K_MASK) !== K_TERM) {
-            if ((x & K_EOL) !== 0) {
-              st = (x & K_MASK) === K_EOL ? E_EOL : E_INVALID;
-              break;
-            }
-            if (nb < 16) {
-              if (pos < fast) {
-                acc |= ((data[pos]! << 8) | data[pos + 1]!) << (16 - nb);
-                pos += 2;
-                nb += 16;
-              } else {
-                do {
-                  acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
-                  pos++;
-                  nb += 8;
-                } while (nb <= 24);
-              }
-            }
-            x = table[acc >>> shift]!;
-            acc <<= x;
-            nb -= x & 15;
-            run += x >>> 7;
-          }
-          if (st !== OK) break;
-          if (h === 0) a1 += run;
-          else a2 = a1 + run;
+          nb = (nb - (x & 15)) | 0;
+          run = (run + (x >>> 7)) | 0;
         }
         if (st !== OK) break;
-        if (a2 > W) {
-          st = E_LONG;
-          break;
-        }
-        if (a1 < W) {
-          if (n > 0 && cur[n - 1] === a1) n--;
-          else cur[n++] = a1;
-        }
-        if (a2 < W) {
-          if (a2 === a1 && n > 0 && cur[n - 1] === a2) n--;
-          else cur[n++] = a2;
-        }
-        a0 = a2;
-      } else if (kind === M_PASS) {
-        acc <<= 4;
-        nb -= 4;
-        while (ref[j]! <= a0) j++;
-        a0 = ref[j + ((j ^ c) & 1) + 1]!; // b2
-      } else {
-        // 0000000: a real EOL (or fill) only if eleven or more zeros come; fewer is no code.
-        st = kind === M_EOL ? (acc >>> 20 <= 1 ? E_EOL : E_INVALID) : E_EXT;
+        if (h === 0) a1 = (a1 + run) | 0;
+        else a2 = (a1 + run) | 0;
+      }
+      if (st !== OK) break;
+      if (a2 > W) {
+        st = E_LONG;
         break;
       }
+      if (a1 < W) {
+        if (n > 0 && cur[n - 1] === a1) n--;
+        else cur[n++] = a1;
+      }
+      if (a2 < W) {
+        if (a2 === a1 && n > 0 && cur[n - 1] === a2) n--;
+        else cur[n++] = a2;
+      }
+      a0 = a2;
     }
     if (st === OK && this.eolBits !== 0) {
       // Fast path: the line's EOL follows at once (no fill), its MR tag bit too, all inside
