@@ -15,11 +15,14 @@ export const SENTINELS = 4;
 /**
  * Fills `out` with the changing elements of the packed row at `data[off .. off + stride)`
  * (MSB = leftmost pel, 1 = black; `view` is a DataView of the same buffer), followed by
- * SENTINELS × width; returns their count. The row is scanned 32 pels at a time: a word equal to
- * all-white (or, inside a black run, all-black) holds no changing element, and inside a word the
- * next one is found with a count of leading zeros. Bits after the last pel are ignored.
- * `words` (optional): an Int32Array over `data.buffer` from octet 0, used to skip runs of such
- * words quickly when the row is 4-octet aligned.
+ * SENTINELS × width; returns their count. Bits after the last pel are ignored.
+ *
+ * The row is read 32 pels at a time as a big-endian word `w`; the pels that differ from their
+ * left neighbour are the 1 bits of `w ^ (w >>> 1 | carry)`, carry being the last pel of the word
+ * before (the imaginary pel left of the line is white), and each is taken with a count of leading
+ * zeros. `words` (optional): an Int32Array over `data.buffer` from octet 0; when the row starts on
+ * a 4-octet boundary, a word all of the colour of the pel before it (no change inside, the
+ * commonest case) is recognised from a native-order load without the byte swap.
  */
 export function rowChanges(
   data: Uint8Array,
@@ -30,42 +33,52 @@ export function rowChanges(
   out: Int32Array,
   words?: Int32Array,
 ): number {
-  const nWords = (width + 31) >>> 5;
   const nFull = width >>> 5; // words whose 32 bits are all pels of this row
   let n = 0;
-  let k = 0;
-  let inv = 0; // 0 while in a white run, −1 while in a black one: (raw ^ inv) has 1s at changes
-  // Index of the row's first word in `words` when the row starts on a 4-octet boundary, else −1.
+  let carry = 0; // the last pel of the previous word, at bit 31
   const abs = data.byteOffset + off;
-  const wb = words !== undefined && (abs & 3) === 0 ? abs >>> 2 : -1;
-  let raw = nFull > 0 ? view.getInt32(off) : tailWord(data, off, 0, stride);
-  let v = raw;
-  for (;;) {
-    while (v === 0) {
-      if (++k < nFull && wb >= 0) {
-        // Fast skip over words all of the current colour: "equal to inv" does not depend on
-        // the byte order, so native-order loads do, four words per test.
-        const w = words!;
-        let i = wb + k;
-        const lim = wb + nFull;
-        while (i + 3 < lim && ((w[i]! ^ inv) | (w[i + 1]! ^ inv) | (w[i + 2]! ^ inv) | (w[i + 3]! ^ inv)) === 0) i += 4;
-        while (i < lim && w[i] === inv) i++;
-        k = i - wb;
+  if (words !== undefined && (abs & 3) === 0) {
+    const wb = abs >>> 2;
+    for (let k = 0; k < nFull; k++) {
+      // "Every pel equals the previous one" does not depend on the byte order.
+      if (words[wb + k] === carry >> 31) continue;
+      const w = view.getInt32(off + (k << 2));
+      let d = w ^ ((w >>> 1) | carry);
+      carry = w << 31;
+      const base = k << 5;
+      while (d !== 0) {
+        const p = Math.clz32(d);
+        out[n] = base + p;
+        n = (n + 1) | 0;
+        d ^= 0x80000000 >>> p;
       }
-      if (k >= nWords) {
-        for (let s = 0; s < SENTINELS; s++) out[n + s] = width;
-        return n;
-      }
-      raw = k < nFull ? view.getInt32(off + (k << 2)) : tailWord(data, off, k, stride);
-      v = raw ^ inv;
     }
-    const p = Math.clz32(v);
-    const x = (k << 5) + p;
-    if (x >= width) break;
-    out[n++] = x;
-    inv = ~inv;
-    // The bits right of x in this word, in the new polarity (0x7fffffff >>> 31 = 0).
-    v = ~v & (0x7fffffff >>> p);
+  } else {
+    for (let k = 0; k < nFull; k++) {
+      const w = view.getInt32(off + (k << 2));
+      let d = w ^ ((w >>> 1) | carry);
+      carry = w << 31;
+      const base = k << 5;
+      while (d !== 0) {
+        const p = Math.clz32(d);
+        out[n] = base + p;
+        n = (n + 1) | 0;
+        d ^= 0x80000000 >>> p;
+      }
+    }
+  }
+  if (nFull << 5 < width) {
+    // The partial last word: changes at or after the width (padding bits) are not pels.
+    const w = tailWord(data, off, nFull, stride);
+    let d = w ^ ((w >>> 1) | carry);
+    const base = nFull << 5;
+    while (d !== 0) {
+      const p = Math.clz32(d);
+      if (base + p >= width) break;
+      out[n] = base + p;
+      n = (n + 1) | 0;
+      d ^= 0x80000000 >>> p;
+    }
   }
   for (let s = 0; s < SENTINELS; s++) out[n + s] = width;
   return n;

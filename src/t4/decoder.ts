@@ -747,9 +747,9 @@ export class T4Decoder {
       acc <<= e;
       nb -= e & 15;
       let run = e >>> 7;
-      while ((e & K_MASK) !== K_TERM) {
-        if ((e & K_EOL) !== 0) {
-          st = (e & K_MASK) === K_EOL ? E_EOL : E_INVALID;
+      while ((e & RUN_KIND_MASK) !== RUN_TERM) {
+        if ((e & RUN_EOL_BIT) !== 0) {
+          st = (e & RUN_KIND_MASK) === RUN_EOL ? E_EOL : E_INVALID;
           break line;
         }
         if (nb < 16) {
@@ -795,9 +795,9 @@ export class T4Decoder {
       acc <<= e;
       nb -= e & 15;
       run = e >>> 7;
-      while ((e & K_MASK) !== K_TERM) {
-        if ((e & K_EOL) !== 0) {
-          st = (e & K_MASK) === K_EOL ? E_EOL : E_INVALID;
+      while ((e & RUN_KIND_MASK) !== RUN_TERM) {
+        if ((e & RUN_EOL_BIT) !== 0) {
+          st = (e & RUN_KIND_MASK) === RUN_EOL ? E_EOL : E_INVALID;
           break line;
         }
         if (nb < 16) {

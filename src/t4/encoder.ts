@@ -73,6 +73,18 @@ export interface T4EncoderStats {
 const WHITE_RUN = Int32Array.from(WHITE_RUN_CODE, (c, r) => (c << 5) | WHITE_RUN_LEN[r]!);
 const BLACK_RUN = Int32Array.from(BLACK_RUN_CODE, (c, r) => (c << 5) | BLACK_RUN_LEN[r]!);
 
+/** Vertical mode V(d − 3) → (code << 5) | length. */
+const VERTICAL = Int32Array.from(V_CODE, (c, i) => (c << 5) | V_LEN[i]!);
+// Module-local copies of the scalar code constants the hot loops use: V8 folds a module's own
+// constants into compiled code but loads (and hole-checks) imported bindings at every use.
+const PASS = PASS_CODE;
+const PASS_BITS = PASS_LEN;
+const HORIZ = HORIZ_CODE;
+const HORIZ_BITS = HORIZ_LEN;
+const MAKEUP_2560 = MAKEUP_2560_CODE;
+const MAKEUP_2560_BITS = MAKEUP_2560_LEN;
+const MAKEUP_MAX = MAX_MAKEUP;
+
 function invalid(msg: string): never {
   throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `T4Encoder: ${msg}`);
 }
@@ -328,18 +340,18 @@ export class T4Encoder {
         const x = cur[i]!; // cur[nc] is the sentinel = width
         let r = x - prev;
         prev = x;
-        while (r >= MAX_MAKEUP) {
-          const t = nb + MAKEUP_2560_LEN;
+        while (r >= MAKEUP_MAX) {
+          const t = nb + MAKEUP_2560_BITS;
           if (t < 32) {
-            acc = (acc << MAKEUP_2560_LEN) | MAKEUP_2560_CODE;
+            acc = (acc << MAKEUP_2560_BITS) | MAKEUP_2560;
             nb = t;
           } else {
-            view.setInt32(pos, (acc << (32 - nb)) | (MAKEUP_2560_CODE >>> (t - 32)));
+            view.setInt32(pos, (acc << (32 - nb)) | (MAKEUP_2560 >>> (t - 32)));
             pos += 4;
-            acc = MAKEUP_2560_CODE;
+            acc = MAKEUP_2560;
             nb = t - 32;
           }
-          r -= MAX_MAKEUP;
+          r -= MAKEUP_MAX;
         }
         const e = black === 0 ? WR[r]! : BR[r]!;
         const code = e >>> 5;
@@ -388,14 +400,15 @@ export class T4Encoder {
       let code: number;
       let len: number;
       if (b2 < a1) {
-        code = PASS_CODE;
-        len = PASS_LEN;
+        code = PASS;
+        len = PASS_BITS;
         a0 = b2;
       } else {
         const d = a1 - b1 + 3;
         if (d >= 0 && d <= 6) {
-          code = V_CODE[d]!;
-          len = V_LEN[d]!;
+          const v = VERTICAL[d]!;
+          code = v >>> 5;
+          len = v & 31;
           a0 = a1;
           ia++;
           c ^= 1;
@@ -403,40 +416,34 @@ export class T4Encoder {
           // Horizontal mode: H, then runs a0a1 (colour of a0) and a1a2; at the line start a0a1
           // counts from pel 0. Written here as three puts: H, run 1 (with any make-ups), run 2.
           const a2 = cur[ia + 1]!;
-          let t = nb + HORIZ_LEN;
+          let t = nb + HORIZ_BITS;
           if (t < 32) {
-            acc = (acc << HORIZ_LEN) | HORIZ_CODE;
+            acc = (acc << HORIZ_BITS) | HORIZ;
             nb = t;
           } else {
-            view.setInt32(pos, (acc << (32 - nb)) | (HORIZ_CODE >>> (t - 32)));
+            view.setInt32(pos, (acc << (32 - nb)) | (HORIZ >>> (t - 32)));
             pos += 4;
-            acc = HORIZ_CODE;
+            acc = HORIZ;
             nb = t - 32;
           }
           for (let h = 0; h < 2; h++) {
             let r = h === 0 ? a1 - (a0 < 0 ? 0 : a0) : a2 - a1;
-            while (r >= MAX_MAKEUP) {
-              t = nb + MAKEUP_2560_LEN;
+            while (r >= MAKEUP_MAX) {
+              t = nb + MAKEUP_2560_BITS;
               if (t < 32) {
-                acc = (acc << MAKEUP_2560_LEN) | MAKEUP_2560_CODE;
+                acc = (acc << MAKEUP_2560_BITS) | MAKEUP_2560;
                 nb = t;
               } else {
-                view.setInt32(pos, (acc << (32 - nb)) | (MAKEUP_2560_CODE >>> (t - 32)));
+                view.setInt32(pos, (acc << (32 - nb)) | (MAKEUP_2560 >>> (t - 32)));
                 pos += 4;
-                acc = MAKEUP_2560_CODE;
+                acc = MAKEUP_2560;
                 nb = t - 32;
               }
-              r -= MAX_MAKEUP;
+              r -= MAKEUP_MAX;
             }
-            let rc: number;
-            let rl: number;
-            if ((c ^ h) === 0) {
-              rc = WHITE_RUN_CODE[r]!;
-              rl = WHITE_RUN_LEN[r]!;
-            } else {
-              rc = BLACK_RUN_CODE[r]!;
-              rl = BLACK_RUN_LEN[r]!;
-            }
+            const re = (c ^ h) === 0 ? WHITE_RUN[r]! : BLACK_RUN[r]!;
+            const rc = re >>> 5;
+            const rl = re & 31;
             t = nb + rl;
             if (t < 32) {
               acc = (acc << rl) | rc;
