@@ -13,8 +13,10 @@
  *   processes is not billed to us, GC helper threads are), or wall time;
  * - report the median ns/op over the runs (and ops/s = 1e9 / median), with min/max so the noise
  *   is visible, and the heap bytes allocated per op for TypeScript cases;
- * - each case's C twin is measured right before it (run.ts), so a ratio compares figures taken
- *   minutes apart at most — on a shared VM the speed of a core drifts with its neighbours' load.
+ * - a case's runs alternate with single runs of its C twin (run.ts: C, ours, C, ours, ...), and the
+ *   ratio is the median of the per-pair ratios: on this shared VM a core's speed changes for
+ *   seconds at a time with its neighbours' load (the same code measured 1.5 ms and 2.3 ms a page in
+ *   consecutive processes), so each pair is taken under the same conditions as far as possible.
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -67,8 +69,11 @@ export interface RawResult {
 
 /** A built baseline, ready to measure. */
 export interface BaselineRunner {
-  /** Measures the `wanted` results now; `error` if the program failed (partial results kept). */
-  readonly run: (wanted: readonly string[]) => { readonly results: readonly RawResult[]; readonly error?: string };
+  /**
+   * Measures the `wanted` results now, `runs` runs each (default: the settings' runs); `error` if
+   * the program failed (partial results kept).
+   */
+  readonly run: (wanted: readonly string[], runs?: number) => { readonly results: readonly RawResult[]; readonly error?: string };
   /** What the baseline is (compiler, library versions, sources), for the report header. */
   readonly about: readonly string[];
 }
@@ -237,8 +242,16 @@ export function heapBytesPerOp(run: (n: number) => number, n = 200, batches = 9)
   return samples.length > 0 ? median(samples) : undefined;
 }
 
-/** Times one case as described in the module comment. */
-export function timeCase(c: BenchCase, settings: BenchSettings): Measurement {
+/** A case calibrated and warmed up, measured one run at a time (so runs can alternate with C's). */
+export interface PreparedCase {
+  /** One run of ≥ minSeconds: ops done, ns/op on the run clock and on the wall clock. */
+  runOnce(): { readonly ops: number; readonly ns: number; readonly wall: number };
+  /** The summary of the runs done so far (+ heap bytes per op when the settings ask for it). */
+  finish(): Measurement;
+}
+
+/** Calibrates and warms up one case as described in the module comment. */
+export function prepareCase(c: BenchCase, settings: BenchSettings): PreparedCase {
   const clock = settings.clock === 'cpu' ? cpuNs : wallNs;
   const minNs = settings.minSeconds * 1e9;
   // Calibrate: a batch of ~1/50 of a run keeps clock reads negligible.
@@ -256,26 +269,35 @@ export function timeCase(c: BenchCase, settings: BenchSettings): Measurement {
   const ops: number[] = [];
   const ns: number[] = [];
   const wall: number[] = [];
-  for (let r = 0; r < settings.runs; r++) {
-    let n = 0;
-    const wStart = wallNs();
-    const t0 = clock();
-    let dt: number;
-    do {
-      consume(c.run(batch));
-      n += batch;
-      dt = clock() - t0;
-    } while (dt < minNs);
-    wall.push((wallNs() - wStart) / n);
-    ns.push(dt / n);
-    ops.push(n);
-  }
-  const heap = settings.heap ? heapBytesPerOp(c.run) : undefined;
-  return summarise(
-    { name: c.name, description: c.description, unit: c.unit, ops, nsPerOp: ns, wallNsPerOp: wall },
-    'faxwire',
-    heap,
-  );
+  return {
+    runOnce: () => {
+      let n = 0;
+      const wStart = wallNs();
+      const t0 = clock();
+      let dt: number;
+      do {
+        consume(c.run(batch));
+        n += batch;
+        dt = clock() - t0;
+      } while (dt < minNs);
+      const r = { ops: n, ns: dt / n, wall: (wallNs() - wStart) / n };
+      ops.push(r.ops);
+      ns.push(r.ns);
+      wall.push(r.wall);
+      return r;
+    },
+    finish: () => {
+      const heap = settings.heap ? heapBytesPerOp(c.run) : undefined;
+      return summarise({ name: c.name, description: c.description, unit: c.unit, ops, nsPerOp: ns, wallNsPerOp: wall }, 'faxwire', heap);
+    },
+  };
+}
+
+/** Times one case: calibration, warm-up, then `settings.runs` runs. */
+export function timeCase(c: BenchCase, settings: BenchSettings): Measurement {
+  const p = prepareCase(c, settings);
+  for (let r = 0; r < settings.runs; r++) p.runOnce();
+  return p.finish();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,10 +24,11 @@ import {
   fmtRate,
   haveCommand,
   machineInfo,
+  median,
+  prepareCase,
   sinkValue,
   summarise,
   table,
-  timeCase,
   type BaselineRunner,
   type BenchCase,
   type BenchSettings,
@@ -162,8 +163,10 @@ function selected(c: BenchCase, filters: readonly string[], all: readonly BenchC
 
 interface CaseResult extends Measurement {
   readonly baseline?: string;
-  /** faxwire ops/s ÷ baseline ops/s, the baseline measured right before this case. */
+  /** faxwire ops/s ÷ baseline ops/s: the median over runs alternating C, faxwire, C, faxwire, ... */
   readonly ratio?: number;
+  /** The per-pair ratios the median was taken over (C run, then ours). */
+  readonly pairRatios?: readonly number[];
   readonly baselineNsPerOp?: number;
   readonly baselineOpsPerSec?: number;
   readonly target?: { readonly opsPerSec: number; readonly source: string };
@@ -235,32 +238,57 @@ function runSuite(suite: BenchSuite, opts: Options): SuiteReport | undefined {
     report.baselineUnavailable.push('skipped (--no-c)');
   }
 
-  // 3. Each case, right after its C twin (same conditions, minutes apart at most).
+  // 3. Each case, its runs alternating with single runs of its C twin: C, ours, C, ours, ... The
+  // ratio is the median over those adjacent pairs, so a slow spell of the shared machine (they
+  // last seconds here) weighs on both sides of a pair rather than on one side of the comparison.
   const pooled = new Map<string, RawResult[]>();
   for (const c of cases) {
     let base: Measurement | undefined;
     const runner = c.baseline !== undefined ? runners.get(c.baseline) : undefined;
-    if (runner !== undefined && c.baseline !== undefined) {
-      const r = runner.run([c.baseline]);
-      const raw = r.results.find((x) => x.name === c.baseline);
-      if (r.error !== undefined || raw === undefined) {
-        const w = `baseline ${c.baseline} failed: ${r.error ?? 'no result'}`;
-        report.warnings.push(w);
-        process.stderr.write(`${loud([w])}\n`);
+    const prepared = prepareCase(c, opts.settings);
+    const baseRaws: RawResult[] = [];
+    const pairRatios: number[] = [];
+    let baselineOk = runner !== undefined && c.baseline !== undefined;
+    for (let run = 0; run < opts.settings.runs; run++) {
+      let cNs: number | undefined;
+      if (baselineOk && runner !== undefined && c.baseline !== undefined) {
+        const r = runner.run([c.baseline], 1);
+        const raw = r.results.find((x) => x.name === c.baseline);
+        if (r.error !== undefined || raw === undefined) {
+          const w = `baseline ${c.baseline} failed: ${r.error ?? 'no result'}`;
+          report.warnings.push(w);
+          process.stderr.write(`${loud([w])}\n`);
+          baselineOk = false;
+        }
+        if (raw !== undefined) {
+          baseRaws.push(raw);
+          cNs = raw.nsPerOp[0];
+        }
       }
-      if (raw !== undefined) {
-        base = summarise(raw, 'baseline');
-        pooled.set(raw.name, [...(pooled.get(raw.name) ?? []), raw]);
-        progress(`   ${base.name.padEnd(36)} ${fmtRate(base.opsPerSec).padStart(9)}/s  ${fmtNs(base.nsPerOp).padStart(7)} ns`);
-      }
+      const ours = prepared.runOnce();
+      if (cNs !== undefined) pairRatios.push(cNs / ours.ns);
     }
-    const m = timeCase(c, opts.settings);
+    const m = prepared.finish();
+    const firstRaw = baseRaws[0];
+    if (firstRaw !== undefined) {
+      const raw: RawResult = {
+        ...firstRaw,
+        ops: baseRaws.flatMap((x) => x.ops),
+        nsPerOp: baseRaws.flatMap((x) => x.nsPerOp),
+        wallNsPerOp: baseRaws.flatMap((x) => x.wallNsPerOp),
+      };
+      base = summarise(raw, 'baseline');
+      pooled.set(raw.name, [...(pooled.get(raw.name) ?? []), raw]);
+      progress(`   ${base.name.padEnd(36)} ${fmtRate(base.opsPerSec).padStart(9)}/s  ${fmtNs(base.nsPerOp).padStart(7)} ns`);
+    }
     const check = checks.get(c.name);
     const r: CaseResult = {
       ...m,
       part: c.part === true,
       ...(c.baseline !== undefined ? { baseline: c.baseline } : {}),
-      ...(base !== undefined ? { ratio: m.opsPerSec / base.opsPerSec, baselineNsPerOp: base.nsPerOp, baselineOpsPerSec: base.opsPerSec } : {}),
+      ...(base !== undefined && pairRatios.length > 0
+        ? { ratio: median(pairRatios), pairRatios, baselineNsPerOp: base.nsPerOp, baselineOpsPerSec: base.opsPerSec }
+        : {}),
       ...(c.target !== undefined ? { target: c.target, targetMet: m.opsPerSec >= c.target.opsPerSec } : {}),
       ...(check !== undefined ? { check } : {}),
       ...(check !== undefined && base?.check !== undefined ? { baselineCheck: base.check, checkMatch: base.check === check } : {}),
@@ -322,6 +350,9 @@ function printSuite(r: SuiteReport, opts: Options): void {
         `target ≥ ${fmtRate(m.target.opsPerSec)}/s (${m.target.source}): ${m.targetMet === true ? 'met' : `NOT MET (${(m.opsPerSec / m.target.opsPerSec).toFixed(2)}×)`}`,
       );
     }
+    if (m.pairRatios !== undefined && m.pairRatios.length > 1) {
+      notes.push(`pairs ${Math.min(...m.pairRatios).toFixed(2)}–${Math.max(...m.pairRatios).toFixed(2)}×`);
+    }
     if (m.checkMatch === true) notes.push('same output as C');
     if (m.checkMatch === false) notes.push('OUTPUT DIFFERS FROM C');
     return [
@@ -343,8 +374,8 @@ function printSuite(r: SuiteReport, opts: Options): void {
   if (r.baselines.length > 0) {
     out.push(
       '',
-      'C baselines (same run, same input; each measured right before the case it is compared with —',
-      'pooled here over all its measurements; a ratio above uses the adjacent measurement):',
+      'C baselines (same run, same input; each run alternates with a run of the case it is compared',
+      'with — pooled here over all its measurements; a ratio above is the median of adjacent pairs):',
       table(
         [
           { title: 'baseline', align: 'left' },
@@ -388,7 +419,7 @@ function main(): void {
     `machine: ${machine.cpu}, ${machine.logicalCpus} logical CPUs, ${machine.platform}, load ${machine.loadAverage}\n` +
     `node ${machine.node} (V8 ${machine.v8}); ` +
     (machine.pinnedCpu !== undefined ? `pinned to CPU ${machine.pinnedCpu} (taskset), C baseline too` : 'NOT pinned to one CPU') +
-    `\nmethod: median of ${s.runs} runs × ≥ ${s.minSeconds} s (${s.clock === 'cpu' ? 'process CPU time' : 'wall clock'}) after ${s.warmupSeconds} s warm-up, one thread`;
+    `\nmethod: median of ${s.runs} runs × ≥ ${s.minSeconds} s (${s.clock === 'cpu' ? 'process CPU time' : 'wall clock'}) after ${s.warmupSeconds} s warm-up, one thread; each run follows one run of its C twin, faxwire/C = median of the per-pair ratios`;
   if (!opts.json) process.stdout.write(`${header}\n\n`);
   else progress(header);
 

@@ -279,7 +279,8 @@ function cBaseline(set: Pages): Baseline {
       const warmup = Math.min(settings.warmupSeconds, 0.25);
       return {
         about,
-        run: (wanted) => runBaselineProgram(built.exe, [...clock, poolPath, String(settings.minSeconds), String(settings.runs), String(warmup), ...wanted]),
+        run: (wanted, runs) =>
+          runBaselineProgram(built.exe, [...clock, poolPath, String(settings.minSeconds), String(runs ?? settings.runs), String(warmup), ...wanted]),
       };
     },
   };

@@ -597,12 +597,12 @@ function cBaseline(pool: Pool): Baseline {
       const warmup = Math.min(settings.warmupSeconds, 0.25);
       return {
         about,
-        run: (wanted) =>
+        run: (wanted, runs) =>
           runBaselineProgram(built.exe, [
             ...(settings.clock === 'wall' ? ['--wall'] : []),
             poolPath,
             String(settings.minSeconds),
-            String(settings.runs),
+            String(runs ?? settings.runs),
             String(warmup),
             ...wanted,
           ]),
