@@ -106,6 +106,8 @@ const S_DATA = 1;
 const S_NEED = 2;
 
 const EMPTY = new Uint8Array(0);
+/** Rows with more changing elements than this are copied from the row above when equal to it. */
+const COPY_MIN_CHANGES = 8;
 
 export interface T4DecoderStats {
   readonly rows: number;
@@ -647,8 +649,9 @@ export class T4Decoder {
     this.ensureRow();
     const n = this.curN;
     const off = this.nRows * this.stride;
-    if (n > 0 && this.nRows > 0 && n === this.refN && sameChanges(this.cur, this.ref, n)) {
-      // The same as the row above (which `ref` describes, even after a concealed row).
+    if (n > COPY_MIN_CHANGES && this.nRows > 0 && n === this.refN && sameChanges(this.cur, this.ref, n)) {
+      // The same as the row above (which `ref` describes, even after a concealed row). A copy
+      // (a call into the runtime, ~30 ns) only pays for rows of more than a few black spans.
       this.out.copyWithin(off, off - this.stride, off);
     } else {
       if (this.nRows >= this.zeroedRows) {
