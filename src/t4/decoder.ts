@@ -74,6 +74,7 @@ const MODE_PASS_FIRST = M_PASS << 8;
 const MODE_HORIZONTAL_FIRST = M_HORIZONTAL << 8;
 const MODE_EXTENSION_FIRST = M_EXTENSION << 8;
 const MODE_EOL_FIRST = M_EOL << 8;
+if (SENTINELS !== 4) throw new Error('t4 decoder: the line decoders write exactly four sentinels');
 if (!(M_VERTICAL < M_PASS && M_PASS < M_HORIZONTAL && M_HORIZONTAL < M_EXTENSION && M_EXTENSION < M_EOL)) {
   throw new Error('t4 decoder: the mode kinds are compared by order');
 }
@@ -854,7 +855,12 @@ export class T4Decoder {
     this.acc = acc;
     this.nb = nb;
     if (st === OK || st === OK_EOL) {
-      for (let s = 0; s < SENTINELS; s++) cur[n + s] = W;
+      // The SENTINELS copies of the width after the list, written out (an imported constant in a
+      // loop condition is re-loaded and checked at every iteration).
+      cur[n] = W;
+      cur[n + 1] = W;
+      cur[n + 2] = W;
+      cur[n + 3] = W;
       this.curN = n;
     }
     return st;
@@ -1043,7 +1049,12 @@ export class T4Decoder {
     this.acc = acc;
     this.nb = nb;
     if (st === OK || st === OK_EOL) {
-      for (let s = 0; s < SENTINELS; s++) cur[n + s] = W;
+      // The SENTINELS copies of the width after the list, written out (an imported constant in a
+      // loop condition is re-loaded and checked at every iteration).
+      cur[n] = W;
+      cur[n + 1] = W;
+      cur[n + 2] = W;
+      cur[n + 3] = W;
       this.curN = n;
     }
     return st;
