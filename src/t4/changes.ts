@@ -12,6 +12,8 @@
 
 export const SENTINELS = 4;
 
+const EMPTY_WORDS = new Int32Array(0);
+
 /**
  * Fills `out` with the changing elements of the packed row at `data[off .. off + stride)`
  * (MSB = leftmost pel, 1 = black; `view` is a DataView of the same buffer), followed by
@@ -37,34 +39,21 @@ export function rowChanges(
   let n = 0;
   let carry = 0; // the last pel of the previous word, at bit 31
   const abs = data.byteOffset + off;
-  if (words !== undefined && (abs & 3) === 0) {
-    const wb = abs >>> 2;
-    for (let k = 0; k < nFull; k++) {
-      // "Every pel equals the previous one" does not depend on the byte order.
-      if (words[wb + k] === carry >> 31) continue;
-      const w = view.getInt32(off + (k << 2));
-      let d = w ^ ((w >>> 1) | carry);
-      carry = w << 31;
-      const base = k << 5;
-      while (d !== 0) {
-        const p = Math.clz32(d);
-        out[n] = base + p;
-        n = (n + 1) | 0;
-        d ^= 0x80000000 >>> p;
-      }
-    }
-  } else {
-    for (let k = 0; k < nFull; k++) {
-      const w = view.getInt32(off + (k << 2));
-      let d = w ^ ((w >>> 1) | carry);
-      carry = w << 31;
-      const base = k << 5;
-      while (d !== 0) {
-        const p = Math.clz32(d);
-        out[n] = base + p;
-        n = (n + 1) | 0;
-        d ^= 0x80000000 >>> p;
-      }
+  // The row's first word in `words` when it starts on a 4-octet boundary, else −1.
+  const wb = words !== undefined && (abs & 3) === 0 ? abs >>> 2 : -1;
+  const skip = words ?? EMPTY_WORDS;
+  for (let k = 0; k < nFull; k++) {
+    // "Every pel equals the previous one" does not depend on the byte order.
+    if (wb >= 0 && skip[wb + k] === carry >> 31) continue;
+    const w = view.getInt32(off + (k << 2));
+    let d = w ^ ((w >>> 1) | carry);
+    carry = w << 31;
+    const base = k << 5;
+    while (d !== 0) {
+      const p = Math.clz32(d);
+      out[n] = base + p;
+      n = (n + 1) | 0;
+      d ^= 0x80000000 >>> p;
     }
   }
   if (nFull << 5 < width) {
