@@ -42,7 +42,7 @@ import type { Bitmap } from '../image/bitmap.js';
 import { FaxwireError } from '../util/errors.js';
 import { fillRow, SENTINELS } from './changes.js';
 import {
-  BLACK_DECODE,
+  BLACK_RUNS,
   K_EOL,
   K_MASK,
   K_TERM,
@@ -54,7 +54,7 @@ import {
   MAX_MAKEUP,
   MODE_DECODE,
   REVERSE_BITS,
-  WHITE_DECODE,
+  WHITE_RUNS,
   WHITE_RUN_CODE,
   WHITE_RUN_LEN,
 } from './tables.js';
@@ -709,8 +709,8 @@ export class T4Decoder {
     const fast = end - 1;
     const W = this.width;
     const cur = this.cur;
-    const WT = WHITE_DECODE;
-    const BT = BLACK_DECODE;
+    const WT = WHITE_RUNS;
+    const BT = BLACK_RUNS;
     let pos = this.pos;
     let acc = this.acc;
     let nb = this.nb;
@@ -876,8 +876,8 @@ export class T4Decoder {
     const cur = this.cur;
     const ref = this.ref;
     const MT = MODE_DECODE;
-    const WT = WHITE_DECODE;
-    const BT = BLACK_DECODE;
+    const WT = WHITE_RUNS;
+    const BT = BLACK_RUNS;
     let pos = this.pos;
     let acc = this.acc;
     let nb = this.nb;

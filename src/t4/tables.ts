@@ -179,6 +179,33 @@ export const WHITE_DECODE = buildRunDecode(WHITE_BITS, WHITE_TERMINATING, WHITE_
 /** Indexed by the next 13 bits. */
 export const BLACK_DECODE = buildRunDecode(BLACK_BITS, BLACK_TERMINATING, BLACK_MAKEUP);
 
+/**
+ * The run tables for decoding: WHITE_DECODE / BLACK_DECODE, except that where the window holds a
+ * make-up code followed by the whole terminating code that ends the run (T.4 §4.1.1: a run of 64
+ * pels or more is a make-up code then a terminating code of the same colour), the entry is that
+ * run, terminating, with the length of both codes: one lookup instead of two for most long runs.
+ */
+function buildCombined(t: Int32Array, width: number): Int32Array {
+  const out = Int32Array.from(t);
+  const mask = (1 << width) - 1;
+  for (let i = 0; i < t.length; i++) {
+    const e = t[i]!;
+    if ((e & K_MASK) !== K_MAKEUP) continue;
+    const len = e & 31;
+    const next = t[(i << len) & mask]!;
+    const len2 = next & 31;
+    // The second code must lie wholly in the window's known bits (the shift brought in zeros).
+    if ((next & K_MASK) !== K_TERM || len2 === 0 || len + len2 > width) continue;
+    out[i] = (((e >>> 7) + (next >>> 7)) << 7) | K_TERM | (len + len2);
+  }
+  return out;
+}
+
+/** WHITE_DECODE with make-up + terminating pairs resolved in one entry (indexed by 12 bits). */
+export const WHITE_RUNS = buildCombined(WHITE_DECODE, WHITE_BITS);
+/** BLACK_DECODE with make-up + terminating pairs resolved in one entry (indexed by 13 bits). */
+export const BLACK_RUNS = buildCombined(BLACK_DECODE, BLACK_BITS);
+
 export const M_VERTICAL = 0;
 export const M_PASS = 1;
 export const M_HORIZONTAL = 2;

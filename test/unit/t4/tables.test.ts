@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BLACK_DECODE,
+  BLACK_RUNS,
   BLACK_MAKEUP,
   BLACK_RUN_CODE,
   BLACK_RUN_LEN,
@@ -19,6 +20,7 @@ import {
   MODE_VERTICAL,
   REVERSE_BITS,
   WHITE_DECODE,
+  WHITE_RUNS,
   WHITE_MAKEUP,
   WHITE_RUN_CODE,
   WHITE_RUN_LEN,
@@ -103,6 +105,39 @@ void describe('T.4 code tables (§4.1.1, §4.1.2, §4.2.1.3)', () => {
     assert.equal(valid(WHITE_DECODE), Math.round(kraft(white) * 4096) + 1); // + the all-zero entry
     assert.equal(valid(BLACK_DECODE), Math.round(kraft(black) * 8192) + 2);
     assert.equal(MODE_DECODE.length, 128);
+  });
+
+  it('decoding run tables resolve a make-up code and the terminating code after it in one entry', () => {
+    // Independent of the table builder: read each window as a bit string against the code words.
+    const cases = [
+      { table: WHITE_RUNS, plain: WHITE_DECODE, bits: 12, makeup: [...WHITE_MAKEUP, ...EXTENDED_MAKEUP], term: WHITE_TERMINATING },
+      { table: BLACK_RUNS, plain: BLACK_DECODE, bits: 13, makeup: [...BLACK_MAKEUP, ...EXTENDED_MAKEUP], term: BLACK_TERMINATING },
+    ];
+    for (const { table, plain, bits, makeup, term } of cases) {
+      let combined = 0;
+      for (let i = 0; i < table.length; i++) {
+        const w = i.toString(2).padStart(bits, '0');
+        const m = makeup.findIndex((c) => w.startsWith(c));
+        const rest = m >= 0 ? w.slice(makeup[m]!.length) : '';
+        const t = m >= 0 ? term.findIndex((c) => rest.startsWith(c)) : -1;
+        if (t < 0) {
+          assert.equal(table[i], plain[i], `window ${w}`);
+          continue;
+        }
+        combined++;
+        const run = (m < 27 ? 64 * (m + 1) : 1792 + 64 * (m - 27)) + t;
+        const e = table[i]!;
+        assert.equal(e & K_MASK, K_TERM, w);
+        assert.equal(e >>> 7, run, w);
+        assert.equal(e & 31, makeup[m]!.length + term[t]!.length, w);
+      }
+      if (bits === 12) {
+        // White 66 = make-up 64 '11011' + terminating 2 '0111': nine bits, one entry.
+        const e = table[0b110110111000]!;
+        assert.deepEqual([e & K_MASK, e >>> 7, e & 31], [K_TERM, 66, 9]);
+      }
+      assert.ok(combined > 0, 'some make-up + terminating pairs fit the window');
+    }
   });
 
   it('encoder tables: make-up then terminating code word, for every run below 2560', () => {
