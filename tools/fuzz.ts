@@ -120,9 +120,32 @@ interface Target {
   readonly weight?: number;
 }
 
+const USAGE = 'usage: npm run fuzz [-- --seconds N] [--seed S] [--only name]';
+
 function main(): number {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, seed: { type: 'string', default: '1' }, only: { type: 'string' } } });
+  let values: { seconds: string; seed: string; only?: string | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        seconds: { type: 'string', default: '60' },
+        seed: { type: 'string', default: '1' },
+        only: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    console.error(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help === true) {
+    console.log(USAGE);
+    return 0;
+  }
   const seconds = Number(values.seconds);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    console.error(`--seconds must be a positive number\n${USAGE}`);
+    return 2;
+  }
   const root = findRepoRoot();
   const shared = resolve(root, '..', 'shared');
   const files = [...captures(join(shared, 'corpus')), ...captures(join(shared, 'interop', 'spandsp-peer', 'results'))];
