@@ -691,6 +691,51 @@ export class T4Decoder {
     if (this.nRows >= this.maxRows) this.stop('row-limit');
   }
 
+  /**
+   * The common end of both line decoders (once per line): stores the bit reader back and, for a
+   * line decoded in full, its sentinels and count. Fast path: the line's EOL follows at once (no
+   * fill), its MR tag bit too, all inside the data: it is consumed here (OK_EOL).
+   */
+  private endLine(status: number, pos: number, acc: number, nb: number, n: number): number {
+    let st = status;
+    if (st === OK && this.eolBits !== 0) {
+      const data = this.data;
+      const end = this.end;
+      if (nb < 16) {
+        do {
+          acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
+          pos++;
+          nb += 8;
+        } while (nb <= 24);
+      }
+      if (acc >>> 20 === 1 && pos * 8 - nb + this.eolBits <= end * 8) {
+        acc <<= 12;
+        nb -= 12;
+        if (this.mr) {
+          this.tag = acc >>> 31;
+          acc <<= 1;
+          nb--;
+        }
+        st = OK_EOL;
+      }
+    }
+    this.pos = pos;
+    this.acc = acc;
+    this.nb = nb;
+    if (st === OK || st === OK_EOL) {
+      // The SENTINELS copies of the width after the list, written out (an imported constant in a
+      // loop condition is re-loaded and checked at every iteration).
+      const cur = this.cur;
+      const W = this.width;
+      cur[n] = W;
+      cur[n + 1] = W;
+      cur[n + 2] = W;
+      cur[n + 3] = W;
+      this.curN = n;
+    }
+    return st;
+  }
+
   // --- line decoding (hot) ---------------------------------------------------------------------
 
   /*
@@ -831,40 +876,7 @@ export class T4Decoder {
       if (run === 0 && n > 0 && cur[n - 1] === a0) n--;
       else cur[n++] = a0;
     }
-    if (st === OK && this.eolBits !== 0) {
-      // Fast path: the line's EOL follows at once (no fill), its MR tag bit too, all inside
-      // the data: consume it here.
-      if (nb < 16) {
-        do {
-          acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
-          pos++;
-          nb += 8;
-        } while (nb <= 24);
-      }
-      if (acc >>> 20 === 1 && pos * 8 - nb + this.eolBits <= end * 8) {
-        acc <<= 12;
-        nb -= 12;
-        if (this.mr) {
-          this.tag = acc >>> 31;
-          acc <<= 1;
-          nb--;
-        }
-        st = OK_EOL;
-      }
-    }
-    this.pos = pos;
-    this.acc = acc;
-    this.nb = nb;
-    if (st === OK || st === OK_EOL) {
-      // The SENTINELS copies of the width after the list, written out (an imported constant in a
-      // loop condition is re-loaded and checked at every iteration).
-      cur[n] = W;
-      cur[n + 1] = W;
-      cur[n + 2] = W;
-      cur[n + 3] = W;
-      this.curN = n;
-    }
-    return st;
+    return this.endLine(st, pos, acc, nb, n);
   }
 
   /** Two-dimensional line (T.4 §4.2.1.3, T.6 §2.2) into `cur`, against `ref`. */
@@ -1026,40 +1038,7 @@ export class T4Decoder {
       }
       a0 = a2;
     }
-    if (st === OK && this.eolBits !== 0) {
-      // Fast path: the line's EOL follows at once (no fill), its MR tag bit too, all inside
-      // the data: consume it here.
-      if (nb < 16) {
-        do {
-          acc |= (pos < end ? data[pos]! : 0) << (24 - nb);
-          pos++;
-          nb += 8;
-        } while (nb <= 24);
-      }
-      if (acc >>> 20 === 1 && pos * 8 - nb + this.eolBits <= end * 8) {
-        acc <<= 12;
-        nb -= 12;
-        if (this.mr) {
-          this.tag = acc >>> 31;
-          acc <<= 1;
-          nb--;
-        }
-        st = OK_EOL;
-      }
-    }
-    this.pos = pos;
-    this.acc = acc;
-    this.nb = nb;
-    if (st === OK || st === OK_EOL) {
-      // The SENTINELS copies of the width after the list, written out (an imported constant in a
-      // loop condition is re-loaded and checked at every iteration).
-      cur[n] = W;
-      cur[n + 1] = W;
-      cur[n + 2] = W;
-      cur[n + 3] = W;
-      this.curN = n;
-    }
-    return st;
+    return this.endLine(st, pos, acc, nb, n);
   }
 }
 
