@@ -17,7 +17,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bitmap } from '../src/image/bitmap.js';
+import type { Bitmap } from '../src/t4/bitmap.js';
 import { decodeT4, encodeT4, T4Decoder, type T4Coding, type T4EncodeOptions } from '../src/t4/index.js';
 import {
   compileC,

@@ -43,6 +43,7 @@ import {
 } from './lib.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { xorshift32 } from '../src/util/random.js';
 
 const POOL = 256;
 const MASK = POOL - 1;
@@ -69,16 +70,8 @@ interface Pool {
 }
 
 function buildPool(): Pool {
-  let x = 1;
-  const prbs = (): number => {
-    // xorshift32
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x & 0xff;
-  };
+  const x = xorshift32(1);
+  const prbs = (): number => x() & 0xff;
   const payloads: Uint8Array[] = [];
   const ifps: Uint8Array[] = [];
   const ifpValues: Ifp[] = [];

@@ -28,19 +28,16 @@ import {
   UdptlReceiver,
   IfpView,
 } from '../src/t38/index.js';
+import { xorshift32, type Random32 } from '../src/util/random.js';
 
 /** xorshift32: reproducible from --seed. */
 class Rng {
-  constructor(private s: number) {
-    if (this.s === 0) this.s = 1;
+  private readonly r: Random32;
+  constructor(seed: number) {
+    this.r = xorshift32(seed);
   }
   next(): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s;
+    return this.r();
   }
   below(n: number): number {
     return this.next() % Math.max(1, n);

@@ -18,7 +18,7 @@
  * receiver would), and paired with the receiver's answer (MCF, RTN, RTP, PIN, PIP).
  */
 
-import type { Bitmap } from '../image/bitmap.js';
+import type { Bitmap } from '../t4/bitmap.js';
 import type { DisInfo } from '../t30/dis.js';
 import type { T30Frame } from '../t30/frames.js';
 import { decodeT4, type T4Coding } from '../t4/index.js';

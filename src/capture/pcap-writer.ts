@@ -12,6 +12,7 @@
  */
 
 import { FaxwireError } from '../util/errors.js';
+import { invalidArgument } from '../util/check.js';
 import { parseIpAddress, type TcpFlags } from './packet.js';
 
 export interface PcapWriteRecord {
@@ -77,13 +78,9 @@ interface Prepared {
   readonly frameLen: number;
 }
 
-function invalid(message: string): FaxwireError {
-  return new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', message);
-}
-
 function checkU32(v: number | undefined, what: string, i: number): void {
   if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
-    throw invalid(`record ${i}: ${what} ${v} is not a 32-bit unsigned integer`);
+    throw invalidArgument(`record ${i}: ${what} ${v} is not a 32-bit unsigned integer`);
   }
 }
 
@@ -92,17 +89,17 @@ function prepare(records: readonly PcapWriteRecord[], opts: PcapWriteOptions): P
   return records.map((rec, i) => {
     const src = parseIpAddress(rec.src);
     const dst = parseIpAddress(rec.dst);
-    if (src === undefined) throw invalid(`record ${i}: source address "${rec.src}" is not IPv4 or IPv6 text`);
-    if (dst === undefined) throw invalid(`record ${i}: destination address "${rec.dst}" is not IPv4 or IPv6 text`);
-    if (src.length !== dst.length) throw invalid(`record ${i}: ${rec.src} and ${rec.dst} are of different IP versions`);
+    if (src === undefined) throw invalidArgument(`record ${i}: source address "${rec.src}" is not IPv4 or IPv6 text`);
+    if (dst === undefined) throw invalidArgument(`record ${i}: destination address "${rec.dst}" is not IPv4 or IPv6 text`);
+    if (src.length !== dst.length) throw invalidArgument(`record ${i}: ${rec.src} and ${rec.dst} are of different IP versions`);
     for (const [p, what] of [
       [rec.srcPort, 'source port'],
       [rec.dstPort, 'destination port'],
     ] as const) {
-      if (!(Number.isInteger(p) && p >= 0 && p <= 0xffff)) throw invalid(`record ${i}: ${what} ${p} out of range`);
+      if (!(Number.isInteger(p) && p >= 0 && p <= 0xffff)) throw invalidArgument(`record ${i}: ${what} ${p} out of range`);
     }
     if (rec.timeNs < 0n || rec.timeNs / 1_000_000_000n > 0xffffffffn) {
-      throw invalid(`record ${i}: time ${rec.timeNs} ns does not fit a pcap timestamp`);
+      throw invalidArgument(`record ${i}: time ${rec.timeNs} ns does not fit a pcap timestamp`);
     }
     checkU32(rec.tcpSeq, 'tcpSeq', i);
     checkU32(rec.tcpAck, 'tcpAck', i);
@@ -110,7 +107,7 @@ function prepare(records: readonly PcapWriteRecord[], opts: PcapWriteOptions): P
     const transportLen = (rec.proto === 'udp' ? 8 : 20) + rec.payload.length;
     // IPv4 Total Length and IPv6 Payload Length are 16-bit fields.
     if ((v6 ? transportLen : 20 + transportLen) > 0xffff) {
-      throw invalid(`record ${i}: payload of ${rec.payload.length} bytes does not fit one IP packet`);
+      throw invalidArgument(`record ${i}: payload of ${rec.payload.length} bytes does not fit one IP packet`);
     }
     const frameLen = (link === 'ethernet' ? ETH_HEADER : 0) + (v6 ? 40 : 20) + transportLen;
     return { rec, src, dst, v6, transportLen, frameLen };
@@ -131,7 +128,7 @@ export function encodePcapInto(
 ): number {
   const prepared = prepare(records, opts);
   const size = prepared.reduce((n, p) => n + RECORD_HEADER + p.frameLen, FILE_HEADER);
-  if (!Number.isInteger(offset) || offset < 0) throw invalid(`offset ${offset}`);
+  if (!Number.isInteger(offset) || offset < 0) throw invalidArgument(`offset ${offset}`);
   if (buf.length - offset < size) {
     throw new FaxwireError('FAXWIRE_ERR_BUFFER_TOO_SMALL', `pcap needs ${size} bytes, ${buf.length - offset} available`);
   }

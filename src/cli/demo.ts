@@ -11,7 +11,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { T38Terminal, drawText, fillRect, textWidth } from '../fax/t38-terminal.js';
-import { createBitmap, setPixel, type Bitmap } from '../image/bitmap.js';
+import { createBitmap, setPixel, type Bitmap } from '../t4/bitmap.js';
 import { writeDocument } from '../image/document.js';
 import { openUdpSocket, runUdpTerminal } from '../node/udp-driver.js';
 import type { T30Event } from '../t30/engine.js';

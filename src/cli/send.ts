@@ -8,12 +8,12 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { T38Terminal, type T38TerminalOptions } from '../fax/t38-terminal.js';
-import type { Bitmap } from '../image/bitmap.js';
+import type { Bitmap } from '../t4/bitmap.js';
 import { documentToFaxPages } from '../image/document.js';
 import { runTcpTerminal } from '../node/tcp-driver.js';
 import { runUdpTerminal, type DriverOutcome } from '../node/udp-driver.js';
 import type { T30Event } from '../t30/engine.js';
-import { FAX_MODULATION_BIT_RATE } from '../t30/line.js';
+import { FAX_MODULATION_BIT_RATE } from '../modem/modulation.js';
 import type { T30Modem, T4Coding } from '../t30/negotiate.js';
 import type { T30Result } from '../t30/result.js';
 import type { T38Version } from '../t38/ifp.js';

@@ -54,8 +54,8 @@
  * — spandsp's mid-receive backstop — ends the signal).
  */
 
-import type { FaxModulation, T30LineEvent, T30TxStep } from '../t30/line.js';
-import { FAX_MODULATION_BIT_RATE } from '../t30/line.js';
+import { FAX_MODULATION_BIT_RATE, INTER_SIGNAL_SILENCE_MS, preambleMs, trainingMs, type FaxModulation } from '../modem/modulation.js';
+import type { T30LineEvent, T30TxStep } from '../t30/line.js';
 import { T38FieldAssembler, type T38FieldAssemblerStats, type T38LineEvent } from '../t38/hdlc-rx.js';
 import { encodeIfp, type Ifp, type IfpField, type IfpFieldType, type T30DataType, type T30Indicator, type T38Version } from '../t38/ifp.js';
 import type { UdptlCategory } from '../t38/udptl-sender.js';
@@ -122,25 +122,6 @@ export interface T38LineStats {
   ignoredIfps: number;
 }
 
-/** Modem start-up times (ms) before the first data may follow an indicator (see module comment). */
-const TRAINING_MS: Readonly<Record<FaxModulation, { readonly long: number; readonly short: number }>> = {
-  v21: { long: 0, short: 0 },
-  'v27ter-2400': { long: 943, short: 943 },
-  'v27ter-4800': { long: 708, short: 708 },
-  'v29-7200': { long: 234, short: 234 },
-  'v29-9600': { long: 234, short: 234 },
-  'v17-7200': { long: 1393, short: 142 },
-  'v17-9600': { long: 1393, short: 142 },
-  'v17-12000': { long: 1393, short: 142 },
-  'v17-14400': { long: 1393, short: 142 },
-};
-/** V.21 HDLC preamble: 1 s ± 15 % of flags (T.30 §5.3.1). */
-const V21_FLAGS_MS = 1000;
-/** Fast-modem HDLC preamble (T.30 §5.3.6.1 / Annex A: 200 ms + 100 ms). */
-const FAST_FLAGS_MS = 200;
-const TEP_MS = 215;
-/** Silence between signals: 75 ± 20 ms (T.30 §5.3.2.4). */
-const SILENCE_MS = 75;
 /** Silence before CNG/CED at call start (T.30 §5.2: 0.2 s after connection). */
 const TONE_LEAD_MS = 200;
 /** Extra time after an HDLC burst's last frame before carrier off (spandsp: ATAs drop data otherwise). */
@@ -546,13 +527,12 @@ export class T38Line {
 
   /** The no-signal + 75 ms every modem signal starts with, unless silence is already on. */
   private leadSilence(out: TxAction[]): void {
-    if (this.lastPlannedIndicator(out) !== 'no-signal') out.push({ kind: 'indicator', indicator: 'no-signal', after: this.paced ? SILENCE_MS : 0 });
+    if (this.lastPlannedIndicator(out) !== 'no-signal') out.push({ kind: 'indicator', indicator: 'no-signal', after: this.paced ? INTER_SIGNAL_SILENCE_MS : 0 });
   }
 
   private trainingMs(m: FaxModulation, shortTrain: boolean): number {
     if (!this.paced) return 0;
-    const t = TRAINING_MS[m];
-    return (shortTrain ? t.short : t.long) + (this.tep && m !== 'v21' ? TEP_MS : 0);
+    return trainingMs(m, shortTrain, this.tep);
   }
 
   /** Turns one engine step into timed actions, ending with `done`. */
@@ -604,7 +584,7 @@ export class T38Line {
     const cat: UdptlCategory = control ? 'control' : 'image';
     const catEnd: UdptlCategory = control ? 'control-end' : 'image-end';
     this.leadSilence(out);
-    const flags = this.paced ? (control ? V21_FLAGS_MS : FAST_FLAGS_MS) : 0;
+    const flags = this.paced ? preambleMs(m) : 0;
     this.indicator(out, modulationIndicator(m, shortTrain), this.trainingMs(m, shortTrain) + flags);
     const chunk = this.octetsPerChunk(rate);
     const data = (type: IfpFieldType, d?: Uint8Array): Ifp => {

@@ -22,7 +22,7 @@
  * the image data is simply short and the decoder counts bad rows.
  */
 
-import { createBitmap, type Bitmap } from '../image/bitmap.js';
+import { createBitmap, type Bitmap } from '../t4/bitmap.js';
 import { T30Engine, type T30EngineOptions, type T30Event, type T30PageCodec, type T30Stats } from '../t30/engine.js';
 import type { T30Modem, T4Coding } from '../t30/negotiate.js';
 import type { T30Result } from '../t30/result.js';

@@ -11,7 +11,7 @@
  */
 
 import { err, ok, type DecodeResult } from '../util/result.js';
-import type { Bitmap } from './bitmap.js';
+import type { Bitmap } from '../t4/bitmap.js';
 import { detectFaxResolution, fitToFaxPage, RESOLUTIONS, type FitOptions } from './fax-page.js';
 import { bitmapToGrey, withDpi, type GreyImage } from './grey.js';
 import { isJpeg, readJpeg, type JpegErrorCode } from './jpeg.js';

@@ -23,7 +23,7 @@
  */
 
 import { FaxwireError } from '../util/errors.js';
-import type { Bitmap } from './bitmap.js';
+import type { Bitmap } from '../t4/bitmap.js';
 import { greyToBitmap, withDpi, type BilevelOptions, type GreyImage } from './grey.js';
 import { resizeGrey, rotateGrey90 } from './resample.js';
 

@@ -11,7 +11,7 @@
  */
 
 import { FaxwireError } from '../util/errors.js';
-import { bitmapStride, type Bitmap } from './bitmap.js';
+import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
 
 export interface GreyImage {
   readonly width: number;

@@ -3,7 +3,7 @@
  * TIFF, netpbm) to fax pages, fax pages to TIFF, PDF, PNG and PBM.
  */
 
-export { bitmapRow, bitmapStride, createBitmap, getPixel, setPixel, type Bitmap } from './bitmap.js';
+export { bitmapRow, bitmapStride, createBitmap, getPixel, setPixel, type Bitmap } from '../t4/bitmap.js';
 export { bitmapToGrey, blackRatio, createGrey, greyToBitmap, luma, toGrey, withDpi, type BilevelOptions, type GreyImage } from './grey.js';
 export { resizeGrey, rotateGrey90 } from './resample.js';
 export {

@@ -12,7 +12,7 @@
  */
 
 import { err, ok, type DecodeResult } from '../util/result.js';
-import type { Bitmap } from './bitmap.js';
+import type { Bitmap } from '../t4/bitmap.js';
 import { composePage, faxPageToBitmap, placeOnPage, RESOLUTIONS, type FitOptions } from './fax-page.js';
 import { withDpi, type GreyImage } from './grey.js';
 import { rotateGrey90 } from './resample.js';

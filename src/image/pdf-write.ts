@@ -25,7 +25,7 @@
  */
 
 import { FaxwireError } from '../util/errors.js';
-import type { Bitmap } from './bitmap.js';
+import type { Bitmap } from '../t4/bitmap.js';
 import { encodeCcitt } from './ccitt.js';
 
 export interface PdfWriteOptions {

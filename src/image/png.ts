@@ -22,7 +22,7 @@ import { concatBytes } from '../util/bytes.js';
 import { deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { err, ok, type DecodeResult } from '../util/result.js';
-import type { Bitmap } from './bitmap.js';
+import type { Bitmap } from '../t4/bitmap.js';
 import { toGrey, withDpi, type GreyImage } from './grey.js';
 import { maskPadding } from './tiff-read.js';
 

@@ -15,7 +15,7 @@
 
 import { concatBytes } from '../util/bytes.js';
 import { err, ok, type DecodeResult } from '../util/result.js';
-import { bitmapStride, type Bitmap } from './bitmap.js';
+import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
 import type { GreyImage } from './grey.js';
 
 export type PnmErrorCode = 'bad-pnm' | 'truncated' | 'too-large';

@@ -35,7 +35,7 @@
 
 import { inflateSync } from 'node:zlib';
 import { err, ok, type DecodeResult } from '../util/result.js';
-import { bitmapStride, type Bitmap } from './bitmap.js';
+import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
 import { decodeCcitt, type CcittParams } from './ccitt.js';
 import { withDpi, type GreyImage } from './grey.js';
 import { lzwDecode } from './lzw.js';

@@ -17,7 +17,7 @@
  */
 
 import { FaxwireError } from '../util/errors.js';
-import type { Bitmap } from './bitmap.js';
+import type { Bitmap } from '../t4/bitmap.js';
 import { encodeCcitt, type CcittParams } from './ccitt.js';
 import { packBitsRows } from './packbits.js';
 import { reverseBits } from './tiff-read.js';

@@ -14,6 +14,7 @@
 
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
+import { xorshift32 } from '../util/random.js';
 
 /** What the drivers need from a terminal (T38Terminal implements it). */
 export interface DrivenTerminal<E> {
@@ -74,19 +75,6 @@ export interface UdpDriverOptions<E> {
   readonly hangup?: AbortSignal;
   /** Fax ms to keep the socket open after the terminal is done, resending the last datagram twice (as the peer does). Default 80. */
   readonly lingerFaxMs?: number;
-}
-
-/** xorshift32 (Marsaglia): deterministic, seedable loss for simulations. */
-export function xorshift32(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
 }
 
 /**

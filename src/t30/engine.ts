@@ -22,7 +22,7 @@
  * phase-d.ts (post-message procedure, ECM correction, disconnect).
  */
 
-import type { Bitmap } from '../image/bitmap.js';
+import type { Bitmap } from '../t4/bitmap.js';
 import { decodeT4, encodeT4 } from '../t4/index.js';
 import type { T4DecodeResult } from '../t4/types.js';
 import { FaxwireError, assertNever } from '../util/errors.js';
@@ -30,7 +30,8 @@ import type { DisInfo } from './dis.js';
 import type { EcmTxBlock } from './ecm.js';
 import { EcmRxBlock } from './ecm.js';
 import { decodeT30Frame, encodeT30Frame, simpleFrame, type SimpleFrameType, type T30Frame } from './frames.js';
-import type { FaxModulation, T30LineEvent, T30TxStep } from './line.js';
+import type { FaxModulation } from '../modem/modulation.js';
+import type { T30LineEvent, T30TxStep } from './line.js';
 import type { LocalCapabilities, RateStep, SessionParams, T30Modem, T4Coding } from './negotiate.js';
 import { t30ResultMessage, type T30Result, type T30ResultCode } from './result.js';
 import { FLAGS_TO_FRAME_MS, INTER_SIGNAL_MS, MAX_COMMAND_TRIES, T2_WAIT_MS, T30Timers, T4_WAIT_MS, type T30TimerName } from './timers.js';

@@ -32,6 +32,7 @@
 
 import { err, ok, type DecodeResult } from '../util/result.js';
 import { FaxwireError, assertNever } from '../util/errors.js';
+import { invalid } from '../util/check.js';
 import {
   bitReverse8,
   fcf2Value,
@@ -289,10 +290,6 @@ export function decodeT30Frame(bytes: Uint8Array): DecodeResult<T30Frame, T30Dec
 
 // ---------------------------------------------------------------------------------------------
 // Encode
-
-function invalid(msg: string): never {
-  throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', msg);
-}
 
 function checkByte(name: string, v: number, min = 0, max = 255): void {
   if (!Number.isInteger(v) || v < min || v > max) invalid(`${name} must be an integer ${min}..${max}, got ${String(v)}`);

@@ -11,29 +11,7 @@
  * MSB (T.30 document notation; T.4 data as T.38 carries it, like TIFF FillOrder 1).
  */
 
-/** The modulations of a G3 fax call (T.30 §5.3.1/§5.3.2; T.38 `t30-data`). */
-export type FaxModulation =
-  | 'v21'
-  | 'v27ter-2400'
-  | 'v27ter-4800'
-  | 'v29-7200'
-  | 'v29-9600'
-  | 'v17-7200'
-  | 'v17-9600'
-  | 'v17-12000'
-  | 'v17-14400';
-
-export const FAX_MODULATION_BIT_RATE: Readonly<Record<FaxModulation, number>> = {
-  v21: 300,
-  'v27ter-2400': 2400,
-  'v27ter-4800': 4800,
-  'v29-7200': 7200,
-  'v29-9600': 9600,
-  'v17-7200': 7200,
-  'v17-9600': 9600,
-  'v17-12000': 12000,
-  'v17-14400': 14400,
-};
+import type { FaxModulation } from '../modem/modulation.js';
 
 /** What the engine asks the line to transmit, in order. */
 export type T30TxStep =

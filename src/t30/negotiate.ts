@@ -18,9 +18,9 @@
  *      no fill), turned into `minRowBits = ms × bitRate / 1000` for the encoder.
  */
 
-import type { Bitmap } from '../image/bitmap.js';
+import type { Bitmap } from '../t4/bitmap.js';
 import { dcsRate, dcsRateCode, emptyDisFields, type DisFields, type DisInfo, type FaxModem } from './dis.js';
-import { FAX_MODULATION_BIT_RATE, type FaxModulation } from './line.js';
+import { FAX_MODULATION_BIT_RATE, type FaxModulation } from '../modem/modulation.js';
 import type { T30ResultCode } from './result.js';
 
 import type { T4Coding } from '../t4/types.js';

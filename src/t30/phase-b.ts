@@ -17,11 +17,11 @@
  * the DCS — spandsp's criterion; bits of a different modulation do not count.
  */
 
-import { bitmapStride, type Bitmap } from '../image/bitmap.js';
+import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
 import { interpretDis, type DisInfo } from './dis.js';
 import type { T30Machine } from './engine.js';
 import { frameName, type T30Frame } from './frames.js';
-import type { FaxModulation } from './line.js';
+import type { FaxModulation } from '../modem/modulation.js';
 import { buildDcsFields, buildDisFields, negotiate, paramsFromDcs, widthForPixels } from './negotiate.js';
 import * as phaseC from './phase-c.js';
 import * as phaseD from './phase-d.js';

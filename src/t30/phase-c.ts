@@ -15,11 +15,11 @@
  * decodes the page only when its last block is complete.
  */
 
-import type { Bitmap } from '../image/bitmap.js';
+import type { Bitmap } from '../t4/bitmap.js';
 import type { EcmTxState, T30Machine, T30ReceivedPage, T4DecodeResult } from './engine.js';
 import { concatChunks, fcdFrame, rcpFrame, RCP_REPEATS, splitEcmPage } from './ecm.js';
 import { encodeT30Frame, type T30Frame } from './frames.js';
-import type { FaxModulation } from './line.js';
+import type { FaxModulation } from '../modem/modulation.js';
 import { kFactor, minRowBits, pageFitsSession, R8_X_DPI, resolutionYDpi, type SessionParams } from './negotiate.js';
 import * as phaseB from './phase-b.js';
 import { INTER_SIGNAL_MS, RX_STALL_MS, T2_WAIT_MS } from './timers.js';

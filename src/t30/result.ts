@@ -7,7 +7,7 @@
  */
 
 import type { T4Coding } from './negotiate.js';
-import type { FaxModulation } from './line.js';
+import type { FaxModulation } from '../modem/modulation.js';
 
 export const T30_RESULT_CODES = [
   'ok',

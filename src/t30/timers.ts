@@ -11,6 +11,8 @@
  * the long supervision timers T0, T1 and T5.
  */
 
+import { INTER_SIGNAL_SILENCE_MS } from '../modem/modulation.js';
+
 /**
  * T0 (§5.4.3.1): how long a calling terminal waits for the called terminal to answer —
  * 60 ± 5 s (up to 120 s where long set-up times are expected). Here: from `start()` until
@@ -91,7 +93,7 @@ export const CNG_ON_MS = 500;
 export const CNG_OFF_MS = 3_000;
 
 /** Spacing between the end of one signal and the start of the next one: 75 ± 20 ms (§5.3.2.4). */
-export const INTER_SIGNAL_MS = 75;
+export const INTER_SIGNAL_MS = INTER_SIGNAL_SILENCE_MS;
 
 /** TCF, the training check T.30 defines: 1.5 s ± 10 % of zeros at the chosen rate after the training. */
 export const TCF_MS = 1_500;

@@ -26,6 +26,7 @@
  */
 
 import { FaxwireError } from '../util/errors.js';
+import { seqDiff } from '../util/seq.js';
 import { err, ok, type DecodeResult } from '../util/result.js';
 
 // ────────────────────────────────────────────────────────────────────────────────────────────
@@ -657,11 +658,6 @@ interface Candidate {
   readonly timestamp: number;
   readonly ifp: Uint8Array | null;
   readonly source: 'primary' | 'redundant';
-}
-
-/** Signed 16-bit distance a − b. */
-function seqDiff(a: number, b: number): number {
-  return ((((a - b) & 0xffff) + 0x8000) & 0xffff) - 0x8000;
 }
 
 /** Signed 32-bit distance a − b of RTP timestamps. */

@@ -43,7 +43,8 @@
  * Memory is bounded: one ring of slots (seq, state, IFP, FEC data) sized from reorderWindow.
  */
 
-import { FaxwireError } from '../util/errors.js';
+import { checkInt } from '../util/check.js';
+import { seqDiff } from '../util/seq.js';
 import { UDPTL_MAX_FEC_COVERAGE, UDPTL_MAX_SECONDARIES, decodeUdptl, type UdptlPacket } from './udptl.js';
 
 export type ReceivedIfpSource = 'primary' | 'secondary' | 'fec';
@@ -131,15 +132,6 @@ interface FecRecord {
   readonly entries: Uint8Array[];
 }
 
-function invalid(message: string): never {
-  throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', message);
-}
-
-function checkInt(v: number, lo: number, hi: number, what: string): number {
-  if (!Number.isInteger(v) || v < lo || v > hi) invalid(`${what} = ${v}, must be an integer in ${lo}..${hi}`);
-  return v;
-}
-
 /**
  * True when `ifp` has nothing but zeros from `len` on. A restored IFP carries its group's length
  * (zero padding), which can exceed the parity length of another group it belongs to.
@@ -147,11 +139,6 @@ function checkInt(v: number, lo: number, hi: number, what: string): number {
 function fitsUnder(ifp: Uint8Array, len: number): boolean {
   for (let j = len; j < ifp.length; j++) if (ifp[j] !== 0) return false;
   return true;
-}
-
-/** Signed 16-bit difference a − b, in −32768..32767. */
-function seqDiff(a: number, b: number): number {
-  return ((a - b + 0x8000) & 0xffff) - 0x8000;
 }
 
 export class UdptlReceiver {

@@ -40,7 +40,8 @@
  * the receiver counts the extra ones as duplicates. Default 1 (no repeats).
  */
 
-import { FaxwireError, assertNever } from '../util/errors.js';
+import { assertNever } from '../util/errors.js';
+import { checkInt, invalid } from '../util/check.js';
 import {
   UDPTL_MAX_FEC_COVERAGE,
   UDPTL_MAX_FEC_ENTRIES,
@@ -112,15 +113,6 @@ export const UDPTL_DEFAULT_MAX_DATAGRAM = 1400;
 const MAX_REPEAT = 16;
 /** Largest IFP accepted: UDP cannot carry more than 65507 octets anyway. */
 const MAX_IFP = 65535;
-
-function invalid(message: string): never {
-  throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', message);
-}
-
-function checkInt(v: number, lo: number, hi: number, what: string): number {
-  if (!Number.isInteger(v) || v < lo || v > hi) invalid(`${what} = ${v}, must be an integer in ${lo}..${hi}`);
-  return v;
-}
 
 function nextPow2(n: number): number {
   let p = 1;

@@ -37,6 +37,7 @@
 
 import { ok, err, type DecodeResult } from '../util/result.js';
 import { FaxwireError } from '../util/errors.js';
+import { invalid } from '../util/check.js';
 
 /** Most secondary IFPs accepted in one packet (decoder bound; the encoder refuses more). */
 export const UDPTL_MAX_SECONDARIES = 32;
@@ -427,10 +428,6 @@ function integerOctets(v: number): number {
   if (v < 0x8000) return 2;
   if (v < 0x800000) return 3;
   return 4;
-}
-
-function invalid(message: string): never {
-  throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', message);
 }
 
 function checkPacket(p: UdptlPacket): void {

@@ -38,8 +38,9 @@
  * ```
  */
 
-import type { Bitmap } from '../image/bitmap.js';
+import type { Bitmap } from './bitmap.js';
 import { FaxwireError } from '../util/errors.js';
+import { invalid } from '../util/check.js';
 import { fillRow, SENTINELS } from './changes.js';
 import {
   BLACK_RUNS,
@@ -126,10 +127,6 @@ export interface T4DecoderStats {
   readonly end: T4End | 'in-progress';
 }
 
-function invalid(msg: string): never {
-  throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `T4Decoder: ${msg}`);
-}
-
 const MESSAGES: Record<T4ErrorCode, string> = {
   'invalid-code': 'no code word matches the bits',
   'premature-eol': 'EOL before the end of the line',
@@ -205,13 +202,13 @@ export class T4Decoder {
   /** `scratch`: decodeT4's reusable row buffer (used when opts.into is not given). */
   constructor(opts: T4DecodeOptions, scratch?: Uint8Array) {
     const { coding, width } = opts;
-    if (coding !== 'mh' && coding !== 'mr' && coding !== 'mmr') invalid(`unknown coding ${String(coding)}`);
-    if (!Number.isInteger(width) || width < 1 || width > MAX_WIDTH) invalid(`width ${width} out of range 1..${MAX_WIDTH}`);
+    if (coding !== 'mh' && coding !== 'mr' && coding !== 'mmr') invalid(`T4Decoder: unknown coding ${String(coding)}`);
+    if (!Number.isInteger(width) || width < 1 || width > MAX_WIDTH) invalid(`T4Decoder: width ${width} out of range 1..${MAX_WIDTH}`);
     const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
-    if (!Number.isInteger(maxRows) || maxRows < 0) invalid(`maxRows ${maxRows}`);
-    if (opts.tiff === true && coding !== 'mh') invalid('tiff (Compression 2) is MH only');
+    if (!Number.isInteger(maxRows) || maxRows < 0) invalid(`T4Decoder: maxRows ${maxRows}`);
+    if (opts.tiff === true && coding !== 'mh') invalid('T4Decoder: tiff (Compression 2) is MH only');
     const order = opts.bitOrder ?? 'msb-first';
-    if (order !== 'msb-first' && order !== 'lsb-first') invalid(`unknown bit order ${String(order)}`);
+    if (order !== 'msb-first' && order !== 'lsb-first') invalid(`T4Decoder: unknown bit order ${String(order)}`);
     this.width = width;
     this.stride = (width + 7) >>> 3;
     this.coding = coding;

@@ -32,8 +32,9 @@
  * (for T.38 streaming); `finish()` appends RTC/EOFB and returns the rest.
  */
 
-import type { Bitmap } from '../image/bitmap.js';
+import type { Bitmap } from './bitmap.js';
 import { FaxwireError } from '../util/errors.js';
+import { invalid } from '../util/check.js';
 import { rowChanges, SENTINELS } from './changes.js';
 import {
   BLACK_RUN_CODE,
@@ -85,10 +86,6 @@ const MAKEUP_2560 = MAKEUP_2560_CODE;
 const MAKEUP_2560_BITS = MAKEUP_2560_LEN;
 const MAKEUP_MAX = MAX_MAKEUP;
 
-function invalid(msg: string): never {
-  throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `T4Encoder: ${msg}`);
-}
-
 export class T4Encoder {
   readonly width: number;
   readonly stride: number;
@@ -134,16 +131,16 @@ export class T4Encoder {
 
   /** `buffer`: encodeT4's reusable output buffer (internal). */
   constructor(width: number, opts: T4EncodeOptions, buffer?: Uint8Array) {
-    if (!Number.isInteger(width) || width < 1 || width > MAX_WIDTH) invalid(`width ${width} out of range 1..${MAX_WIDTH}`);
+    if (!Number.isInteger(width) || width < 1 || width > MAX_WIDTH) invalid(`T4Encoder: width ${width} out of range 1..${MAX_WIDTH}`);
     const coding = opts.coding;
-    if (coding !== 'mh' && coding !== 'mr' && coding !== 'mmr') invalid(`unknown coding ${String(coding)}`);
+    if (coding !== 'mh' && coding !== 'mr' && coding !== 'mmr') invalid(`T4Encoder: unknown coding ${String(coding)}`);
     const k = opts.k ?? 2;
-    if (!Number.isInteger(k) || k < 1 || k > 1 << 30) invalid(`k ${k} must be a positive integer`);
+    if (!Number.isInteger(k) || k < 1 || k > 1 << 30) invalid(`T4Encoder: k ${k} must be a positive integer`);
     const minRowBits = opts.minRowBits ?? 0;
-    if (!Number.isInteger(minRowBits) || minRowBits < 0 || minRowBits > 1 << 24) invalid(`minRowBits ${minRowBits} out of range`);
-    if (opts.tiff === true && coding !== 'mh') invalid('tiff (Compression 2) is MH only');
+    if (!Number.isInteger(minRowBits) || minRowBits < 0 || minRowBits > 1 << 24) invalid(`T4Encoder: minRowBits ${minRowBits} out of range`);
+    if (opts.tiff === true && coding !== 'mh') invalid('T4Encoder: tiff (Compression 2) is MH only');
     const order = opts.bitOrder ?? 'msb-first';
-    if (order !== 'msb-first' && order !== 'lsb-first') invalid(`unknown bit order ${String(order)}`);
+    if (order !== 'msb-first' && order !== 'lsb-first') invalid(`T4Encoder: unknown bit order ${String(order)}`);
     this.width = width;
     this.stride = (width + 7) >>> 3;
     this.coding = coding;
@@ -168,14 +165,14 @@ export class T4Encoder {
 
   /** Codes one row: `row` holds at least `stride` octets, MSB = leftmost pel, 1 = black. */
   encodeRow(row: Uint8Array): void {
-    if (row.length < this.stride) invalid(`row of ${row.length} octets, width ${this.width} needs ${this.stride}`);
+    if (row.length < this.stride) invalid(`T4Encoder: row of ${row.length} octets, width ${this.width} needs ${this.stride}`);
     this.encodeRowAt(row, 0);
   }
 
   /** Codes the row at `data[offset .. offset + stride)` (no subarray needed). */
   encodeRowAt(data: Uint8Array, offset: number): void {
     if (this.finished) throw new FaxwireError('FAXWIRE_ERR_INVALID_STATE', 'T4Encoder: encodeRow after finish');
-    if (!Number.isInteger(offset) || offset < 0 || offset + this.stride > data.length) invalid(`row offset ${offset} out of range`);
+    if (!Number.isInteger(offset) || offset < 0 || offset + this.stride > data.length) invalid(`T4Encoder: row offset ${offset} out of range`);
     if (data !== this.viewOf) {
       this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
       this.words = new Int32Array(data.buffer, 0, data.buffer.byteLength >>> 2);
@@ -486,9 +483,9 @@ let scratch: Uint8Array | undefined;
 /** Codes a whole page; returns a new array. */
 export function encodeT4(bitmap: Bitmap, opts: T4EncodeOptions): Uint8Array {
   const { width, height, stride, data } = bitmap;
-  if (!Number.isInteger(height) || height < 0) invalid(`height ${height}`);
-  if (stride < (width + 7) >>> 3) invalid(`stride ${stride} too small for width ${width}`);
-  if (data.length < height * stride) invalid(`bitmap data holds ${data.length} octets, ${height} × ${stride} needed`);
+  if (!Number.isInteger(height) || height < 0) invalid(`T4Encoder: height ${height}`);
+  if (stride < (width + 7) >>> 3) invalid(`T4Encoder: stride ${stride} too small for width ${width}`);
+  if (data.length < height * stride) invalid(`T4Encoder: bitmap data holds ${data.length} octets, ${height} × ${stride} needed`);
   const enc = new T4Encoder(width, opts, scratch);
   scratch = undefined; // not shared while in use (an exception must not leave it half-used)
   for (let y = 0; y < height; y++) enc.encodeRowAt(data, y * stride);

@@ -6,3 +6,4 @@
 export * from './types.js';
 export { encodeT4, T4Encoder, type T4EncoderStats } from './encoder.js';
 export { decodeT4, T4Decoder, type T4DecoderStats } from './decoder.js';
+export { bitmapRow, bitmapStride, createBitmap, getPixel, setPixel, type Bitmap } from './bitmap.js';

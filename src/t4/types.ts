@@ -2,7 +2,7 @@
  * Options and results shared by the T.4/T.6 encoder and decoder (the public `faxwire/t4` API).
  */
 
-import type { Bitmap } from '../image/bitmap.js';
+import type { Bitmap } from './bitmap.js';
 
 /** MH: T.4 §4.1 one-dimensional; MR: T.4 §4.2 two-dimensional; MMR: T.6 (no EOLs). */
 export type T4Coding = 'mh' | 'mr' | 'mmr';

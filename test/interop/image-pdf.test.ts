@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { need, run } from './util.js';
-import { getPixel, type Bitmap } from '../../src/image/bitmap.js';
+import { getPixel, type Bitmap } from '../../src/t4/bitmap.js';
 import { blackRatio } from '../../src/image/grey.js';
 import { documentToFaxPages } from '../../src/image/document.js';
 import { writePdf } from '../../src/image/pdf-write.js';

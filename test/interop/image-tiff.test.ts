@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { CORPUS, filesUnder, need } from './util.js';
-import type { Bitmap } from '../../src/image/bitmap.js';
+import type { Bitmap } from '../../src/t4/bitmap.js';
 import { pageInfo, parseTiffStructure, readTiff, type TiffPage } from '../../src/image/tiff-read.js';
 import { writeTiff, type TiffCompression, type TiffWriteOptions } from '../../src/image/tiff-write.js';
 import { readPnm } from '../../src/image/pnm.js';

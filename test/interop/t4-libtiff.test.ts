@@ -23,7 +23,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Bitmap } from '../../src/image/bitmap.js';
+import type { Bitmap } from '../../src/t4/bitmap.js';
 import { decodeT4, encodeT4, type T4Coding, type T4DecodeResult } from '../../src/t4/index.js';
 import { CORPUS, need, run } from './util.js';
 

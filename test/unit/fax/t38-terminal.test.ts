@@ -9,9 +9,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { T38Terminal, drawText, fillRect, stampHeaderLine, type T38TerminalOptions } from '../../../src/fax/t38-terminal.js';
-import { createBitmap, getPixel, type Bitmap } from '../../../src/image/bitmap.js';
+import { createBitmap, getPixel, type Bitmap } from '../../../src/t4/bitmap.js';
 import type { T30Event } from '../../../src/t30/engine.js';
-import { xorshift32 } from '../../../src/node/udp-driver.js';
+import { xorshift32 } from '../../../src/util/random.js';
 
 // ------------------------------------------------------------------------------------------
 // network model

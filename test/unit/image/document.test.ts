@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as jpeg from 'jpeg-js';
 import { PDFDocument } from 'pdf-lib';
-import { createBitmap } from '../../../src/image/bitmap.js';
+import { createBitmap } from '../../../src/t4/bitmap.js';
 import { documentToFaxPages, readRasterPages, sniffFormat, writeDocument } from '../../../src/image/document.js';
 import { writeGreyPng, writePng, readPng } from '../../../src/image/png.js';
 import { readPnm, writePbm } from '../../../src/image/pnm.js';

@@ -16,7 +16,7 @@ import {
   type FaxResolution,
 } from '../../../src/image/fax-page.js';
 import { blackRatio, greyToBitmap, type GreyImage } from '../../../src/image/grey.js';
-import { createBitmap, getPixel, type Bitmap } from '../../../src/image/bitmap.js';
+import { createBitmap, getPixel, type Bitmap } from '../../../src/t4/bitmap.js';
 
 describe('faxGeometry', () => {
   it('A4 rows: 297 mm × 3.85 / 7.7 / 15.4 lines per mm', () => {

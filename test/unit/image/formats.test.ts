@@ -9,7 +9,7 @@ import { inflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { createBitmap, setPixel } from '../../../src/image/bitmap.js';
+import { createBitmap, setPixel } from '../../../src/t4/bitmap.js';
 import { readPnm, writePbm, writePgm } from '../../../src/image/pnm.js';
 import { crc32, readPng, writeGreyPng, writePng } from '../../../src/image/png.js';
 import { jfifDpi, readJpeg } from '../../../src/image/jpeg.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { blackRatio, bitmapToGrey, greyToBitmap, luma, toGrey, type GreyImage } from '../../../src/image/grey.js';
 import { resizeGrey, rotateGrey90 } from '../../../src/image/resample.js';
-import { createBitmap, getPixel, setPixel } from '../../../src/image/bitmap.js';
+import { createBitmap, getPixel, setPixel } from '../../../src/t4/bitmap.js';
 
 function flat(w: number, h: number, v: number): GreyImage {
   return { width: w, height: h, data: new Uint8Array(w * h).fill(v) };

@@ -4,7 +4,7 @@
  * big-endian, SHORT strip tables, grey, palette, RGB, odd layouts.
  */
 
-import { createBitmap, setPixel, type Bitmap } from '../../../src/image/bitmap.js';
+import { createBitmap, setPixel, type Bitmap } from '../../../src/t4/bitmap.js';
 
 /** A small linear congruential generator (deterministic across runs). */
 export function lcg(seed: number): () => number {

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as mupdf from 'mupdf';
 import { PDFDocument, rgb } from 'pdf-lib';
-import { getPixel } from '../../../src/image/bitmap.js';
+import { getPixel } from '../../../src/t4/bitmap.js';
 import { blackRatio, greyToBitmap } from '../../../src/image/grey.js';
 import { readPdfFaxPages, renderPdf } from '../../../src/image/pdf-read.js';
 import { writePdf } from '../../../src/image/pdf-write.js';

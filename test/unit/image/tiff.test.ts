@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
-import { createBitmap, type Bitmap } from '../../../src/image/bitmap.js';
+import { createBitmap, type Bitmap } from '../../../src/t4/bitmap.js';
 import { pageInfo, parseTiffStructure, readTiff, type TiffErrorCode, type TiffPage } from '../../../src/image/tiff-read.js';
 import { toRational, writeTiff, type TiffCompression } from '../../../src/image/tiff-write.js';
 import { packBitsRows } from '../../../src/image/packbits.js';

@@ -11,12 +11,13 @@ import fc from 'fast-check';
 import { T30Engine, type T30EngineOptions, type T30PageCodec } from '../../../src/t30/engine.js';
 import { lookupFcf } from '../../../src/t30/fcf.js';
 import { decodeT30Frame, encodeT30Frame, simpleFrame, type SimpleFrameType } from '../../../src/t30/frames.js';
-import type { FaxModulation, T30LineEvent } from '../../../src/t30/line.js';
+import type { FaxModulation } from '../../../src/modem/modulation.js';
+import type { T30LineEvent } from '../../../src/t30/line.js';
 import { buildDisFields } from '../../../src/t30/negotiate.js';
 import { interpretDis } from '../../../src/t30/dis.js';
 import { T30_RESULT_CODES } from '../../../src/t30/result.js';
 import { RX_STALL_MS, T30_T0_MS, T30_T1_MS, T30_T5_MS, T2_WAIT_MS } from '../../../src/t30/timers.js';
-import { createBitmap } from '../../../src/image/bitmap.js';
+import { createBitmap } from '../../../src/t4/bitmap.js';
 import { eventsOf, fax, frameTypeOf, noisePage, prng, sentControlFrames, testPage, VirtualCall } from './harness.js';
 
 const caller = (o: Partial<T30EngineOptions> = {}): T30EngineOptions => ({ role: 'calling', send: { pages: [testPage(200)] }, ...o });

@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { createBitmap } from '../../../src/image/bitmap.js';
+import { createBitmap } from '../../../src/t4/bitmap.js';
 import { decodeDis, emptyDisFields, encodeDis, interpretDis, type DisFields, type DisInfo } from '../../../src/t30/dis.js';
 import { concatChunks, EcmRxBlock, ECM_MAX_FRAMES_PER_BLOCK, splitEcmPage } from '../../../src/t30/ecm.js';
 import { T30Engine, T30Machine, T30_STATES, T30_STATE_PHASE, T4_CODEC, type T30EngineOptions } from '../../../src/t30/engine.js';

@@ -7,7 +7,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Bitmap } from '../../../src/image/bitmap.js';
+import type { Bitmap } from '../../../src/t4/bitmap.js';
 import type { T30Engine, T30EngineOptions } from '../../../src/t30/engine.js';
 import { decodeT30Frame } from '../../../src/t30/frames.js';
 import type { T30Modem, T4Coding } from '../../../src/t30/negotiate.js';

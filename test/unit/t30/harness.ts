@@ -9,14 +9,15 @@
  * to the next.
  */
 
-import type { Bitmap } from '../../../src/image/bitmap.js';
-import { bitmapStride, createBitmap } from '../../../src/image/bitmap.js';
+import type { Bitmap } from '../../../src/t4/bitmap.js';
+import { bitmapStride, createBitmap } from '../../../src/t4/bitmap.js';
 import { T30Engine as T30EngineClass, type T30Engine, type T30EngineOptions, type T30Event } from '../../../src/t30/engine.js';
 import { decodeT30Frame, frameName } from '../../../src/t30/frames.js';
-import type { FaxModulation, T30LineEvent, T30TxStep } from '../../../src/t30/line.js';
-import { FAX_MODULATION_BIT_RATE } from '../../../src/t30/line.js';
+import { FAX_MODULATION_BIT_RATE, preambleMs, trainingMs, type FaxModulation } from '../../../src/modem/modulation.js';
+import type { T30LineEvent, T30TxStep } from '../../../src/t30/line.js';
 import type { T30Result } from '../../../src/t30/result.js';
 import type { T4Coding } from '../../../src/t30/negotiate.js';
+import { xorshift32 } from '../../../src/util/random.js';
 
 export type Side = 'a' | 'b';
 const other = (s: Side): Side => (s === 'a' ? 'b' : 'a');
@@ -73,18 +74,6 @@ interface Scheduled {
   readonly remote: boolean;
 }
 
-/** Training time before data, ms (spandsp's modem start-up times, interop README). */
-export function trainingMs(m: FaxModulation, shortTrain: boolean): number {
-  if (m === 'v21') return 0;
-  if (m.startsWith('v17')) return shortTrain ? 142 : 1393;
-  if (m.startsWith('v29')) return 234;
-  return m === 'v27ter-2400' ? 943 : 708;
-}
-
-/** V.21 preamble 1 s (T.30 §5.3.1); 200 ms of flags on fast modems (spandsp). */
-function preambleMs(m: FaxModulation): number {
-  return m === 'v21' ? 1000 : 200;
-}
 
 function bitsMs(bits: number, m: FaxModulation): number {
   return (bits * 1000) / FAX_MODULATION_BIT_RATE[m];
@@ -350,18 +339,8 @@ export function describeEvent(ev: T30Event): string {
 // ---------------------------------------------------------------------------------------------
 // Helpers for tests
 
-/** Deterministic xorshift32 PRNG. */
-export function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+/** Deterministic xorshift32 PRNG (uint32 draws). */
+export const prng = xorshift32;
 
 /** A test page: black rectangles and a few text-like runs, reproducible from `seed`. */
 export function testPage(seed: number, opts: { width?: number; height?: number; yDpi?: number } = {}): Bitmap {

@@ -17,30 +17,24 @@ import assert from 'node:assert/strict';
 import { decodeUdptl, type UdptlPacket } from '../../../src/t38/udptl.js';
 import { UdptlReceiver, type ReceivedIfp } from '../../../src/t38/udptl-receiver.js';
 import { UdptlSender, type UdptlCategory, type UdptlErrorCorrection } from '../../../src/t38/udptl-sender.js';
+import { intBetween, unitInterval, xorshift32, type Random32 } from '../../../src/util/random.js';
 
 /** xorshift32 (Marsaglia), the PRNG the spandsp peer's --loss uses too. */
 class Rng {
-  private x: number;
+  private readonly r: Random32;
   constructor(seed: number) {
-    this.x = seed >>> 0 || 0x9e3779b9;
+    this.r = xorshift32(seed >>> 0 || 0x9e3779b9);
   }
   next(): number {
-    let x = this.x;
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    this.x = x;
-    return x;
+    return this.r();
   }
   /** 0 ≤ r < 1 */
   float(): number {
-    return this.next() / 0x100000000;
+    return unitInterval(this.r);
   }
   /** lo ≤ r ≤ hi */
   int(lo: number, hi: number): number {
-    return lo + (this.next() % (hi - lo + 1));
+    return intBetween(this.r, lo, hi);
   }
 }
 

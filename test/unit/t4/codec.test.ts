@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Bitmap } from '../../../src/image/bitmap.js';
+import type { Bitmap } from '../../../src/t4/bitmap.js';
 import {
   decodeT4,
   encodeT4,
@@ -19,6 +19,7 @@ import {
   type T4EncodeOptions,
 } from '../../../src/t4/index.js';
 import { FaxwireError } from '../../../src/util/errors.js';
+import { unitInterval, xorshift32 } from '../../../src/util/random.js';
 
 // ---------------------------------------------------------------------------------------------
 // Generated pages
@@ -35,14 +36,10 @@ function fromPels(width: number, height: number, black: (x: number, y: number) =
   return b;
 }
 
+/** Uniform [0, 1) draws from xorshift32, reproducible from `seed`. */
 function prng(seed: number): () => number {
-  let x = seed | 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
+  const r = xorshift32(seed | 1);
+  return () => unitInterval(r);
 }
 
 /** Text-like: runs of random lengths, rows often repeating the one above (as scans do). */

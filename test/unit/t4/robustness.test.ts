@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Bitmap } from '../../../src/image/bitmap.js';
+import type { Bitmap } from '../../../src/t4/bitmap.js';
 import { decodeT4, encodeT4, T4Encoder, type T4Coding, type T4EncodeOptions } from '../../../src/t4/index.js';
 
 const EOL = '000000000001';

@@ -6,7 +6,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Bitmap } from '../../../src/image/bitmap.js';
+import type { Bitmap } from '../../../src/t4/bitmap.js';
 import { decodeT4, encodeT4, type T4DecodeOptions, type T4EncodeOptions } from '../../../src/t4/index.js';
 
 const EOL = '000000000001';
