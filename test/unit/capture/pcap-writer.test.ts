@@ -16,8 +16,8 @@ import { encodePcapInto, internetChecksum, pcapEncodedSize, writePcap, type Pcap
 import { formatIpv6, parseIpAddress, readCapture } from '../../../src/capture/packet.js';
 import { reassembleTcp } from '../../../src/capture/tcp-reassembly.js';
 import { FaxwireError } from '../../../src/util/errors.js';
+import { hex } from '../helpers/bytes.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16));
 
 test('internetChecksum: RFC 1071 §3 numerical example and the classic IPv4 header example', () => {
   // RFC 1071 §3: 00 01 f2 03 f4 f5 f6 f7 sums (one's complement) to ddf2; the checksum is its complement.

@@ -19,6 +19,7 @@ import { fcfName } from '../../../src/t30/fcf.js';
 import { IFP_FIELD_TYPES, T30_DATA_TYPES, T30_INDICATORS, describeIfp, decodeIfp, type Ifp, type IfpFieldType, type T30DataType, type T30Indicator, type T38Version } from '../../../src/t38/ifp.js';
 import { UdptlReceiver } from '../../../src/t38/udptl-receiver.js';
 import { readCapture } from '../../../src/capture/packet.js';
+import { toHex } from '../helpers/bytes.js';
 
 // ------------------------------------------------------------------------------------------
 // helpers
@@ -125,7 +126,6 @@ function reverse8(v: number): number {
 }
 
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 // ------------------------------------------------------------------------------------------
 // transmit
@@ -218,7 +218,7 @@ describe('T38Line transmit: shapes and pacing of spandsp 0.0.6 (t38_noecm / cap_
       assertShape(collapse(packets), want, 10);
       // The data arrives intact, followed by zero fill only.
       const all = Buffer.concat(packets.flatMap((p) => (p.ifp.fields ?? []).flatMap((fl) => (fl.data ? [fl.data] : []))));
-      assert.equal(hex(all.subarray(0, img.length)), hex(img));
+      assert.equal(toHex(all.subarray(0, img.length)), toHex(img));
       assert.ok(all.subarray(img.length).every((b) => b === 0));
       assert.equal(packets.at(-2)?.category, 'image-end');
       assert.equal(packets.at(-2)?.count, 3);
@@ -296,11 +296,11 @@ describe('T38Line transmit: shapes and pacing of spandsp 0.0.6 (t38_noecm / cap_
       const line = new T38Line({ version });
       runStep(line, { kind: 'silence', ms: 75 }, 0);
       const { packets } = runStep(line, { kind: 'hdlc', modulation: 'v21', frames: [bytes(0xff), bytes(0xff)] }, 100);
-      const h = packets.map((p) => hex(p.bytes));
+      const h = packets.map((p) => toHex(p.bytes));
       assert.deepEqual(h, ['06', 'c001800000ff', fcsOk, 'c001800000ff', fcsOkSigEnd, '00']);
       const tcf = runStep(line, { kind: 'tcf', modulation: 'v17-14400', ms: 1500 }, 10_000).packets;
-      assert.equal(hex(tcf[0]?.bytes ?? bytes()), '1e');
-      assert.equal(hex(tcf[1]?.bytes ?? bytes()).slice(0, 10), nonEcmHead);
+      assert.equal(toHex(tcf[0]?.bytes ?? bytes()), '1e');
+      assert.equal(toHex(tcf[1]?.bytes ?? bytes()).slice(0, 10), nonEcmHead);
     }
   });
 
@@ -619,7 +619,7 @@ describe('T38Line receive: spandsp IFP streams → T30LineEvents', () => {
     assert.deepEqual(compact(ev), ['ced', 'signal v21', 'hdlc-end', 'no-signal', 'signal v21', 'frame:4', 'hdlc-end', 'no-signal']);
     const fr = ev.find((e) => e.kind === 'hdlc-frame');
     assert.ok(fr?.kind === 'hdlc-frame');
-    assert.equal(hex(fr.frame), 'ffc80100');
+    assert.equal(toHex(fr.frame), 'ffc80100');
     assert.equal(line.getStats().repeatedIndicators, 2);
   });
 
@@ -779,9 +779,9 @@ describe('T38Line properties', () => {
         }
         assert.equal(dones, steps.length);
         // HDLC frames come back intact, in order, all ok; non-ECM data is the data (+ zero fill).
-        const sentFrames = steps.flatMap((s) => (s.kind === 'hdlc' ? s.frames.map((f) => hex(f)) : []));
+        const sentFrames = steps.flatMap((s) => (s.kind === 'hdlc' ? s.frames.map((f) => toHex(f)) : []));
         const rxFrames = got.flatMap((e) => (e.kind === 'hdlc-frame' ? [e] : []));
-        assert.deepEqual(rxFrames.map((e) => hex(e.frame)), sentFrames);
+        assert.deepEqual(rxFrames.map((e) => toHex(e.frame)), sentFrames);
         assert.ok(rxFrames.every((e) => e.ok));
         const nonEcm = steps.filter((s) => s.kind === 'image' || s.kind === 'tcf');
         assert.equal(got.filter((e) => e.kind === 'non-ecm-end').length, nonEcm.length, 'one end per non-ECM signal');
@@ -796,7 +796,7 @@ describe('T38Line properties', () => {
         nonEcm.forEach((st, k) => {
           const want = st.kind === 'image' ? st.data : new Uint8Array(Math.max(1, Math.round((st.ms * FAX_MODULATION_BIT_RATE[st.modulation]) / 8000)));
           const have = withData[k] ?? Buffer.alloc(0);
-          assert.equal(hex(have.subarray(0, want.length)), hex(want));
+          assert.equal(toHex(have.subarray(0, want.length)), toHex(want));
           assert.ok(have.subarray(want.length).every((b) => b === 0), 'only zero fill after the data');
         });
         assert.equal(got.filter((e) => e.kind === 'hdlc-end').length, steps.filter((s) => s.kind === 'hdlc').length, 'one end per burst');

@@ -2,8 +2,8 @@
 
 export { concatBytes as concat } from '../../../src/util/bytes.js';
 
-/** Hex text (spaces allowed) → octets. */
-export const hex = (s: string): Uint8Array => Uint8Array.from((s.replace(/\s+/g, '').match(/../g) ?? []).map((h) => parseInt(h, 16)));
+/** Hex text → octets; white space and '|' (field separators in diagrams) are ignored. */
+export const hex = (s: string): Uint8Array => Uint8Array.from((s.replace(/[\s|]/g, '').match(/../g) ?? []).map((h) => parseInt(h, 16)));
 
 export const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 

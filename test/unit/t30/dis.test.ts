@@ -22,8 +22,8 @@ import {
 } from '../../../src/t30/dis.js';
 import { bitReverse8 } from '../../../src/t30/fcf.js';
 import { FaxwireError } from '../../../src/util/errors.js';
+import { hex } from '../helpers/bytes.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(s.trim().split(/\s+/).map((x) => parseInt(x, 16)));
 /** Octets listed LSB-first (as received bit order, spandsp/HylaFAX style) → document notation. */
 const fromLsbFirst = (s: string): Uint8Array => hex(s).map(bitReverse8);
 

@@ -19,8 +19,8 @@ import {
 import { T30_FCF2_TYPES, T30_FRAME_TYPES, bitReverse8, fcfHasXBit, type T30Fcf2Type } from '../../../src/t30/fcf.js';
 import { DIS_FLAG_NAMES, disEncodedSize, interpretDis, isReservedDisBit, type DisFields, type DisFlagName, type DisKind } from '../../../src/t30/dis.js';
 import { describeNsfFif } from '../../../src/t30/nsf.js';
+import { hex } from '../helpers/bytes.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(s.trim().split(/\s+/).map((x) => parseInt(x, 16)));
 /** Octets listed LSB-first (bit order as received, the spandsp/HylaFAX convention) → document notation. */
 const fromLsbFirst = (s: string): Uint8Array => hex(s).map(bitReverse8);
 

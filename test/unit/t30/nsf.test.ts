@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describeNsfFif, t35CountryName } from '../../../src/t30/nsf.js';
 import { bitReverse8 } from '../../../src/t30/fcf.js';
+import { hex } from '../helpers/bytes.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(s.trim().split(/\s+/).map((x) => parseInt(x, 16)));
 
 describe('NSF country / vendor', () => {
   it('reads the T.35 country code bit-reversed (b1 is sent first)', () => {

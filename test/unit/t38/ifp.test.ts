@@ -17,9 +17,8 @@ import {
   type T38Version,
 } from '../../../src/t38/ifp.js';
 import { FaxwireError } from '../../../src/util/errors.js';
+import { hex, toHex } from '../helpers/bytes.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from((s.replace(/\s+/g, '').match(/../g) ?? []).map((h) => parseInt(h, 16)));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 function dataIfp(dataType: T30DataType, ...fields: IfpField[]): Ifp {
   return { type: 't30-data', dataType, fields };

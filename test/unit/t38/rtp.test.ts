@@ -19,9 +19,8 @@ import {
   type RtpT38Delivery,
 } from '../../../src/t38/rtp.js';
 import { FaxwireError } from '../../../src/util/errors.js';
+import { hex, toHex } from '../helpers/bytes.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from((s.replace(/\s+/g, '').match(/../g) ?? []).map((h) => parseInt(h, 16)));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 function throwsCode(fn: () => unknown, code: string): void {
   assert.throws(fn, (e: unknown) => e instanceof FaxwireError && e.code === code);

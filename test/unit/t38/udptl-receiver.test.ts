@@ -13,13 +13,8 @@ import { encodeUdptl } from '../../../src/t38/udptl.js';
 import { UdptlReceiver, type ReceivedIfp } from '../../../src/t38/udptl-receiver.js';
 import { UdptlSender } from '../../../src/t38/udptl-sender.js';
 import { FaxwireError } from '../../../src/util/errors.js';
+import { hex } from '../helpers/bytes.js';
 
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/[\s|]/g, '');
-  const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
 
 /** One-octet IFP that names its seq (low byte), so deliveries are easy to check. */
 const ifpOf = (seq: number): Uint8Array => new Uint8Array([0xa0, seq & 0xff]);

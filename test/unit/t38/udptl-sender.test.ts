@@ -11,13 +11,8 @@ import fc from 'fast-check';
 import { decodeUdptl, type UdptlPacket } from '../../../src/t38/udptl.js';
 import { UdptlSender, type UdptlCategory } from '../../../src/t38/udptl-sender.js';
 import { FaxwireError } from '../../../src/util/errors.js';
+import { hex } from '../helpers/bytes.js';
 
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/[\s|]/g, '');
-  const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
 
 function decode(bytes: Uint8Array): UdptlPacket {
   const r = decodeUdptl(bytes);

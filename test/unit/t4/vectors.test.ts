@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Bitmap } from '../../../src/t4/bitmap.js';
 import { decodeT4, encodeT4, type T4DecodeOptions, type T4EncodeOptions } from '../../../src/t4/index.js';
+import { toHex } from '../helpers/bytes.js';
 
 const EOL = '000000000001';
 
@@ -30,7 +31,6 @@ function image(rows: readonly string[]): Bitmap {
   return { width, height: rows.length, stride, data };
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 interface Vector {
   name: string;
@@ -153,7 +153,7 @@ void describe('T.4/T.6 hand-checked vectors', () => {
     void it(v.name, () => {
       const img = image(v.rows);
       const want = bytesOf(v.bits);
-      assert.equal(hex(encodeT4(img, v.opts)), hex(want), 'encoder output');
+      assert.equal(toHex(encodeT4(img, v.opts)), toHex(want), 'encoder output');
       const dopts: T4DecodeOptions = {
         coding: v.opts.coding,
         width: img.width,
@@ -163,7 +163,7 @@ void describe('T.4/T.6 hand-checked vectors', () => {
       const r = decodeT4(want, dopts);
       assert.equal(r.rows, img.height);
       assert.equal(r.badRows, 0);
-      assert.equal(hex(r.bitmap.data), hex(img.data), 'decoder output');
+      assert.equal(toHex(r.bitmap.data), toHex(img.data), 'decoder output');
       const rtc = v.opts.rtc ?? true;
       if (v.opts.tiff !== true) assert.equal(r.end, !rtc ? 'cut-short' : v.opts.coding === 'mmr' ? 'eofb' : 'rtc');
     });
