@@ -34,5 +34,10 @@ export function intBetween(r: Random32, lo: number, hi: number): number {
   return lo + (r() % (hi - lo + 1));
 }
 
-/** The platform generator, for production defaults (not cryptographic; RTP needs none, RFC 3550 §5.1). */
-export const systemRandom32: Random32 = () => Math.floor(Math.random() * 0x1_0000_0000) >>> 0;
+const oneWord = new Uint32Array(1);
+
+/**
+ * The platform's cryptographic generator, for production defaults: RTP wants its SSRC and
+ * first sequence number and timestamp unpredictable (RFC 3550 §5.1, §8.1).
+ */
+export const systemRandom32: Random32 = () => globalThis.crypto.getRandomValues(oneWord)[0] ?? 0;
