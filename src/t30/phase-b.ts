@@ -15,16 +15,18 @@
  * TCF check (T.30 leaves the criterion to the implementation): the TCF is accepted when the
  * longest run of zero bits received lasts at least `TCF_MIN_ZERO_RUN_MS` (1 s) at the rate of
  * the DCS — spandsp's criterion; bits of a different modulation do not count.
+ *
+ * The bottom of the phase chain (engine.ts): it calls no other phase. On CFR it hands the
+ * machine a `start-page` action and the engine starts phase C; the TCF octets, and the first
+ * ECM commands after CFR when every frame of the first block was lost, are routed by the engine.
  */
 
 import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
 import { interpretDis, type DisInfo } from './dis.js';
-import type { T30Machine } from './engine.js';
+import type { T30Machine } from './machine.js';
 import { frameName, type T30Frame } from './frames.js';
 import type { FaxModulation } from '../modem/modulation.js';
 import { buildDcsFields, buildDisFields, negotiate, paramsFromDcs, widthForPixels } from './negotiate.js';
-import * as phaseC from './phase-c.js';
-import * as phaseD from './phase-d.js';
 import {
   CED_MS,
   CNG_OFF_MS,
@@ -297,8 +299,8 @@ function sendCfr(m: T30Machine): void {
 // ---------------------------------------------------------------------------------------------
 // Frames in phase B states
 
+/** A control frame in a phase B state (identity frames were taken by `storeInfoFrame` already). */
 export function onFrame(m: T30Machine, f: T30Frame): void {
-  if (storeInfoFrame(m, f)) return;
   const s = m.state;
   if (s === 'A_CNG' || s === 'T') inT(m, f);
   else if (s === 'R') inR(m, f);
@@ -364,7 +366,7 @@ function inDTcf(m: T30Machine, f: T30Frame): void {
   if (f.type === 'CFR') {
     m.disarm('T4');
     m.lastCommand = undefined;
-    phaseC.startTxPage(m);
+    m.dispatch({ kind: 'start-page' }); // phase C
   } else if (f.type === 'FTT') {
     m.n.fttReceived++;
     const at = m.session().step.modulation;
@@ -387,9 +389,6 @@ function inF(m: T30Machine, f: T30Frame): void {
   } else if (f.type === 'DCN') {
     m.handled();
     m.fail(m.state === 'F_CFR' ? 'dcn-waiting-page' : 'dcn-waiting-command', '', false);
-  } else if ((f.type === 'PPS' || f.type === 'EOR' || f.type === 'CTC' || f.type === 'RR') && m.state === 'F_CFR' && m.params?.ecm === true) {
-    // ECM: every frame of the first block was lost, the PPS came through.
-    phaseD.onReceiverFrame(m, f);
   } else {
     m.n.ignoredFrames++;
     m.warn(`${frameName(f)} ignored in ${m.state}`);

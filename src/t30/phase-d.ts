@@ -14,46 +14,19 @@
  *                        repeated (its answer was lost), asks CRP when a command arrived corrupted.
  *
  * Every command is repeated up to 3 times on T4 expiry, CRP, or a corrupted response.
+ *
+ * The top of the phase chain (engine.ts): it may call back into phase C (the next page or block)
+ * and phase B (DCS after RTN, a DCS or DIS that starts phase B again); nothing below calls it.
  */
 
 import { dcsRateCode } from './dis.js';
-import type { T30Machine, T30State } from './engine.js';
+import type { T30Machine } from './machine.js';
+import { expectsResponse } from './states.js';
 import { frameName, type PpsFrame, type PprFrame, type T30Frame } from './frames.js';
 import { stepForRateCode } from './negotiate.js';
 import * as phaseB from './phase-b.js';
 import * as phaseC from './phase-c.js';
 import { MAX_COMMAND_TRIES, MAX_RTN_PER_PAGE, PPR_LIMIT_BEFORE_CTC_OR_EOR, T30_T1_MS, T30_T5_MS } from './timers.js';
-
-const COMMAND_WAIT_STATES: ReadonlySet<T30State> = new Set<T30State>([
-  'R',
-  'F_FTT',
-  'F_POST_DOC_NON_ECM',
-  'III_Q_MCF',
-  'III_Q_RTN',
-  'F_POST_DOC_ECM',
-  'F_POST_RCP_MCF',
-  'F_POST_RCP_PPR',
-]);
-const RESPONSE_WAIT_STATES: ReadonlySet<T30State> = new Set<T30State>([
-  'D_TCF',
-  'II_Q',
-  'IV_PPS_NULL',
-  'IV_PPS_Q',
-  'IV_PPS_RNR',
-  'IV_CTC',
-  'IV_EOR',
-  'IV_EOR_RNR',
-]);
-
-/** States where we owe the far end a response to its next command. */
-export function expectsCommand(s: T30State): boolean {
-  return COMMAND_WAIT_STATES.has(s);
-}
-
-/** States where we sent a command and wait for its response. */
-export function expectsResponse(s: T30State): boolean {
-  return RESPONSE_WAIT_STATES.has(s);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Transmitter
@@ -252,7 +225,6 @@ function onRnr(m: T30Machine): void {
 
 /** A V.21 frame while we are the transmitter in phases C/D. */
 export function onTransmitterFrame(m: T30Machine, f: T30Frame): void {
-  if (phaseB.storeInfoFrame(m, f)) return;
   const s = m.state;
   if (f.type === 'DCN') {
     m.handled();
@@ -343,7 +315,6 @@ function postPageOf(type: string): PostPage | undefined {
 
 /** A V.21 frame while we are the receiver in phases C/D. */
 export function onReceiverFrame(m: T30Machine, f: T30Frame): void {
-  if (phaseB.storeInfoFrame(m, f)) return;
   // The end of the page signal was lost: the post-page command tells us the page is over.
   if (m.state === 'F_DOC_NON_ECM') phaseC.finishNonEcmPage(m);
   const s = m.state;

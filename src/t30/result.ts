@@ -6,7 +6,7 @@
  * TIFF-file ones that belong to the document layer here.
  */
 
-import type { T4Coding } from './negotiate.js';
+import type { T4Coding } from '../t4/types.js';
 import type { FaxModulation } from '../modem/modulation.js';
 
 export const T30_RESULT_CODES = [
