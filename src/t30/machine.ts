@@ -167,6 +167,12 @@ export class T30Machine {
   sawNonDis = false;
   /** We are the poller (sent DTC). */
   polling = false;
+  /**
+   * Turnaround polling: we send our document and then poll the far end for its own (we may
+   * receive, and its DIS said bit 9 "ready to transmit a facsimile document"). The last page
+   * then ends with EOM instead of EOP, so that both ends go back to phase B (phase-b.ts).
+   */
+  turnaround = false;
   lastCommand: LastCommand | undefined;
   commandTries = 0;
   /** The bursts of V.21 frames in progress: bad frames seen, and whether a command/response was acted on. */

@@ -4,6 +4,18 @@
  * SID) from the one that will send, the training check TCF, CFR or FTT, and the rate
  * fall-back on FTT. Polling (DTC, T.30 Table 1 and Figure 5-2): a caller with nothing to send
  * answers a DIS that has bit 9 set with DTC (+CIG, PWD, SEP), and the called terminal then sends.
+ * Turnaround polling: a caller with a document that may also receive, whose far end's first DIS
+ * has bit 9 set, sends its pages first, ends the last one with EOM instead of EOP, and answers
+ * the DIS the far end sends again after MCF (Figure 5-2: EOM leads back to phase B) with DTC —
+ * the same place as a plain poll from there on, with the roles of phases C and D swapped.
+ *
+ *   caller (send + receive)                  answerer (receive + a document to offer)
+ *          ◀─────────────── DIS (bit 9) ─────
+ *          DCS, TCF … pages … EOM ─────────▶
+ *          ◀─────────────── MCF, DIS ────────
+ *   R      [PWD] [SEP] [CIG] DTC ───────────▶  (now the transmitter)
+ *          ◀─────────── DCS, TCF … pages … EOP
+ *          MCF ─────────────────────────────▶  DCN
  *
  *   caller                                   answerer
  *   A_CNG  CNG ……                            A_CED  CED
@@ -318,9 +330,19 @@ function inT(m: T30Machine, f: T30Frame): void {
     m.disarm('CNG');
     m.remoteDis = f.dis;
     const havePages = m.pageIndex < m.pages.length;
-    if (havePages && f.dis.receiverFax) startTransmitter(m, f.dis);
-    else if (m.caps.canReceive && f.dis.readyToTransmitFax) sendDtc(m, false);
-    else m.fail(havePages ? 'remote-cannot-receive' : 'remote-cannot-send');
+    const sentAll = !havePages && m.n.pagesSent > 0;
+    if (havePages && f.dis.receiverFax) {
+      // Turnaround polling: decided on the first DIS, whose bit 9 offers a document for polling
+      // (a DIS after an EOM between two of our pages does not change it).
+      if (m.n.pagesSent === 0) m.turnaround = m.caps.canReceive && f.dis.readyToTransmitFax;
+      startTransmitter(m, f.dis);
+    } else if (m.caps.canReceive && f.dis.readyToTransmitFax) sendDtc(m, false);
+    else if (sentAll) {
+      // Back in phase B after our EOM to poll, but this DIS no longer offers a document: ours is
+      // delivered, so the call ends well (DCN) with nothing received.
+      m.warn('the far end no longer offers a document to poll');
+      m.disconnect();
+    } else m.fail(havePages ? 'remote-cannot-receive' : 'remote-cannot-send');
   } else if (f.type === 'DCN') {
     m.handled();
     m.fail('dcn-waiting-dis', '', false);

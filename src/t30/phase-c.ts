@@ -30,10 +30,15 @@ import { INTER_SIGNAL_MS, RX_STALL_MS, T2_WAIT_MS } from './timers.js';
 // ---------------------------------------------------------------------------------------------
 // Transmitter
 
-/** The command that will follow the current page: more pages like it (MPS), a page needing a new DCS (EOM), or none (EOP). */
+/**
+ * The command that will follow the current page: more pages like it (MPS), a page needing a new
+ * DCS (EOM), or none (EOP) — unless we poll the far end afterwards (turnaround polling): then
+ * the last page also ends with EOM, "return to the beginning of phase B" (T.30 §5.3.6.1.6 and
+ * Figure 5-2), where the far end sends DIS again and we answer it with DTC (phase-b.ts).
+ */
 function postPageFor(m: T30Machine, p: SessionParams): 'MPS' | 'EOM' | 'EOP' {
   const next = m.pages[m.pageIndex + 1];
-  if (next === undefined) return 'EOP';
+  if (next === undefined) return m.turnaround ? 'EOM' : 'EOP';
   return pageFitsSession(next, p) ? 'MPS' : 'EOM';
 }
 

@@ -9,6 +9,7 @@
  * to the next.
  */
 
+import assert from 'node:assert/strict';
 import type { Bitmap } from '../../../src/t4/bitmap.js';
 import { bitmapStride, createBitmap } from '../../../src/t4/bitmap.js';
 import { T30Engine as T30EngineClass, type T30Engine, type T30EngineOptions, type T30Event } from '../../../src/t30/engine.js';
@@ -418,4 +419,18 @@ export function fax(aOpts: T30EngineOptions, bOpts: T30EngineOptions, h: Harness
 /** Events of one type, narrowed. */
 export function eventsOf<K extends T30Event['type']>(events: readonly T30Event[], type: K): Extract<T30Event, { type: K }>[] {
   return events.filter((e): e is Extract<T30Event, { type: K }> => e.type === type);
+}
+
+/** The receiver's accepted pages are `pages`, pixel for pixel, without a bad row. */
+export function assertPagesIdentical(receiver: T30Engine, pages: readonly Bitmap[]): void {
+  const got = receiver.receivedPages.filter((p) => p.accepted);
+  assert.equal(got.length, pages.length, 'number of accepted pages');
+  pages.forEach((p, i) => {
+    const rx = got[i];
+    assert.ok(rx !== undefined);
+    assert.equal(rx.bitmap.width, p.width);
+    assert.equal(rx.bitmap.height, p.height, `page ${i + 1} height`);
+    assert.equal(firstDifferentRow(rx.bitmap, p), -1, `page ${i + 1} differs`);
+    assert.equal(rx.badRows, 0);
+  });
 }
