@@ -39,7 +39,7 @@ import type { T30LineEvent, T30TxStep } from './line.js';
 import { T30Machine, type PhaseAction, type T30Dispatcher } from './machine.js';
 import type { T30Result } from './result.js';
 import { expectsCommand, expectsResponse, type T30Phase, type T30State } from './states.js';
-import { FLAGS_TO_FRAME_MS, MAX_COMMAND_TRIES, T2_WAIT_MS, T4_WAIT_MS, type T30TimerName } from './timers.js';
+import { FLAGS_TO_FRAME_MS, MAX_COMMAND_TRIES, T2_WAIT_MS, T30_T5_MS, T4_WAIT_MS, type T30TimerName } from './timers.js';
 import type { T30EngineOptions, T30Event, T30PageCodec, T30ReceivedPage, T30Stats } from './types.js';
 import * as phaseB from './phase-b.js';
 import * as phaseC from './phase-c.js';
@@ -272,6 +272,7 @@ function onControlFrame(m: T30Machine, f: T30Frame): void {
     case 'F_POST_DOC_ECM':
     case 'F_POST_RCP_MCF':
     case 'F_POST_RCP_PPR':
+    case 'F_POST_RCP_RNR':
       phaseD.onReceiverFrame(m, f);
       return;
     default:
@@ -310,7 +311,8 @@ function onTimeout(m: T30Machine, t: T30TimerName): void {
       phaseD.onT4(m);
       return;
     case 'T5':
-      m.fail('t5-expired');
+      // Annex A: the receiver kept answering RNR for all of T5 (60 s): release the call (DCN).
+      m.fail('t5-expired', `the receiver was not ready for ${T30_T5_MS / 1000} s (${m.n.rnrReceived} RNR)`);
       return;
     case 'RX_STALL':
       // A TCF that stalls is judged as it stands; a page that stalls is a lost carrier.
@@ -437,6 +439,31 @@ export class T30Engine {
       return;
     }
     m.fail(m.phase === 'C' ? 'call-dropped-mid-page' : 'call-dropped', '', false);
+  }
+
+  /**
+   * Flow control from the application's page sink (T.30 Annex A, RNR/RR): `false` when it cannot
+   * take a page now (a slow disk, a full queue), `true` when it can again. Default: ready.
+   *
+   * ECM: while not ready, the command that ends a page (PPS-MPS/EOM/EOP, or EOR-Q) is answered
+   * RNR instead of MCF (ERR), and so is every RR the transmitter sends after it; the first one
+   * after the sink is ready again gets the MCF (ERR), and only then is the page delivered
+   * (`page-rx-end`, `receivedPages`). Blocks inside a page (PPS-NULL) are answered as usual: they
+   * stay in the engine's memory. The transmitter gives up after T5 (60 s) of RNR and sends DCN
+   * (our result: 'dcn-during-ecm'). Counted in `getStats().rnrSent` / `rrReceived`.
+   *
+   * Non-ECM: T.30 has no RNR outside Annex A and the transmitter waits only T4 (3 s) for the
+   * answer to MPS/EOM/EOP, so the flag cannot hold a page back: pages are delivered and answered
+   * as usual, with a `warning` event for each one answered while not ready.
+   */
+  setReceiveReady(ready: boolean, nowMs: number): void {
+    this.m.now = Math.max(this.m.now, nowMs);
+    this.m.receiveReady = ready;
+  }
+
+  /** What `setReceiveReady` last said (true until it is called). */
+  get receiveReady(): boolean {
+    return this.m.receiveReady;
   }
 
   get state(): T30State {

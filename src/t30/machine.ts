@@ -19,7 +19,7 @@ import { FaxwireError, assertNever } from '../util/errors.js';
 import type { DisInfo } from './dis.js';
 import type { EcmTxBlock } from './ecm.js';
 import { EcmRxBlock } from './ecm.js';
-import { encodeT30Frame, simpleFrame, type SimpleFrameType, type T30Frame } from './frames.js';
+import { encodeT30Frame, simpleFrame, type PpsFrame, type SimpleFrameType, type T30Frame } from './frames.js';
 import type { FaxModulation } from '../modem/modulation.js';
 import type { T30TxStep } from './line.js';
 import type { LocalCapabilities, RateStep, SessionParams, T30Modem, T4Coding } from './negotiate.js';
@@ -86,6 +86,13 @@ export interface EcmTxState {
   longTrain: boolean;
 }
 
+/** The answer to a page-ending PPS/EOR held back by flow control (Annex A: RNR until ready). */
+export interface DeferredAnswer {
+  readonly fcf2: PpsFrame['fcf2'];
+  readonly key: number;
+  readonly resp: 'MCF' | 'ERR';
+}
+
 /** Receiver's ECM state. */
 export interface EcmRxState {
   readonly block: EcmRxBlock;
@@ -101,6 +108,8 @@ export interface EcmRxState {
   frameCount: number;
   /** The page whose blocks are collected is complete (the next FCD starts a new page). */
   pageDone: boolean;
+  /** The page-ending block answered RNR, whose MCF/ERR waits until the page sink is ready. */
+  deferred: DeferredAnswer | undefined;
   pageCounter: number;
   blockCounter: number;
 }
@@ -150,7 +159,7 @@ export class T30Machine {
     commandRepeats: 0, timeouts: 0, disSent: 0, dcsSent: 0, tcfSent: 0, tcfChecked: 0, fttSent: 0,
     fttReceived: 0, pagesSent: 0, pagesReceived: 0, rtnSent: 0, rtnReceived: 0, rtpReceived: 0,
     pprSent: 0, pprReceived: 0, ecmFramesSent: 0, ecmFramesReceived: 0, ecmFramesResent: 0,
-    ctcSent: 0, ctcReceived: 0, eorSent: 0, eorReceived: 0, rnrReceived: 0, rrSent: 0, fallbacks: 0,
+    ctcSent: 0, ctcReceived: 0, eorSent: 0, eorReceived: 0, rnrReceived: 0, rrSent: 0, rnrSent: 0, rrReceived: 0, fallbacks: 0,
     imageOctetsSent: 0, imageOctetsReceived: 0, txSteps: 0, lineEvents: 0,
   };
 
@@ -208,10 +217,16 @@ export class T30Machine {
     pprCount: 0,
     frameCount: 0,
     pageDone: true,
+    deferred: undefined,
     pageCounter: 0,
     blockCounter: 0,
   };
   readonly receivedPages: T30ReceivedPage[] = [];
+  /**
+   * The application's page sink can take a page (`T30Engine.setReceiveReady`). While false, an
+   * ECM receiver answers the command that ends a page with RNR instead of MCF (Annex A).
+   */
+  receiveReady = true;
   badRowsTotal = 0;
   longestBadRun = 0;
   rtnCount = 0;

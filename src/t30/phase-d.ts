@@ -11,7 +11,9 @@
  *                        rate, to EOR → ERR: the block is given up and the page goes on),
  *                        RNR (send RR until the receiver is ready, T5 bounds the wait).
  * Receiver:              answers each of those, repeats its last answer when a command is
- *                        repeated (its answer was lost), asks CRP when a command arrived corrupted.
+ *                        repeated (its answer was lost), asks CRP when a command arrived corrupted;
+ *                        ECM: answers the command that ends a page RNR while the application's
+ *                        page sink is not ready, and every RR after it, until it is (Annex A).
  *
  * Every command is repeated up to 3 times on T4 expiry, CRP, or a corrupted response.
  *
@@ -358,6 +360,9 @@ function onDcnAsReceiver(m: T30Machine): void {
     m.fail('dcn-after-rtn', '', false);
   } else if (s === 'F_POST_DOC_NON_ECM') {
     m.fail('dcn-waiting-post-page', '', false);
+  } else if (s === 'F_POST_RCP_RNR') {
+    // The transmitter gave up waiting (its T5): the held-back page was never confirmed.
+    m.fail('dcn-during-ecm', 'while we were not ready (RNR)', false);
   } else {
     m.fail('dcn-during-ecm', '', false);
   }
@@ -397,6 +402,11 @@ function answerPage(m: T30Machine, cmd: PostPage): void {
   const pg = m.rxPage;
   m.rxPage = undefined;
   m.lastPostPage = cmd;
+  if (!m.receiveReady) {
+    // RNR is an Annex A (ECM) response: a non-ECM receiver must answer within the sender's T4,
+    // so "not ready" cannot hold the page back here; it is delivered and answered as usual.
+    m.warn('page sink not ready, but non-ECM has no flow control (RNR): the page is answered as usual');
+  }
   if (pg?.accepted === true) {
     m.n.pagesReceived++;
     m.badRowsTotal += pg.badRows;
@@ -414,7 +424,9 @@ function answerPage(m: T30Machine, cmd: PostPage): void {
 }
 
 function ecmCommand(m: T30Machine, f: T30Frame): void {
-  if (f.type === 'PPS') {
+  if (m.state === 'F_POST_RCP_RNR') {
+    notReadyCommand(m, f);
+  } else if (f.type === 'PPS') {
     onPps(m, f);
   } else if (f.type === 'EOR') {
     onEor(m, f.fcf2);
@@ -434,6 +446,7 @@ function ecmCommand(m: T30Machine, f: T30Frame): void {
     m.sendResponse([m.ctl('CTR')]);
   } else if (f.type === 'RR') {
     m.handled();
+    m.n.rrReceived++;
     repeatEcmResponse(m);
   } else if (postPageOf(f.type) !== undefined || f.type === 'CFR' || f.type === 'MCF') {
     m.handled();
@@ -513,15 +526,24 @@ function onEor(m: T30Machine, fcf2: PpsFrame['fcf2']): void {
   acceptBlock(m, fcf2, ackKey(rx.pageCounter, rx.blockCounter), 'ERR');
 }
 
-/** The block is done (complete → MCF, or given up → ERR); the page too if FCF2 says so. */
+/**
+ * The block is done (complete → MCF, or given up → ERR); the page too if FCF2 says so — unless
+ * it ends the page while our page sink is not ready: then the answer is RNR and everything here
+ * waits (Annex A flow control, `notReadyCommand`).
+ */
 function acceptBlock(m: T30Machine, fcf2: PpsFrame['fcf2'], key: number, resp: 'MCF' | 'ERR'): void {
   const rx = m.ecmRx;
+  const cmd = fcf2 === 'NULL' ? undefined : postPageOf(fcf2);
+  if (cmd !== undefined && !m.receiveReady) {
+    rx.deferred = { fcf2, key, resp };
+    sendRnr(m);
+    return;
+  }
   rx.pageChunks.push(rx.block.assemble(rx.frameCount));
   rx.block.clear();
   rx.lastAckKey = key;
   rx.lastResponse = resp;
   rx.pprCount = 0;
-  const cmd = fcf2 === 'NULL' ? undefined : postPageOf(fcf2);
   if (cmd !== undefined) {
     phaseC.finishEcmPage(m);
     m.lastPostPage = cmd;
@@ -529,6 +551,41 @@ function acceptBlock(m: T30Machine, fcf2: PpsFrame['fcf2'], key: number, resp: '
   m.setState('F_POST_RCP_MCF');
   m.sendResponse([m.ctl(resp)]);
   if (cmd === 'EOM') m.afterTx({ kind: 'send-dis' });
+}
+
+/**
+ * ECM flow control, receiver side (T.30 Annex A: RNR "receive not ready", RR "receive ready?").
+ * The block that ends a page is complete, but the application said its page sink is not ready
+ * (`T30Engine.setReceiveReady(false)`), so we answered RNR. The transmitter asks again with RR
+ * (and repeats its PPS or EOR if our RNR was lost): RNR again while not ready, else the answer
+ * held back (MCF, or ERR after EOR), and the page is finished and delivered. The transmitter
+ * bounds the whole wait with T5 (60 s) and then sends DCN.
+ */
+function notReadyCommand(m: T30Machine, f: T30Frame): void {
+  const d = m.ecmRx.deferred;
+  const again = f.type === 'RR' || f.type === 'EOR' || (f.type === 'PPS' && d !== undefined && ackKey(f.pageCounter, f.blockCounter) === d.key);
+  if (again && d !== undefined) {
+    m.handled();
+    if (f.type === 'RR') m.n.rrReceived++;
+    if (!m.receiveReady) {
+      sendRnr(m);
+      return;
+    }
+    m.ecmRx.deferred = undefined;
+    acceptBlock(m, d.fcf2, d.key, d.resp);
+  } else if (f.type === 'PPS' || f.type === 'CTC' || postPageOf(f.type) !== undefined || f.type === 'CFR' || f.type === 'MCF') {
+    m.handled();
+    m.fail('invalid-ecm-command', `${frameName(f)} while not ready (RNR)`);
+  } else {
+    m.n.ignoredFrames++;
+    m.warn(`${frameName(f)} ignored in ${m.state}`);
+  }
+}
+
+function sendRnr(m: T30Machine): void {
+  m.n.rnrSent++;
+  m.setState('F_POST_RCP_RNR');
+  m.sendResponse([m.ctl('RNR')]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -549,7 +606,7 @@ export function onT2(m: T30Machine): void {
   } else if (s === 'F_POST_RCP_MCF') {
     if (m.ecmRx.pageDone && eopDone) m.end('ok', '', false);
     else m.fail(m.ecmRx.pageDone ? 't2-expired-waiting-next-page' : 't2-expired-ecm');
-  } else if (s === 'F_POST_DOC_ECM' || s === 'F_POST_RCP_PPR') m.fail('t2-expired-ecm');
+  } else if (s === 'F_POST_DOC_ECM' || s === 'F_POST_RCP_PPR' || s === 'F_POST_RCP_RNR') m.fail('t2-expired-ecm');
   // Elsewhere a T2 is stale.
 }
 

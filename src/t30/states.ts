@@ -21,8 +21,9 @@ import { FaxwireError } from '../util/errors.js';
  * `IV_PPS_NULL` / `IV_PPS_Q` (PPS sent), `IV_PPS_RNR` (RR sent after RNR), `IV_CTC`, `IV_EOR`,
  * `IV_EOR_RNR`; receiver: `F_POST_DOC_NON_ECM` (page ended, waiting for MPS/EOM/EOP),
  * `III_Q_MCF` / `III_Q_RTN` (answered), `F_POST_DOC_ECM` (RCP seen, waiting for PPS),
- * `F_POST_RCP_MCF` / `F_POST_RCP_PPR` (answered MCF or ERR / PPR or CTR). Phase E: `E_DCN`
- * (DCN being sent), `CALL_FINISHED`.
+ * `F_POST_RCP_MCF` / `F_POST_RCP_PPR` (answered MCF or ERR / PPR or CTR), `F_POST_RCP_RNR`
+ * (answered RNR: the block that ends the page is complete but our page sink is not ready,
+ * Annex A flow control). Phase E: `E_DCN` (DCN being sent), `CALL_FINISHED`.
  */
 export const T30_STATES = [
   'IDLE',
@@ -51,6 +52,7 @@ export const T30_STATES = [
   'F_POST_DOC_ECM',
   'F_POST_RCP_MCF',
   'F_POST_RCP_PPR',
+  'F_POST_RCP_RNR',
   'E_DCN',
   'CALL_FINISHED',
 ] as const;
@@ -94,6 +96,7 @@ const STATE_TABLE: { readonly [K in T30State]: readonly [T30Phase, Awaits] } = {
   F_POST_DOC_ECM: ['D', 'command'],
   F_POST_RCP_MCF: ['D', 'command'],
   F_POST_RCP_PPR: ['D', 'command'],
+  F_POST_RCP_RNR: ['D', 'command'],
   E_DCN: ['E', '-'],
   CALL_FINISHED: ['E', '-'],
 };
@@ -115,12 +118,12 @@ const TRANSITIONS: { readonly [K in T30State]: readonly T30State[] } = {
   R: ['R', 'F_TCF', 'F_CFR', 'D_TCF', 'III_Q_MCF', 'F_POST_RCP_MCF'],
   D_TCF: ['D_TCF', 'I', 'IV'],
   F_TCF: ['F_TCF', 'F_CFR', 'F_FTT'],
-  F_CFR: ['F_CFR', 'F_TCF', 'F_DOC_NON_ECM', 'F_DOC_ECM', 'F_POST_DOC_ECM', 'F_POST_RCP_MCF', 'F_POST_RCP_PPR'],
+  F_CFR: ['F_CFR', 'F_TCF', 'F_DOC_NON_ECM', 'F_DOC_ECM', 'F_POST_DOC_ECM', 'F_POST_RCP_MCF', 'F_POST_RCP_PPR', 'F_POST_RCP_RNR'],
   F_FTT: ['F_TCF', 'F_CFR'],
   I: ['II_Q'],
   IV: ['IV_PPS_NULL', 'IV_PPS_Q'],
   F_DOC_NON_ECM: ['F_POST_DOC_NON_ECM'],
-  F_DOC_ECM: ['F_DOC_ECM', 'F_POST_DOC_ECM', 'F_POST_RCP_MCF', 'F_POST_RCP_PPR'],
+  F_DOC_ECM: ['F_DOC_ECM', 'F_POST_DOC_ECM', 'F_POST_RCP_MCF', 'F_POST_RCP_PPR', 'F_POST_RCP_RNR'],
   II_Q: ['II_Q', 'I', 'D_TCF', 'T'],
   IV_PPS_NULL: ['IV_PPS_NULL', 'IV', 'IV_PPS_RNR', 'IV_CTC', 'IV_EOR'],
   IV_PPS_Q: ['IV_PPS_Q', 'IV', 'IV_PPS_RNR', 'IV_CTC', 'IV_EOR', 'T'],
@@ -131,9 +134,11 @@ const TRANSITIONS: { readonly [K in T30State]: readonly T30State[] } = {
   F_POST_DOC_NON_ECM: ['III_Q_MCF', 'III_Q_RTN', 'F_TCF', 'F_CFR'],
   III_Q_MCF: ['III_Q_MCF', 'III_Q_RTN', 'F_DOC_NON_ECM', 'F_TCF', 'F_CFR', 'R'],
   III_Q_RTN: ['III_Q_RTN', 'F_TCF', 'F_CFR'],
-  F_POST_DOC_ECM: ['F_POST_RCP_MCF', 'F_POST_RCP_PPR', 'F_DOC_ECM'],
-  F_POST_RCP_MCF: ['F_POST_RCP_MCF', 'F_DOC_ECM', 'F_POST_DOC_ECM', 'F_TCF', 'F_CFR', 'R', 'F_POST_RCP_PPR'],
-  F_POST_RCP_PPR: ['F_POST_RCP_PPR', 'F_DOC_ECM', 'F_POST_DOC_ECM', 'F_POST_RCP_MCF'],
+  F_POST_DOC_ECM: ['F_POST_RCP_MCF', 'F_POST_RCP_PPR', 'F_POST_RCP_RNR', 'F_DOC_ECM'],
+  F_POST_RCP_MCF: ['F_POST_RCP_MCF', 'F_DOC_ECM', 'F_POST_DOC_ECM', 'F_TCF', 'F_CFR', 'R', 'F_POST_RCP_PPR', 'F_POST_RCP_RNR'],
+  F_POST_RCP_PPR: ['F_POST_RCP_PPR', 'F_DOC_ECM', 'F_POST_DOC_ECM', 'F_POST_RCP_MCF', 'F_POST_RCP_RNR'],
+  // Not ready (RNR) until the application says its page sink is ready; then MCF (or ERR after EOR).
+  F_POST_RCP_RNR: ['F_POST_RCP_RNR', 'F_POST_RCP_MCF'],
   E_DCN: ['CALL_FINISHED'],
   CALL_FINISHED: [],
 };

@@ -166,8 +166,12 @@ export interface T30Stats {
   readonly ctcReceived: number;
   readonly eorSent: number;
   readonly eorReceived: number;
+  /** ECM flow control (Annex A): RNR/RR as the transmitter … */
   readonly rnrReceived: number;
   readonly rrSent: number;
+  /** … and as the receiver (RNR while our page sink is not ready, `setReceiveReady(false)`). */
+  readonly rnrSent: number;
+  readonly rrReceived: number;
   readonly fallbacks: number;
   readonly imageOctetsSent: number;
   readonly imageOctetsReceived: number;

@@ -7,9 +7,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { interpretDis } from '../../../src/t30/dis.js';
-import type { T30EngineOptions } from '../../../src/t30/engine.js';
+import { T30Engine, type T30EngineOptions } from '../../../src/t30/engine.js';
 import { decodeT30Frame, encodeT30Frame } from '../../../src/t30/frames.js';
-import { assertPagesIdentical, eventsOf, fax, sentControlFrames, testPage } from './harness.js';
+import { T30_T5_MS } from '../../../src/t30/timers.js';
+import { assertPagesIdentical, eventsOf, fax, frameTypeOf, sentControlFrames, testPage, VirtualCall, type HdlcFrameInfo, type RunReport } from './harness.js';
 
 describe('turnaround polling: the caller sends, then polls', () => {
   const out = [testPage(70), testPage(71)];
@@ -80,5 +81,132 @@ describe('turnaround polling: the caller sends, then polls', () => {
     assert.equal(sentControlFrames(r.a.events).at(-1), 'DCN');
     assert.ok(eventsOf(r.a.events, 'warning').some((w) => /no longer offers/.test(w.message)));
     assert.equal(r.b.result?.code, 'dcn-waiting-command');
+  });
+});
+
+describe('receiver flow control: RNR while the page sink is not ready (Annex A)', () => {
+  const pages = [testPage(80), testPage(81)];
+  const caller = (o: Partial<T30EngineOptions> = {}): T30EngineOptions => ({ role: 'calling', send: { pages }, ...o });
+  const answerer = (o: Partial<T30EngineOptions> = {}): T30EngineOptions => ({ role: 'answering', receive: true, ...o });
+
+  it('a sink slow for less than T5: RNR/RR until it is ready, then MCF; the fax completes intact', () => {
+    const a = new T30Engine(caller());
+    const b = new T30Engine(answerer());
+    b.setReceiveReady(false, 0);
+    const readyAt = 40_000;
+    const r = new VirtualCall(a, b, { actions: [{ atMs: readyAt, fn: (now) => b.setReceiveReady(true, now) }] }).run();
+    assert.equal(r.a.result?.code, 'ok', r.a.result?.message);
+    assert.equal(r.b.result?.code, 'ok', r.b.result?.message);
+    assertPagesIdentical(b, pages);
+    // Page 1's PPS-MPS was answered RNR until the sink was ready; page 2 then went through at once.
+    const bFrames = sentControlFrames(r.b.events);
+    const firstMcf = bFrames.indexOf('MCF');
+    assert.ok(bFrames.slice(0, firstMcf).filter((n) => n === 'RNR').length > 5);
+    assert.ok(!bFrames.slice(firstMcf).includes('RNR'));
+    const rxEnd = eventsOf(r.b.events, 'page-rx-end');
+    assert.ok((rxEnd[0]?.at ?? 0) >= readyAt, 'page 1 delivered only once the sink was ready');
+    const aStats = a.getStats();
+    const bStats = b.getStats();
+    assert.equal(bStats.rnrSent, aStats.rnrReceived);
+    assert.equal(aStats.rrSent, bStats.rrReceived);
+    assert.ok(bStats.rnrSent > 5);
+    assert.equal(aStats.timers.T5, undefined);
+    // The transmitter moved IV_PPS_Q → IV_PPS_RNR; the receiver F_POST_DOC_ECM → F_POST_RCP_RNR → F_POST_RCP_MCF.
+    assert.ok(eventsOf(r.a.events, 'state').some((e) => e.from === 'IV_PPS_Q' && e.to === 'IV_PPS_RNR'));
+    assert.ok(eventsOf(r.b.events, 'state').some((e) => e.from === 'F_POST_RCP_RNR' && e.to === 'F_POST_RCP_MCF'));
+  });
+
+  it('a sink not ready for longer than T5: the transmitter ends with t5-expired and sends DCN', () => {
+    const a = new T30Engine(caller());
+    const b = new T30Engine(answerer());
+    b.setReceiveReady(false, 0);
+    const r = new VirtualCall(a, b).run();
+    assert.equal(r.a.result?.code, 't5-expired');
+    assert.match(r.a.result.message, /not ready for 60 s/);
+    assert.equal(sentControlFrames(r.a.events).at(-1), 'DCN');
+    assert.equal(r.b.result?.code, 'dcn-during-ecm');
+    assert.match(r.b.result.message, /not ready/);
+    assert.equal(b.receivedPages.length, 0);
+    assert.equal(r.a.result.pagesSent, 0);
+    const firstRnr = eventsOf(r.a.events, 'frame-received').find((e) => e.frame?.type === 'RNR')?.at ?? 0;
+    const end = eventsOf(r.a.events, 'complete')[0]?.at ?? 0;
+    assert.ok(Math.abs(end - firstRnr - T30_T5_MS) < 1, `T5 ran ${end - firstRnr} ms`);
+    assert.ok(a.getStats().rrSent > 10);
+    // Every RNR but one still under way when T5 expired reached the transmitter.
+    assert.ok(b.getStats().rnrSent - a.getStats().rnrReceived <= 1);
+  });
+
+  it('RNR answers EOR too (IV_EOR_RNR): ERR follows once the sink is ready', () => {
+    // At 2400 bit/s with frame 2 of the block lost, the 4th PPR leads to EOR (no lower rate).
+    const dropFcd2 = (f: HdlcFrameInfo): 'drop' | undefined => {
+      if (f.modulation === 'v21') return undefined;
+      const d = decodeT30Frame(f.frame);
+      return d.ok && d.value.type === 'FCD' && d.value.frameNumber === 2 ? 'drop' : undefined;
+    };
+    const slow = caller({ send: { pages: [testPage(82)] }, ecmFrameSize: 64, codings: ['mh'], modems: ['v27ter'], maxBitRate: 2400 });
+    const run = (notReadyUntil: number): { a: T30Engine; b: T30Engine; r: RunReport; eorAt: number } => {
+      const a = new T30Engine(slow);
+      const b = new T30Engine(answerer());
+      if (notReadyUntil > 0) b.setReceiveReady(false, 0);
+      let eorAt = Infinity;
+      const r = new VirtualCall(a, b, {
+        hdlcFrame: (f) => {
+          if (f.from === 'a' && frameTypeOf(f.frame).startsWith('EOR')) eorAt = Math.min(eorAt, f.at);
+          return dropFcd2(f);
+        },
+        actions: notReadyUntil > 0 ? [{ atMs: notReadyUntil, fn: (now) => b.setReceiveReady(true, now) }] : [],
+      }).run();
+      return { a, b, r, eorAt };
+    };
+    const eorAt = run(0).eorAt; // the same call with a ready sink: when EOR goes out
+    assert.ok(Number.isFinite(eorAt));
+    const { a, b, r } = run(eorAt + 20_000);
+    assert.equal(r.a.result?.code, 'ok', r.a.result?.message);
+    assert.equal(r.b.result?.code, 'ok', r.b.result?.message);
+    assert.ok(eventsOf(r.a.events, 'state').some((e) => e.from === 'IV_EOR' && e.to === 'IV_EOR_RNR'));
+    const bFrames = sentControlFrames(r.b.events);
+    const rnr = bFrames.indexOf('RNR');
+    assert.ok(rnr > 0 && bFrames.indexOf('ERR') > rnr, bFrames.join(' '));
+    assert.equal(b.getStats().eorReceived, 1);
+    assert.ok(b.getStats().rnrSent > 3);
+    assert.equal(a.getStats().rnrReceived, b.getStats().rnrSent);
+    assert.equal(b.receivedPages.length, 1);
+  });
+
+  it('a lost RNR (PPS repeated) and a lost MCF after it (RR repeated) are recovered', () => {
+    const a = new T30Engine(caller());
+    const b = new T30Engine(answerer());
+    b.setReceiveReady(false, 0);
+    let rnr = 0;
+    let mcfAfterRnr = 0;
+    const r = new VirtualCall(a, b, {
+      hdlcFrame: (f) => {
+        if (f.from !== 'b') return undefined;
+        const t = frameTypeOf(f.frame);
+        if (t === 'RNR') return ++rnr === 1 ? 'drop' : undefined;
+        if (t === 'MCF' && rnr > 0) return ++mcfAfterRnr === 1 ? 'drop' : undefined;
+        return undefined;
+      },
+      actions: [{ atMs: 30_000, fn: (now) => b.setReceiveReady(true, now) }],
+    }).run();
+    assert.equal(r.a.result?.code, 'ok', r.a.result?.message);
+    assert.equal(r.b.result?.code, 'ok', r.b.result?.message);
+    assertPagesIdentical(b, pages);
+    const aFrames = sentControlFrames(r.a.events);
+    assert.deepEqual(aFrames.slice(aFrames.indexOf('PPS-MPS'), aFrames.indexOf('PPS-MPS') + 3), ['PPS-MPS', 'PPS-MPS', 'RR']);
+    assert.ok(a.getStats().commandRepeats >= 2);
+  });
+
+  it('non-ECM has no RNR: pages are answered as usual, with a warning', () => {
+    const a = new T30Engine(caller({ ecm: false }));
+    const b = new T30Engine(answerer());
+    b.setReceiveReady(false, 0);
+    const r = new VirtualCall(a, b).run();
+    assert.equal(r.a.result?.code, 'ok');
+    assert.equal(r.b.result?.code, 'ok');
+    assertPagesIdentical(b, pages);
+    assert.equal(b.getStats().rnrSent, 0);
+    assert.equal(eventsOf(r.b.events, 'warning').filter((w) => /no flow control/.test(w.message)).length, 2);
+    assert.equal(b.receiveReady, false);
   });
 });
