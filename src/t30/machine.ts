@@ -159,7 +159,8 @@ export class T30Machine {
     commandRepeats: 0, timeouts: 0, disSent: 0, dcsSent: 0, tcfSent: 0, tcfChecked: 0, fttSent: 0,
     fttReceived: 0, pagesSent: 0, pagesReceived: 0, rtnSent: 0, rtnReceived: 0, rtpReceived: 0,
     pprSent: 0, pprReceived: 0, ecmFramesSent: 0, ecmFramesReceived: 0, ecmFramesResent: 0,
-    ctcSent: 0, ctcReceived: 0, eorSent: 0, eorReceived: 0, rnrReceived: 0, rrSent: 0, rnrSent: 0, rrReceived: 0, fallbacks: 0,
+    ctcSent: 0, ctcReceived: 0, eorSent: 0, eorReceived: 0, rnrReceived: 0, rrSent: 0, rnrSent: 0, rrReceived: 0,
+    pipReceived: 0, pinReceived: 0, priReceived: 0, fallbacks: 0,
     imageOctetsSent: 0, imageOctetsReceived: 0, txSteps: 0, lineEvents: 0,
   };
 
@@ -483,7 +484,7 @@ export class T30Machine {
   // -- rates ----------------------------------------------------------------------------------
 
   /** Steps down the fall-back sequence; false when already at the slowest rate. */
-  stepDown(reason: 'ftt' | 'rtn' | 'ctc'): boolean {
+  stepDown(reason: 'ftt' | 'rtn' | 'pin' | 'ctc'): boolean {
     const p = this.params;
     const next = this.fallback[this.fallbackIndex + 1];
     if (p === undefined || next === undefined) return false;

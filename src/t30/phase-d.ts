@@ -22,7 +22,7 @@
  */
 
 import { dcsRateCode } from './dis.js';
-import type { T30Machine } from './machine.js';
+import type { EcmTxState, T30Machine } from './machine.js';
 import { expectsResponse } from './states.js';
 import { frameName, type PpsFrame, type PprFrame, type T30Frame } from './frames.js';
 import { stepForRateCode } from './negotiate.js';
@@ -141,22 +141,34 @@ function nextAfterPage(m: T30Machine, retrain: boolean): void {
   }
 }
 
-function nonEcmResponse(m: T30Machine, resp: 'MCF' | 'RTP' | 'RTN'): void {
+/**
+ * The answer to MPS/EOM/EOP (T.30 §5.3.6.1.7). MCF and RTP confirm the page; RTN asks for it
+ * again after a new training. The procedure interrupts PIP and PIN say the same ("received" /
+ * "not received satisfactorily") and ask for an operator; we have none, so — as T.30 §5.4.3.1
+ * tells a terminal to do when T3 passes without operator intervention, "issue other commands
+ * or responses" — PIP goes on like MCF and PIN like RTN (spandsp does the same when it does not
+ * offer interrupts to its user; HylaFAX also continues after PIP). A receiver that answers PIN
+ * to every attempt ends the call with 'operator-interrupt' once the page's tries are used up.
+ */
+function nonEcmResponse(m: T30Machine, resp: 'MCF' | 'RTP' | 'RTN' | 'PIP' | 'PIN'): void {
   m.handled();
   m.disarm('T4');
   m.lastCommand = undefined;
   const page = m.pageIndex + 1;
-  if (resp === 'RTN') {
-    m.n.rtnReceived++;
-    m.rtnCount++;
+  countInterrupt(m, resp);
+  if (resp === 'RTN' || resp === 'PIN') {
+    if (resp === 'RTN') {
+      m.n.rtnReceived++;
+      m.rtnCount++;
+    }
     m.pageRtn++;
-    m.emit({ type: 'page-tx-end', at: m.now, page, response: 'RTN', accepted: false });
+    m.emit({ type: 'page-tx-end', at: m.now, page, response: resp, accepted: false });
     if (m.pageRtn > MAX_RTN_PER_PAGE) {
-      m.fail('rtn-limit', `page ${page} answered RTN ${m.pageRtn} times`);
+      m.fail(resp === 'PIN' ? 'operator-interrupt' : 'rtn-limit', `page ${page} answered ${resp} ${m.pageRtn} times`);
       return;
     }
     // spandsp and HylaFAX both step the rate down on RTN; at the slowest rate, retrain there.
-    m.stepDown('rtn');
+    m.stepDown(resp === 'PIN' ? 'pin' : 'rtn');
     phaseB.sendDcs(m, false);
     return;
   }
@@ -168,7 +180,20 @@ function nonEcmResponse(m: T30Machine, resp: 'MCF' | 'RTP' | 'RTN'): void {
   nextAfterPage(m, resp === 'RTP');
 }
 
-function ecmBlockConfirmed(m: T30Machine, resp: 'MCF' | 'ERR'): void {
+/** PIP/PIN received: counted, and told (there is no operator to alert: the procedure goes on). */
+function countInterrupt(m: T30Machine, resp: string): void {
+  if (resp !== 'PIP' && resp !== 'PIN') return;
+  if (resp === 'PIP') m.n.pipReceived++;
+  else m.n.pinReceived++;
+  m.warn(`${resp} (procedure interrupt) received: no operator here, going on as after ${resp === 'PIP' ? 'MCF' : 'a negative answer'}`);
+}
+
+/**
+ * The block is confirmed: MCF (or PIP, the same with an operator request) to PPS, ERR (or PIN /
+ * PIP) to EOR. Annex A: T5 stops here. The next block, or the page is done.
+ */
+function ecmBlockConfirmed(m: T30Machine, resp: 'MCF' | 'ERR' | 'PIP' | 'PIN'): void {
+  countInterrupt(m, resp);
   m.handled();
   m.disarm('T4');
   m.disarm('T5');
@@ -204,10 +229,32 @@ function onPpr(m: T30Machine, f: PprFrame): void {
     ecmBlockConfirmed(m, 'MCF');
     return;
   }
+  m.emit({ type: 'ppr', at: m.now, direction: 'received', page: m.pageIndex + 1, block: et.blockIndex, frames, count: et.pprCount + 1 });
+  resendFrames(m, et, frames);
+}
+
+/**
+ * PIN to a PPS: the partial page was "not satisfactorily received" and an operator is asked
+ * for (T.30 §5.3.6.1.7). Without an operator we go on (§5.4.3.1, T3) as the negative answer
+ * means in ECM terms: the whole block is sent again, as if a PPR had asked for every frame of
+ * it — so a receiver that keeps answering PIN meets the same PPR limit, CTC and EOR as any other.
+ */
+function onPinToPps(m: T30Machine): void {
+  m.handled();
+  m.disarm('T4');
+  m.disarm('T5');
+  countInterrupt(m, 'PIN');
+  const et = m.ecmTx;
+  const block = et?.blocks[et.blockIndex];
+  if (et === undefined || block === undefined) return;
+  resendFrames(m, et, block.frames.map((_, i) => i));
+}
+
+/** Sends `frames` of the current block again; the 4th time for one block, CTC or EOR instead (Annex A). */
+function resendFrames(m: T30Machine, et: EcmTxState, frames: number[]): void {
   et.pprCount++;
   et.pending = frames;
   m.ecmRetries += frames.length;
-  m.emit({ type: 'ppr', at: m.now, direction: 'received', page: m.pageIndex + 1, block: et.blockIndex, frames, count: et.pprCount });
   if (et.pprCount >= PPR_LIMIT_BEFORE_CTC_OR_EOR) {
     // Annex A: after the 4th PPR, continue to correct at a lower rate (CTC) or stop (EOR).
     if (m.stepDown('ctc')) sendCtc(m, false);
@@ -243,11 +290,6 @@ export function onTransmitterFrame(m: T30Machine, f: T30Frame): void {
     if (!m.transmitting) m.repeatCommand('CRP');
     return;
   }
-  if (f.type === 'PIP' || f.type === 'PIN') {
-    m.handled();
-    m.fail('operator-interrupt', f.type);
-    return;
-  }
   if (f.type === 'DIS' && m.postPage === 'EOM' && (s === 'II_Q' || s === 'IV_PPS_Q')) {
     // Our EOM was answered, the MCF lost, and the receiver is already back in phase B.
     if (s === 'II_Q') nonEcmResponse(m, 'MCF');
@@ -256,13 +298,14 @@ export function onTransmitterFrame(m: T30Machine, f: T30Frame): void {
     return;
   }
   if (s === 'II_Q') {
-    if (f.type === 'MCF' || f.type === 'RTP' || f.type === 'RTN') nonEcmResponse(m, f.type);
+    if (f.type === 'MCF' || f.type === 'RTP' || f.type === 'RTN' || f.type === 'PIP' || f.type === 'PIN') nonEcmResponse(m, f.type);
     else {
       m.handled();
       m.fail('invalid-response-after-page', frameName(f));
     }
   } else if (s === 'IV_PPS_NULL' || s === 'IV_PPS_Q' || s === 'IV_PPS_RNR') {
-    if (f.type === 'MCF') ecmBlockConfirmed(m, 'MCF');
+    if (f.type === 'MCF' || f.type === 'PIP') ecmBlockConfirmed(m, f.type);
+    else if (f.type === 'PIN') onPinToPps(m);
     else if (f.type === 'PPR') onPpr(m, f);
     else if (f.type === 'RNR') onRnr(m);
     else {
@@ -281,7 +324,8 @@ export function onTransmitterFrame(m: T30Machine, f: T30Frame): void {
       phaseC.sendEcmBlock(m, et.pending, true);
     }
   } else if (s === 'IV_EOR' || s === 'IV_EOR_RNR') {
-    if (f.type === 'ERR') ecmBlockConfirmed(m, 'ERR');
+    // Annex A: ERR ends the block; PIN (or PIP) ends it too, with an operator request we cannot serve.
+    if (f.type === 'ERR' || f.type === 'PIN' || f.type === 'PIP') ecmBlockConfirmed(m, f.type);
     else if (f.type === 'RNR') onRnr(m);
     else {
       m.handled();
@@ -297,7 +341,14 @@ export function onTransmitterFrame(m: T30Machine, f: T30Frame): void {
 
 type PostPage = 'MPS' | 'EOM' | 'EOP';
 
-/** MPS/EOM/EOP, or their procedure-interrupt forms (answered as the plain command: no operator here). */
+/**
+ * MPS/EOM/EOP, or their procedure-interrupt forms PRI-MPS/EOM/EOP (T.30 §5.3.6.1.6: the same
+ * command, plus a request for operator intervention). An automatic terminal has no operator to
+ * alert; T.30 §5.4.3.1 (T3) has a terminal that fails to get one "issue other commands or
+ * responses", so a PRI-Q is answered exactly as Q (MCF/RTN, or in ECM MCF/PPR/RNR, never
+ * PIP/PIN, which would ask the far end for the operator we do not have) — as spandsp does when
+ * it does not offer interrupts to its user. EOS (end of selection) ends the document like EOP.
+ */
 function postPageOf(type: string): PostPage | undefined {
   switch (type) {
     case 'MPS':
@@ -317,6 +368,10 @@ function postPageOf(type: string): PostPage | undefined {
 
 /** A V.21 frame while we are the receiver in phases C/D. */
 export function onReceiverFrame(m: T30Machine, f: T30Frame): void {
+  if (isInterruptRequest(f)) {
+    m.n.priReceived++;
+    m.warn(`${frameName(f)} (procedure interrupt) received: no operator here, answered as the plain command`);
+  }
   // The end of the page signal was lost: the post-page command tells us the page is over.
   if (m.state === 'F_DOC_NON_ECM') phaseC.finishNonEcmPage(m);
   const s = m.state;
@@ -345,6 +400,12 @@ export function onReceiverFrame(m: T30Machine, f: T30Frame): void {
     return;
   }
   ecmCommand(m, f);
+}
+
+/** PRI-MPS/EOM/EOP, on its own or as the FCF2 of a PPS or EOR. */
+function isInterruptRequest(f: T30Frame): boolean {
+  const t = f.type === 'PPS' || f.type === 'EOR' ? f.fcf2 : f.type;
+  return t === 'PRI-MPS' || t === 'PRI-EOM' || t === 'PRI-EOP';
 }
 
 function onDcnAsReceiver(m: T30Machine): void {

@@ -110,9 +110,9 @@ export type T30Event =
       readonly receivedMs: number;
       readonly longestZeroRunMs: number;
     }
-  | { readonly type: 'rate-fallback'; readonly at: number; readonly from: FaxModulation; readonly to: FaxModulation; readonly reason: 'ftt' | 'rtn' | 'ctc' }
+  | { readonly type: 'rate-fallback'; readonly at: number; readonly from: FaxModulation; readonly to: FaxModulation; readonly reason: 'ftt' | 'rtn' | 'pin' | 'ctc' }
   | { readonly type: 'page-tx-start'; readonly at: number; readonly page: number; readonly octets: number; readonly ecm: boolean; readonly coding: T4Coding; readonly modulation: FaxModulation }
-  | { readonly type: 'page-tx-end'; readonly at: number; readonly page: number; readonly response: 'MCF' | 'RTP' | 'RTN' | 'ERR'; readonly accepted: boolean }
+  | { readonly type: 'page-tx-end'; readonly at: number; readonly page: number; readonly response: 'MCF' | 'RTP' | 'RTN' | 'ERR' | 'PIP' | 'PIN'; readonly accepted: boolean }
   | { readonly type: 'page-rx-start'; readonly at: number; readonly page: number; readonly ecm: boolean }
   | ({ readonly type: 'page-rx-end'; readonly at: number } & T30ReceivedPage)
   | { readonly type: 'ecm-block-sent'; readonly at: number; readonly page: number; readonly block: number; readonly frames: number; readonly retransmission: boolean }
@@ -172,6 +172,11 @@ export interface T30Stats {
   /** … and as the receiver (RNR while our page sink is not ready, `setReceiveReady(false)`). */
   readonly rnrSent: number;
   readonly rrReceived: number;
+  /** Procedure interrupts (T.30 §5.3.6.1.6–7), handled without an operator: PIP/PIN answers received … */
+  readonly pipReceived: number;
+  readonly pinReceived: number;
+  /** … and PRI-MPS/EOM/EOP commands (also as PPS/EOR FCF2) received, answered as MPS/EOM/EOP. */
+  readonly priReceived: number;
   readonly fallbacks: number;
   readonly imageOctetsSent: number;
   readonly imageOctetsReceived: number;

@@ -1,16 +1,17 @@
 /**
  * T.30 procedures beyond a plain send or poll, in virtual time through the harness line:
  * turnaround polling (send, then poll on the same call: T.30 Figure 5-2, EOM back to phase B,
- * DTC, DIS bit 9), and who sends identity frames.
+ * DTC, DIS bit 9), receiver flow control (Annex A: RNR/RR, T5), and procedure interrupts
+ * handled without an operator (PRI-Q, PIP, PIN: §5.3.6.1.6–7, §5.4.3.1 T3).
  */
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { interpretDis } from '../../../src/t30/dis.js';
 import { T30Engine, type T30EngineOptions } from '../../../src/t30/engine.js';
-import { decodeT30Frame, encodeT30Frame } from '../../../src/t30/frames.js';
+import { decodeT30Frame, encodeT30Frame, frameName, simpleFrame, type SimpleFrameType } from '../../../src/t30/frames.js';
 import { T30_T5_MS } from '../../../src/t30/timers.js';
-import { assertPagesIdentical, eventsOf, fax, frameTypeOf, sentControlFrames, testPage, VirtualCall, type HdlcFrameInfo, type RunReport } from './harness.js';
+import { assertPagesIdentical, eventsOf, fax, fcdNumber, frameTypeOf, sentControlFrames, SLOWEST_ECM, testPage, VirtualCall, type FrameFate, type HdlcFrameInfo, type RunReport } from './harness.js';
 
 describe('turnaround polling: the caller sends, then polls', () => {
   const out = [testPage(70), testPage(71)];
@@ -138,12 +139,8 @@ describe('receiver flow control: RNR while the page sink is not ready (Annex A)'
 
   it('RNR answers EOR too (IV_EOR_RNR): ERR follows once the sink is ready', () => {
     // At 2400 bit/s with frame 2 of the block lost, the 4th PPR leads to EOR (no lower rate).
-    const dropFcd2 = (f: HdlcFrameInfo): 'drop' | undefined => {
-      if (f.modulation === 'v21') return undefined;
-      const d = decodeT30Frame(f.frame);
-      return d.ok && d.value.type === 'FCD' && d.value.frameNumber === 2 ? 'drop' : undefined;
-    };
-    const slow = caller({ send: { pages: [testPage(82)] }, ecmFrameSize: 64, codings: ['mh'], modems: ['v27ter'], maxBitRate: 2400 });
+    const dropFcd2 = (f: HdlcFrameInfo): 'drop' | undefined => (fcdNumber(f) === 2 ? 'drop' : undefined);
+    const slow = caller({ send: { pages: [testPage(82)] }, ...SLOWEST_ECM });
     const run = (notReadyUntil: number): { a: T30Engine; b: T30Engine; r: RunReport; eorAt: number } => {
       const a = new T30Engine(slow);
       const b = new T30Engine(answerer());
@@ -209,4 +206,102 @@ describe('receiver flow control: RNR while the page sink is not ready (Annex A)'
     assert.equal(eventsOf(r.b.events, 'warning').filter((w) => /no flow control/.test(w.message)).length, 2);
     assert.equal(b.receiveReady, false);
   });
+});
+
+describe('procedure interrupts without an operator (PRI-Q, PIP, PIN)', () => {
+  const pages = [testPage(90), testPage(91)];
+  const caller = (o: Partial<T30EngineOptions> = {}): T30EngineOptions => ({ role: 'calling', send: { pages }, ...o });
+  const answerer = (o: Partial<T30EngineOptions> = {}): T30EngineOptions => ({ role: 'answering', receive: true, ...o });
+  const simple = (t: SimpleFrameType, xBit: boolean): Uint8Array => encodeT30Frame(simpleFrame(t, { xBit }));
+  /** Replaces the `n`-th (1-based) frame of type `type` that `from` sends. */
+  const replaceNth = (from: 'a' | 'b', type: string, n: number, by: (raw: Uint8Array) => Uint8Array): ((f: HdlcFrameInfo) => FrameFate) => {
+    let seen = 0;
+    return (f) => (f.from === from && frameTypeOf(f.frame) === type && ++seen === n ? by(f.frame) : undefined);
+  };
+
+  it('PIN to a non-ECM page is treated as RTN: retrain one step down, send the page again, complete', () => {
+    // The receiver really rejects the first copy of page 1 (RTN); it reaches the sender as PIN.
+    const { b, r } = fax(caller({ ecm: false, codings: ['mh'] }), answerer(), {
+      nonEcm: (c) => (c.kind === 'image' && c.signalIndex === 0 && c.offset > 0 ? c.data.map((x, i) => (i % 5 === 0 ? ~x & 0xff : x)) : undefined),
+      hdlcFrame: replaceNth('b', 'RTN', 1, () => simple('PIN', false)),
+    });
+    assert.equal(r.a.result?.code, 'ok', r.a.result?.message);
+    assert.equal(r.b.result?.code, 'ok', r.b.result?.message);
+    assertPagesIdentical(b, pages);
+    const ends = eventsOf(r.a.events, 'page-tx-end');
+    assert.deepEqual(ends.map((e) => `${e.page}:${e.response}`), ['1:PIN', '1:MCF', '2:MCF']);
+    const fallback = eventsOf(r.a.events, 'rate-fallback');
+    assert.deepEqual(fallback.map((e) => `${e.from}>${e.to}:${e.reason}`), ['v17-14400>v17-12000:pin']);
+    assert.deepEqual(sentControlFrames(r.a.events).filter((n) => n === 'DCS').length, 2);
+    assert.equal(r.a.result.rtnCount, 0);
+    assert.ok(eventsOf(r.a.events, 'warning').some((w) => /PIN \(procedure interrupt\)/.test(w.message)));
+  });
+
+  for (const ecm of [false, true]) {
+    it(`PIP to the last page (${ecm ? 'PPS-EOP' : 'EOP'}) confirms it: the call completes ok`, () => {
+      const { a, b, r } = fax(caller({ ecm }), answerer({ ecm }), { hdlcFrame: replaceNth('b', 'MCF', 2, () => simple('PIP', false)) });
+      assert.equal(r.a.result?.code, 'ok', r.a.result?.message);
+      assert.equal(r.b.result?.code, 'ok', r.b.result?.message);
+      assert.equal(r.a.result.pagesSent, 2);
+      assertPagesIdentical(b, pages);
+      assert.deepEqual(eventsOf(r.a.events, 'page-tx-end').map((e) => `${e.response}:${String(e.accepted)}`), ['MCF:true', 'PIP:true']);
+      assert.equal(a.getStats().pipReceived, 1);
+      assert.equal(sentControlFrames(r.a.events).at(-1), 'DCN');
+    });
+  }
+
+  it('PIN to an ECM PPS: the whole block is sent again, and the call completes', () => {
+    const { a, b, r } = fax(caller({ send: { pages: [pages[0] ?? testPage(90)] } }), answerer(), { hdlcFrame: replaceNth('b', 'MCF', 1, () => simple('PIN', false)) });
+    assert.equal(r.a.result?.code, 'ok', r.a.result?.message);
+    assert.equal(r.b.result?.code, 'ok', r.b.result?.message);
+    // Our receiver did answer MCF (the harness turned it into PIN), so it takes the block sent
+    // again for a second copy of the page: both copies are intact.
+    assertPagesIdentical(b, [pages[0] ?? testPage(90), pages[0] ?? testPage(90)]);
+    const st = a.getStats();
+    assert.equal(st.pinReceived, 1);
+    const block = eventsOf(r.a.events, 'ecm-block-sent');
+    assert.equal(block.length, 2);
+    assert.equal(block[1]?.retransmission, true);
+    assert.equal(block[1]?.frames, block[0]?.frames);
+    assert.equal(st.ecmFramesResent, block[0]?.frames);
+    assert.deepEqual(sentControlFrames(r.a.events).filter((n) => n.startsWith('PPS')), ['PPS-EOP', 'PPS-EOP']);
+  });
+
+  it('PIN to EOR ends the block like ERR (Annex A flow control)', () => {
+    const dropFcd2 = (f: HdlcFrameInfo): 'drop' | undefined => (fcdNumber(f) === 2 ? 'drop' : undefined);
+    const errToPin = replaceNth('b', 'ERR', 1, () => simple('PIN', false));
+    const { a, r } = fax(caller({ send: { pages: [testPage(92)] }, ...SLOWEST_ECM }), answerer(), {
+      hdlcFrame: (f) => dropFcd2(f) ?? errToPin(f),
+    });
+    assert.equal(r.a.result?.code, 'ok', r.a.result?.message);
+    assert.equal(r.b.result?.code, 'ok', r.b.result?.message);
+    assert.equal(a.getStats().pinReceived, 1);
+    assert.deepEqual(eventsOf(r.a.events, 'page-tx-end').map((e) => e.response), ['PIN']);
+  });
+
+  for (const ecm of [false, true]) {
+    it(`PRI-MPS / PRI-EOP received by our receiver are answered as MPS / EOP (${ecm ? 'in PPS' : 'non-ECM'}); the call completes`, () => {
+      // The sender asks for an operator on every page: PRI-MPS, then PRI-EOP.
+      const toPri = (f: HdlcFrameInfo): FrameFate => {
+        if (f.from !== 'a') return undefined;
+        const d = decodeT30Frame(f.frame);
+        if (!d.ok) return undefined;
+        const v = d.value;
+        if (v.type === 'MPS' || v.type === 'EOP') return simple(v.type === 'MPS' ? 'PRI-MPS' : 'PRI-EOP', v.xBit);
+        if (v.type === 'PPS' && (v.fcf2 === 'MPS' || v.fcf2 === 'EOP')) return encodeT30Frame({ ...v, fcf2: v.fcf2 === 'MPS' ? 'PRI-MPS' : 'PRI-EOP' });
+        return undefined;
+      };
+      const { b, r } = fax(caller({ ecm }), answerer({ ecm }), { hdlcFrame: toPri });
+      assert.equal(r.a.result?.code, 'ok', r.a.result?.message);
+      assert.equal(r.b.result?.code, 'ok', r.b.result?.message);
+      assertPagesIdentical(b, pages);
+      assert.equal(b.getStats().priReceived, 2);
+      const received = eventsOf(r.b.events, 'frame-received').filter((e) => e.frame !== null && e.modulation === 'v21').map((e) => (e.frame === null ? '' : frameName(e.frame)));
+      assert.deepEqual(received.filter((n) => n.includes('PRI-')), ecm ? ['PPS-PRI-MPS', 'PPS-PRI-EOP'] : ['PRI-MPS', 'PRI-EOP']);
+      // Answered as the plain commands: MCF each time, never PIP/PIN; then DCN ends it.
+      const answers = sentControlFrames(r.b.events);
+      assert.ok(!answers.includes('PIP') && !answers.includes('PIN'));
+      assert.deepEqual(answers.slice(-2), ['MCF', 'MCF']);
+    });
+  }
 });

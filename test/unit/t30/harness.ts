@@ -434,3 +434,13 @@ export function assertPagesIdentical(receiver: T30Engine, pages: readonly Bitmap
     assert.equal(rx.badRows, 0);
   });
 }
+
+/** The frame number of a fast-modem FCD frame (undefined for anything else). */
+export function fcdNumber(f: HdlcFrameInfo): number | undefined {
+  if (f.modulation === 'v21') return undefined;
+  const d = decodeT30Frame(f.frame);
+  return d.ok && d.value.type === 'FCD' ? d.value.frameNumber : undefined;
+}
+
+/** ECM at 2400 bit/s, 64-octet frames, MH: there is no lower rate, so the 4th PPR of a block leads to EOR. */
+export const SLOWEST_ECM = { ecmFrameSize: 64, codings: ['mh'], modems: ['v27ter'], maxBitRate: 2400 } as const satisfies Partial<T30EngineOptions>;
