@@ -1,8 +1,8 @@
 /**
  * T.30 procedures beyond a plain send or poll, in virtual time through the harness line:
  * turnaround polling (send, then poll on the same call: T.30 Figure 5-2, EOM back to phase B,
- * DTC, DIS bit 9), receiver flow control (Annex A: RNR/RR, T5), and procedure interrupts
- * handled without an operator (PRI-Q, PIP, PIN: §5.3.6.1.6–7, §5.4.3.1 T3).
+ * DTC, DIS bit 9), receiver flow control (Annex A: RNR/RR, T5), procedure interrupts handled
+ * without an operator (PRI-Q, PIP, PIN: §5.3.6.1.6–7, §5.4.3.1 T3), and who sends identity frames.
  */
 
 import { describe, it } from 'node:test';
@@ -304,4 +304,25 @@ describe('procedure interrupts without an operator (PRI-Q, PIP, PIN)', () => {
       assert.deepEqual(answers.slice(-2), ['MCF', 'MCF']);
     });
   }
+});
+
+describe('identity frames', () => {
+  it('an engine without ident sends no TSI, CSI or CIG (nor empty ones)', () => {
+    const send = fax({ role: 'calling', send: { pages: [testPage(95)] } }, { role: 'answering', receive: true });
+    assert.equal(send.r.a.result?.code, 'ok');
+    const poll = fax({ role: 'calling', receive: true }, { role: 'answering', send: { pages: [testPage(96)] } });
+    assert.equal(poll.r.a.result?.code, 'ok');
+    for (const r of [send.r, poll.r]) {
+      for (const side of [r.a, r.b]) {
+        const idents = eventsOf(side.events, 'frame-sent').filter((e) => e.frame.type === 'TSI' || e.frame.type === 'CSI' || e.frame.type === 'CIG');
+        assert.deepEqual(idents, []);
+      }
+      assert.equal(r.a.result?.remoteIdent, '');
+      assert.equal(r.b.result?.remoteIdent, '');
+    }
+    // With ident: one frame each, before DIS / DCS / DTC.
+    const named = fax({ role: 'calling', send: { pages: [testPage(97)] }, ident: 'A' }, { role: 'answering', receive: true, ident: 'B' });
+    assert.deepEqual(sentControlFrames(named.r.a.events).slice(0, 2), ['TSI', 'DCS']);
+    assert.deepEqual(sentControlFrames(named.r.b.events).slice(0, 2), ['CSI', 'DIS']);
+  });
 });
