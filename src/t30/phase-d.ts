@@ -214,10 +214,13 @@ function ecmBlockConfirmed(m: T30Machine, resp: 'MCF' | 'ERR' | 'PIP' | 'PIN'): 
   nextAfterPage(m, false);
 }
 
+/**
+ * PPR: send the frames it lists again. T5 keeps running (T.30 §5.4.3.1: only MCF/PIP, or ERR/PIN
+ * after EOR, reset it), so a receiver that mixes RNR with PPR cannot stretch the wait beyond T5.
+ */
 function onPpr(m: T30Machine, f: PprFrame): void {
   m.handled();
   m.disarm('T4');
-  m.disarm('T5');
   m.n.pprReceived++;
   const et = m.ecmTx;
   const block = et?.blocks[et.blockIndex];
@@ -242,7 +245,6 @@ function onPpr(m: T30Machine, f: PprFrame): void {
 function onPinToPps(m: T30Machine): void {
   m.handled();
   m.disarm('T4');
-  m.disarm('T5');
   countInterrupt(m, 'PIN');
   const et = m.ecmTx;
   const block = et?.blocks[et.blockIndex];

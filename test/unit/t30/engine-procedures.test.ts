@@ -13,6 +13,9 @@ import { decodeT30Frame, encodeT30Frame, frameName, simpleFrame, type SimpleFram
 import { T30_T5_MS } from '../../../src/t30/timers.js';
 import { assertPagesIdentical, eventsOf, fax, fcdNumber, frameTypeOf, sentControlFrames, SLOWEST_ECM, testPage, VirtualCall, type FrameFate, type HdlcFrameInfo, type RunReport } from './harness.js';
 
+/** Raw bytes of a bare-FCF frame. */
+const simple = (t: SimpleFrameType, xBit: boolean): Uint8Array => encodeT30Frame(simpleFrame(t, { xBit }));
+
 describe('turnaround polling: the caller sends, then polls', () => {
   const out = [testPage(70), testPage(71)];
   const back = [testPage(72, { height: 120 })];
@@ -194,6 +197,20 @@ describe('receiver flow control: RNR while the page sink is not ready (Annex A)'
     assert.ok(a.getStats().commandRepeats >= 2);
   });
 
+  it('T5 bounds the wait even when the receiver mixes RNR with PPR (PPR does not reset T5)', () => {
+    // The receiver's MCFs are turned alternately into RNR and into a PPR for frame 0.
+    let n = 0;
+    const ppr0 = encodeT30Frame({ type: 'PPR', final: true, xBit: false, frames: [0] });
+    const { a, r } = fax(caller(), answerer(), {
+      hdlcFrame: (f) => (f.from === 'b' && frameTypeOf(f.frame) === 'MCF' ? (++n % 2 === 1 ? simple('RNR', false) : ppr0) : undefined),
+    });
+    assert.equal(r.a.result?.code, 't5-expired', r.a.result?.message);
+    assert.ok(a.getStats().pprReceived >= 2);
+    const firstRnr = eventsOf(r.a.events, 'frame-received').find((e) => e.frame?.type === 'RNR')?.at ?? 0;
+    const end = eventsOf(r.a.events, 'complete')[0]?.at ?? 0;
+    assert.ok(Math.abs(end - firstRnr - T30_T5_MS) < 1, `T5 ran ${end - firstRnr} ms`);
+  });
+
   it('non-ECM has no RNR: pages are answered as usual, with a warning', () => {
     const a = new T30Engine(caller({ ecm: false }));
     const b = new T30Engine(answerer());
@@ -212,7 +229,6 @@ describe('procedure interrupts without an operator (PRI-Q, PIP, PIN)', () => {
   const pages = [testPage(90), testPage(91)];
   const caller = (o: Partial<T30EngineOptions> = {}): T30EngineOptions => ({ role: 'calling', send: { pages }, ...o });
   const answerer = (o: Partial<T30EngineOptions> = {}): T30EngineOptions => ({ role: 'answering', receive: true, ...o });
-  const simple = (t: SimpleFrameType, xBit: boolean): Uint8Array => encodeT30Frame(simpleFrame(t, { xBit }));
   /** Replaces the `n`-th (1-based) frame of type `type` that `from` sends. */
   const replaceNth = (from: 'a' | 'b', type: string, n: number, by: (raw: Uint8Array) => Uint8Array): ((f: HdlcFrameInfo) => FrameFate) => {
     let seen = 0;
