@@ -10,6 +10,9 @@
  *                        next lower rate → CTR → resend with long training, or, at the slowest
  *                        rate, to EOR → ERR: the block is given up and the page goes on),
  *                        RNR (send RR until the receiver is ready, T5 bounds the wait).
+ * Procedure interrupts:  no operator here, so the procedure goes on (§5.4.3.1, T3): PIP counts
+ *                        as MCF, PIN as RTN (non-ECM) or as a PPR for the whole block (ECM),
+ *                        PIN/PIP to EOR as ERR; a received PRI-Q is answered as Q.
  * Receiver:              answers each of those, repeats its last answer when a command is
  *                        repeated (its answer was lost), asks CRP when a command arrived corrupted;
  *                        ECM: answers the command that ends a page RNR while the application's
