@@ -9,21 +9,9 @@ export * from './dis.js';
 export * from './frames.js';
 export * from './nsf.js';
 export * from './line.js';
-export {
-  T30Engine,
-  T30_STATES,
-  T30_STATE_PHASE,
-  T4_CODEC,
-  type T30State,
-  type T30Phase,
-  type T30EngineOptions,
-  type T30Event,
-  type T30Stats,
-  type T30ReceivedPage,
-  type T30PageCodec,
-  type T30CopyQuality,
-  type T4DecodeResult,
-} from './engine.js';
+export { T30Engine, T4_CODEC } from './engine.js';
+export { T30_STATES, T30_STATE_PHASE, type T30State, type T30Phase } from './states.js';
+export type { T30EngineOptions, T30Event, T30Stats, T30ReceivedPage, T30PageCodec, T30CopyQuality, T4DecodeResult } from './types.js';
 export * from './negotiate.js';
 export * from './ecm.js';
 export * from './timers.js';

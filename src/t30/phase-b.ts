@@ -4,6 +4,18 @@
  * SID) from the one that will send, the training check TCF, CFR or FTT, and the rate
  * fall-back on FTT. Polling (DTC, T.30 Table 1 and Figure 5-2): a caller with nothing to send
  * answers a DIS that has bit 9 set with DTC (+CIG, PWD, SEP), and the called terminal then sends.
+ * Turnaround polling: a caller with a document that may also receive, whose far end's first DIS
+ * has bit 9 set, sends its pages first, ends the last one with EOM instead of EOP, and answers
+ * the DIS the far end sends again after MCF (Figure 5-2: EOM leads back to phase B) with DTC —
+ * the same place as a plain poll from there on, with the roles of phases C and D swapped.
+ *
+ *   caller (send + receive)                  answerer (receive + a document to offer)
+ *          ◀─────────────── DIS (bit 9) ─────
+ *          DCS, TCF … pages … EOM ─────────▶
+ *          ◀─────────────── MCF, DIS ────────
+ *   R      [PWD] [SEP] [CIG] DTC ───────────▶  (now the transmitter)
+ *          ◀─────────── DCS, TCF … pages … EOP
+ *          MCF ─────────────────────────────▶  DCN
  *
  *   caller                                   answerer
  *   A_CNG  CNG ……                            A_CED  CED
@@ -15,16 +27,18 @@
  * TCF check (T.30 leaves the criterion to the implementation): the TCF is accepted when the
  * longest run of zero bits received lasts at least `TCF_MIN_ZERO_RUN_MS` (1 s) at the rate of
  * the DCS — spandsp's criterion; bits of a different modulation do not count.
+ *
+ * The bottom of the phase chain (engine.ts): it calls no other phase. On CFR it hands the
+ * machine a `start-page` action and the engine starts phase C; the TCF octets, and the first
+ * ECM commands after CFR when every frame of the first block was lost, are routed by the engine.
  */
 
 import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
 import { interpretDis, type DisInfo } from './dis.js';
-import type { T30Machine } from './engine.js';
+import type { T30Machine } from './machine.js';
 import { frameName, type T30Frame } from './frames.js';
 import type { FaxModulation } from '../modem/modulation.js';
 import { buildDcsFields, buildDisFields, negotiate, paramsFromDcs, widthForPixels } from './negotiate.js';
-import * as phaseC from './phase-c.js';
-import * as phaseD from './phase-d.js';
 import {
   CED_MS,
   CNG_OFF_MS,
@@ -297,8 +311,8 @@ function sendCfr(m: T30Machine): void {
 // ---------------------------------------------------------------------------------------------
 // Frames in phase B states
 
+/** A control frame in a phase B state (identity frames were taken by `storeInfoFrame` already). */
 export function onFrame(m: T30Machine, f: T30Frame): void {
-  if (storeInfoFrame(m, f)) return;
   const s = m.state;
   if (s === 'A_CNG' || s === 'T') inT(m, f);
   else if (s === 'R') inR(m, f);
@@ -316,9 +330,19 @@ function inT(m: T30Machine, f: T30Frame): void {
     m.disarm('CNG');
     m.remoteDis = f.dis;
     const havePages = m.pageIndex < m.pages.length;
-    if (havePages && f.dis.receiverFax) startTransmitter(m, f.dis);
-    else if (m.caps.canReceive && f.dis.readyToTransmitFax) sendDtc(m, false);
-    else m.fail(havePages ? 'remote-cannot-receive' : 'remote-cannot-send');
+    const sentAll = !havePages && m.n.pagesSent > 0;
+    if (havePages && f.dis.receiverFax) {
+      // Turnaround polling: decided on the first DIS, whose bit 9 offers a document for polling
+      // (a DIS after an EOM between two of our pages does not change it).
+      if (m.n.pagesSent === 0) m.turnaround = m.caps.canReceive && f.dis.readyToTransmitFax;
+      startTransmitter(m, f.dis);
+    } else if (m.caps.canReceive && f.dis.readyToTransmitFax) sendDtc(m, false);
+    else if (sentAll) {
+      // Back in phase B after our EOM to poll, but this DIS no longer offers a document: ours is
+      // delivered, so the call ends well (DCN) with nothing received.
+      m.warn('the far end no longer offers a document to poll');
+      m.disconnect();
+    } else m.fail(havePages ? 'remote-cannot-receive' : 'remote-cannot-send');
   } else if (f.type === 'DCN') {
     m.handled();
     m.fail('dcn-waiting-dis', '', false);
@@ -364,7 +388,7 @@ function inDTcf(m: T30Machine, f: T30Frame): void {
   if (f.type === 'CFR') {
     m.disarm('T4');
     m.lastCommand = undefined;
-    phaseC.startTxPage(m);
+    m.dispatch({ kind: 'start-page' }); // phase C
   } else if (f.type === 'FTT') {
     m.n.fttReceived++;
     const at = m.session().step.modulation;
@@ -387,9 +411,6 @@ function inF(m: T30Machine, f: T30Frame): void {
   } else if (f.type === 'DCN') {
     m.handled();
     m.fail(m.state === 'F_CFR' ? 'dcn-waiting-page' : 'dcn-waiting-command', '', false);
-  } else if ((f.type === 'PPS' || f.type === 'EOR' || f.type === 'CTC' || f.type === 'RR') && m.state === 'F_CFR' && m.params?.ecm === true) {
-    // ECM: every frame of the first block was lost, the PPS came through.
-    phaseD.onReceiverFrame(m, f);
   } else {
     m.n.ignoredFrames++;
     m.warn(`${frameName(f)} ignored in ${m.state}`);

@@ -13,24 +13,32 @@
  * and each block goes out as one fast HDLC burst of FCD frames and 3 RCP; corrections resend
  * only the frames a PPR asked for. The receiver stores frames by number, and rebuilds and
  * decodes the page only when its last block is complete.
+ *
+ * Calls no other phase: when a page or block has left, the `post-page` / `pps` action it queues
+ * has the engine run phase D; TCF octets (phase B's) never reach this module.
  */
 
 import type { Bitmap } from '../t4/bitmap.js';
-import type { EcmTxState, T30Machine, T30ReceivedPage, T4DecodeResult } from './engine.js';
+import type { EcmTxState, T30Machine } from './machine.js';
+import type { T30ReceivedPage, T4DecodeResult } from './types.js';
 import { concatChunks, fcdFrame, rcpFrame, RCP_REPEATS, splitEcmPage } from './ecm.js';
 import { encodeT30Frame, type T30Frame } from './frames.js';
 import type { FaxModulation } from '../modem/modulation.js';
 import { kFactor, minRowBits, pageFitsSession, R8_X_DPI, resolutionYDpi, type SessionParams } from './negotiate.js';
-import * as phaseB from './phase-b.js';
 import { INTER_SIGNAL_MS, RX_STALL_MS, T2_WAIT_MS } from './timers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Transmitter
 
-/** The command that will follow the current page: more pages like it (MPS), a page needing a new DCS (EOM), or none (EOP). */
+/**
+ * The command that will follow the current page: more pages like it (MPS), a page needing a new
+ * DCS (EOM), or none (EOP) — unless we poll the far end afterwards (turnaround polling): then
+ * the last page also ends with EOM, "return to the beginning of phase B" (T.30 §5.3.6.1.6 and
+ * Figure 5-2), where the far end sends DIS again and we answer it with DTC (phase-b.ts).
+ */
 function postPageFor(m: T30Machine, p: SessionParams): 'MPS' | 'EOM' | 'EOP' {
   const next = m.pages[m.pageIndex + 1];
-  if (next === undefined) return 'EOP';
+  if (next === undefined) return m.turnaround ? 'EOM' : 'EOP';
   return pageFitsSession(next, p) ? 'MPS' : 'EOM';
 }
 
@@ -123,11 +131,10 @@ export function onFastSignal(m: T30Machine, modulation: FaxModulation): void {
   void modulation;
 }
 
+/** Non-ECM octets outside the TCF (the engine gives those to phase B): the page. */
 export function onNonEcmData(m: T30Machine, modulation: FaxModulation, data: Uint8Array): void {
   const s = m.state;
-  if (s === 'F_TCF') {
-    phaseB.onTcfData(m, modulation, data);
-  } else if (s === 'F_DOC_NON_ECM') {
+  if (s === 'F_DOC_NON_ECM') {
     addPageData(m, data);
   } else if (s === 'F_CFR' || s === 'III_Q_MCF') {
     // The page starts: after CFR, or after MCF to MPS.
@@ -149,12 +156,6 @@ function addPageData(m: T30Machine, data: Uint8Array): void {
   m.rxChunks.push(Uint8Array.from(data)); // the line may reuse its buffer
   m.n.imageOctetsReceived += data.length;
   m.arm('RX_STALL', RX_STALL_MS);
-}
-
-/** End of a non-ECM signal (non-ecm-end, or no-signal standing in for it). */
-export function onNonEcmEnd(m: T30Machine): void {
-  if (m.state === 'F_TCF') phaseB.onTcfEnd(m);
-  else if (m.state === 'F_DOC_NON_ECM') finishNonEcmPage(m);
 }
 
 function decodePage(m: T30Machine, data: Uint8Array, p: SessionParams): T4DecodeResult | undefined {
@@ -268,8 +269,7 @@ export function onEcmFrame(m: T30Machine, f: T30Frame): void {
 
 /** The page signal stalled: nothing for RX_STALL_MS. */
 export function onRxStall(m: T30Machine): void {
-  if (m.state === 'F_TCF') phaseB.onTcfEnd(m);
-  else if (m.state === 'F_DOC_NON_ECM' || m.state === 'F_DOC_ECM') m.fail('carrier-lost', `nothing received for ${RX_STALL_MS} ms`);
+  if (m.state === 'F_DOC_NON_ECM' || m.state === 'F_DOC_ECM') m.fail('carrier-lost', `nothing received for ${RX_STALL_MS} ms`);
 }
 
 /** The received ECM page is complete (last block acknowledged, or closed by EOR): decode it. */

@@ -10,50 +10,28 @@
  *                        next lower rate → CTR → resend with long training, or, at the slowest
  *                        rate, to EOR → ERR: the block is given up and the page goes on),
  *                        RNR (send RR until the receiver is ready, T5 bounds the wait).
+ * Procedure interrupts:  no operator here, so the procedure goes on (§5.4.3.1, T3): PIP counts
+ *                        as MCF, PIN as RTN (non-ECM) or as a PPR for the whole block (ECM),
+ *                        PIN/PIP to EOR as ERR; a received PRI-Q is answered as Q.
  * Receiver:              answers each of those, repeats its last answer when a command is
- *                        repeated (its answer was lost), asks CRP when a command arrived corrupted.
+ *                        repeated (its answer was lost), asks CRP when a command arrived corrupted;
+ *                        ECM: answers the command that ends a page RNR while the application's
+ *                        page sink is not ready, and every RR after it, until it is (Annex A).
  *
  * Every command is repeated up to 3 times on T4 expiry, CRP, or a corrupted response.
+ *
+ * The top of the phase chain (engine.ts): it may call back into phase C (the next page or block)
+ * and phase B (DCS after RTN, a DCS or DIS that starts phase B again); nothing below calls it.
  */
 
 import { dcsRateCode } from './dis.js';
-import type { T30Machine, T30State } from './engine.js';
+import type { EcmTxState, T30Machine } from './machine.js';
+import { expectsResponse } from './states.js';
 import { frameName, type PpsFrame, type PprFrame, type T30Frame } from './frames.js';
 import { stepForRateCode } from './negotiate.js';
 import * as phaseB from './phase-b.js';
 import * as phaseC from './phase-c.js';
 import { MAX_COMMAND_TRIES, MAX_RTN_PER_PAGE, PPR_LIMIT_BEFORE_CTC_OR_EOR, T30_T1_MS, T30_T5_MS } from './timers.js';
-
-const COMMAND_WAIT_STATES: ReadonlySet<T30State> = new Set<T30State>([
-  'R',
-  'F_FTT',
-  'F_POST_DOC_NON_ECM',
-  'III_Q_MCF',
-  'III_Q_RTN',
-  'F_POST_DOC_ECM',
-  'F_POST_RCP_MCF',
-  'F_POST_RCP_PPR',
-]);
-const RESPONSE_WAIT_STATES: ReadonlySet<T30State> = new Set<T30State>([
-  'D_TCF',
-  'II_Q',
-  'IV_PPS_NULL',
-  'IV_PPS_Q',
-  'IV_PPS_RNR',
-  'IV_CTC',
-  'IV_EOR',
-  'IV_EOR_RNR',
-]);
-
-/** States where we owe the far end a response to its next command. */
-export function expectsCommand(s: T30State): boolean {
-  return COMMAND_WAIT_STATES.has(s);
-}
-
-/** States where we sent a command and wait for its response. */
-export function expectsResponse(s: T30State): boolean {
-  return RESPONSE_WAIT_STATES.has(s);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Transmitter
@@ -166,22 +144,34 @@ function nextAfterPage(m: T30Machine, retrain: boolean): void {
   }
 }
 
-function nonEcmResponse(m: T30Machine, resp: 'MCF' | 'RTP' | 'RTN'): void {
+/**
+ * The answer to MPS/EOM/EOP (T.30 §5.3.6.1.7). MCF and RTP confirm the page; RTN asks for it
+ * again after a new training. The procedure interrupts PIP and PIN say the same ("received" /
+ * "not received satisfactorily") and ask for an operator; we have none, so — as T.30 §5.4.3.1
+ * tells a terminal to do when T3 passes without operator intervention, "issue other commands
+ * or responses" — PIP goes on like MCF and PIN like RTN (spandsp does the same when it does not
+ * offer interrupts to its user; HylaFAX also continues after PIP). A receiver that answers PIN
+ * to every attempt ends the call with 'operator-interrupt' once the page's tries are used up.
+ */
+function nonEcmResponse(m: T30Machine, resp: 'MCF' | 'RTP' | 'RTN' | 'PIP' | 'PIN'): void {
   m.handled();
   m.disarm('T4');
   m.lastCommand = undefined;
   const page = m.pageIndex + 1;
-  if (resp === 'RTN') {
-    m.n.rtnReceived++;
-    m.rtnCount++;
+  countInterrupt(m, resp);
+  if (resp === 'RTN' || resp === 'PIN') {
+    if (resp === 'RTN') {
+      m.n.rtnReceived++;
+      m.rtnCount++;
+    }
     m.pageRtn++;
-    m.emit({ type: 'page-tx-end', at: m.now, page, response: 'RTN', accepted: false });
+    m.emit({ type: 'page-tx-end', at: m.now, page, response: resp, accepted: false });
     if (m.pageRtn > MAX_RTN_PER_PAGE) {
-      m.fail('rtn-limit', `page ${page} answered RTN ${m.pageRtn} times`);
+      m.fail(resp === 'PIN' ? 'operator-interrupt' : 'rtn-limit', `page ${page} answered ${resp} ${m.pageRtn} times`);
       return;
     }
     // spandsp and HylaFAX both step the rate down on RTN; at the slowest rate, retrain there.
-    m.stepDown('rtn');
+    m.stepDown(resp === 'PIN' ? 'pin' : 'rtn');
     phaseB.sendDcs(m, false);
     return;
   }
@@ -193,7 +183,20 @@ function nonEcmResponse(m: T30Machine, resp: 'MCF' | 'RTP' | 'RTN'): void {
   nextAfterPage(m, resp === 'RTP');
 }
 
-function ecmBlockConfirmed(m: T30Machine, resp: 'MCF' | 'ERR'): void {
+/** PIP/PIN received: counted, and told (there is no operator to alert: the procedure goes on). */
+function countInterrupt(m: T30Machine, resp: string): void {
+  if (resp !== 'PIP' && resp !== 'PIN') return;
+  if (resp === 'PIP') m.n.pipReceived++;
+  else m.n.pinReceived++;
+  m.warn(`${resp} (procedure interrupt) received: no operator here, going on as after ${resp === 'PIP' ? 'MCF' : 'a negative answer'}`);
+}
+
+/**
+ * The block is confirmed: MCF (or PIP, the same with an operator request) to PPS, ERR (or PIN /
+ * PIP) to EOR. Annex A: T5 stops here. The next block, or the page is done.
+ */
+function ecmBlockConfirmed(m: T30Machine, resp: 'MCF' | 'ERR' | 'PIP' | 'PIN'): void {
+  countInterrupt(m, resp);
   m.handled();
   m.disarm('T4');
   m.disarm('T5');
@@ -214,10 +217,13 @@ function ecmBlockConfirmed(m: T30Machine, resp: 'MCF' | 'ERR'): void {
   nextAfterPage(m, false);
 }
 
+/**
+ * PPR: send the frames it lists again. T5 keeps running (T.30 §5.4.3.1: only MCF/PIP, or ERR/PIN
+ * after EOR, reset it), so a receiver that mixes RNR with PPR cannot stretch the wait beyond T5.
+ */
 function onPpr(m: T30Machine, f: PprFrame): void {
   m.handled();
   m.disarm('T4');
-  m.disarm('T5');
   m.n.pprReceived++;
   const et = m.ecmTx;
   const block = et?.blocks[et.blockIndex];
@@ -229,10 +235,31 @@ function onPpr(m: T30Machine, f: PprFrame): void {
     ecmBlockConfirmed(m, 'MCF');
     return;
   }
+  m.emit({ type: 'ppr', at: m.now, direction: 'received', page: m.pageIndex + 1, block: et.blockIndex, frames, count: et.pprCount + 1 });
+  resendFrames(m, et, frames);
+}
+
+/**
+ * PIN to a PPS: the partial page was "not satisfactorily received" and an operator is asked
+ * for (T.30 §5.3.6.1.7). Without an operator we go on (§5.4.3.1, T3) as the negative answer
+ * means in ECM terms: the whole block is sent again, as if a PPR had asked for every frame of
+ * it — so a receiver that keeps answering PIN meets the same PPR limit, CTC and EOR as any other.
+ */
+function onPinToPps(m: T30Machine): void {
+  m.handled();
+  m.disarm('T4');
+  countInterrupt(m, 'PIN');
+  const et = m.ecmTx;
+  const block = et?.blocks[et.blockIndex];
+  if (et === undefined || block === undefined) return;
+  resendFrames(m, et, block.frames.map((_, i) => i));
+}
+
+/** Sends `frames` of the current block again; the 4th time for one block, CTC or EOR instead (Annex A). */
+function resendFrames(m: T30Machine, et: EcmTxState, frames: number[]): void {
   et.pprCount++;
   et.pending = frames;
   m.ecmRetries += frames.length;
-  m.emit({ type: 'ppr', at: m.now, direction: 'received', page: m.pageIndex + 1, block: et.blockIndex, frames, count: et.pprCount });
   if (et.pprCount >= PPR_LIMIT_BEFORE_CTC_OR_EOR) {
     // Annex A: after the 4th PPR, continue to correct at a lower rate (CTC) or stop (EOR).
     if (m.stepDown('ctc')) sendCtc(m, false);
@@ -252,7 +279,6 @@ function onRnr(m: T30Machine): void {
 
 /** A V.21 frame while we are the transmitter in phases C/D. */
 export function onTransmitterFrame(m: T30Machine, f: T30Frame): void {
-  if (phaseB.storeInfoFrame(m, f)) return;
   const s = m.state;
   if (f.type === 'DCN') {
     m.handled();
@@ -269,11 +295,6 @@ export function onTransmitterFrame(m: T30Machine, f: T30Frame): void {
     if (!m.transmitting) m.repeatCommand('CRP');
     return;
   }
-  if (f.type === 'PIP' || f.type === 'PIN') {
-    m.handled();
-    m.fail('operator-interrupt', f.type);
-    return;
-  }
   if (f.type === 'DIS' && m.postPage === 'EOM' && (s === 'II_Q' || s === 'IV_PPS_Q')) {
     // Our EOM was answered, the MCF lost, and the receiver is already back in phase B.
     if (s === 'II_Q') nonEcmResponse(m, 'MCF');
@@ -282,13 +303,14 @@ export function onTransmitterFrame(m: T30Machine, f: T30Frame): void {
     return;
   }
   if (s === 'II_Q') {
-    if (f.type === 'MCF' || f.type === 'RTP' || f.type === 'RTN') nonEcmResponse(m, f.type);
+    if (f.type === 'MCF' || f.type === 'RTP' || f.type === 'RTN' || f.type === 'PIP' || f.type === 'PIN') nonEcmResponse(m, f.type);
     else {
       m.handled();
       m.fail('invalid-response-after-page', frameName(f));
     }
   } else if (s === 'IV_PPS_NULL' || s === 'IV_PPS_Q' || s === 'IV_PPS_RNR') {
-    if (f.type === 'MCF') ecmBlockConfirmed(m, 'MCF');
+    if (f.type === 'MCF' || f.type === 'PIP') ecmBlockConfirmed(m, f.type);
+    else if (f.type === 'PIN') onPinToPps(m);
     else if (f.type === 'PPR') onPpr(m, f);
     else if (f.type === 'RNR') onRnr(m);
     else {
@@ -307,7 +329,8 @@ export function onTransmitterFrame(m: T30Machine, f: T30Frame): void {
       phaseC.sendEcmBlock(m, et.pending, true);
     }
   } else if (s === 'IV_EOR' || s === 'IV_EOR_RNR') {
-    if (f.type === 'ERR') ecmBlockConfirmed(m, 'ERR');
+    // Annex A: ERR ends the block; PIN (or PIP) ends it too, with an operator request we cannot serve.
+    if (f.type === 'ERR' || f.type === 'PIN' || f.type === 'PIP') ecmBlockConfirmed(m, f.type);
     else if (f.type === 'RNR') onRnr(m);
     else {
       m.handled();
@@ -323,7 +346,14 @@ export function onTransmitterFrame(m: T30Machine, f: T30Frame): void {
 
 type PostPage = 'MPS' | 'EOM' | 'EOP';
 
-/** MPS/EOM/EOP, or their procedure-interrupt forms (answered as the plain command: no operator here). */
+/**
+ * MPS/EOM/EOP, or their procedure-interrupt forms PRI-MPS/EOM/EOP (T.30 §5.3.6.1.6: the same
+ * command, plus a request for operator intervention). An automatic terminal has no operator to
+ * alert; T.30 §5.4.3.1 (T3) has a terminal that fails to get one "issue other commands or
+ * responses", so a PRI-Q is answered exactly as Q (MCF/RTN, or in ECM MCF/PPR/RNR, never
+ * PIP/PIN, which would ask the far end for the operator we do not have) — as spandsp does when
+ * it does not offer interrupts to its user. EOS (end of selection) ends the document like EOP.
+ */
 function postPageOf(type: string): PostPage | undefined {
   switch (type) {
     case 'MPS':
@@ -343,7 +373,10 @@ function postPageOf(type: string): PostPage | undefined {
 
 /** A V.21 frame while we are the receiver in phases C/D. */
 export function onReceiverFrame(m: T30Machine, f: T30Frame): void {
-  if (phaseB.storeInfoFrame(m, f)) return;
+  if (isInterruptRequest(f)) {
+    m.n.priReceived++;
+    m.warn(`${frameName(f)} (procedure interrupt) received: no operator here, answered as the plain command`);
+  }
   // The end of the page signal was lost: the post-page command tells us the page is over.
   if (m.state === 'F_DOC_NON_ECM') phaseC.finishNonEcmPage(m);
   const s = m.state;
@@ -374,6 +407,12 @@ export function onReceiverFrame(m: T30Machine, f: T30Frame): void {
   ecmCommand(m, f);
 }
 
+/** PRI-MPS/EOM/EOP, on its own or as the FCF2 of a PPS or EOR. */
+function isInterruptRequest(f: T30Frame): boolean {
+  const t = f.type === 'PPS' || f.type === 'EOR' ? f.fcf2 : f.type;
+  return t === 'PRI-MPS' || t === 'PRI-EOM' || t === 'PRI-EOP';
+}
+
 function onDcnAsReceiver(m: T30Machine): void {
   const s = m.state;
   const eopDone = m.lastPostPage === 'EOP';
@@ -387,6 +426,9 @@ function onDcnAsReceiver(m: T30Machine): void {
     m.fail('dcn-after-rtn', '', false);
   } else if (s === 'F_POST_DOC_NON_ECM') {
     m.fail('dcn-waiting-post-page', '', false);
+  } else if (s === 'F_POST_RCP_RNR') {
+    // The transmitter gave up waiting (its T5): the held-back page was never confirmed.
+    m.fail('dcn-during-ecm', 'while we were not ready (RNR)', false);
   } else {
     m.fail('dcn-during-ecm', '', false);
   }
@@ -426,6 +468,11 @@ function answerPage(m: T30Machine, cmd: PostPage): void {
   const pg = m.rxPage;
   m.rxPage = undefined;
   m.lastPostPage = cmd;
+  if (!m.receiveReady) {
+    // RNR is an Annex A (ECM) response: a non-ECM receiver must answer within the sender's T4,
+    // so "not ready" cannot hold the page back here; it is delivered and answered as usual.
+    m.warn('page sink not ready, but non-ECM has no flow control (RNR): the page is answered as usual');
+  }
   if (pg?.accepted === true) {
     m.n.pagesReceived++;
     m.badRowsTotal += pg.badRows;
@@ -443,7 +490,9 @@ function answerPage(m: T30Machine, cmd: PostPage): void {
 }
 
 function ecmCommand(m: T30Machine, f: T30Frame): void {
-  if (f.type === 'PPS') {
+  if (m.state === 'F_POST_RCP_RNR') {
+    notReadyCommand(m, f);
+  } else if (f.type === 'PPS') {
     onPps(m, f);
   } else if (f.type === 'EOR') {
     onEor(m, f.fcf2);
@@ -463,6 +512,7 @@ function ecmCommand(m: T30Machine, f: T30Frame): void {
     m.sendResponse([m.ctl('CTR')]);
   } else if (f.type === 'RR') {
     m.handled();
+    m.n.rrReceived++;
     repeatEcmResponse(m);
   } else if (postPageOf(f.type) !== undefined || f.type === 'CFR' || f.type === 'MCF') {
     m.handled();
@@ -542,15 +592,24 @@ function onEor(m: T30Machine, fcf2: PpsFrame['fcf2']): void {
   acceptBlock(m, fcf2, ackKey(rx.pageCounter, rx.blockCounter), 'ERR');
 }
 
-/** The block is done (complete → MCF, or given up → ERR); the page too if FCF2 says so. */
+/**
+ * The block is done (complete → MCF, or given up → ERR); the page too if FCF2 says so — unless
+ * it ends the page while our page sink is not ready: then the answer is RNR and everything here
+ * waits (Annex A flow control, `notReadyCommand`).
+ */
 function acceptBlock(m: T30Machine, fcf2: PpsFrame['fcf2'], key: number, resp: 'MCF' | 'ERR'): void {
   const rx = m.ecmRx;
+  const cmd = fcf2 === 'NULL' ? undefined : postPageOf(fcf2);
+  if (cmd !== undefined && !m.receiveReady) {
+    rx.deferred = { fcf2, key, resp };
+    sendRnr(m);
+    return;
+  }
   rx.pageChunks.push(rx.block.assemble(rx.frameCount));
   rx.block.clear();
   rx.lastAckKey = key;
   rx.lastResponse = resp;
   rx.pprCount = 0;
-  const cmd = fcf2 === 'NULL' ? undefined : postPageOf(fcf2);
   if (cmd !== undefined) {
     phaseC.finishEcmPage(m);
     m.lastPostPage = cmd;
@@ -558,6 +617,41 @@ function acceptBlock(m: T30Machine, fcf2: PpsFrame['fcf2'], key: number, resp: '
   m.setState('F_POST_RCP_MCF');
   m.sendResponse([m.ctl(resp)]);
   if (cmd === 'EOM') m.afterTx({ kind: 'send-dis' });
+}
+
+/**
+ * ECM flow control, receiver side (T.30 Annex A: RNR "receive not ready", RR "receive ready?").
+ * The block that ends a page is complete, but the application said its page sink is not ready
+ * (`T30Engine.setReceiveReady(false)`), so we answered RNR. The transmitter asks again with RR
+ * (and repeats its PPS or EOR if our RNR was lost): RNR again while not ready, else the answer
+ * held back (MCF, or ERR after EOR), and the page is finished and delivered. The transmitter
+ * bounds the whole wait with T5 (60 s) and then sends DCN.
+ */
+function notReadyCommand(m: T30Machine, f: T30Frame): void {
+  const d = m.ecmRx.deferred;
+  const again = f.type === 'RR' || f.type === 'EOR' || (f.type === 'PPS' && d !== undefined && ackKey(f.pageCounter, f.blockCounter) === d.key);
+  if (again && d !== undefined) {
+    m.handled();
+    if (f.type === 'RR') m.n.rrReceived++;
+    if (!m.receiveReady) {
+      sendRnr(m);
+      return;
+    }
+    m.ecmRx.deferred = undefined;
+    acceptBlock(m, d.fcf2, d.key, d.resp);
+  } else if (f.type === 'PPS' || f.type === 'CTC' || postPageOf(f.type) !== undefined || f.type === 'CFR' || f.type === 'MCF') {
+    m.handled();
+    m.fail('invalid-ecm-command', `${frameName(f)} while not ready (RNR)`);
+  } else {
+    m.n.ignoredFrames++;
+    m.warn(`${frameName(f)} ignored in ${m.state}`);
+  }
+}
+
+function sendRnr(m: T30Machine): void {
+  m.n.rnrSent++;
+  m.setState('F_POST_RCP_RNR');
+  m.sendResponse([m.ctl('RNR')]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -578,7 +672,7 @@ export function onT2(m: T30Machine): void {
   } else if (s === 'F_POST_RCP_MCF') {
     if (m.ecmRx.pageDone && eopDone) m.end('ok', '', false);
     else m.fail(m.ecmRx.pageDone ? 't2-expired-waiting-next-page' : 't2-expired-ecm');
-  } else if (s === 'F_POST_DOC_ECM' || s === 'F_POST_RCP_PPR') m.fail('t2-expired-ecm');
+  } else if (s === 'F_POST_DOC_ECM' || s === 'F_POST_RCP_PPR' || s === 'F_POST_RCP_RNR') m.fail('t2-expired-ecm');
   // Elsewhere a T2 is stale.
 }
 

@@ -6,7 +6,7 @@
  * TIFF-file ones that belong to the document layer here.
  */
 
-import type { T4Coding } from './negotiate.js';
+import type { T4Coding } from '../t4/types.js';
 import type { FaxModulation } from '../modem/modulation.js';
 
 export const T30_RESULT_CODES = [
@@ -69,7 +69,11 @@ export const T30_RESULT_CODES = [
   'eor-failed',
   /** T5 expired while the receiver kept answering RNR (T30_ERR_TX_T5EXP). */
   't5-expired',
-  /** A procedure interrupt (PIN/PIP) asked for an operator; there is none (T30_ERR_OPER_INT_FAIL). */
+  /**
+   * The far end answered PIN (procedure interrupt negative: the page not received, an operator
+   * wanted) to every try of a page; there is no operator to take the call (T30_ERR_OPER_INT_FAIL).
+   * A single PIN or PIP does not end the call: see phase-d.ts.
+   */
   'operator-interrupt',
   // Phase C/D — receiver side.
   /** T2 expired waiting for the page after CFR (T30_ERR_RX_T2EXPFAX). */
@@ -144,7 +148,7 @@ const MESSAGES: { readonly [K in T30ResultCode]: string } = {
   'ctc-failed': 'CTC was not answered with CTR',
   'eor-failed': 'EOR was not answered with ERR',
   't5-expired': 'T5 expired waiting for the receiver to become ready (ECM)',
-  'operator-interrupt': 'Procedure interrupt requested; operator intervention is not available',
+  'operator-interrupt': 'The far end kept requesting operator intervention (PIN); there is no operator',
   't2-expired-waiting-page': 'T2 expired while waiting for the page',
   't2-expired-waiting-post-page': 'T2 expired while waiting for MPS, EOM or EOP',
   't2-expired-waiting-next-page': 'T2 expired while waiting for the next page',

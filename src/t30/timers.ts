@@ -37,9 +37,10 @@ export const T30_T2_MS = 6_000;
 export const T30_T2_TOLERANCE_MS = 1_000;
 
 /**
- * T3 (§5.4.3.1): operator alert after a procedure interrupt — 10 ± 5 s. Procedure interrupts
- * (PIN/PIP/PRI-Q) need an operator; this engine has none and ends the call instead, so T3
- * is only named here for completeness.
+ * T3 (§5.4.3.1): operator alert after a procedure interrupt — 10 ± 5 s; a terminal that gets no
+ * operator within it goes on with other commands or responses. This engine has no operator, so
+ * it goes on at once: PRI-Q is answered as Q, PIP taken as MCF, PIN as a negative answer
+ * (phase-d.ts). T3 is only named here for completeness.
  */
 export const T30_T3_MS = 10_000;
 

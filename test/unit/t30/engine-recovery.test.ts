@@ -8,20 +8,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { T30EngineOptions, T30Event } from '../../../src/t30/engine.js';
-import { decodeT30Frame, encodeT30Frame, simpleFrame, type SimpleFrameType } from '../../../src/t30/frames.js';
+import { encodeT30Frame, simpleFrame, type SimpleFrameType } from '../../../src/t30/frames.js';
 import { TCF_MIN_ZERO_RUN_MS } from '../../../src/t30/timers.js';
-import { eventsOf, fax, firstDifferentRow, frameTypeOf, noisePage, sentControlFrames, testPage, type HdlcFrameInfo } from './harness.js';
+import { eventsOf, fax, fcdNumber, firstDifferentRow, frameTypeOf, noisePage, sentControlFrames, SLOWEST_ECM, testPage } from './harness.js';
 
 const caller = (o: Partial<T30EngineOptions>): T30EngineOptions => ({ role: 'calling', ident: 'TX', ...o });
 const answerer = (o: Partial<T30EngineOptions> = {}): T30EngineOptions => ({ role: 'answering', receive: true, ident: 'RX', ...o });
 
 /** FCD frame number of raw frame octets, or undefined. */
-function fcdNumber(f: HdlcFrameInfo): number | undefined {
-  if (f.modulation === 'v21') return undefined;
-  const d = decodeT30Frame(f.frame);
-  return d.ok && d.value.type === 'FCD' ? d.value.frameNumber : undefined;
-}
-
 /** Raw bytes of a bare-FCF frame sent by the answerer (X = 0). */
 const answererFrame = (t: SimpleFrameType): Uint8Array => encodeT30Frame(simpleFrame(t, { xBit: false }));
 
@@ -166,7 +160,7 @@ describe('ECM: PPR, CTC, EOR, RNR', () => {
 
   it('at the slowest rate the 4th PPR leads to EOR/ERR: the page goes on with the hole', () => {
     const pages = [testPage(123, { height: 120 })];
-    const { b, r } = fax(caller({ send: { pages }, ecmFrameSize: 64, codings: ['mh'], modems: ['v27ter'], maxBitRate: 2400 }), answerer(), {
+    const { b, r } = fax(caller({ send: { pages }, ...SLOWEST_ECM }), answerer(), {
       hdlcFrame: (f) => (fcdNumber(f) === 2 ? 'drop' : undefined),
     });
     assert.equal(r.a.result?.code, 'ok', r.a.result?.message);

@@ -10,7 +10,10 @@ import fc from 'fast-check';
 import { createBitmap } from '../../../src/t4/bitmap.js';
 import { decodeDis, emptyDisFields, encodeDis, interpretDis, type DisFields, type DisInfo } from '../../../src/t30/dis.js';
 import { concatChunks, EcmRxBlock, ECM_MAX_FRAMES_PER_BLOCK, splitEcmPage } from '../../../src/t30/ecm.js';
-import { T30Engine, T30Machine, T30_STATES, T30_STATE_PHASE, T4_CODEC, type T30EngineOptions } from '../../../src/t30/engine.js';
+import { T30Engine, T4_CODEC } from '../../../src/t30/engine.js';
+import { T30Machine } from '../../../src/t30/machine.js';
+import { T30_STATES, T30_STATE_PHASE } from '../../../src/t30/states.js';
+import type { T30EngineOptions } from '../../../src/t30/types.js';
 import { decodeT30Frame, encodeT30Frame } from '../../../src/t30/frames.js';
 import {
   buildDcsFields,

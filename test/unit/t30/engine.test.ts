@@ -8,23 +8,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Bitmap } from '../../../src/t4/bitmap.js';
-import type { T30Engine, T30EngineOptions } from '../../../src/t30/engine.js';
+import type { T30EngineOptions } from '../../../src/t30/engine.js';
 import { decodeT30Frame } from '../../../src/t30/frames.js';
 import type { T30Modem, T4Coding } from '../../../src/t30/negotiate.js';
-import { eventsOf, fax, firstDifferentRow, frameTypeOf, noisePage, sentControlFrames, testPage, type RunReport } from './harness.js';
-
-function assertPagesIdentical(receiver: T30Engine, pages: readonly Bitmap[]): void {
-  const got = receiver.receivedPages.filter((p) => p.accepted);
-  assert.equal(got.length, pages.length, 'number of accepted pages');
-  pages.forEach((p, i) => {
-    const rx = got[i];
-    assert.ok(rx !== undefined);
-    assert.equal(rx.bitmap.width, p.width);
-    assert.equal(rx.bitmap.height, p.height, `page ${i + 1} height`);
-    assert.equal(firstDifferentRow(rx.bitmap, p), -1, `page ${i + 1} differs`);
-    assert.equal(rx.badRows, 0);
-  });
-}
+import { assertPagesIdentical, eventsOf, fax, frameTypeOf, noisePage, sentControlFrames, testPage, type RunReport } from './harness.js';
 
 function assertOk(r: RunReport, sent: number, received: number, sender: 'a' | 'b' = 'a'): void {
   const tx = r[sender].result;

@@ -9,6 +9,7 @@
  * to the next.
  */
 
+import assert from 'node:assert/strict';
 import type { Bitmap } from '../../../src/t4/bitmap.js';
 import { bitmapStride, createBitmap } from '../../../src/t4/bitmap.js';
 import { T30Engine as T30EngineClass, type T30Engine, type T30EngineOptions, type T30Event } from '../../../src/t30/engine.js';
@@ -419,3 +420,27 @@ export function fax(aOpts: T30EngineOptions, bOpts: T30EngineOptions, h: Harness
 export function eventsOf<K extends T30Event['type']>(events: readonly T30Event[], type: K): Extract<T30Event, { type: K }>[] {
   return events.filter((e): e is Extract<T30Event, { type: K }> => e.type === type);
 }
+
+/** The receiver's accepted pages are `pages`, pixel for pixel, without a bad row. */
+export function assertPagesIdentical(receiver: T30Engine, pages: readonly Bitmap[]): void {
+  const got = receiver.receivedPages.filter((p) => p.accepted);
+  assert.equal(got.length, pages.length, 'number of accepted pages');
+  pages.forEach((p, i) => {
+    const rx = got[i];
+    assert.ok(rx !== undefined);
+    assert.equal(rx.bitmap.width, p.width);
+    assert.equal(rx.bitmap.height, p.height, `page ${i + 1} height`);
+    assert.equal(firstDifferentRow(rx.bitmap, p), -1, `page ${i + 1} differs`);
+    assert.equal(rx.badRows, 0);
+  });
+}
+
+/** The frame number of a fast-modem FCD frame (undefined for anything else). */
+export function fcdNumber(f: HdlcFrameInfo): number | undefined {
+  if (f.modulation === 'v21') return undefined;
+  const d = decodeT30Frame(f.frame);
+  return d.ok && d.value.type === 'FCD' ? d.value.frameNumber : undefined;
+}
+
+/** ECM at 2400 bit/s, 64-octet frames, MH: there is no lower rate, so the 4th PPR of a block leads to EOR. */
+export const SLOWEST_ECM = { ecmFrameSize: 64, codings: ['mh'], modems: ['v27ter'], maxBitRate: 2400 } as const satisfies Partial<T30EngineOptions>;
