@@ -1,9 +1,11 @@
 /**
  * `faxwire/t38` — the T.38 wire layer: IFP codec (T.38 §7, both ASN.1 modules), UDPTL packet
  * codec, sender and receiver (T.38 §9.1, redundancy and parity FEC), TPKT and bare-TCP framing,
- * RTP transport (RFC 4612 + RFC 2198), and the receive-side field assembler.
+ * RTP transport (RFC 4612 + RFC 2198), the receive-side field assembler, and the modulation ⇄
+ * indicator / data-type maps (T.38 §7.2, §7.3).
  */
 export * from './ifp.js';
+export * from './modulation-map.js';
 export * from './udptl.js';
 export * from './udptl-sender.js';
 export * from './udptl-receiver.js';
