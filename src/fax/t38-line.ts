@@ -56,7 +56,7 @@
 
 import { FAX_MODULATION_BIT_RATE, INTER_SIGNAL_SILENCE_MS, preambleMs, trainingMs, type FaxModulation } from '../modem/modulation.js';
 import type { T30LineEvent, T30TxStep } from '../t30/line.js';
-import { T38FieldAssembler, type T38FieldAssemblerStats, type T38LineEvent } from '../t38/hdlc-rx.js';
+import { T38FieldAssembler, type T38FieldAssemblerStats, type T38FieldEvent } from '../t38/field-assembler.js';
 import { encodeIfp, type Ifp, type IfpField, type IfpFieldType, type T30Indicator, type T38Version } from '../t38/ifp.js';
 import { dataTypeModulation, indicatorModulation, modulationDataType, modulationIndicator } from '../t38/modulation-map.js';
 import type { UdptlCategory } from '../t38/udptl-sender.js';
@@ -609,7 +609,7 @@ export class T38Line {
     else this.events.push({ kind: 'hdlc-end', modulation: s.modulation });
   }
 
-  private onAssembled(e: T38LineEvent): void {
+  private onAssembled(e: T38FieldEvent): void {
     switch (e.kind) {
       case 'indicator': {
         const ind = e.indicator;

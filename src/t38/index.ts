@@ -12,4 +12,4 @@ export * from './udptl-receiver.js';
 export * from './tpkt.js';
 export * from './tcp-bare.js';
 export * from './rtp.js';
-export * from './hdlc-rx.js';
+export * from './field-assembler.js';
