@@ -3,5 +3,5 @@
  * over UDPTL or TPKT, sans-IO) and its line (T30TxStep → timed IFPs, IFPs → T30LineEvents).
  * Sockets and timers live in src/node (udp-driver, tcp-driver).
  */
-export * from './t38-line.js';
-export * from './t38-terminal.js';
+export * from './terminal/t38-line.js';
+export * from './terminal/t38-terminal.js';

@@ -22,18 +22,18 @@
  * the image data is simply short and the decoder counts bad rows.
  */
 
-import { stampHeaderLine } from '../image/text.js';
-import type { Bitmap } from '../t4/bitmap.js';
-import { T30Engine, type T30EngineOptions, type T30Event, type T30PageCodec, type T30Stats } from '../t30/engine.js';
-import type { T30Modem, T4Coding } from '../t30/negotiate.js';
-import type { T30Result } from '../t30/result.js';
-import { decodeT4, encodeT4 } from '../t4/index.js';
-import type { T30LineEvent, T30TxStep } from '../t30/line.js';
-import { decodeIfp, describeIfp, type T38Version } from '../t38/ifp.js';
-import { encodeTpkt, TpktParser } from '../t38/tpkt.js';
-import { UdptlReceiver, type UdptlReceiverStats } from '../t38/udptl-receiver.js';
-import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../t38/udptl-sender.js';
-import { FaxwireError } from '../util/errors.js';
+import { stampHeaderLine } from '../../image/text.js';
+import type { Bitmap } from '../../t4/bitmap.js';
+import { T30Engine, type T30EngineOptions, type T30Event, type T30PageCodec, type T30Stats } from '../../t30/engine.js';
+import type { T30Modem, T4Coding } from '../../t30/negotiate.js';
+import type { T30Result } from '../../t30/result.js';
+import { decodeT4, encodeT4 } from '../../t4/index.js';
+import type { T30LineEvent, T30TxStep } from '../../t30/line.js';
+import { decodeIfp, describeIfp, type T38Version } from '../../t38/ifp.js';
+import { encodeTpkt, TpktParser } from '../../t38/tpkt.js';
+import { UdptlReceiver, type UdptlReceiverStats } from '../../t38/udptl-receiver.js';
+import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
+import { FaxwireError } from '../../util/errors.js';
 import { SPANDSP_REPEAT_COUNTS, T38Line, type T38LineStats, type T38RateManagement, type T38TxPacket } from './t38-line.js';
 
 /** What the terminal needs from a T.30 engine (`T30Engine` implements it; tests may fake it). */

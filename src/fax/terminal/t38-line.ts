@@ -54,13 +54,13 @@
  * — spandsp's mid-receive backstop — ends the signal).
  */
 
-import { FAX_MODULATION_BIT_RATE, INTER_SIGNAL_SILENCE_MS, preambleMs, trainingMs, type FaxModulation } from '../modem/modulation.js';
-import type { T30LineEvent, T30TxStep } from '../t30/line.js';
-import { T38FieldAssembler, type T38FieldAssemblerStats, type T38FieldEvent } from '../t38/field-assembler.js';
-import { encodeIfp, type Ifp, type IfpField, type IfpFieldType, type T30Indicator, type T38Version } from '../t38/ifp.js';
-import { dataTypeModulation, indicatorModulation, modulationDataType, modulationIndicator } from '../t38/modulation-map.js';
-import type { UdptlCategory } from '../t38/udptl-sender.js';
-import { FaxwireError, assertNever } from '../util/errors.js';
+import { FAX_MODULATION_BIT_RATE, INTER_SIGNAL_SILENCE_MS, preambleMs, trainingMs, type FaxModulation } from '../../modem/modulation.js';
+import type { T30LineEvent, T30TxStep } from '../../t30/line.js';
+import { T38FieldAssembler, type T38FieldAssemblerStats, type T38FieldEvent } from '../../t38/field-assembler.js';
+import { encodeIfp, type Ifp, type IfpField, type IfpFieldType, type T30Indicator, type T38Version } from '../../t38/ifp.js';
+import { dataTypeModulation, indicatorModulation, modulationDataType, modulationIndicator } from '../../t38/modulation-map.js';
+import type { UdptlCategory } from '../../t38/udptl-sender.js';
+import { FaxwireError, assertNever } from '../../util/errors.js';
 
 /** T.38 data-rate management (T38FaxRateManagement): 'local' = method 1, 'transferred' = method 2. */
 export type T38RateManagement = 'transferred' | 'local';
