@@ -5,6 +5,10 @@
  * (RFC 1006 §6; T.38 §6.1 allows TCP). This is a T.38 endpoint with no modem anywhere — what
  * T.38 calls an Internet-aware fax device, the IP peer of a T.38 gateway or of another terminal.
  *
+ * The engine ⇄ line pump, the call's end and its linger are the shared `FaxSession`
+ * (../session.ts); this file adds what is T.38: the line's IFPs to and from the transport
+ * (UDPTL datagrams or TPKT packets), loss reporting and the protocol-analyser trace.
+ *
  * The driver (src/node) owns the socket and the clock:
  *
  * ```
@@ -28,27 +32,13 @@ import { T30Engine, type T30EngineOptions, type T30Event, type T30PageCodec, typ
 import type { T30Modem, T4Coding } from '../../t30/negotiate.js';
 import type { T30Result } from '../../t30/result.js';
 import { decodeT4, encodeT4 } from '../../t4/index.js';
-import type { T30LineEvent, T30TxStep } from '../../t30/line.js';
 import { decodeIfp, describeIfp, type T38Version } from '../../t38/ifp.js';
 import { encodeTpkt, TpktParser } from '../../t38/tpkt.js';
 import { UdptlReceiver, type UdptlReceiverStats } from '../../t38/udptl-receiver.js';
 import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
 import { FaxwireError } from '../../util/errors.js';
+import { FaxSession, type T30EngineLike } from '../session.js';
 import { SPANDSP_REPEAT_COUNTS, T38Line, type T38LineStats, type T38RateManagement, type T38TxPacket } from './t38-line.js';
-
-/** What the terminal needs from a T.30 engine (`T30Engine` implements it; tests may fake it). */
-export interface T30EngineLike<E = unknown> {
-  start(now: number): void;
-  handle(ev: T30LineEvent, now: number): void;
-  tick(now: number): void;
-  nextTimeout(): number | undefined | null;
-  takeTx(): T30TxStep[];
-  takeEvents(): E[];
-  readonly result: T30Result | undefined | null;
-  /** Ends the call from outside ('local': hang up with DCN; 'remote': the far end is gone). */
-  abort?(now: number, why: 'local' | 'remote'): void;
-  getStats?(): T30Stats;
-}
 
 export type T38TransportKind = 'udptl' | 'tpkt';
 
@@ -146,33 +136,27 @@ export function createT30Engine(o: T38TerminalFaxOptions & { readonly tcf?: T38R
   return new T30Engine(opts);
 }
 
-const MAX_PUMP = 10_000;
-
 export class T38Terminal<E = T30Event> {
   readonly transport: T38TransportKind;
   readonly version: T38Version;
-  private readonly engine: T30EngineLike<E>;
+  private readonly session: FaxSession<E>;
   private readonly line: T38Line;
   private readonly sender: UdptlSender | undefined;
   private readonly udptlRx: UdptlReceiver | undefined;
   private readonly tpkt: TpktParser | undefined;
   private readonly onTrace: ((line: string) => void) | undefined;
-  private readonly lingerMs: number;
   private readonly output: Uint8Array[] = [];
-  private readonly events: E[] = [];
-  private started = false;
   private lastRxSeq: number | undefined;
-  private finishedAt: number | undefined;
-  private lastNow = 0;
   private readonly counters = { ifpsReceived: 0, malformedIfps: 0, lostIfps: 0, outputs: 0, tcpFramingErrors: 0 };
 
   constructor(options: T38TerminalOptions<E>) {
+    let engine: T30EngineLike<E>;
     if (options.engine) {
-      this.engine = options.engine;
+      engine = options.engine;
     } else {
       if (options.role === undefined) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', 'T38Terminal needs a role (or an engine)');
       // Without an injected engine, E is T30Event (the constructor signature's default).
-      this.engine = createT30Engine({ ...options, role: options.role }) as unknown as T30EngineLike<E>;
+      engine = createT30Engine({ ...options, role: options.role }) as unknown as T30EngineLike<E>;
     }
     this.transport = options.transport ?? 'udptl';
     this.version = options.t38Version ?? 0;
@@ -183,8 +167,8 @@ export class T38Terminal<E = T30Event> {
       tcf: options.tcf ?? 'transferred',
       indicators: options.indicators ?? true,
     });
+    this.session = new FaxSession(engine, this.line, options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {});
     this.onTrace = options.onTrace;
-    this.lingerMs = options.lingerMs ?? 100;
     if (this.transport === 'udptl') {
       const repeats = options.repeats ?? paced;
       const r = SPANDSP_REPEAT_COUNTS;
@@ -203,37 +187,20 @@ export class T38Terminal<E = T30Event> {
 
   /** Starts the call at fax time `now` (the calling party's CNG, the answering party's CED). */
   start(now: number): void {
-    if (this.started) throw new FaxwireError('FAXWIRE_ERR_INVALID_STATE', 'terminal already started');
-    this.started = true;
-    this.lastNow = now;
-    this.engine.start(now);
-    this.pump(now);
+    this.session.start(now);
+    this.sendPackets();
   }
 
   /** One UDPTL datagram, or one chunk of the TCP byte stream (any chunking). */
   receive(bytes: Uint8Array, now: number): void {
-    this.checkStarted();
-    this.lastNow = now;
-    this.line.tick(now); // what was due before this input happened first
-    if (this.udptlRx) {
-      for (const r of this.udptlRx.receive(bytes)) this.onIfp(r.ifp, r.seq, now);
-    } else if (this.tpkt) {
-      const errorsBefore = this.tpkt.getStats().errors;
-      for (const payload of this.tpkt.push(bytes)) this.onIfp(payload, undefined, now);
-      if (this.tpkt.getStats().errors > errorsBefore) {
-        // Framing is lost for good on this connection (RFC 1006 has no resynchronisation).
-        this.counters.tcpFramingErrors++;
-        this.trace(now, 'RX', undefined, `TPKT framing error: ${this.tpkt.error?.message ?? ''}`);
-      }
-    }
-    this.pump(now);
+    this.session.input(now, () => this.feed(bytes, now));
+    this.sendPackets();
   }
 
   /** Runs timers and paced transmission up to `now`. */
   tick(now: number): void {
-    this.checkStarted();
-    this.lastNow = now;
-    this.pump(now);
+    this.session.tick(now);
+    this.sendPackets();
   }
 
   /**
@@ -241,23 +208,13 @@ export class T38Terminal<E = T30Event> {
    * result is 'local-abort'); 'remote' — the far end is gone (TCP closed, SIP BYE): no DCN.
    */
   abort(now: number, why: 'local' | 'remote'): void {
-    this.checkStarted();
-    this.lastNow = now;
-    this.engine.abort?.(now, why);
-    this.pump(now);
+    this.session.abort(now, why);
+    this.sendPackets();
   }
 
   /** When `tick` should next be called (fax ms), or undefined when nothing is pending. */
   nextTimeout(): number | undefined {
-    if (!this.started) return undefined;
-    let t = this.line.nextTimeout();
-    const e = this.engine.nextTimeout();
-    if (e !== undefined && e !== null) t = t === undefined ? e : Math.min(t, e);
-    if (this.finishedAt !== undefined && !this.done) {
-      const l = this.finishedAt + this.lingerMs;
-      t = t === undefined ? l : Math.min(t, l);
-    }
-    return t;
+    return this.session.nextTimeout();
   }
 
   /** Datagrams (UDPTL) or TCP octets (TPKT) to send now, in order. */
@@ -267,21 +224,21 @@ export class T38Terminal<E = T30Event> {
 
   /** The engine's events since the last call. */
   takeEvents(): E[] {
-    return this.events.splice(0, this.events.length);
+    return this.session.takeEvents();
   }
 
   /** The T.30 result once phase E is over. */
   get result(): T30Result | undefined {
-    return this.engine.result ?? undefined;
+    return this.session.result;
   }
 
   /** The call is over and what it had to send has left (plus a short linger). */
   get done(): boolean {
-    return this.finishedAt !== undefined && this.line.pendingSteps === 0 && this.lastNow >= this.finishedAt + this.lingerMs;
+    return this.session.done;
   }
 
   getStats(): T38TerminalStats {
-    const t30 = this.engine.getStats?.();
+    const t30 = this.session.engineStats();
     return {
       ...(t30 ? { t30 } : {}),
       line: this.line.getStats(),
@@ -293,8 +250,19 @@ export class T38Terminal<E = T30Event> {
 
   // -------------------------------------------------------------------------------------------
 
-  private checkStarted(): void {
-    if (!this.started) throw new FaxwireError('FAXWIRE_ERR_INVALID_STATE', 'call start() first');
+  /** Gives the line what arrived: IFPs out of UDPTL (after recovery) or out of the TPKT stream. */
+  private feed(bytes: Uint8Array, now: number): void {
+    if (this.udptlRx) {
+      for (const r of this.udptlRx.receive(bytes)) this.onIfp(r.ifp, r.seq, now);
+    } else if (this.tpkt) {
+      const errorsBefore = this.tpkt.getStats().errors;
+      for (const payload of this.tpkt.push(bytes)) this.onIfp(payload, undefined, now);
+      if (this.tpkt.getStats().errors > errorsBefore) {
+        // Framing is lost for good on this connection (RFC 1006 has no resynchronisation).
+        this.counters.tcpFramingErrors++;
+        this.trace(now, 'RX', undefined, `TPKT framing error: ${this.tpkt.error?.message ?? ''}`);
+      }
+    }
   }
 
   private onIfp(bytes: Uint8Array, seq: number | undefined, now: number): void {
@@ -322,22 +290,9 @@ export class T38Terminal<E = T30Event> {
     this.line.receive(r.value, now);
   }
 
-  /** Moves events between line and engine until both are quiet, then frames the packets. */
-  private pump(now: number): void {
-    for (let i = 0; i < MAX_PUMP; i++) {
-      this.line.tick(now);
-      const lineEvents = this.line.takeEvents();
-      for (const ev of lineEvents) this.engine.handle(ev, now);
-      this.engine.tick(now);
-      const steps = this.engine.takeTx();
-      if (steps.length > 0) this.line.queue(steps, now);
-      for (const e of this.engine.takeEvents()) this.events.push(e);
-      if (lineEvents.length === 0 && steps.length === 0) break;
-    }
+  /** Frames the IFPs the line has made due for the transport. */
+  private sendPackets(): void {
     for (const p of this.line.takePackets()) this.send(p);
-    if (this.finishedAt === undefined && this.engine.result !== undefined && this.engine.result !== null && this.line.pendingSteps === 0) {
-      this.finishedAt = now;
-    }
   }
 
   private send(p: T38TxPacket): void {
