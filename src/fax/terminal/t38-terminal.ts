@@ -27,11 +27,8 @@
  */
 
 import { stampHeaderLine } from '../../image/text.js';
-import type { Bitmap } from '../../t4/bitmap.js';
-import { T30Engine, type T30EngineOptions, type T30Event, type T30PageCodec, type T30Stats } from '../../t30/engine.js';
-import type { T30Modem, T4Coding } from '../../t30/negotiate.js';
+import { T30Engine, type T30EngineOptions, type T30Event, type T30Stats } from '../../t30/engine.js';
 import type { T30Result } from '../../t30/result.js';
-import { decodeT4, encodeT4 } from '../../t4/index.js';
 import { decodeIfp, describeIfp, type T38Version } from '../../t38/ifp.js';
 import { encodeTpkt, TpktParser } from '../../t38/tpkt.js';
 import { UdptlReceiver, type UdptlReceiverStats } from '../../t38/udptl-receiver.js';
@@ -42,21 +39,11 @@ import { SPANDSP_REPEAT_COUNTS, T38Line, type T38LineStats, type T38RateManageme
 
 export type T38TransportKind = 'udptl' | 'tpkt';
 
-/** T.30 options of the terminal (see `T30EngineOptions`), plus the page header line. */
-export interface T38TerminalFaxOptions {
-  /** The calling party (normally the sender: CNG, waits for DIS) or the answering one (CED, DIS). */
-  readonly role: 'calling' | 'answering';
-  /** Pages to send. */
-  readonly send?: { readonly pages: readonly Bitmap[] };
-  /** Accept a document. */
-  readonly receive?: boolean;
-  /** TSI/CSI, up to 20 characters. */
-  readonly ident?: string;
-  /** Offer/use ECM (T.30 Annex A). Default true. */
-  readonly ecm?: boolean;
-  readonly modems?: readonly T30Modem[];
-  readonly maxBitRate?: number;
-  readonly codings?: readonly T4Coding[];
+/**
+ * T.30 options of the terminal: the engine's own (one definition, in `T30EngineOptions`), plus
+ * the page header line and any other engine option.
+ */
+export interface T38TerminalFaxOptions extends Pick<T30EngineOptions, 'role' | 'send' | 'receive' | 'ident' | 'ecm' | 'modems' | 'maxBitRate' | 'codings'> {
   /**
    * A header line stamped at the top of every page sent (what fax machines print: the sender's
    * identity, date, page n/N — T.30 does not define it, national rules often require it).
@@ -110,18 +97,14 @@ export interface T38TerminalStats {
   tcpFramingErrors: number;
 }
 
-/** The page codec for the engine: src/t4's T.4/T.6 encoder and decoder. */
-export const T4_PAGE_CODEC: T30PageCodec = {
-  encode: (bitmap, opts) => encodeT4(bitmap, opts),
-  decode: (data, opts) => decodeT4(data, opts),
-};
-
-/** Builds the T.30 engine a terminal runs from its fax options. */
+/**
+ * Builds the T.30 engine a terminal runs from its fax options (pages with the header line
+ * stamped; the engine's default page codec, `T4_CODEC`, unless `engineOptions` names another).
+ */
 export function createT30Engine(o: T38TerminalFaxOptions & { readonly tcf?: T38RateManagement }): T30Engine {
   const pages = o.send?.pages;
   const stamped = pages && o.headerLine !== undefined ? pages.map((p, i) => stampHeaderLine(p, o.headerLine ?? '', i + 1, pages.length)) : pages;
   const opts: T30EngineOptions = {
-    codec: T4_PAGE_CODEC,
     ...o.engineOptions,
     role: o.role,
     ...(stamped ? { send: { pages: stamped } } : {}),
