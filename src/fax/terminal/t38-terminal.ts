@@ -20,6 +20,22 @@
  * Time is fax time in ms (any origin, monotonic). Nothing here throws on network input: bad
  * datagrams and IFPs are counted in `getStats()` and treated as lost.
  *
+ * Reordering: datagrams that overtake each other are put back in order by the UDPTL receiver's
+ * reorder window. A missing seq is waited for while at most `reorderWindow` later datagrams
+ * have arrived (default 2) and for at most `reorderHoldMs` of fax time (default 60 ms); then
+ * it is given up. The budget: paced IFPs leave about every 30 ms (one 30 ms chunk of data each,
+ * t38-line.ts), so two datagrams are about 60 ms of the far end's signal. That covers the usual
+ * overtaking — IFPs sent within a few ms of each other (the last data and `hdlc-fcs-OK`, an
+ * indicator and the first data) and a jitter spread of a couple of chunks — while delaying what
+ * we hear by no more than 60 ms: a small part of the T.30 response budget (our answer follows
+ * the far end's signal; its T4 timer waits 3 s), and about the depth of a VoIP jitter buffer.
+ * The time bound also covers the end of a signal, after which no later datagram comes to push
+ * the window along. With UDPTL redundancy (the default) a seq overtaken by the next datagram is
+ * usually restored from that datagram's secondaries at once, and nothing waits; the window
+ * matters when the copies cannot help (no redundancy, parity FEC, a loss or overtaking deeper
+ * than the redundancy). spandsp and Asterisk use no window at all: a missing seq is lost as
+ * soon as a later one is processed (`reorderWindow: 0` does the same here).
+ *
  * Loss handling: a UDPTL sequence gap the receiver could not repair (no redundancy/FEC copy
  * arrived) is reported to the line, which marks the HDLC frame in progress bad (its FCS no
  * longer covers what arrived) — T.30 then recovers (a repeated command, PPR in ECM); in non-ECM
@@ -33,11 +49,17 @@ import { decodeIfp, describeIfp, type T38Version } from '../../t38/ifp.js';
 import { encodeTpkt, TpktParser } from '../../t38/tpkt.js';
 import { UdptlReceiver, type UdptlReceiverStats } from '../../t38/udptl-receiver.js';
 import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
+import { invalid } from '../../util/check.js';
 import { FaxwireError } from '../../util/errors.js';
 import { FaxSession, type T30EngineLike } from '../session.js';
 import { SPANDSP_REPEAT_COUNTS, T38Line, type T38LineStats, type T38RateManagement, type T38TxPacket } from './t38-line.js';
 
 export type T38TransportKind = 'udptl' | 'tpkt';
+
+/** UDPTL reorder window, in datagrams (about 60 ms of paced IFPs; see the module comment). */
+const DEFAULT_REORDER_WINDOW = 2;
+/** Longest wait for a missing UDPTL seq, fax ms. */
+const DEFAULT_REORDER_HOLD_MS = 60;
 
 /**
  * T.30 options of the terminal: the engine's own (one definition, in `T30EngineOptions`), plus
@@ -65,6 +87,14 @@ export interface T38TerminalOptions<E = T30Event> extends Partial<T38TerminalFax
   readonly errorCorrection?: UdptlErrorCorrection;
   /** T38FaxMaxDatagram (UDPTL). Default 1400. */
   readonly maxDatagram?: number;
+  /**
+   * UDPTL reorder window: later datagrams that may arrive while a missing seq is still waited
+   * for (UdptlReceiver `reorderWindow`, 0..1024). Default 2 (about 60 ms of paced IFPs; see the
+   * module comment). 0: a missing seq is lost as soon as a later one arrives (spandsp, Asterisk).
+   */
+  readonly reorderWindow?: number;
+  /** Longest fax time (ms) IFPs wait behind a missing seq before it is given up. Default 60. */
+  readonly reorderHoldMs?: number;
   /** Send spandsp's per-category repeats (same seq) on UDPTL. Default true when paced. */
   readonly repeats?: boolean;
   /** Real-time pacing. Default true for UDPTL, false for TPKT. */
@@ -130,6 +160,9 @@ export class T38Terminal<E = T30Event> {
   private readonly onTrace: ((line: string) => void) | undefined;
   private readonly output: Uint8Array[] = [];
   private lastRxSeq: number | undefined;
+  private readonly reorderHoldMs: number;
+  /** Fax time the UDPTL receiver started holding IFPs behind a missing seq (undefined: not holding). */
+  private holdSince: number | undefined;
   private readonly counters = { ifpsReceived: 0, malformedIfps: 0, lostIfps: 0, outputs: 0, tcpFramingErrors: 0 };
 
   constructor(options: T38TerminalOptions<E>) {
@@ -152,6 +185,8 @@ export class T38Terminal<E = T30Event> {
     });
     this.session = new FaxSession(engine, this.line, options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {});
     this.onTrace = options.onTrace;
+    this.reorderHoldMs = options.reorderHoldMs ?? DEFAULT_REORDER_HOLD_MS;
+    if (!Number.isFinite(this.reorderHoldMs) || this.reorderHoldMs < 0) invalid(`reorderHoldMs = ${this.reorderHoldMs}, must be a finite number ≥ 0`);
     if (this.transport === 'udptl') {
       const repeats = options.repeats ?? paced;
       const r = SPANDSP_REPEAT_COUNTS;
@@ -160,7 +195,7 @@ export class T38Terminal<E = T30Event> {
         ...(options.maxDatagram !== undefined ? { maxDatagram: options.maxDatagram } : {}),
         ...(repeats ? { repeat: { indicator: r.indicator, control: r.control, controlEnd: r['control-end'], image: r.image, imageEnd: r['image-end'] } } : {}),
       });
-      this.udptlRx = new UdptlReceiver();
+      this.udptlRx = new UdptlReceiver({ reorderWindow: options.reorderWindow ?? DEFAULT_REORDER_WINDOW });
     } else if (this.transport === 'tpkt') {
       this.tpkt = new TpktParser();
     } else {
@@ -182,7 +217,8 @@ export class T38Terminal<E = T30Event> {
 
   /** Runs timers and paced transmission up to `now`. */
   tick(now: number): void {
-    this.session.tick(now);
+    if (this.holdExpired(now)) this.session.input(now, () => this.giveUpHeld(now));
+    else this.session.tick(now);
     this.sendPackets();
   }
 
@@ -197,7 +233,9 @@ export class T38Terminal<E = T30Event> {
 
   /** When `tick` should next be called (fax ms), or undefined when nothing is pending. */
   nextTimeout(): number | undefined {
-    return this.session.nextTimeout();
+    const t = this.session.nextTimeout();
+    const h = this.holdDeadline();
+    return t === undefined ? h : h === undefined ? t : Math.min(t, h);
   }
 
   /** Datagrams (UDPTL) or TCP octets (TPKT) to send now, in order. */
@@ -236,7 +274,11 @@ export class T38Terminal<E = T30Event> {
   /** Gives the line what arrived: IFPs out of UDPTL (after recovery) or out of the TPKT stream. */
   private feed(bytes: Uint8Array, now: number): void {
     if (this.udptlRx) {
+      // A wait that should have ended before this datagram (a late driver) ends first.
+      if (this.holdExpired(now)) this.giveUpHeld(now);
       for (const r of this.udptlRx.receive(bytes)) this.onIfp(r.ifp, r.seq, now);
+      if (!this.udptlRx.holding) this.holdSince = undefined;
+      else this.holdSince ??= now;
     } else if (this.tpkt) {
       const errorsBefore = this.tpkt.getStats().errors;
       for (const payload of this.tpkt.push(bytes)) this.onIfp(payload, undefined, now);
@@ -271,6 +313,27 @@ export class T38Terminal<E = T30Event> {
     this.counters.ifpsReceived++;
     this.trace(now, 'RX', seq, `${describeIfp(r.value)}  ifp=${hexHead(bytes)}`);
     this.line.receive(r.value, now);
+  }
+
+  private holdDeadline(): number | undefined {
+    return this.holdSince === undefined ? undefined : this.holdSince + this.reorderHoldMs;
+  }
+
+  private holdExpired(now: number): boolean {
+    const h = this.holdDeadline();
+    return h !== undefined && now >= h;
+  }
+
+  /**
+   * The reorder wait is over: the UDPTL receiver delivers what it holds and declares the missing
+   * seqs lost. Everything held arrived after the wait began, so no IFP waits longer than
+   * `reorderHoldMs` (a gap that opened later in the wait is given up with the first one).
+   */
+  private giveUpHeld(now: number): void {
+    this.holdSince = undefined;
+    if (!this.udptlRx) return;
+    this.trace(now, 'RX', undefined, `reorder wait over after ${this.reorderHoldMs} ms`);
+    for (const r of this.udptlRx.flush()) this.onIfp(r.ifp, r.seq, now);
   }
 
   /** Frames the IFPs the line has made due for the transport. */
