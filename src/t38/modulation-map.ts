@@ -5,65 +5,58 @@
  * same maps between its modems and the IFP stream. The modulation names themselves are
  * `FaxModulation` (src/modem/modulation.ts).
  *
- * T.38 names more signals than a G3 terminal runs: V.8 and V.34 map to no modulation here
- * (undefined), and V.33 is received as V.17 at the same rate (the IP side carries the rate,
- * not the modem).
+ * One table, `CARRIERS`, holds the forward map (a `Record` over every modulation, so the
+ * compiler sees that none is missing); the reverse maps are built from it. T.38 names more
+ * signals than a G3 terminal runs: V.8 and V.34 map to no modulation here (undefined), and V.33
+ * is received as V.17 at the same rate (the IP side carries the rate, not the modem).
  */
 
 import type { FaxModulation } from '../modem/modulation.js';
-import { assertNever } from '../util/errors.js';
 import type { T30DataType, T30Indicator } from './ifp.js';
+
+interface Carrier {
+  /** The `t30-data` type of its data. */
+  readonly dataType: T30DataType;
+  /** The indicator announcing it with long training (and the only one but for V.17). */
+  readonly long: T30Indicator;
+  /** The indicator announcing it with short training (V.17 §5). */
+  readonly short: T30Indicator;
+}
+
+const CARRIERS: Readonly<Record<FaxModulation, Carrier>> = {
+  v21: { dataType: 'v21', long: 'v21-preamble', short: 'v21-preamble' },
+  'v27ter-2400': { dataType: 'v27-2400', long: 'v27-2400-training', short: 'v27-2400-training' },
+  'v27ter-4800': { dataType: 'v27-4800', long: 'v27-4800-training', short: 'v27-4800-training' },
+  'v29-7200': { dataType: 'v29-7200', long: 'v29-7200-training', short: 'v29-7200-training' },
+  'v29-9600': { dataType: 'v29-9600', long: 'v29-9600-training', short: 'v29-9600-training' },
+  'v17-7200': { dataType: 'v17-7200', long: 'v17-7200-long-training', short: 'v17-7200-short-training' },
+  'v17-9600': { dataType: 'v17-9600', long: 'v17-9600-long-training', short: 'v17-9600-short-training' },
+  'v17-12000': { dataType: 'v17-12000', long: 'v17-12000-long-training', short: 'v17-12000-short-training' },
+  'v17-14400': { dataType: 'v17-14400', long: 'v17-14400-long-training', short: 'v17-14400-short-training' },
+};
+
+const BY_DATA_TYPE = new Map<T30DataType, FaxModulation>([
+  ['v33-12000', 'v17-12000'],
+  ['v33-14400', 'v17-14400'],
+]);
+const BY_INDICATOR = new Map<T30Indicator, FaxModulation>([
+  ['v33-12000-training', 'v17-12000'],
+  ['v33-14400-training', 'v17-14400'],
+]);
+for (const [m, c] of Object.entries(CARRIERS) as [FaxModulation, Carrier][]) {
+  BY_DATA_TYPE.set(c.dataType, m);
+  BY_INDICATOR.set(c.long, m);
+  BY_INDICATOR.set(c.short, m);
+}
 
 /** The T.38 `t30-data` type that carries a modulation (T.38 §7.3 Data-type). */
 export function modulationDataType(m: FaxModulation): T30DataType {
-  switch (m) {
-    case 'v21':
-      return 'v21';
-    case 'v27ter-2400':
-      return 'v27-2400';
-    case 'v27ter-4800':
-      return 'v27-4800';
-    case 'v29-7200':
-      return 'v29-7200';
-    case 'v29-9600':
-      return 'v29-9600';
-    case 'v17-7200':
-      return 'v17-7200';
-    case 'v17-9600':
-      return 'v17-9600';
-    case 'v17-12000':
-      return 'v17-12000';
-    case 'v17-14400':
-      return 'v17-14400';
-    default:
-      return assertNever(m, 'modulation');
-  }
+  return CARRIERS[m].dataType;
 }
 
 /** The `t30-indicator` announcing a modulation (T.38 §7.2). */
 export function modulationIndicator(m: FaxModulation, shortTrain: boolean): T30Indicator {
-  switch (m) {
-    case 'v21':
-      return 'v21-preamble';
-    case 'v27ter-2400':
-      return 'v27-2400-training';
-    case 'v27ter-4800':
-      return 'v27-4800-training';
-    case 'v29-7200':
-      return 'v29-7200-training';
-    case 'v29-9600':
-      return 'v29-9600-training';
-    case 'v17-7200':
-      return shortTrain ? 'v17-7200-short-training' : 'v17-7200-long-training';
-    case 'v17-9600':
-      return shortTrain ? 'v17-9600-short-training' : 'v17-9600-long-training';
-    case 'v17-12000':
-      return shortTrain ? 'v17-12000-short-training' : 'v17-12000-long-training';
-    case 'v17-14400':
-      return shortTrain ? 'v17-14400-short-training' : 'v17-14400-long-training';
-    default:
-      return assertNever(m, 'modulation');
-  }
+  return shortTrain ? CARRIERS[m].short : CARRIERS[m].long;
 }
 
 /**
@@ -72,74 +65,10 @@ export function modulationIndicator(m: FaxModulation, shortTrain: boolean): T30I
  * has no modem, only the rate matters.
  */
 export function dataTypeModulation(t: T30DataType): FaxModulation | undefined {
-  switch (t) {
-    case 'v21':
-      return 'v21';
-    case 'v27-2400':
-      return 'v27ter-2400';
-    case 'v27-4800':
-      return 'v27ter-4800';
-    case 'v29-7200':
-      return 'v29-7200';
-    case 'v29-9600':
-      return 'v29-9600';
-    case 'v17-7200':
-      return 'v17-7200';
-    case 'v17-9600':
-      return 'v17-9600';
-    case 'v17-12000':
-    case 'v33-12000':
-      return 'v17-12000';
-    case 'v17-14400':
-    case 'v33-14400':
-      return 'v17-14400';
-    case 'v8':
-    case 'v34-pri-rate':
-    case 'v34-CC-1200':
-    case 'v34-pri-ch':
-      return undefined;
-    default:
-      return assertNever(t, 't30-data type');
-  }
+  return BY_DATA_TYPE.get(t);
 }
 
 /** The modulation a received indicator announces (undefined for no-signal, tones, V.8/V.34). */
 export function indicatorModulation(i: T30Indicator): FaxModulation | undefined {
-  switch (i) {
-    case 'v21-preamble':
-      return 'v21';
-    case 'v27-2400-training':
-      return 'v27ter-2400';
-    case 'v27-4800-training':
-      return 'v27ter-4800';
-    case 'v29-7200-training':
-      return 'v29-7200';
-    case 'v29-9600-training':
-      return 'v29-9600';
-    case 'v17-7200-short-training':
-    case 'v17-7200-long-training':
-      return 'v17-7200';
-    case 'v17-9600-short-training':
-    case 'v17-9600-long-training':
-      return 'v17-9600';
-    case 'v17-12000-short-training':
-    case 'v17-12000-long-training':
-    case 'v33-12000-training':
-      return 'v17-12000';
-    case 'v17-14400-short-training':
-    case 'v17-14400-long-training':
-    case 'v33-14400-training':
-      return 'v17-14400';
-    case 'no-signal':
-    case 'cng':
-    case 'ced':
-    case 'v8-ansam':
-    case 'v8-signal':
-    case 'v34-cntl-channel-1200':
-    case 'v34-pri-channel':
-    case 'v34-CC-retrain':
-      return undefined;
-    default:
-      return assertNever(i, 't30-indicator');
-  }
+  return BY_INDICATOR.get(i);
 }
