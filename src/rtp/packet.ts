@@ -69,7 +69,6 @@ export interface RtpDecodeError {
   readonly offset: number;
 }
 
-
 /** Decodes one RTP datagram. `bytesRead` is always the whole datagram. */
 export function decodeRtp(bytes: Uint8Array): DecodeResult<RtpPacket, RtpDecodeError> {
   const n = bytes.length;
