@@ -14,13 +14,12 @@ import { analyzeCapture } from '../src/analyze/index.js';
 import { parseSipMessage } from '../src/analyze/sip.js';
 import { readCapture } from '../src/capture/index.js';
 import { readPng, readPnm, readTiff } from '../src/image/index.js';
+import { decodeRed, decodeRtp } from '../src/rtp/index.js';
 import { decodeDis, decodeT30Frame } from '../src/t30/index.js';
 import { decodeT4 } from '../src/t4/index.js';
 import {
   BareTcpIfpParser,
   decodeIfp,
-  decodeRed,
-  decodeRtp,
   decodeUdptl,
   RtpT38Receiver,
   T38FieldAssembler,

@@ -22,7 +22,7 @@
 
 import { readCapture, reassembleTcp, type CapturedSegment } from '../capture/index.js';
 import { decodeT30Frame, frameDetails, frameFcf, frameName, frameSummary } from '../t30/index.js';
-import { T38FieldAssembler, type T38LineEvent } from '../t38/hdlc-rx.js';
+import { T38FieldAssembler, type T38FieldEvent } from '../t38/field-assembler.js';
 import { decodeIfp, describeIfp, ifpImplausibility, IfpView, type Ifp, type T38Version } from '../t38/ifp.js';
 import { TpktParser } from '../t38/tpkt.js';
 import { decodeUdptl } from '../t38/udptl.js';
@@ -547,7 +547,7 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
     }
   }
 
-  function lineEvent(st: StreamState, ev: T38LineEvent, seq: number, frame: number, time: number): void {
+  function lineEvent(st: StreamState, ev: T38FieldEvent, seq: number, frame: number, time: number): void {
     if (options.extract) {
       if (ev.kind === 'non-ecm-data') pageEvents.push({ order: frame, ev: { kind: 'non-ecm', time, stream: st.info.id, data: ev.data } });
       if (ev.kind === 'non-ecm-sig-end') pageEvents.push({ order: frame, ev: { kind: 'non-ecm-end', time, stream: st.info.id } });

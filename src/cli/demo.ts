@@ -10,7 +10,8 @@
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { T38Terminal, drawText, fillRect, textWidth } from '../fax/t38-terminal.js';
+import { T38Terminal } from '../fax/terminal/t38-terminal.js';
+import { drawText, fillRect, textWidth } from '../image/text.js';
 import { createBitmap, setPixel, type Bitmap } from '../t4/bitmap.js';
 import { writeDocument } from '../image/document.js';
 import { openUdpSocket, runUdpTerminal } from '../node/udp-driver.js';

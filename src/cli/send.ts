@@ -7,7 +7,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { T38Terminal, type T38TerminalOptions } from '../fax/t38-terminal.js';
+import { T38Terminal, type T38TerminalOptions } from '../fax/terminal/t38-terminal.js';
 import type { Bitmap } from '../t4/bitmap.js';
 import { documentToFaxPages } from '../image/document.js';
 import { runTcpTerminal } from '../node/tcp-driver.js';

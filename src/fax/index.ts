@@ -1,7 +1,9 @@
 /**
- * `faxwire/fax` — fax terminals: the T.38 terminal (T.30 engine + T.4/T.6 pages + a T.38 line
- * over UDPTL or TPKT, sans-IO) and its line (T30TxStep → timed IFPs, IFPs → T30LineEvents).
- * Sockets and timers live in src/node (udp-driver, tcp-driver).
+ * `faxwire/fax` — fax terminals: the session that drives a T.30 engine against a line
+ * (session.ts, shared by every terminal), the T.38 terminal (T.30 engine + T.4/T.6 pages + a
+ * T.38 line over UDPTL or TPKT, sans-IO) and its line (T30TxStep → timed IFPs, IFPs →
+ * T30LineEvents). Sockets and timers live in src/node (udp-driver, tcp-driver).
  */
-export * from './t38-line.js';
-export * from './t38-terminal.js';
+export * from './session.js';
+export * from './terminal/t38-line.js';
+export * from './terminal/t38-terminal.js';

@@ -1,11 +1,13 @@
 /**
  * faxwire/image — the document layer: TIFF Class F read/write, documents (PDF, PNG, JPEG,
- * TIFF, netpbm) to fax pages, fax pages to TIFF, PDF, PNG and PBM.
+ * TIFF, netpbm) to fax pages, fax pages to TIFF, PDF, PNG and PBM; text and the page header line
+ * drawn on fax pages.
  */
 
 export { bitmapRow, bitmapStride, createBitmap, getPixel, setPixel, type Bitmap } from '../t4/bitmap.js';
 export { bitmapToGrey, blackRatio, createGrey, greyToBitmap, luma, toGrey, withDpi, type BilevelOptions, type GreyImage } from './grey.js';
 export { resizeGrey, rotateGrey90 } from './resample.js';
+export { drawText, fillRect, stampHeaderLine, textWidth } from './text.js';
 export {
   composePage,
   detectFaxResolution,

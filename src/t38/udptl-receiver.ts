@@ -96,6 +96,11 @@ export interface UdptlReceiverStats {
   duplicates: number;
   /** Datagrams arriving after their seq's turn (restored or declared lost before). */
   late: number;
+  /**
+   * Datagrams that arrived after a later one and still filled their seq's gap, held open by the
+   * reorder window (always 0 with reorderWindow 0). They are also counted in `primaries`.
+   */
+  reordered: number;
   /** Zero-length secondary IFPs seen (ignored). */
   zeroLengthSecondaries: number;
   /** Zero-length primary IFPs seen (not delivered; the seq counts as received). */
@@ -178,6 +183,7 @@ export class UdptlReceiver {
     lost: 0,
     duplicates: 0,
     late: 0,
+    reordered: 0,
     zeroLengthSecondaries: 0,
     zeroLengthPrimaries: 0,
     restarts: 0,
@@ -262,7 +268,16 @@ export class UdptlReceiver {
     return out;
   }
 
-  /** End of stream: delivers everything held, declaring what is still missing lost. */
+  /**
+   * True while a gap is held open: IFPs received behind a missing seq wait for it (only with a
+   * reorder window). The receiver has no clock; a driver that bounds the wait in time calls
+   * `flush()` when it has waited long enough.
+   */
+  get holding(): boolean {
+    return this.started && this.expectedExt <= this.highestExt;
+  }
+
+  /** End of stream (or of the wait): delivers everything held, declaring what is still missing lost. */
   flush(): ReceivedIfp[] {
     const out: ReceivedIfp[] = [];
     this.drainAll(out);
@@ -327,6 +342,8 @@ export class UdptlReceiver {
     const i = ext & this.mask;
     this.slotPrimary[i] = 1;
     const state = this.slotState[i];
+    // A later seq came first and the gap was still open: the reorder window paid off.
+    if (state === MISSING && ext < this.highestExt) this.stats.reordered++;
     if (primary.length === 0) {
       this.stats.zeroLengthPrimaries++;
       if (state === MISSING) {

@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { drawText, fillRect } from '../../../src/fax/t38-terminal.js';
+import { drawText, fillRect } from '../../../src/image/text.js';
 import { createBitmap, getPixel, type Bitmap } from '../../../src/t4/bitmap.js';
 import { documentToFaxPages } from '../../../src/image/document.js';
 import { writeTiff } from '../../../src/image/tiff-write.js';

@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { T38Line, hdlcExtraBits, type T38TxPacket } from '../../../src/fax/t38-line.js';
+import { T38Line, hdlcExtraBits, type T38TxPacket } from '../../../src/fax/terminal/t38-line.js';
 import { FAX_MODULATION_BIT_RATE, type FaxModulation } from '../../../src/modem/modulation.js';
 import type { T30LineEvent, T30TxStep } from '../../../src/t30/line.js';
 import { fcfName } from '../../../src/t30/fcf.js';

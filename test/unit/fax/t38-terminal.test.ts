@@ -8,7 +8,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { T38Terminal, drawText, fillRect, stampHeaderLine, type T38TerminalOptions } from '../../../src/fax/t38-terminal.js';
+import { T38Terminal, type T38TerminalOptions } from '../../../src/fax/terminal/t38-terminal.js';
+import { drawText, fillRect, stampHeaderLine } from '../../../src/image/text.js';
 import { createBitmap, getPixel, type Bitmap } from '../../../src/t4/bitmap.js';
 import type { T30Event } from '../../../src/t30/engine.js';
 import { xorshift32 } from '../../../src/util/random.js';

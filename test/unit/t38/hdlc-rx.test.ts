@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { T38FieldAssembler, type T38LineEvent } from '../../../src/t38/hdlc-rx.js';
+import { T38FieldAssembler, type T38FieldEvent } from '../../../src/t38/field-assembler.js';
 import type { Ifp, IfpField, T30DataType } from '../../../src/t38/ifp.js';
 
 const d = (dataType: T30DataType, ...fields: IfpField[]): Ifp => ({ type: 't30-data', dataType, fields });
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
 
-function run(a: T38FieldAssembler, ifps: Ifp[]): T38LineEvent[] {
+function run(a: T38FieldAssembler, ifps: Ifp[]): T38FieldEvent[] {
   return ifps.flatMap((i) => a.push(i));
 }
 

@@ -1,23 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  decodeRed,
-  decodeRtp,
-  encodeRed,
-  encodeRedInto,
-  encodeRtp,
-  encodeRtpInto,
-  redEncodedSize,
-  rtpEncodedSize,
-  RtpT38Receiver,
-  RtpT38Sender,
-  type RedDecodeErrorCode,
-  type RedPayload,
-  type RtpDecodeErrorCode,
-  type RtpPacket,
-  type RtpT38Delivery,
-} from '../../../src/t38/rtp.js';
+import { decodeRtp, encodeRtp, encodeRtpInto, rtpEncodedSize, type RtpDecodeErrorCode, type RtpPacket } from '../../../src/rtp/packet.js';
+import { decodeRed, encodeRed, encodeRedInto, redEncodedSize, type RedDecodeErrorCode, type RedPayload } from '../../../src/rtp/red.js';
+import { RtpT38Receiver, RtpT38Sender, type RtpT38Delivery } from '../../../src/t38/rtp-transport.js';
 import { FaxwireError } from '../../../src/util/errors.js';
 import { hex, toHex } from '../helpers/bytes.js';
 

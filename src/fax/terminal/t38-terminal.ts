@@ -5,6 +5,10 @@
  * (RFC 1006 §6; T.38 §6.1 allows TCP). This is a T.38 endpoint with no modem anywhere — what
  * T.38 calls an Internet-aware fax device, the IP peer of a T.38 gateway or of another terminal.
  *
+ * The engine ⇄ line pump, the call's end and its linger are the shared `FaxSession`
+ * (../session.ts); this file adds what is T.38: the line's IFPs to and from the transport
+ * (UDPTL datagrams or TPKT packets), loss reporting and the protocol-analyser trace.
+ *
  * The driver (src/node) owns the socket and the clock:
  *
  * ```
@@ -16,56 +20,52 @@
  * Time is fax time in ms (any origin, monotonic). Nothing here throws on network input: bad
  * datagrams and IFPs are counted in `getStats()` and treated as lost.
  *
+ * Reordering: datagrams that overtake each other are put back in order by the UDPTL receiver's
+ * reorder window. A missing seq is waited for while at most `reorderWindow` later datagrams
+ * have arrived (default 2) and for at most `reorderHoldMs` of fax time (default 60 ms); then
+ * it is given up. The budget: paced IFPs leave about every 30 ms (one 30 ms chunk of data each,
+ * t38-line.ts), so two datagrams are about 60 ms of the far end's signal. That covers the usual
+ * overtaking — IFPs sent within a few ms of each other (the last data and `hdlc-fcs-OK`, an
+ * indicator and the first data) and a jitter spread of a couple of chunks — while delaying what
+ * we hear by no more than 60 ms: a small part of the T.30 response budget (our answer follows
+ * the far end's signal; its T4 timer waits 3 s), and about the depth of a VoIP jitter buffer.
+ * The time bound also covers the end of a signal, after which no later datagram comes to push
+ * the window along. With UDPTL redundancy (the default) a seq overtaken by the next datagram is
+ * usually restored from that datagram's secondaries at once, and nothing waits; the window
+ * matters when the copies cannot help (no redundancy, parity FEC, a loss or overtaking deeper
+ * than the redundancy). spandsp and Asterisk use no window at all: a missing seq is lost as
+ * soon as a later one is processed (`reorderWindow: 0` does the same here).
+ *
  * Loss handling: a UDPTL sequence gap the receiver could not repair (no redundancy/FEC copy
  * arrived) is reported to the line, which marks the HDLC frame in progress bad (its FCS no
  * longer covers what arrived) — T.30 then recovers (a repeated command, PPR in ECM); in non-ECM
  * the image data is simply short and the decoder counts bad rows.
  */
 
-import { createBitmap, type Bitmap } from '../t4/bitmap.js';
-import { T30Engine, type T30EngineOptions, type T30Event, type T30PageCodec, type T30Stats } from '../t30/engine.js';
-import type { T30Modem, T4Coding } from '../t30/negotiate.js';
-import type { T30Result } from '../t30/result.js';
-import { decodeT4, encodeT4 } from '../t4/index.js';
-import type { T30LineEvent, T30TxStep } from '../t30/line.js';
-import { decodeIfp, describeIfp, type T38Version } from '../t38/ifp.js';
-import { encodeTpkt, TpktParser } from '../t38/tpkt.js';
-import { UdptlReceiver, type UdptlReceiverStats } from '../t38/udptl-receiver.js';
-import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../t38/udptl-sender.js';
-import { FaxwireError } from '../util/errors.js';
+import { stampHeaderLine } from '../../image/text.js';
+import { T30Engine, type T30EngineOptions, type T30Event, type T30Stats } from '../../t30/engine.js';
+import type { T30Result } from '../../t30/result.js';
+import { decodeIfp, describeIfp, type T38Version } from '../../t38/ifp.js';
+import { encodeTpkt, TpktParser } from '../../t38/tpkt.js';
+import { UdptlReceiver, type UdptlReceiverStats } from '../../t38/udptl-receiver.js';
+import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
+import { invalid } from '../../util/check.js';
+import { FaxwireError } from '../../util/errors.js';
+import { FaxSession, type T30EngineLike } from '../session.js';
 import { SPANDSP_REPEAT_COUNTS, T38Line, type T38LineStats, type T38RateManagement, type T38TxPacket } from './t38-line.js';
-
-/** What the terminal needs from a T.30 engine (`T30Engine` implements it; tests may fake it). */
-export interface T30EngineLike<E = unknown> {
-  start(now: number): void;
-  handle(ev: T30LineEvent, now: number): void;
-  tick(now: number): void;
-  nextTimeout(): number | undefined | null;
-  takeTx(): T30TxStep[];
-  takeEvents(): E[];
-  readonly result: T30Result | undefined | null;
-  /** Ends the call from outside ('local': hang up with DCN; 'remote': the far end is gone). */
-  abort?(now: number, why: 'local' | 'remote'): void;
-  getStats?(): T30Stats;
-}
 
 export type T38TransportKind = 'udptl' | 'tpkt';
 
-/** T.30 options of the terminal (see `T30EngineOptions`), plus the page header line. */
-export interface T38TerminalFaxOptions {
-  /** The calling party (normally the sender: CNG, waits for DIS) or the answering one (CED, DIS). */
-  readonly role: 'calling' | 'answering';
-  /** Pages to send. */
-  readonly send?: { readonly pages: readonly Bitmap[] };
-  /** Accept a document. */
-  readonly receive?: boolean;
-  /** TSI/CSI, up to 20 characters. */
-  readonly ident?: string;
-  /** Offer/use ECM (T.30 Annex A). Default true. */
-  readonly ecm?: boolean;
-  readonly modems?: readonly T30Modem[];
-  readonly maxBitRate?: number;
-  readonly codings?: readonly T4Coding[];
+/** UDPTL reorder window, in datagrams (about 60 ms of paced IFPs; see the module comment). */
+const DEFAULT_REORDER_WINDOW = 2;
+/** Longest wait for a missing UDPTL seq, fax ms. */
+const DEFAULT_REORDER_HOLD_MS = 60;
+
+/**
+ * T.30 options of the terminal: the engine's own (one definition, in `T30EngineOptions`), plus
+ * the page header line and any other engine option.
+ */
+export interface T38TerminalFaxOptions extends Pick<T30EngineOptions, 'role' | 'send' | 'receive' | 'ident' | 'ecm' | 'modems' | 'maxBitRate' | 'codings'> {
   /**
    * A header line stamped at the top of every page sent (what fax machines print: the sender's
    * identity, date, page n/N — T.30 does not define it, national rules often require it).
@@ -87,6 +87,14 @@ export interface T38TerminalOptions<E = T30Event> extends Partial<T38TerminalFax
   readonly errorCorrection?: UdptlErrorCorrection;
   /** T38FaxMaxDatagram (UDPTL). Default 1400. */
   readonly maxDatagram?: number;
+  /**
+   * UDPTL reorder window: later datagrams that may arrive while a missing seq is still waited
+   * for (UdptlReceiver `reorderWindow`, 0..1024). Default 2 (about 60 ms of paced IFPs; see the
+   * module comment). 0: a missing seq is lost as soon as a later one arrives (spandsp, Asterisk).
+   */
+  readonly reorderWindow?: number;
+  /** Longest fax time (ms) IFPs wait behind a missing seq before it is given up. Default 60. */
+  readonly reorderHoldMs?: number;
   /** Send spandsp's per-category repeats (same seq) on UDPTL. Default true when paced. */
   readonly repeats?: boolean;
   /** Real-time pacing. Default true for UDPTL, false for TPKT. */
@@ -119,18 +127,14 @@ export interface T38TerminalStats {
   tcpFramingErrors: number;
 }
 
-/** The page codec for the engine: src/t4's T.4/T.6 encoder and decoder. */
-export const T4_PAGE_CODEC: T30PageCodec = {
-  encode: (bitmap, opts) => encodeT4(bitmap, opts),
-  decode: (data, opts) => decodeT4(data, opts),
-};
-
-/** Builds the T.30 engine a terminal runs from its fax options. */
+/**
+ * Builds the T.30 engine a terminal runs from its fax options (pages with the header line
+ * stamped; the engine's default page codec, `T4_CODEC`, unless `engineOptions` names another).
+ */
 export function createT30Engine(o: T38TerminalFaxOptions & { readonly tcf?: T38RateManagement }): T30Engine {
   const pages = o.send?.pages;
   const stamped = pages && o.headerLine !== undefined ? pages.map((p, i) => stampHeaderLine(p, o.headerLine ?? '', i + 1, pages.length)) : pages;
   const opts: T30EngineOptions = {
-    codec: T4_PAGE_CODEC,
     ...o.engineOptions,
     role: o.role,
     ...(stamped ? { send: { pages: stamped } } : {}),
@@ -145,33 +149,30 @@ export function createT30Engine(o: T38TerminalFaxOptions & { readonly tcf?: T38R
   return new T30Engine(opts);
 }
 
-const MAX_PUMP = 10_000;
-
 export class T38Terminal<E = T30Event> {
   readonly transport: T38TransportKind;
   readonly version: T38Version;
-  private readonly engine: T30EngineLike<E>;
+  private readonly session: FaxSession<E>;
   private readonly line: T38Line;
   private readonly sender: UdptlSender | undefined;
   private readonly udptlRx: UdptlReceiver | undefined;
   private readonly tpkt: TpktParser | undefined;
   private readonly onTrace: ((line: string) => void) | undefined;
-  private readonly lingerMs: number;
   private readonly output: Uint8Array[] = [];
-  private readonly events: E[] = [];
-  private started = false;
   private lastRxSeq: number | undefined;
-  private finishedAt: number | undefined;
-  private lastNow = 0;
+  private readonly reorderHoldMs: number;
+  /** Fax time the UDPTL receiver started holding IFPs behind a missing seq (undefined: not holding). */
+  private holdSince: number | undefined;
   private readonly counters = { ifpsReceived: 0, malformedIfps: 0, lostIfps: 0, outputs: 0, tcpFramingErrors: 0 };
 
   constructor(options: T38TerminalOptions<E>) {
+    let engine: T30EngineLike<E>;
     if (options.engine) {
-      this.engine = options.engine;
+      engine = options.engine;
     } else {
       if (options.role === undefined) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', 'T38Terminal needs a role (or an engine)');
       // Without an injected engine, E is T30Event (the constructor signature's default).
-      this.engine = createT30Engine({ ...options, role: options.role }) as unknown as T30EngineLike<E>;
+      engine = createT30Engine({ ...options, role: options.role }) as unknown as T30EngineLike<E>;
     }
     this.transport = options.transport ?? 'udptl';
     this.version = options.t38Version ?? 0;
@@ -182,8 +183,10 @@ export class T38Terminal<E = T30Event> {
       tcf: options.tcf ?? 'transferred',
       indicators: options.indicators ?? true,
     });
+    this.session = new FaxSession(engine, this.line, options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {});
     this.onTrace = options.onTrace;
-    this.lingerMs = options.lingerMs ?? 100;
+    this.reorderHoldMs = options.reorderHoldMs ?? DEFAULT_REORDER_HOLD_MS;
+    if (!Number.isFinite(this.reorderHoldMs) || this.reorderHoldMs < 0) invalid(`reorderHoldMs = ${this.reorderHoldMs}, must be a finite number ≥ 0`);
     if (this.transport === 'udptl') {
       const repeats = options.repeats ?? paced;
       const r = SPANDSP_REPEAT_COUNTS;
@@ -192,7 +195,7 @@ export class T38Terminal<E = T30Event> {
         ...(options.maxDatagram !== undefined ? { maxDatagram: options.maxDatagram } : {}),
         ...(repeats ? { repeat: { indicator: r.indicator, control: r.control, controlEnd: r['control-end'], image: r.image, imageEnd: r['image-end'] } } : {}),
       });
-      this.udptlRx = new UdptlReceiver();
+      this.udptlRx = new UdptlReceiver({ reorderWindow: options.reorderWindow ?? DEFAULT_REORDER_WINDOW });
     } else if (this.transport === 'tpkt') {
       this.tpkt = new TpktParser();
     } else {
@@ -202,37 +205,21 @@ export class T38Terminal<E = T30Event> {
 
   /** Starts the call at fax time `now` (the calling party's CNG, the answering party's CED). */
   start(now: number): void {
-    if (this.started) throw new FaxwireError('FAXWIRE_ERR_INVALID_STATE', 'terminal already started');
-    this.started = true;
-    this.lastNow = now;
-    this.engine.start(now);
-    this.pump(now);
+    this.session.start(now);
+    this.sendPackets();
   }
 
   /** One UDPTL datagram, or one chunk of the TCP byte stream (any chunking). */
   receive(bytes: Uint8Array, now: number): void {
-    this.checkStarted();
-    this.lastNow = now;
-    this.line.tick(now); // what was due before this input happened first
-    if (this.udptlRx) {
-      for (const r of this.udptlRx.receive(bytes)) this.onIfp(r.ifp, r.seq, now);
-    } else if (this.tpkt) {
-      const errorsBefore = this.tpkt.getStats().errors;
-      for (const payload of this.tpkt.push(bytes)) this.onIfp(payload, undefined, now);
-      if (this.tpkt.getStats().errors > errorsBefore) {
-        // Framing is lost for good on this connection (RFC 1006 has no resynchronisation).
-        this.counters.tcpFramingErrors++;
-        this.trace(now, 'RX', undefined, `TPKT framing error: ${this.tpkt.error?.message ?? ''}`);
-      }
-    }
-    this.pump(now);
+    this.session.input(now, () => this.feed(bytes, now));
+    this.sendPackets();
   }
 
   /** Runs timers and paced transmission up to `now`. */
   tick(now: number): void {
-    this.checkStarted();
-    this.lastNow = now;
-    this.pump(now);
+    if (this.holdExpired(now)) this.session.input(now, () => this.giveUpHeld(now));
+    else this.session.tick(now);
+    this.sendPackets();
   }
 
   /**
@@ -240,23 +227,15 @@ export class T38Terminal<E = T30Event> {
    * result is 'local-abort'); 'remote' — the far end is gone (TCP closed, SIP BYE): no DCN.
    */
   abort(now: number, why: 'local' | 'remote'): void {
-    this.checkStarted();
-    this.lastNow = now;
-    this.engine.abort?.(now, why);
-    this.pump(now);
+    this.session.abort(now, why);
+    this.sendPackets();
   }
 
   /** When `tick` should next be called (fax ms), or undefined when nothing is pending. */
   nextTimeout(): number | undefined {
-    if (!this.started) return undefined;
-    let t = this.line.nextTimeout();
-    const e = this.engine.nextTimeout();
-    if (e !== undefined && e !== null) t = t === undefined ? e : Math.min(t, e);
-    if (this.finishedAt !== undefined && !this.done) {
-      const l = this.finishedAt + this.lingerMs;
-      t = t === undefined ? l : Math.min(t, l);
-    }
-    return t;
+    const t = this.session.nextTimeout();
+    const h = this.holdDeadline();
+    return t === undefined ? h : h === undefined ? t : Math.min(t, h);
   }
 
   /** Datagrams (UDPTL) or TCP octets (TPKT) to send now, in order. */
@@ -266,21 +245,21 @@ export class T38Terminal<E = T30Event> {
 
   /** The engine's events since the last call. */
   takeEvents(): E[] {
-    return this.events.splice(0, this.events.length);
+    return this.session.takeEvents();
   }
 
   /** The T.30 result once phase E is over. */
   get result(): T30Result | undefined {
-    return this.engine.result ?? undefined;
+    return this.session.result;
   }
 
   /** The call is over and what it had to send has left (plus a short linger). */
   get done(): boolean {
-    return this.finishedAt !== undefined && this.line.pendingSteps === 0 && this.lastNow >= this.finishedAt + this.lingerMs;
+    return this.session.done;
   }
 
   getStats(): T38TerminalStats {
-    const t30 = this.engine.getStats?.();
+    const t30 = this.session.engineStats();
     return {
       ...(t30 ? { t30 } : {}),
       line: this.line.getStats(),
@@ -292,8 +271,23 @@ export class T38Terminal<E = T30Event> {
 
   // -------------------------------------------------------------------------------------------
 
-  private checkStarted(): void {
-    if (!this.started) throw new FaxwireError('FAXWIRE_ERR_INVALID_STATE', 'call start() first');
+  /** Gives the line what arrived: IFPs out of UDPTL (after recovery) or out of the TPKT stream. */
+  private feed(bytes: Uint8Array, now: number): void {
+    if (this.udptlRx) {
+      // A wait that should have ended before this datagram (a late driver) ends first.
+      if (this.holdExpired(now)) this.giveUpHeld(now);
+      for (const r of this.udptlRx.receive(bytes)) this.onIfp(r.ifp, r.seq, now);
+      if (!this.udptlRx.holding) this.holdSince = undefined;
+      else this.holdSince ??= now;
+    } else if (this.tpkt) {
+      const errorsBefore = this.tpkt.getStats().errors;
+      for (const payload of this.tpkt.push(bytes)) this.onIfp(payload, undefined, now);
+      if (this.tpkt.getStats().errors > errorsBefore) {
+        // Framing is lost for good on this connection (RFC 1006 has no resynchronisation).
+        this.counters.tcpFramingErrors++;
+        this.trace(now, 'RX', undefined, `TPKT framing error: ${this.tpkt.error?.message ?? ''}`);
+      }
+    }
   }
 
   private onIfp(bytes: Uint8Array, seq: number | undefined, now: number): void {
@@ -321,22 +315,30 @@ export class T38Terminal<E = T30Event> {
     this.line.receive(r.value, now);
   }
 
-  /** Moves events between line and engine until both are quiet, then frames the packets. */
-  private pump(now: number): void {
-    for (let i = 0; i < MAX_PUMP; i++) {
-      this.line.tick(now);
-      const lineEvents = this.line.takeEvents();
-      for (const ev of lineEvents) this.engine.handle(ev, now);
-      this.engine.tick(now);
-      const steps = this.engine.takeTx();
-      if (steps.length > 0) this.line.queue(steps, now);
-      for (const e of this.engine.takeEvents()) this.events.push(e);
-      if (lineEvents.length === 0 && steps.length === 0) break;
-    }
+  private holdDeadline(): number | undefined {
+    return this.holdSince === undefined ? undefined : this.holdSince + this.reorderHoldMs;
+  }
+
+  private holdExpired(now: number): boolean {
+    const h = this.holdDeadline();
+    return h !== undefined && now >= h;
+  }
+
+  /**
+   * The reorder wait is over: the UDPTL receiver delivers what it holds and declares the missing
+   * seqs lost. Everything held arrived after the wait began, so no IFP waits longer than
+   * `reorderHoldMs` (a gap that opened later in the wait is given up with the first one).
+   */
+  private giveUpHeld(now: number): void {
+    this.holdSince = undefined;
+    if (!this.udptlRx) return;
+    this.trace(now, 'RX', undefined, `reorder wait over after ${this.reorderHoldMs} ms`);
+    for (const r of this.udptlRx.flush()) this.onIfp(r.ifp, r.seq, now);
+  }
+
+  /** Frames the IFPs the line has made due for the transport. */
+  private sendPackets(): void {
     for (const p of this.line.takePackets()) this.send(p);
-    if (this.finishedAt === undefined && this.engine.result !== undefined && this.engine.result !== null && this.line.pendingSteps === 0) {
-      this.finishedAt = now;
-    }
   }
 
   private send(p: T38TxPacket): void {
@@ -364,87 +366,4 @@ function hexHead(b: Uint8Array): string {
   let s = '';
   for (let i = 0; i < b.length && i < 24; i++) s += (b[i] ?? 0).toString(16).padStart(2, '0');
   return s;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Page header line and a tiny bitmap font
-//
-// A 5 × 7 pixel font drawn for this project (printable ASCII 0x20–0x7e). Each glyph is 7 rows of
-// 5 bits, written as 7 base-32 digits (0–9, a–v), top row first; bit 4 is the leftmost pixel.
-
-const FONT_5X7 =
-  '00000004444404aa00000avaaava4fke5u4op248j3cik8lid44000002488842842224804lel40044v440' +
-  '0000c48000v00000000cc01248g0ehjlphe4c4444eeh1248vv2421he26aiv22vgu11he68guhhev124888' +
-  'ehhehheehhf12c0cc0cc00cc0c48248g84200v0v008421248eh12404eh1dlleehhvhhhuhhuhhuehggghe' +
-  'sihhhisvgguggvvggugggehgnhhfhhhvhhhe44444e72222ichikokihggggggvhrllhhhhhpljhhehhhhhe' +
-  'uhhugggehhhliduhhukihfgge11uv444444hhhhhhehhhhha4hhhlllahha4ahhhhha444v1248gve88888e' +
-  '0g84210e22222e4ah0000000000v840000000e1fhfggmphhu00egghe11djhhf00ehvge698s8880fhhf1e' +
-  'ggmphhh40c444e20622icggikokic44444e00qllhh00mphhh00ehhhe00uhugg00djf1100mpggg00fge1u' +
-  '88s889600hhhjd00hhha400hhlla00ha4ah00hhf1e00v248v244844244444448442448008l200';
-
-/** Glyph rows of `ch` (unknown characters print as '?'). */
-function glyph(ch: number): string {
-  const i = (ch >= 0x20 && ch <= 0x7e ? ch : 0x3f) - 0x20;
-  return FONT_5X7.slice(i * 7, i * 7 + 7);
-}
-
-/** Width in pixels of `text` drawn with `drawText` at `scale` (6 columns per character). */
-export function textWidth(text: string, scale = 1): number {
-  return text.length * 6 * scale;
-}
-
-/**
- * Draws `text` in black with the built-in 5 × 7 font, top-left corner at (x, y); each font pixel
- * becomes a `scaleX` × `scaleY` block. Pixels outside the bitmap are clipped. Mutates `b`.
- */
-export function drawText(b: Bitmap, x: number, y: number, text: string, scaleX = 1, scaleY = scaleX): void {
-  for (let c = 0; c < text.length; c++) {
-    const g = glyph(text.charCodeAt(c));
-    const gx = x + c * 6 * scaleX;
-    for (let row = 0; row < 7; row++) {
-      const bits = parseInt(g[row] ?? '0', 32);
-      for (let col = 0; col < 5; col++) {
-        if (((bits >>> (4 - col)) & 1) === 0) continue;
-        fillRect(b, gx + col * scaleX, y + row * scaleY, scaleX, scaleY, true);
-      }
-    }
-  }
-}
-
-/** Fills a rectangle (clipped to the bitmap) with black or white. Mutates `b`. */
-export function fillRect(b: Bitmap, x: number, y: number, w: number, h: number, black: boolean): void {
-  const x0 = Math.max(0, Math.floor(x));
-  const y0 = Math.max(0, Math.floor(y));
-  const x1 = Math.min(b.width, Math.floor(x + w));
-  const y1 = Math.min(b.height, Math.floor(y + h));
-  for (let yy = y0; yy < y1; yy++) {
-    const rowAt = yy * b.stride;
-    for (let xx = x0; xx < x1; xx++) {
-      const i = rowAt + (xx >>> 3);
-      const m = 0x80 >>> (xx & 7);
-      b.data[i] = black ? (b.data[i] ?? 0) | m : (b.data[i] ?? 0) & ~m;
-    }
-  }
-}
-
-/**
- * A copy of `page` with a header line across its top: `text` on the left, "Page n/N" on the
- * right, on a white band (the image under it is covered, as fax machines do). The font is
- * scaled to about 2.5 mm high whatever the vertical resolution.
- */
-export function stampHeaderLine(page: Bitmap, text: string, pageNo: number, pages: number): Bitmap {
-  const out = createBitmap(page.width, page.height, page.xDpi !== undefined && page.yDpi !== undefined ? { x: page.xDpi, y: page.yDpi } : undefined);
-  out.data.set(page.data.subarray(0, out.data.length));
-  const sx = 2;
-  const sy = (page.yDpi ?? 196) >= 150 ? 2 : 1;
-  const band = 11 * sy;
-  if (page.height < band || page.width < 64) return out;
-  fillRect(out, 0, 0, out.width, band, false);
-  const right = `Page ${pageNo}/${pages}`;
-  const margin = 24;
-  const rightX = out.width - margin - textWidth(right, sx);
-  const maxChars = Math.max(0, Math.floor((rightX - margin - 12 * sx) / (6 * sx)));
-  drawText(out, margin, 2 * sy, text.slice(0, maxChars), sx, sy);
-  drawText(out, rightX, 2 * sy, right, sx, sy);
-  return out;
 }

@@ -1,7 +1,8 @@
 /**
- * T.38 receive-side field assembly: turns the stream of received IFPs into line events — HDLC
- * frames (T.30 control frames over V.21, ECM frames over the fast modems), T.4 non-ECM image
- * data, signal ends and indicators. This is the part of a T.38 endpoint between UDPTL and
+ * T.38 receive-side field assembly: turns the fields of the received IFPs into field events —
+ * whole HDLC frames (T.30 control frames over V.21, ECM frames over the fast modems), T.4
+ * non-ECM image data, signal ends and indicators. It works on IFP fields, not on bits: the
+ * bit-level HDLC framing of a modem (flags, bit stuffing, FCS) is another matter, for src/hdlc. This is the part of a T.38 endpoint between UDPTL and
  * T.30 (T.38 §7.4 "Data-field", §7.5 "Relationship of field types"), shared by the terminal,
  * the gateway and `faxwire analyze`.
  *
@@ -24,7 +25,7 @@
 
 import type { Ifp, IfpFieldType, T30DataType, T30Indicator } from './ifp.js';
 
-export type T38LineEvent =
+export type T38FieldEvent =
   | { readonly kind: 'indicator'; readonly indicator: T30Indicator }
   | {
       readonly kind: 'hdlc-frame';
@@ -97,9 +98,9 @@ export class T38FieldAssembler {
   }
 
   /** Feeds one received IFP; returns what it completed. */
-  push(ifp: Ifp): T38LineEvent[] {
+  push(ifp: Ifp): T38FieldEvent[] {
     this.stats.ifps++;
-    const out: T38LineEvent[] = [];
+    const out: T38FieldEvent[] = [];
     if (ifp.type === 't30-indicator') {
       this.abort(out, `indicator ${ifp.indicator}`);
       this.lastEndField = undefined;
@@ -115,7 +116,7 @@ export class T38FieldAssembler {
     return out;
   }
 
-  private field(dataType: T30DataType, type: IfpFieldType, data: Uint8Array | undefined, out: T38LineEvent[]): void {
+  private field(dataType: T30DataType, type: IfpFieldType, data: Uint8Array | undefined, out: T38FieldEvent[]): void {
     switch (type) {
       case 'hdlc-data':
         if (data) this.append(data);
@@ -200,7 +201,7 @@ export class T38FieldAssembler {
     this.len += data.length;
   }
 
-  private abort(out: T38LineEvent[], reason: string): void {
+  private abort(out: T38FieldEvent[], reason: string): void {
     if ((this.len > 0 || this.overlong) && this.dataType !== undefined) {
       this.stats.framesAborted++;
       out.push({ kind: 'hdlc-aborted', dataType: this.dataType, octets: this.len, reason });

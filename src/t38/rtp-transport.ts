@@ -1,12 +1,9 @@
 /**
  * T.38 over RTP (T.38 §9.2 "IFT over UDP transport using RTP protocol"; media types `audio/t38`
- * RFC 4612 and `image/t38` RFC 3362), with RFC 2198 redundancy. Three layers:
- *
- *  1. the RTP fixed header, CSRC list, header extension and padding (RFC 3550 §5.1, §5.3.1);
- *  2. the RFC 2198 "red" payload (block headers + blocks, §3);
- *  3. a sans-IO sender (`RtpT38Sender`) and receiver (`RtpT38Receiver`) that carry one IFP per
- *     RTP packet and use RFC 2198 blocks to repeat the previous IFPs, so a receiver can restore
- *     the IFPs of lost packets — the RTP counterpart of UDPTL's secondary IFPs (T.38 §9.1).
+ * RFC 4612 and `image/t38` RFC 3362): a sans-IO sender (`RtpT38Sender`) and receiver
+ * (`RtpT38Receiver`) that carry one IFP per RTP packet (src/rtp/packet.ts) and use RFC 2198
+ * blocks (src/rtp/red.ts) to repeat the previous IFPs, so a receiver can restore the IFPs of
+ * lost packets — the RTP counterpart of UDPTL's secondary IFPs (T.38 §9.1).
  *
  * Timestamps. RFC 4612 §4 (registration of audio/t38, parameter `rate`): "The RTP timestamp clock
  * rate, which SHOULD be 8000Hz", and the same as any audio in the same RTP stream, so a stream
@@ -18,378 +15,28 @@
  * e.g. the last hdlc-data and hdlc-fcs-OK of a frame).
  *
  * Sequence numbers increment by one per packet (RFC 3550 §5.1), including packets that repeat an
- * IFP; RFC 3550 says the initial sequence number and timestamp SHOULD be random, which is what the
- * sender does unless given `firstSeq` / `firstTimestamp`.
+ * IFP; RFC 3550 says the SSRC, the initial sequence number and the initial timestamp SHOULD be
+ * random, which is what the sender does unless given `ssrc` / `firstSeq` / `firstTimestamp`. The
+ * randomness is injected (`random`, a `Random32`; default `systemRandom32`), so a test or a
+ * simulation seeded with `xorshift32` is reproducible.
  *
- * Decoders never throw: they return typed errors. Payloads returned by `decodeRtp` / `decodeRed`
- * are subarrays of the input (no copy); the receiver copies the IFPs it keeps.
+ * The receiver never throws on input; it copies the IFPs it keeps.
  */
 
+import { checkUint, decodeRtp, encodeRtpInto, rtpEncodedSize, type RtpPacket } from '../rtp/packet.js';
+import {
+  decodeRed,
+  encodeRedInto,
+  redEncodedSize,
+  RED_DEFAULT_MAX_BLOCKS,
+  RED_MAX_BLOCK_LENGTH,
+  RED_MAX_TIMESTAMP_OFFSET,
+  type RedBlock,
+  type RedPayload,
+} from '../rtp/red.js';
 import { FaxwireError } from '../util/errors.js';
+import { systemRandom32, type Random32 } from '../util/random.js';
 import { seqDiff } from '../util/seq.js';
-import { err, ok, type DecodeResult } from '../util/result.js';
-
-// ────────────────────────────────────────────────────────────────────────────────────────────
-// RTP header — RFC 3550 §5.1 / §5.3.1
-// ────────────────────────────────────────────────────────────────────────────────────────────
-
-export const RTP_VERSION = 2;
-export const RTP_FIXED_HEADER_SIZE = 12;
-export const RTP_MAX_CSRCS = 15;
-
-/** RFC 3550 §5.3.1 header extension: a 16-bit profile-defined value and 32-bit words of data. */
-export interface RtpHeaderExtension {
-  readonly profile: number;
-  /** Extension data; its length is a multiple of 4 (the wire length counts 32-bit words). */
-  readonly data: Uint8Array;
-}
-
-export interface RtpPacket {
-  readonly marker: boolean;
-  /** 0 … 127. */
-  readonly payloadType: number;
-  /** 0 … 65535. */
-  readonly sequenceNumber: number;
-  /** 0 … 2³²−1. */
-  readonly timestamp: number;
-  readonly ssrc: number;
-  /** At most 15 (the 4-bit CC field). */
-  readonly csrcs: readonly number[];
-  /** Present iff the X bit is set. */
-  readonly extension: RtpHeaderExtension | null;
-  readonly payload: Uint8Array;
-  /**
-   * Padding octets after the payload, the count octet included (P bit set iff > 0; 1 … 255).
-   * The encoder writes zeros then the count; the decoder reports the count and drops them.
-   */
-  readonly paddingLength: number;
-}
-
-export type RtpDecodeErrorCode = 'truncated-header' | 'bad-version' | 'truncated-csrc' | 'truncated-extension' | 'bad-padding';
-
-export interface RtpDecodeError {
-  readonly code: RtpDecodeErrorCode;
-  readonly message: string;
-  readonly offset: number;
-}
-
-/*
- *   0                   1                   2                   3
- *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
- *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *  |V=2|P|X|  CC   |M|     PT      |       sequence number         |   octets 0-3
- *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *  |                           timestamp                           |   octets 4-7
- *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *  |           synchronization source (SSRC) identifier            |   octets 8-11
- *  +=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+=+
- *  |            contributing source (CSRC) identifiers             |   CC × 4 octets
- *  |                             ....                              |
- *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *  |      defined by profile       |           length              |   if X: 4 octets
- *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *  |                        header extension                       |   length × 4 octets
- *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *  |  payload ...                  | padding ... | padding count   |   if P: count ≥ 1
- *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- */
-
-/** Decodes one RTP datagram. `bytesRead` is always the whole datagram. */
-export function decodeRtp(bytes: Uint8Array): DecodeResult<RtpPacket, RtpDecodeError> {
-  const n = bytes.length;
-  if (n < RTP_FIXED_HEADER_SIZE) {
-    return err({ code: 'truncated-header', message: `RTP datagram of ${n} octets is shorter than the 12-octet header`, offset: n });
-  }
-  const b0 = bytes[0]!;
-  const b1 = bytes[1]!;
-  const version = b0 >>> 6;
-  if (version !== RTP_VERSION) {
-    return err({ code: 'bad-version', message: `RTP version ${version}, expected 2`, offset: 0 });
-  }
-  const hasPadding = (b0 & 0x20) !== 0;
-  const hasExtension = (b0 & 0x10) !== 0;
-  const cc = b0 & 0x0f;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, n);
-  let pos = RTP_FIXED_HEADER_SIZE;
-  if (n < pos + cc * 4) {
-    return err({ code: 'truncated-csrc', message: `RTP CSRC list of ${cc} entries runs past the datagram`, offset: n });
-  }
-  const csrcs: number[] = [];
-  for (let k = 0; k < cc; k++) {
-    csrcs.push(dv.getUint32(pos));
-    pos += 4;
-  }
-  let extension: RtpHeaderExtension | null = null;
-  if (hasExtension) {
-    if (n < pos + 4) {
-      return err({ code: 'truncated-extension', message: 'RTP header extension header runs past the datagram', offset: n });
-    }
-    const profile = dv.getUint16(pos);
-    const words = dv.getUint16(pos + 2);
-    pos += 4;
-    if (n < pos + words * 4) {
-      return err({
-        code: 'truncated-extension',
-        message: `RTP header extension of ${words} words runs past the datagram`,
-        offset: n,
-      });
-    }
-    extension = { profile, data: bytes.subarray(pos, pos + words * 4) };
-    pos += words * 4;
-  }
-  let end = n;
-  let paddingLength = 0;
-  if (hasPadding) {
-    // RFC 3550 §5.1: the last octet counts the padding octets, itself included, so it is ≥ 1.
-    // Appendix A.1's validity check wants it below the length after the header; we also accept
-    // a count equal to it (padding-only packets, used e.g. for bandwidth probing).
-    paddingLength = bytes[n - 1]!;
-    if (paddingLength === 0 || paddingLength > n - pos) {
-      return err({
-        code: 'bad-padding',
-        message: `RTP padding count ${paddingLength} is invalid for ${n - pos} octets after the header`,
-        offset: n - 1,
-      });
-    }
-    end = n - paddingLength;
-  }
-  return ok(
-    {
-      marker: (b1 & 0x80) !== 0,
-      payloadType: b1 & 0x7f,
-      sequenceNumber: dv.getUint16(2),
-      timestamp: dv.getUint32(4),
-      ssrc: dv.getUint32(8),
-      csrcs,
-      extension,
-      payload: bytes.subarray(pos, end),
-      paddingLength,
-    },
-    n,
-  );
-}
-
-function checkUint(name: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > max) {
-    throw new FaxwireError('FAXWIRE_ERR_VALUE_OUT_OF_RANGE', `${name} must be an integer in 0..${max}, got ${v}`);
-  }
-}
-
-/** Octets `encodeRtpInto` will write; validates every field (throws on API misuse). */
-export function rtpEncodedSize(p: RtpPacket): number {
-  checkUint('payloadType', p.payloadType, 0x7f);
-  checkUint('sequenceNumber', p.sequenceNumber, 0xffff);
-  checkUint('timestamp', p.timestamp, 0xffffffff);
-  checkUint('ssrc', p.ssrc, 0xffffffff);
-  if (p.csrcs.length > RTP_MAX_CSRCS) {
-    throw new FaxwireError('FAXWIRE_ERR_VALUE_OUT_OF_RANGE', `at most ${RTP_MAX_CSRCS} CSRCs, got ${p.csrcs.length}`);
-  }
-  for (const c of p.csrcs) checkUint('csrc', c, 0xffffffff);
-  let size = RTP_FIXED_HEADER_SIZE + 4 * p.csrcs.length;
-  if (p.extension !== null) {
-    checkUint('extension.profile', p.extension.profile, 0xffff);
-    const len = p.extension.data.length;
-    if (len % 4 !== 0 || len / 4 > 0xffff) {
-      throw new FaxwireError(
-        'FAXWIRE_ERR_VALUE_OUT_OF_RANGE',
-        `header extension data must be a multiple of 4 octets, at most 65535 words; got ${len} octets`,
-      );
-    }
-    size += 4 + len;
-  }
-  checkUint('paddingLength', p.paddingLength, 0xff);
-  return size + p.payload.length + p.paddingLength;
-}
-
-export function encodeRtpInto(p: RtpPacket, buf: Uint8Array, offset = 0): number {
-  const size = rtpEncodedSize(p);
-  if (!Number.isInteger(offset) || offset < 0) {
-    throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `bad offset ${offset}`);
-  }
-  if (buf.length - offset < size) {
-    throw new FaxwireError('FAXWIRE_ERR_BUFFER_TOO_SMALL', `RTP packet needs ${size} octets, ${buf.length - offset} available`);
-  }
-  const dv = new DataView(buf.buffer, buf.byteOffset + offset, size);
-  dv.setUint8(
-    0,
-    (RTP_VERSION << 6) | (p.paddingLength > 0 ? 0x20 : 0) | (p.extension !== null ? 0x10 : 0) | p.csrcs.length,
-  );
-  dv.setUint8(1, (p.marker ? 0x80 : 0) | p.payloadType);
-  dv.setUint16(2, p.sequenceNumber);
-  dv.setUint32(4, p.timestamp);
-  dv.setUint32(8, p.ssrc);
-  let pos = RTP_FIXED_HEADER_SIZE;
-  for (const c of p.csrcs) {
-    dv.setUint32(pos, c);
-    pos += 4;
-  }
-  if (p.extension !== null) {
-    dv.setUint16(pos, p.extension.profile);
-    dv.setUint16(pos + 2, p.extension.data.length / 4);
-    buf.set(p.extension.data, offset + pos + 4);
-    pos += 4 + p.extension.data.length;
-  }
-  buf.set(p.payload, offset + pos);
-  pos += p.payload.length;
-  if (p.paddingLength > 0) {
-    buf.fill(0, offset + pos, offset + pos + p.paddingLength - 1);
-    buf[offset + pos + p.paddingLength - 1] = p.paddingLength;
-    pos += p.paddingLength;
-  }
-  return pos;
-}
-
-export function encodeRtp(p: RtpPacket): Uint8Array {
-  const out = new Uint8Array(rtpEncodedSize(p));
-  encodeRtpInto(p, out, 0);
-  return out;
-}
-
-// ────────────────────────────────────────────────────────────────────────────────────────────
-// RFC 2198 redundant payload ("red")
-// ────────────────────────────────────────────────────────────────────────────────────────────
-
-/** One redundant block: a copy of an earlier payload. */
-export interface RedBlock {
-  /** Block PT, 0 … 127. */
-  readonly payloadType: number;
-  /** RTP timestamp of the packet header minus this block's timestamp, 0 … 16383 (14 bits). */
-  readonly timestampOffset: number;
-  /** 0 … 1023 octets (10-bit block length). */
-  readonly data: Uint8Array;
-}
-
-export interface RedPayload {
-  /**
-   * Redundant blocks in wire order. RFC 2198 §3 only puts the primary last; we send the others
-   * oldest first, as RFC 4103 §7.1's example does.
-   */
-  readonly redundant: readonly RedBlock[];
-  /** PT of the primary block (final 1-octet header). */
-  readonly primaryPayloadType: number;
-  /** The primary block: everything after the redundant blocks (its length is implicit). */
-  readonly primary: Uint8Array;
-}
-
-export const RED_MAX_TIMESTAMP_OFFSET = 0x3fff;
-export const RED_MAX_BLOCK_LENGTH = 0x3ff;
-/** Default bound on redundant blocks accepted by `decodeRed` (each costs a 4-octet header). */
-export const RED_DEFAULT_MAX_BLOCKS = 32;
-
-export type RedDecodeErrorCode = 'truncated-header' | 'too-many-blocks' | 'truncated-block';
-
-export interface RedDecodeError {
-  readonly code: RedDecodeErrorCode;
-  readonly message: string;
-  readonly offset: number;
-}
-
-/*
- * RFC 2198 §3. Headers first, then the blocks in the same order, the primary last:
- *
- *   0                   1                   2                   3
- *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
- *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *  |1|   block PT  |  timestamp offset (14)    |  block length (10)|   one per redundant block
- *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *  |0|   block PT  |                                                   final header (primary)
- *  +-+-+-+-+-+-+-+-+
- *  | redundant block 1 | redundant block 2 | ... | primary block (rest of the payload)    |
- *
- *  F = 1: another header follows; F = 0: last header, 1 octet. The timestamp offset is unsigned
- *  and subtracted from the RTP header timestamp: redundancy can only repeat *earlier* data.
- */
-
-/** Decodes an RFC 2198 payload. `bytesRead` is always the whole payload. */
-export function decodeRed(bytes: Uint8Array, maxBlocks: number = RED_DEFAULT_MAX_BLOCKS): DecodeResult<RedPayload, RedDecodeError> {
-  const n = bytes.length;
-  let pos = 0;
-  const headers: { payloadType: number; timestampOffset: number; length: number }[] = [];
-  for (;;) {
-    if (pos >= n) {
-      return err({ code: 'truncated-header', message: 'RFC 2198 payload ends before its final (F=0) header', offset: pos });
-    }
-    const h0 = bytes[pos]!;
-    if ((h0 & 0x80) === 0) {
-      pos += 1;
-      let dataPos = pos;
-      const blocks: RedBlock[] = [];
-      for (const h of headers) {
-        if (n - dataPos < h.length) {
-          return err({
-            code: 'truncated-block',
-            message: `RFC 2198 block of ${h.length} octets runs past the payload`,
-            offset: n,
-          });
-        }
-        blocks.push({ payloadType: h.payloadType, timestampOffset: h.timestampOffset, data: bytes.subarray(dataPos, dataPos + h.length) });
-        dataPos += h.length;
-      }
-      return ok({ redundant: blocks, primaryPayloadType: h0 & 0x7f, primary: bytes.subarray(dataPos) }, n);
-    }
-    if (headers.length >= maxBlocks) {
-      return err({ code: 'too-many-blocks', message: `more than ${maxBlocks} RFC 2198 redundant blocks`, offset: pos });
-    }
-    if (n - pos < 4) {
-      return err({ code: 'truncated-header', message: 'RFC 2198 block header (4 octets) runs past the payload', offset: n });
-    }
-    const h1 = bytes[pos + 1]!;
-    const h2 = bytes[pos + 2]!;
-    const h3 = bytes[pos + 3]!;
-    headers.push({
-      payloadType: h0 & 0x7f,
-      timestampOffset: (h1 << 6) | (h2 >>> 2),
-      length: ((h2 & 0x03) << 8) | h3,
-    });
-    pos += 4;
-  }
-}
-
-export function redEncodedSize(r: RedPayload): number {
-  let size = 1 + r.primary.length;
-  for (const b of r.redundant) {
-    checkUint('block payloadType', b.payloadType, 0x7f);
-    checkUint('timestampOffset', b.timestampOffset, RED_MAX_TIMESTAMP_OFFSET);
-    if (b.data.length > RED_MAX_BLOCK_LENGTH) {
-      throw new FaxwireError('FAXWIRE_ERR_VALUE_OUT_OF_RANGE', `RFC 2198 block of ${b.data.length} octets exceeds 1023`);
-    }
-    size += 4 + b.data.length;
-  }
-  checkUint('primaryPayloadType', r.primaryPayloadType, 0x7f);
-  return size;
-}
-
-export function encodeRedInto(r: RedPayload, buf: Uint8Array, offset = 0): number {
-  const size = redEncodedSize(r);
-  if (!Number.isInteger(offset) || offset < 0) {
-    throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `bad offset ${offset}`);
-  }
-  if (buf.length - offset < size) {
-    throw new FaxwireError('FAXWIRE_ERR_BUFFER_TOO_SMALL', `RFC 2198 payload needs ${size} octets, ${buf.length - offset} available`);
-  }
-  let pos = offset;
-  for (const b of r.redundant) {
-    buf[pos] = 0x80 | b.payloadType;
-    buf[pos + 1] = b.timestampOffset >>> 6;
-    buf[pos + 2] = ((b.timestampOffset & 0x3f) << 2) | (b.data.length >>> 8);
-    buf[pos + 3] = b.data.length & 0xff;
-    pos += 4;
-  }
-  buf[pos++] = r.primaryPayloadType;
-  for (const b of r.redundant) {
-    buf.set(b.data, pos);
-    pos += b.data.length;
-  }
-  buf.set(r.primary, pos);
-  pos += r.primary.length;
-  return pos - offset;
-}
-
-export function encodeRed(r: RedPayload): Uint8Array {
-  const out = new Uint8Array(redEncodedSize(r));
-  encodeRedInto(r, out, 0);
-  return out;
-}
 
 // ────────────────────────────────────────────────────────────────────────────────────────────
 // Sender
@@ -406,11 +53,17 @@ export interface RtpT38SenderOptions {
   readonly redPayloadType?: number;
   /** Previous IFPs repeated in each packet (0 … 16). */
   readonly redundancy: number;
-  readonly ssrc: number;
+  /** Default: random (RFC 3550 §5.1, §8.1). */
+  readonly ssrc?: number;
   /** Default: random (RFC 3550 §5.1). */
   readonly firstSeq?: number;
   /** Default: random (RFC 3550 §5.1). */
   readonly firstTimestamp?: number;
+  /**
+   * Draws what is not given, in this order: SSRC, first sequence number, first timestamp.
+   * Default `systemRandom32`; tests and simulations pass a seeded `xorshift32`.
+   */
+  readonly random?: Random32;
   /** RTP timestamp clock (RFC 4612 §4: SHOULD be 8000). */
   readonly clockRate?: number;
 }
@@ -432,12 +85,6 @@ export interface RtpT38SenderStats {
 
 const EMPTY = new Uint8Array(0);
 
-function randomUint32(): number {
-  const a = new Uint32Array(1);
-  globalThis.crypto.getRandomValues(a);
-  return a[0]!;
-}
-
 interface SentIfp {
   readonly ifp: Uint8Array;
   readonly timestamp: number;
@@ -455,7 +102,8 @@ export class RtpT38Sender {
   private readonly payloadType: number;
   private readonly redPayloadType: number | null;
   private readonly redundancy: number;
-  private readonly ssrc: number;
+  /** The stream's SSRC (given, or drawn at construction). */
+  readonly ssrc: number;
   private readonly clockRate: number;
   private readonly firstTimestamp: number;
   private seq: number;
@@ -474,7 +122,6 @@ export class RtpT38Sender {
   constructor(options: RtpT38SenderOptions) {
     checkUint('payloadType', options.payloadType, 0x7f);
     checkUint('redundancy', options.redundancy, RTP_T38_MAX_REDUNDANCY);
-    checkUint('ssrc', options.ssrc, 0xffffffff);
     if (options.redPayloadType !== undefined) {
       checkUint('redPayloadType', options.redPayloadType, 0x7f);
       if (options.redPayloadType === options.payloadType) {
@@ -487,14 +134,17 @@ export class RtpT38Sender {
     if (!Number.isInteger(clockRate) || clockRate < 1 || clockRate > 1_000_000_000) {
       throw new FaxwireError('FAXWIRE_ERR_VALUE_OUT_OF_RANGE', `clockRate must be a positive integer, got ${clockRate}`);
     }
-    const firstSeq = options.firstSeq ?? randomUint32() & 0xffff;
+    const random = options.random ?? systemRandom32;
+    const ssrc = options.ssrc ?? random() >>> 0;
+    checkUint('ssrc', ssrc, 0xffffffff);
+    const firstSeq = options.firstSeq ?? random() & 0xffff;
     checkUint('firstSeq', firstSeq, 0xffff);
-    const firstTimestamp = options.firstTimestamp ?? randomUint32();
+    const firstTimestamp = options.firstTimestamp ?? random() >>> 0;
     checkUint('firstTimestamp', firstTimestamp, 0xffffffff);
     this.payloadType = options.payloadType;
     this.redPayloadType = options.redPayloadType ?? null;
     this.redundancy = options.redundancy;
-    this.ssrc = options.ssrc;
+    this.ssrc = ssrc;
     this.clockRate = clockRate;
     this.seq = firstSeq;
     this.firstTimestamp = firstTimestamp;

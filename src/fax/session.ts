@@ -1,0 +1,181 @@
+/**
+ * The fax session (sans-IO): one T.30 engine driven against one line. This is what every fax
+ * terminal shares, whatever carries its signals — T.38 IFPs (terminal/t38-terminal.ts) or, next,
+ * fax modems over G.711 audio. The session is the pump between the two (T.30 §5 speaks of
+ * signals; the line boundary is src/t30/line.ts):
+ *
+ * ```
+ *   engine.takeTx()   ── line.queue(steps) ──▶   line    T30TxStep: tone, silence, hdlc, tcf, image
+ *   engine.handle(ev) ◀── line.takeEvents() ──   line    T30LineEvent: tx-done, tone, signal, frames, data
+ *   engine.tick(now), line.tick(now); nextTimeout() = the earlier of the two (and the linger)
+ * ```
+ *
+ * Each move may cause another (a `tx-done` starts a response timer, a received command queues
+ * the answer), so the session moves steps and events until both sides are quiet. It then notes
+ * when the call is over: the engine has a result and the line has nothing left to send; `done`
+ * turns true `lingerMs` of fax time later, so the last packets or samples get out.
+ *
+ * What is not here: the line's own input and output (datagrams, TCP octets, audio samples) and
+ * the transport around it. The terminal owns those: it feeds the line inside `input(now, feed)`
+ * and takes what the line produced after each call.
+ *
+ * Time is fax time in ms (any origin, monotonic), passed in to every call.
+ */
+
+import type { T30Event, T30Stats } from '../t30/engine.js';
+import type { T30LineEvent, T30TxStep } from '../t30/line.js';
+import type { T30Result } from '../t30/result.js';
+import { FaxwireError } from '../util/errors.js';
+
+/** What a session needs from a T.30 engine (`T30Engine` implements it; tests may fake it). */
+export interface T30EngineLike<E = unknown> {
+  start(now: number): void;
+  handle(ev: T30LineEvent, now: number): void;
+  tick(now: number): void;
+  nextTimeout(): number | undefined | null;
+  takeTx(): T30TxStep[];
+  takeEvents(): E[];
+  readonly result: T30Result | undefined | null;
+  /** Ends the call from outside ('local': hang up with DCN; 'remote': the far end is gone). */
+  abort?(now: number, why: 'local' | 'remote'): void;
+  getStats?(): T30Stats;
+}
+
+/**
+ * What a session needs from a line (`T38Line` implements it). The line transmits the queued
+ * steps one after the other and reports `tx-done` once per step when that step has left.
+ */
+export interface FaxSessionLine {
+  /** Queues the engine's transmit steps; they start at `now` at the earliest. */
+  queue(steps: readonly T30TxStep[], now: number): void;
+  /** Does what is due by `now` (transmit timing, receive timeouts). */
+  tick(now: number): void;
+  /** Events for the engine (tx-done and what was received), in order. */
+  takeEvents(): T30LineEvent[];
+  /** When `tick` next has something to do, or undefined. */
+  nextTimeout(): number | undefined;
+  /** Steps waiting or being sent (0 when the line is idle). */
+  readonly pendingSteps: number;
+}
+
+export interface FaxSessionOptions {
+  /** Fax time the session lingers after the result so the last signals leave (default 100 ms). */
+  readonly lingerMs?: number;
+}
+
+/** A bound on engine ⇄ line exchanges per call (each round is one event or step batch). */
+const MAX_PUMP = 10_000;
+
+/** One T.30 engine driven against one line, in fax time. */
+export class FaxSession<E = T30Event> {
+  readonly engine: T30EngineLike<E>;
+  private readonly line: FaxSessionLine;
+  private readonly lingerMs: number;
+  private readonly events: E[] = [];
+  private isStarted = false;
+  private finishedAt: number | undefined;
+  private lastNow = 0;
+
+  constructor(engine: T30EngineLike<E>, line: FaxSessionLine, options: FaxSessionOptions = {}) {
+    this.engine = engine;
+    this.line = line;
+    this.lingerMs = options.lingerMs ?? 100;
+  }
+
+  get started(): boolean {
+    return this.isStarted;
+  }
+
+  /** Starts the call at fax time `now` (the engine's phase A: CNG or CED). */
+  start(now: number): void {
+    if (this.isStarted) throw new FaxwireError('FAXWIRE_ERR_INVALID_STATE', 'session already started');
+    this.isStarted = true;
+    this.lastNow = now;
+    this.engine.start(now);
+    this.pump(now);
+  }
+
+  /**
+   * Input from the far end at `now`: the line first does what was due before it, then `feed`
+   * gives the line what arrived, then engine and line exchange until quiet.
+   */
+  input(now: number, feed: () => void): void {
+    this.checkStarted();
+    this.lastNow = now;
+    this.line.tick(now);
+    feed();
+    this.pump(now);
+  }
+
+  /** Runs timers and transmit timing up to `now`. */
+  tick(now: number): void {
+    this.checkStarted();
+    this.lastNow = now;
+    this.pump(now);
+  }
+
+  /**
+   * Ends the call from outside: 'local' — the application hangs up (the engine sends DCN);
+   * 'remote' — the far end is gone (TCP closed, SIP BYE): no DCN.
+   */
+  abort(now: number, why: 'local' | 'remote'): void {
+    this.checkStarted();
+    this.lastNow = now;
+    this.engine.abort?.(now, why);
+    this.pump(now);
+  }
+
+  /** When `tick` should next be called (fax ms), or undefined when nothing is pending. */
+  nextTimeout(): number | undefined {
+    if (!this.isStarted) return undefined;
+    let t = this.line.nextTimeout();
+    const e = this.engine.nextTimeout();
+    if (e !== undefined && e !== null) t = t === undefined ? e : Math.min(t, e);
+    if (this.finishedAt !== undefined && !this.done) {
+      const l = this.finishedAt + this.lingerMs;
+      t = t === undefined ? l : Math.min(t, l);
+    }
+    return t;
+  }
+
+  /** The engine's events since the last call. */
+  takeEvents(): E[] {
+    return this.events.splice(0, this.events.length);
+  }
+
+  /** The T.30 result once phase E is over. */
+  get result(): T30Result | undefined {
+    return this.engine.result ?? undefined;
+  }
+
+  /** The call is over and what it had to send has left (plus the linger). */
+  get done(): boolean {
+    return this.finishedAt !== undefined && this.line.pendingSteps === 0 && this.lastNow >= this.finishedAt + this.lingerMs;
+  }
+
+  /** The engine's counters, when it has them. */
+  engineStats(): T30Stats | undefined {
+    return this.engine.getStats?.();
+  }
+
+  private checkStarted(): void {
+    if (!this.isStarted) throw new FaxwireError('FAXWIRE_ERR_INVALID_STATE', 'call start() first');
+  }
+
+  /** Moves events and steps between line and engine until both are quiet. */
+  private pump(now: number): void {
+    for (let i = 0; i < MAX_PUMP; i++) {
+      this.line.tick(now);
+      const lineEvents = this.line.takeEvents();
+      for (const ev of lineEvents) this.engine.handle(ev, now);
+      this.engine.tick(now);
+      const steps = this.engine.takeTx();
+      if (steps.length > 0) this.line.queue(steps, now);
+      for (const e of this.engine.takeEvents()) this.events.push(e);
+      if (lineEvents.length === 0 && steps.length === 0) break;
+    }
+    if (this.finishedAt === undefined && this.engine.result !== undefined && this.engine.result !== null && this.line.pendingSteps === 0) {
+      this.finishedAt = now;
+    }
+  }
+}
