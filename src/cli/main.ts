@@ -3,11 +3,12 @@
  * The `faxwire` command. Each sub-command lives in its own module; this file only dispatches.
  */
 
-import { runAnalyze } from './analyze.js';
-import { runDemo } from './demo.js';
-import { runReceive } from './receive.js';
-import { runSend } from './send.js';
-import { runConvert } from './convert.js';
+import { run as runAnalyze } from './analyze.js';
+import { UsageError } from './command.js';
+import { run as runConvert } from './convert.js';
+import { run as runDemo } from './demo.js';
+import { run as runReceive } from './receive.js';
+import { run as runSend } from './send.js';
 
 const USAGE = `faxwire — real-time fax over IP (ITU-T T.38)
 
@@ -32,6 +33,19 @@ usage:
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  try {
+    return await dispatch(cmd, rest);
+  } catch (e) {
+    // Bad arguments: one line, exit 2.
+    if (e instanceof UsageError) {
+      process.stderr.write(`faxwire ${cmd ?? ''}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+async function dispatch(cmd: string | undefined, rest: string[]): Promise<number> {
   switch (cmd) {
     case 'analyze':
       return runAnalyze(rest);
