@@ -1,7 +1,8 @@
 /**
  * The options every call command (`faxwire send`, `faxwire receive`) takes — transport, T.38 and
  * T.30 choices, pacing, output — their usage text, and `callSettings`, which turns the parsed
- * values into what a call runs with (call.ts). Bad values are a UsageError.
+ * values into what a call runs with (call.ts), the identity and header line included
+ * (config.ts). Bad values are a UsageError.
  */
 
 import type { T38TerminalOptions } from '../fax/t38-terminal.js';
@@ -9,6 +10,7 @@ import type { T30Modem, T4Coding } from '../t30/negotiate.js';
 import type { T38Version } from '../t38/ifp.js';
 import type { UdptlErrorCorrection } from '../t38/udptl-sender.js';
 import { UsageError, parseNumber } from './command.js';
+import { IDENTITY_OPTIONS, configuredIdentity, type ConfigSources } from './config.js';
 
 /** Options every call command takes (node:util parseArgs format). */
 export const CALL_OPTIONS = {
@@ -25,7 +27,6 @@ export const CALL_OPTIONS = {
   'max-datagram': { type: 'string' },
   'no-repeats': { type: 'boolean' },
   'no-pacing': { type: 'boolean' },
-  ident: { type: 'string' },
   modems: { type: 'string' },
   codings: { type: 'string' },
   'max-bit-rate': { type: 'string' },
@@ -37,6 +38,7 @@ export const CALL_OPTIONS = {
   quiet: { type: 'boolean', short: 'q' },
   'sim-loss': { type: 'string' },
   'sim-seed': { type: 'string' },
+  ...IDENTITY_OPTIONS,
 } as const;
 
 /** Parsed call options; `header` is send's own option. */
@@ -51,7 +53,7 @@ export type Endpoint =
 
 export interface CallSettings {
   readonly endpoint: Endpoint;
-  /** The terminal's options but for its role and pages (`headerLine`: send's --header). */
+  /** The terminal's options but for its role and pages; `ident` and `headerLine` as configured. */
   readonly terminal: Omit<T38TerminalOptions, 'role' | 'send' | 'receive' | 'engine'>;
   readonly speed: number;
   readonly timeoutMs: number;
@@ -78,8 +80,8 @@ function parseHostPort(s: string, what: string): { host: string; port: number } 
 const MODEM_NAMES: Readonly<Record<string, T30Modem>> = { v17: 'v17', v29: 'v29', v27: 'v27ter', v27ter: 'v27ter' };
 const CODING_NAMES: Readonly<Record<string, T4Coding>> = { mh: 'mh', '1d': 'mh', mr: 'mr', '2d': 'mr', mmr: 'mmr', t6: 'mmr' };
 
-/** Turns parsed option values into call settings; throws UsageError on bad input. */
-export function callSettings(v: CallValues): CallSettings {
+/** Turns parsed option values into call settings (identity and header line from config.ts); throws UsageError on bad input. */
+export function callSettings(v: CallValues, sources?: ConfigSources): CallSettings {
   const given = [v.udptl !== undefined, v.tcp !== undefined, v['listen-tcp'] !== undefined].filter(Boolean).length;
   if (given !== 1) throw new UsageError('give exactly one of --udptl host:port, --tcp host:port, --listen-tcp port');
   let endpoint: Endpoint;
@@ -139,7 +141,7 @@ export function callSettings(v: CallValues): CallSettings {
   const maxDatagram = parseNumber(v['max-datagram'], '--max-datagram', 64, 65507, true);
   const speed = parseNumber(v.speed, '--speed', 0.01, 1000, false) ?? 1;
   const timeoutSec = parseNumber(v.timeout, '--timeout', 0.1, 86_400, false) ?? 300;
-  if (v.ident !== undefined && v.ident.length > 20) throw new UsageError('--ident: at most 20 characters (T.30 §5.3.6.2.4)');
+  const { ident, header } = configuredIdentity(v, sources);
   const terminal: CallSettings['terminal'] = {
     transport: endpoint.kind === 'udptl' ? 'udptl' : 'tpkt',
     ...(version !== undefined ? { t38Version: version } : {}),
@@ -147,8 +149,8 @@ export function callSettings(v: CallValues): CallSettings {
     ...(maxDatagram !== undefined ? { maxDatagram } : {}),
     ...(v['no-repeats'] ? { repeats: false } : {}),
     ...(v['no-pacing'] ? { paced: false } : {}),
-    ...(v.ident !== undefined ? { ident: v.ident } : {}),
-    ...(v.header !== undefined ? { headerLine: v.header } : {}),
+    ...(ident !== undefined ? { ident } : {}),
+    ...(header !== undefined ? { headerLine: header } : {}),
     ...(v['no-ecm'] ? { ecm: false } : v.ecm ? { ecm: true } : {}),
     ...(modems ? { modems } : {}),
     ...(codings ? { codings } : {}),
@@ -172,7 +174,6 @@ options:
   --max-datagram N          T38FaxMaxDatagram (default 1400)
   --no-repeats              do not repeat indicators and signal ends (sent 3× by default, like spandsp)
   --no-pacing               send each signal as fast as possible (default over TCP), not in real time
-  --ident STR               TSI/CSI, up to 20 characters
   --modems v17,v29,v27      modems to offer (default all)
   --codings mh,mr,mmr       codings to offer (default all; MMR needs ECM)
   --max-bit-rate N          highest rate, 2400..14400

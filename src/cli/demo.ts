@@ -17,6 +17,7 @@ import type { T30Event } from '../t30/engine.js';
 import type { T30Result } from '../t30/result.js';
 import type { T38Version } from '../t38/ifp.js';
 import { UsageError, parseCommandArgs, parseNumber } from './command.js';
+import { IDENTITY_OPTIONS, IDENTITY_USAGE, configuredIdentity } from './config.js';
 import { PageCollector, outputFormatOf } from './pages-out.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -151,13 +152,15 @@ export function demoDocument(): Bitmap[] {
 const DEMO_TX_IDENT = 'FAXWIRE DEMO TX';
 const DEMO_RX_IDENT = 'FAXWIRE DEMO RX';
 
-export const USAGE = `usage: faxwire demo [--out FILE.pdf|.tif] [--loss PCT] [--redundancy N] [--speed F] [--no-ecm] [--t38-version N] [--seed N] [--timeout SEC] [--json]
+export const USAGE = `usage: faxwire demo [--out FILE.pdf|.tif] [--loss PCT] [--redundancy N] [--speed F] [--no-ecm] [--t38-version N] [--seed N] [--timeout SEC] [--json] [--ident STR] [--config FILE]
   Sends the built-in 2-page test document between two faxwire terminals over UDPTL on loopback,
   with PCT % of the datagrams lost on each receive path (default 3, up to 50) and N redundant
   IFPs per datagram (default 3, up to 15); the fax clock runs F× the wall clock (default 10).
   Writes the received pages to FILE (default faxwire-demo.pdf). --t38-version 0..3 (default 0),
   --seed N the loss pattern (default 1), --timeout SEC the wall-clock limit (default 120).
-  The caller's identity (TSI) is "${DEMO_TX_IDENT}", the answerer's "${DEMO_RX_IDENT}".`;
+  The caller's identity (TSI) is the configured one, else "${DEMO_TX_IDENT}"; the answerer's is
+  "${DEMO_RX_IDENT}".
+${IDENTITY_USAGE}`;
 
 function summary(who: string, r: T30Result | undefined): string {
   if (!r) return `${who}: no result`;
@@ -177,6 +180,7 @@ export async function run(args: string[]): Promise<number> {
       seed: { type: 'string', default: '1' },
       timeout: { type: 'string', default: '120' },
       json: { type: 'boolean', default: false },
+      ...IDENTITY_OPTIONS,
     },
   });
   const loss = parseNumber(values.loss, '--loss', 0, 50, false) ?? 3;
@@ -187,10 +191,11 @@ export async function run(args: string[]): Promise<number> {
   const timeout = parseNumber(values.timeout, '--timeout', 0.1, 86_400, false) ?? 120;
   const format = outputFormatOf(values.out);
   if (format === undefined) throw new UsageError(`--out: cannot tell the format of '${values.out}' (use .tif, .tiff, .pdf, .png or .pbm)`);
+  const ident = configuredIdentity({ ident: values.ident, config: values.config }).ident ?? DEMO_TX_IDENT;
   const pages = demoDocument();
   const ec = redundancy === 0 ? ({ mode: 'none' } as const) : ({ mode: 'redundancy', depth: { indicator: redundancy, control: redundancy, image: redundancy } } as const);
   const common = { transport: 'udptl' as const, t38Version: version, errorCorrection: ec, ecm: !values['no-ecm'] };
-  const sender = new T38Terminal({ ...common, role: 'calling', send: { pages }, ident: DEMO_TX_IDENT, headerLine: 'faxwire demo - T.38 over UDPTL' });
+  const sender = new T38Terminal({ ...common, role: 'calling', send: { pages }, ident, headerLine: 'faxwire demo - T.38 over UDPTL' });
   const receiver = new T38Terminal({ ...common, role: 'answering', receive: true, ident: DEMO_RX_IDENT });
   const collector = new PageCollector();
   const sockA = await openUdpSocket(0, '127.0.0.1');

@@ -38,6 +38,10 @@ usage:
       a complete fax between two faxwire terminals over UDPTL on loopback, with packet loss
 
   faxwire help [COMMAND]    this text, or a command's options (also: faxwire COMMAND --help)
+
+The identity sent (TSI/CSI) and send's header line come from --ident / --header, else
+$FAXWIRE_IDENT / $FAXWIRE_HEADER, else the config file (--config FILE, $FAXWIRE_CONFIG,
+~/.config/faxwire/config.json): see faxwire help send.
 `;
 
 /** One line on stderr and exit status 2. */

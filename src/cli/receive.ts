@@ -9,6 +9,7 @@
 import { CALL_OPTIONS, CALL_USAGE, callSettings } from './call-options.js';
 import { formatReport, runCall } from './call.js';
 import { UsageError, parseCommandArgs } from './command.js';
+import { IDENTITY_USAGE } from './config.js';
 import { PageCollector, outputFormatOf, writePages } from './pages-out.js';
 
 export const USAGE = `usage: faxwire receive --out FILE (--udptl HOST:PORT --local-port N | --tcp HOST:PORT | --listen-tcp PORT) [options]
@@ -16,7 +17,8 @@ export const USAGE = `usage: faxwire receive --out FILE (--udptl HOST:PORT --loc
   .pdf, .png (FILE-1.png, FILE-2.png, …) or .pbm. Exit status 0 when the fax completed with at
   least one page, 1 when it failed, 2 on bad arguments.
   -o, --out FILE            where the pages go (required)
-${CALL_USAGE}`;
+${CALL_USAGE}
+${IDENTITY_USAGE}`;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options: { ...CALL_OPTIONS, out: { type: 'string', short: 'o' } } });

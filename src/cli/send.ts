@@ -11,13 +11,15 @@ import { documentToFaxPages } from '../image/document.js';
 import { CALL_OPTIONS, CALL_USAGE, callSettings } from './call-options.js';
 import { formatReport, runCall } from './call.js';
 import { UsageError, parseCommandArgs } from './command.js';
+import { IDENTITY_USAGE } from './config.js';
 
 export const USAGE = `usage: faxwire send <file...> (--udptl HOST:PORT --local-port N | --tcp HOST:PORT | --listen-tcp PORT) [options]
   Sends documents (PDF, TIFF, PNG, JPEG, PNM; several files make one fax) as a T.38 fax, as the
   calling party. Exit status 0 when every page was confirmed, 1 when the fax failed, 2 on bad
   arguments.
 ${CALL_USAGE}
-  --header TEXT             a header line stamped on top of each page, with "Page n/N"`;
+  --header TEXT             a header line stamped on top of each page, with "Page n/N"
+${IDENTITY_USAGE}`;
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals: files } = parseCommandArgs({ args, allowPositionals: true, options: { ...CALL_OPTIONS, header: { type: 'string' } } });

@@ -8,7 +8,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,10 +89,15 @@ describe('faxwire send / receive / demo (real processes on 127.0.0.1)', () => {
     });
   }
 
-  it('TCP/TPKT (receiver listens, sender connects), PDF out, one-line text result', { timeout: 90_000 }, async () => {
+  it('TCP/TPKT (receiver listens, sender connects), PDF out, one-line text result; the CSI from the config file', { timeout: 90_000 }, async () => {
     const port = await freeTcpPort();
     const out = join(dir, 'out.pdf');
-    const rx = faxwire(['receive', '--listen-tcp', String(port), '--out', out, '--speed', SPEED, '--timeout', '60']);
+    // The answerer's identity (CSI) from $XDG_CONFIG_HOME/faxwire/config.json. Over TCP both
+    // terminals start once connected, so the first DIS and its CSI cannot be lost.
+    const xdg = join(dir, 'xdg');
+    mkdirSync(join(xdg, 'faxwire'), { recursive: true });
+    writeFileSync(join(xdg, 'faxwire', 'config.json'), JSON.stringify({ ident: '+1 555 0199' }));
+    const rx = faxwire(['receive', '--listen-tcp', String(port), '--out', out, '--speed', SPEED, '--timeout', '60'], { env: { XDG_CONFIG_HOME: xdg } });
     assert.ok(await rx.ready, 'receiver listening');
     const tx = faxwire(['send', input, '--tcp', `127.0.0.1:${port}`, '--speed', SPEED, '--timeout', '60']);
     const [r, s] = await Promise.all([rx.done, tx.done]);
@@ -100,6 +105,7 @@ describe('faxwire send / receive / demo (real processes on 127.0.0.1)', () => {
     assert.equal(s.code, 0, diag);
     assert.equal(r.code, 0, diag);
     assert.match(s.out, /^faxwire send: OK \(ok: OK\) pages=2 bit_rate=14400 ecm=on coding=T\.6 .*duration=\d+\.\ds/m);
+    assert.match(s.out, / remote_ident="\+1 555 0199" /);
     assert.match(r.out, /out=.*out\.pdf/);
     assert.equal(readFileSync(out).subarray(0, 5).toString('latin1'), '%PDF-');
   });
