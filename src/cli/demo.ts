@@ -8,17 +8,15 @@
  * drawn here, with the built-in 5 × 7 font.
  */
 
-import { writeFile } from 'node:fs/promises';
 import { T38Terminal, drawText, fillRect, textWidth } from '../fax/t38-terminal.js';
 import { createBitmap, setPixel, type Bitmap } from '../t4/bitmap.js';
-import { writeDocument } from '../image/document.js';
 import { openUdpSocket, runUdpTerminal } from '../node/udp-driver.js';
 import type { T30Event } from '../t30/engine.js';
 import type { T30Result } from '../t30/result.js';
 import type { T38Version } from '../t38/ifp.js';
 import { UsageError, parseCommandArgs, parseNumber } from './command.js';
 import { IDENTITY_OPTIONS, IDENTITY_USAGE, configuredIdentity } from './config.js';
-import { PageCollector, outputFormatOf } from './pages-out.js';
+import { PageCollector, outputFormatOf, writePages } from './pages-out.js';
 
 // ---------------------------------------------------------------------------------------------
 // The test document
@@ -223,9 +221,7 @@ export async function run(args: string[]): Promise<number> {
   const ts = sender.getStats();
   let written = '';
   if (collector.pages.length > 0) {
-    const parts = await writeDocument(collector.pages, format);
-    await writeFile(values.out, parts[0] ?? new Uint8Array(0));
-    written = values.out;
+    written = (await writePages(values.out, format, collector.pages)).join(', ');
   }
   const ok = sender.result?.ok === true && receiver.result?.ok === true && collector.pages.length === pages.length;
   if (values.json) {
