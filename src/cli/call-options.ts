@@ -80,6 +80,21 @@ function parseHostPort(s: string, what: string): { host: string; port: number } 
 const MODEM_NAMES: Readonly<Record<string, T30Modem>> = { v17: 'v17', v29: 'v29', v27: 'v27ter', v27ter: 'v27ter' };
 const CODING_NAMES: Readonly<Record<string, T4Coding>> = { mh: 'mh', '1d': 'mh', mr: 'mr', '2d': 'mr', mmr: 'mmr', t6: 'mmr' };
 
+/** A comma-separated list of names (case-insensitive), 'all' standing for `all`. */
+function parseNames<T>(list: string, option: string, what: string, names: Readonly<Record<string, T>>, all: readonly T[], known: string): T[] {
+  const out: T[] = [];
+  for (const name of list.split(',')) {
+    if (name === 'all') {
+      out.push(...all);
+      continue;
+    }
+    const x = names[name.trim().toLowerCase()];
+    if (x === undefined) throw new UsageError(`${option}: unknown ${what} '${name}' (${known})`);
+    out.push(x);
+  }
+  return out;
+}
+
 /** Turns parsed option values into call settings (identity and header line from config.ts); throws UsageError on bad input. */
 export function callSettings(v: CallValues, sources?: ConfigSources): CallSettings {
   const given = [v.udptl !== undefined, v.tcp !== undefined, v['listen-tcp'] !== undefined].filter(Boolean).length;
@@ -113,30 +128,8 @@ export function callSettings(v: CallValues, sources?: ConfigSources): CallSettin
     const entries = parseNumber(m[2], '--fec entries', 1, 32, true) ?? 3;
     errorCorrection = { mode: 'fec', span, entries };
   }
-  let modems: T30Modem[] | undefined;
-  if (v.modems !== undefined) {
-    modems = [];
-    for (const name of v.modems.split(',')) {
-      if (name === 'all') modems.push('v17', 'v29', 'v27ter');
-      else {
-        const m = MODEM_NAMES[name.trim().toLowerCase()];
-        if (!m) throw new UsageError(`--modems: unknown modem '${name}' (v17, v29, v27, all)`);
-        modems.push(m);
-      }
-    }
-  }
-  let codings: T4Coding[] | undefined;
-  if (v.codings !== undefined) {
-    codings = [];
-    for (const name of v.codings.split(',')) {
-      if (name === 'all') codings.push('mh', 'mr', 'mmr');
-      else {
-        const c = CODING_NAMES[name.trim().toLowerCase()];
-        if (!c) throw new UsageError(`--codings: unknown coding '${name}' (mh, mr, mmr, all)`);
-        codings.push(c);
-      }
-    }
-  }
+  const modems = v.modems === undefined ? undefined : parseNames<T30Modem>(v.modems, '--modems', 'modem', MODEM_NAMES, ['v17', 'v29', 'v27ter'], 'v17, v29, v27, all');
+  const codings = v.codings === undefined ? undefined : parseNames<T4Coding>(v.codings, '--codings', 'coding', CODING_NAMES, ['mh', 'mr', 'mmr'], 'mh, mr, mmr, all');
   const maxBitRate = parseNumber(v['max-bit-rate'], '--max-bit-rate', 2400, 14400, true);
   const maxDatagram = parseNumber(v['max-datagram'], '--max-datagram', 64, 65507, true);
   const speed = parseNumber(v.speed, '--speed', 0.01, 1000, false) ?? 1;
