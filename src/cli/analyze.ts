@@ -7,51 +7,44 @@
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { analyzeCapture, formatRecord, formatSummary, type AnalyzeOptions } from '../analyze/index.js';
 import { writePng, writeTiff } from '../image/index.js';
 import type { T38Version } from '../t38/ifp.js';
+import { UsageError, parseCommandArgs } from './command.js';
 
-export async function runAnalyze(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        't38-version': { type: 'string', default: 'auto' },
-        port: { type: 'string', multiple: true },
-        json: { type: 'boolean', default: false },
-        extract: { type: 'string' },
-      },
-    });
-  } catch (e) {
-    process.stderr.write(`faxwire analyze: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+export const USAGE = `usage: faxwire analyze <capture.pcap|pcapng> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json] [--extract DIR]
+  The T.38 timeline of a captured call: streams (found from SIP/SDP, --port, or by their look),
+  one line per IFP, recovery from redundancy and FEC, losses, T.30 frames decoded, a summary.
+  --t38-version V           the streams' T.38 version (default auto: worked out per stream)
+  --port N[,N…]             UDP/TCP ports that carry T.38 (repeatable)
+  --json                    one JSON object per line, then {"summary": …}
+  --extract DIR             write the pages the call carried as DIR/page-N.tif and .png
+  Exit status 0 when the capture was read, 1 when it could not be, 2 on bad arguments.`;
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      't38-version': { type: 'string', default: 'auto' },
+      port: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+      extract: { type: 'string' },
+    },
+  });
   const file = positionals[0];
-  if (!file || positionals.length > 1) {
-    process.stderr.write('usage: faxwire analyze <capture> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json] [--extract DIR]\n');
-    return 2;
-  }
+  if (!file || positionals.length > 1) throw new UsageError(file ? 'one capture file at a time' : 'which capture? (a .pcap or .pcapng file)');
   const v = values['t38-version'];
   let t38Version: AnalyzeOptions['t38Version'] = 'auto';
   if (v !== 'auto') {
-    if (!/^[0-4]$/.test(v)) {
-      process.stderr.write(`faxwire analyze: --t38-version must be 0..4 or auto, got '${v}'\n`);
-      return 2;
-    }
+    if (!/^[0-4]$/.test(v)) throw new UsageError(`--t38-version must be 0..4 or auto, got '${v}'`);
     t38Version = Number(v) as T38Version;
   }
   const ports: number[] = [];
   for (const p of values.port ?? []) {
     for (const part of p.split(',')) {
       const n = Number(part);
-      if (!Number.isInteger(n) || n < 1 || n > 65535) {
-        process.stderr.write(`faxwire analyze: bad --port '${part}'\n`);
-        return 2;
-      }
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`bad --port '${part}'`);
       ports.push(n);
     }
   }

@@ -14,85 +14,54 @@
  * Exit status: 0 done, 1 the input could not be read or the output not written, 2 usage.
  */
 
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import {
   documentToFaxPages,
   isFaxResolution,
   isPaperSize,
   RESOLUTIONS,
-  writeDocument,
   type FaxResolution,
-  type OutputFormat,
   type PaperSize,
   type TiffCompression,
   type ToFaxOptions,
 } from '../image/index.js';
+import { UsageError, parseCommandArgs } from './command.js';
+import { outputFormatOf, writePages } from './pages-out.js';
 
-export const CONVERT_USAGE =
-  'usage: faxwire convert <in.pdf|tif|png|jpg|pbm> <out.tif|pdf|png|pbm> [--resolution standard|fine|superfine|…] [--compression mh|mr|mmr] [--paper a4|letter|legal|b4|a3|unlimited] [--dither]\n';
+export const USAGE = `usage: faxwire convert <in.pdf|tif|png|jpg|pbm> <out.tif|pdf|png|pbm> [--resolution standard|fine|superfine|…] [--compression mh|mr|mmr] [--paper a4|letter|legal|b4|a3|unlimited] [--dither]
+  Converts a document (any format faxwire reads, recognised by its content) to fax pages in the
+  format the output name says: .tif/.tiff (TIFF Class F, --compression, default mh), .pdf (CCITT
+  G4 images), .png (one file per page: out-1.png, out-2.png, … for several) or .pbm. A received
+  fax keeps its pixels unless --resolution asks for another; anything else is scaled to
+  --paper (default a4), centred, and thresholded, or dithered with --dither (photographs).
+  Exit status 0 done, 1 the input could not be read or the output not written, 2 bad arguments.`;
 
-function outputFormat(path: string): OutputFormat | undefined {
-  switch (extname(path).toLowerCase()) {
-    case '.tif':
-    case '.tiff':
-      return 'tiff';
-    case '.pdf':
-      return 'pdf';
-    case '.png':
-      return 'png';
-    case '.pbm':
-      return 'pbm';
-    default:
-      return undefined;
-  }
-}
-
-/** out.png → out-1.png, out-2.png … when there are several pages. */
-export function pngPageNames(out: string, pages: number): string[] {
-  if (pages <= 1) return [out];
-  const ext = extname(out);
-  const stem = basename(out, ext);
-  return Array.from({ length: pages }, (_, i) => join(dirname(out), `${stem}-${i + 1}${ext}`));
-}
-
-function usage(msg: string): number {
-  process.stderr.write(`faxwire convert: ${msg}\n${CONVERT_USAGE}`);
-  return 2;
-}
-
-export async function runConvert(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        resolution: { type: 'string' },
-        compression: { type: 'string', default: 'mh' },
-        paper: { type: 'string', default: 'a4' },
-        dither: { type: 'boolean', default: false },
-      },
-    });
-  } catch (e) {
-    return usage(e instanceof Error ? e.message : String(e));
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length !== 2) return usage(positionals.length < 2 ? 'needs an input and an output file' : 'too many arguments');
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      resolution: { type: 'string' },
+      compression: { type: 'string', default: 'mh' },
+      paper: { type: 'string', default: 'a4' },
+      dither: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 2) throw new UsageError(positionals.length < 2 ? 'needs an input and an output file' : 'too many arguments');
   const [input, output] = positionals as [string, string];
-  const format = outputFormat(output);
-  if (!format) return usage(`cannot write '${extname(output) || output}': the output name must end in .tif, .tiff, .pdf, .png or .pbm`);
+  const format = outputFormatOf(output);
+  if (!format) throw new UsageError(`cannot write '${extname(output) || output}': the output name must end in .tif, .tiff, .pdf, .png or .pbm`);
   let resolution: FaxResolution | undefined;
   if (values.resolution !== undefined) {
-    if (!isFaxResolution(values.resolution)) return usage(`unknown --resolution '${values.resolution}' (${Object.keys(RESOLUTIONS).join(', ')})`);
+    if (!isFaxResolution(values.resolution)) throw new UsageError(`unknown --resolution '${values.resolution}' (${Object.keys(RESOLUTIONS).join(', ')})`);
     resolution = values.resolution;
   }
   const comp = values.compression;
-  if (comp !== 'mh' && comp !== 'mr' && comp !== 'mmr') return usage(`unknown --compression '${comp}' (mh, mr or mmr)`);
+  if (comp !== 'mh' && comp !== 'mr' && comp !== 'mmr') throw new UsageError(`unknown --compression '${comp}' (mh, mr or mmr)`);
   const compression: TiffCompression = comp;
   const paper = values.paper;
-  if (!isPaperSize(paper)) return usage(`unknown --paper '${paper}' (a4, letter, legal, b4, a3, unlimited)`);
+  if (!isPaperSize(paper)) throw new UsageError(`unknown --paper '${paper}' (a4, letter, legal, b4, a3, unlimited)`);
   const paperSize: PaperSize = paper;
 
   let bytes: Uint8Array;
@@ -109,10 +78,9 @@ export async function runConvert(args: string[]): Promise<number> {
     process.stderr.write(`faxwire convert: ${input}: bad ${fmt}file (${pages.error.code}): ${pages.error.message}\n`);
     return 1;
   }
-  const files = await writeDocument(pages.value, format, { tiff: { compression } });
-  const names = format === 'png' ? pngPageNames(output, files.length) : [output];
+  let names: string[];
   try {
-    for (let i = 0; i < files.length; i++) await writeFile(names[i]!, files[i]!);
+    names = await writePages(output, format, pages.value, { tiff: { compression } });
   } catch (e) {
     process.stderr.write(`faxwire convert: cannot write ${output}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

@@ -8,17 +8,16 @@
  * drawn here, with the built-in 5 × 7 font.
  */
 
-import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { T38Terminal } from '../fax/terminal/t38-terminal.js';
 import { drawText, fillRect, textWidth } from '../image/text.js';
 import { createBitmap, setPixel, type Bitmap } from '../t4/bitmap.js';
-import { writeDocument } from '../image/document.js';
 import { openUdpSocket, runUdpTerminal } from '../node/udp-driver.js';
 import type { T30Event } from '../t30/engine.js';
 import type { T30Result } from '../t30/result.js';
 import type { T38Version } from '../t38/ifp.js';
-import { PageCollector, outputFormatOf } from './receive.js';
+import { UsageError, parseCommandArgs, parseNumber } from './command.js';
+import { IDENTITY_OPTIONS, IDENTITY_USAGE, configuredIdentity } from './config.js';
+import { PageCollector, outputFormatOf, writePages } from './pages-out.js';
 
 // ---------------------------------------------------------------------------------------------
 // The test document
@@ -149,63 +148,54 @@ export function demoDocument(): Bitmap[] {
 // ---------------------------------------------------------------------------------------------
 // The call
 
-const USAGE = `usage: faxwire demo [--out FILE.pdf|.tif] [--loss PCT] [--redundancy N] [--speed F] [--no-ecm] [--t38-version N] [--seed N] [--json]
+const DEMO_TX_IDENT = 'FAXWIRE DEMO TX';
+const DEMO_RX_IDENT = 'FAXWIRE DEMO RX';
+
+export const USAGE = `usage: faxwire demo [--out FILE.pdf|.tif] [--loss PCT] [--redundancy N] [--speed F] [--no-ecm] [--t38-version N] [--seed N] [--timeout SEC] [--json] [--ident STR] [--config FILE]
   Sends the built-in 2-page test document between two faxwire terminals over UDPTL on loopback,
-  with PCT % of the datagrams lost on each receive path (default 3) and N redundant IFPs per
-  datagram (default 3); the fax clock runs F× the wall clock (default 10). Writes the received
-  pages to FILE (default faxwire-demo.pdf).`;
+  with PCT % of the datagrams lost on each receive path (default 3, up to 50) and N redundant
+  IFPs per datagram (default 3, up to 15); the fax clock runs F× the wall clock (default 10).
+  Writes the received pages to FILE (default faxwire-demo.pdf). --t38-version 0..3 (default 0),
+  --seed N the loss pattern (default 1), --timeout SEC the wall-clock limit (default 120).
+  The caller's identity (TSI) is the configured one, else "${DEMO_TX_IDENT}"; the answerer's is
+  "${DEMO_RX_IDENT}".
+${IDENTITY_USAGE}`;
 
 function summary(who: string, r: T30Result | undefined): string {
   if (!r) return `${who}: no result`;
   return `${who}: ${r.ok ? 'OK' : 'FAILED'} (${r.code}: ${r.message}) pages=${who === 'sender' ? r.pagesSent : r.pagesReceived} ${r.bitRate} bit/s ecm=${r.ecm ? 'on' : 'off'} coding=${r.coding ?? '-'} remote="${r.remoteIdent}" bad_rows=${r.badRows}`;
 }
 
-export async function runDemo(args: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        out: { type: 'string', short: 'o', default: 'faxwire-demo.pdf' },
-        loss: { type: 'string', default: '3' },
-        redundancy: { type: 'string', default: '3' },
-        speed: { type: 'string', default: '10' },
-        'no-ecm': { type: 'boolean', default: false },
-        't38-version': { type: 'string', default: '0' },
-        seed: { type: 'string', default: '1' },
-        timeout: { type: 'string', default: '120' },
-        json: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (e) {
-    process.stderr.write(`faxwire demo: ${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
-    return 2;
-  }
-  const loss = Number(values.loss);
-  const redundancy = Number(values.redundancy);
-  const speed = Number(values.speed);
-  const versionNumber = Number(values['t38-version']);
-  const version: T38Version | undefined = versionNumber === 0 || versionNumber === 1 || versionNumber === 2 || versionNumber === 3 ? versionNumber : undefined;
-  const seed = Number(values.seed);
-  const timeout = Number(values.timeout);
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs({
+    args,
+    options: {
+      out: { type: 'string', short: 'o', default: 'faxwire-demo.pdf' },
+      loss: { type: 'string', default: '3' },
+      redundancy: { type: 'string', default: '3' },
+      speed: { type: 'string', default: '10' },
+      'no-ecm': { type: 'boolean', default: false },
+      't38-version': { type: 'string', default: '0' },
+      seed: { type: 'string', default: '1' },
+      timeout: { type: 'string', default: '120' },
+      json: { type: 'boolean', default: false },
+      ...IDENTITY_OPTIONS,
+    },
+  });
+  const loss = parseNumber(values.loss, '--loss', 0, 50, false) ?? 3;
+  const redundancy = parseNumber(values.redundancy, '--redundancy', 0, 15, true) ?? 3;
+  const speed = parseNumber(values.speed, '--speed', 0.01, 1000, false) ?? 10;
+  const version = (parseNumber(values['t38-version'], '--t38-version', 0, 3, true) ?? 0) as T38Version;
+  const seed = parseNumber(values.seed, '--seed', 1, 0xffffffff, true) ?? 1;
+  const timeout = parseNumber(values.timeout, '--timeout', 0.1, 86_400, false) ?? 120;
   const format = outputFormatOf(values.out);
-  if (
-    !(loss >= 0 && loss <= 50) ||
-    !(Number.isInteger(redundancy) && redundancy >= 0 && redundancy <= 15) ||
-    !(speed > 0 && speed <= 1000) ||
-    version === undefined ||
-    !(Number.isInteger(seed) && seed > 0) ||
-    !(timeout > 0) ||
-    format === undefined
-  ) {
-    process.stderr.write(`faxwire demo: bad option value\n${USAGE}\n`);
-    return 2;
-  }
+  if (format === undefined) throw new UsageError(`--out: cannot tell the format of '${values.out}' (use .tif, .tiff, .pdf, .png or .pbm)`);
+  const ident = configuredIdentity({ ident: values.ident, config: values.config }).ident ?? DEMO_TX_IDENT;
   const pages = demoDocument();
   const ec = redundancy === 0 ? ({ mode: 'none' } as const) : ({ mode: 'redundancy', depth: { indicator: redundancy, control: redundancy, image: redundancy } } as const);
   const common = { transport: 'udptl' as const, t38Version: version, errorCorrection: ec, ecm: !values['no-ecm'] };
-  const sender = new T38Terminal({ ...common, role: 'calling', send: { pages }, ident: 'FAXWIRE DEMO TX', headerLine: 'faxwire demo - T.38 over UDPTL' });
-  const receiver = new T38Terminal({ ...common, role: 'answering', receive: true, ident: 'FAXWIRE DEMO RX' });
+  const sender = new T38Terminal({ ...common, role: 'calling', send: { pages }, ident, headerLine: 'faxwire demo - T.38 over UDPTL' });
+  const receiver = new T38Terminal({ ...common, role: 'answering', receive: true, ident: DEMO_RX_IDENT });
   const collector = new PageCollector();
   const sockA = await openUdpSocket(0, '127.0.0.1');
   const sockB = await openUdpSocket(0, '127.0.0.1');
@@ -232,9 +222,7 @@ export async function runDemo(args: string[]): Promise<number> {
   const ts = sender.getStats();
   let written = '';
   if (collector.pages.length > 0) {
-    const parts = await writeDocument(collector.pages, format);
-    await writeFile(values.out, parts[0] ?? new Uint8Array(0));
-    written = values.out;
+    written = (await writePages(values.out, format, collector.pages)).join(', ');
   }
   const ok = sender.result?.ok === true && receiver.result?.ok === true && collector.pages.length === pages.length;
   if (values.json) {

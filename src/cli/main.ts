@@ -1,13 +1,23 @@
 #!/usr/bin/env node
 /**
- * The `faxwire` command. Each sub-command lives in its own module; this file only dispatches.
+ * The `faxwire` command: it only dispatches. Each command is a module of its own (command.ts
+ * says its shape), loaded — with what it pulls in: the T.30 engine, the PDF renderer, the image
+ * codecs — only when it runs, so `faxwire --help` costs little more than starting Node.
+ *
+ * `faxwire CMD --help` (or -h, anywhere before a `--`) and `faxwire help CMD` print the command's
+ * usage on stdout, exit 0. Bad arguments (a command's UsageError, an unknown command) are one
+ * line on stderr pointing at --help, exit 2; anything else that escapes a command, exit 1.
  */
 
-import { runAnalyze } from './analyze.js';
-import { runDemo } from './demo.js';
-import { runReceive } from './receive.js';
-import { runSend } from './send.js';
-import { runConvert } from './convert.js';
+import { UsageError, type CommandModule } from './command.js';
+
+const COMMANDS: ReadonlyMap<string, () => Promise<CommandModule>> = new Map<string, () => Promise<CommandModule>>([
+  ['analyze', () => import('./analyze.js')],
+  ['convert', () => import('./convert.js')],
+  ['send', () => import('./send.js')],
+  ['receive', () => import('./receive.js')],
+  ['demo', () => import('./demo.js')],
+]);
 
 const USAGE = `faxwire — real-time fax over IP (ITU-T T.38)
 
@@ -27,31 +37,48 @@ usage:
   faxwire demo [--out faxwire-demo.pdf] [--loss 3] [--redundancy 3] [--speed 10]
       a complete fax between two faxwire terminals over UDPTL on loopback, with packet loss
 
-  faxwire help
+  faxwire help [COMMAND]    this text, or a command's options (also: faxwire COMMAND --help)
+
+The identity sent (TSI/CSI) and send's header line come from --ident / --header, else
+$FAXWIRE_IDENT / $FAXWIRE_HEADER, else the config file (--config FILE, $FAXWIRE_CONFIG,
+~/.config/faxwire/config.json): see faxwire help send.
 `;
+
+/** One line on stderr and exit status 2. */
+function usageError(who: string, message: string): number {
+  process.stderr.write(`${who}: ${message} (try '${who} --help')\n`);
+  return 2;
+}
+
+/** --help or -h among the arguments (before a `--`, after which everything is a file name). */
+function asksForHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  switch (cmd) {
-    case 'analyze':
-      return runAnalyze(rest);
-    case 'send':
-      return runSend(rest);
-    case 'receive':
-      return runReceive(rest);
-    case 'demo':
-      return runDemo(rest);
-    case 'convert':
-      return runConvert(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE);
-      return cmd === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`faxwire: unknown command '${cmd}'\n\n${USAGE}`);
-      return 2;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || (cmd === 'help' && rest.length === 0)) {
+    process.stdout.write(USAGE);
+    return cmd === undefined ? 2 : 0;
+  }
+  const name = cmd === 'help' ? rest[0] ?? '' : cmd;
+  const load = COMMANDS.get(name);
+  if (load === undefined) return usageError('faxwire', `unknown command '${name}'`);
+  if (cmd === 'help' && rest.length > 1) return usageError('faxwire', `help takes one command, got '${rest.join(' ')}'`);
+  const command = await load();
+  if (cmd === 'help' || asksForHelp(rest)) {
+    process.stdout.write(`${command.USAGE}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) return usageError(`faxwire ${name}`, e.message);
+    throw e;
   }
 }
 

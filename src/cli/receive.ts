@@ -1,88 +1,39 @@
 /**
  * `faxwire receive --out FILE` — answers a T.38 fax call (the answering party: CED, DIS) and
  * writes the pages received to a TIFF (Class F) or PDF file, chosen by the file's extension
- * (`.tif`/`.tiff`, `.pdf`; also `.png` — one file per page — and `.pbm`). Same transport and
- * options as `faxwire send`. Exit 0 only when the fax completed and at least one page arrived.
+ * (`.tif`/`.tiff`, `.pdf`; also `.png` — one file per page, always numbered — and `.pbm`). Same
+ * transport and options as `faxwire send` (call-options.ts). Exit 0 only when the fax completed
+ * and at least one page arrived.
  */
 
-import { writeFile } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
-import { writeDocument, type FaxPage, type OutputFormat } from '../image/document.js';
-import type { T30Event } from '../t30/engine.js';
-import { CALL_OPTIONS, CALL_USAGE, UsageError, callSettings, formatReport, runCall, type CallSettings } from './send.js';
+import { CALL_OPTIONS, CALL_USAGE, callSettings } from './call-options.js';
+import { formatReport, runCall } from './call.js';
+import { UsageError, parseCommandArgs } from './command.js';
+import { IDENTITY_USAGE } from './config.js';
+import { PageCollector, outputFormatOf, writePages } from './pages-out.js';
 
-export function outputFormatOf(file: string): OutputFormat | undefined {
-  switch (extname(file).toLowerCase()) {
-    case '.tif':
-    case '.tiff':
-      return 'tiff';
-    case '.pdf':
-      return 'pdf';
-    case '.png':
-      return 'png';
-    case '.pbm':
-      return 'pbm';
-    default:
-      return undefined;
-  }
-}
+export const USAGE = `usage: faxwire receive --out FILE (--udptl HOST:PORT --local-port N | --tcp HOST:PORT | --listen-tcp PORT) [options]
+  Answers a T.38 fax call and writes the pages received to FILE: .tif/.tiff (TIFF Class F),
+  .pdf, .png (FILE-1.png, FILE-2.png, …) or .pbm. Exit status 0 when the fax completed with at
+  least one page, 1 when it failed, 2 on bad arguments.
+  -o, --out FILE            where the pages go (required)
+${CALL_USAGE}
+${IDENTITY_USAGE}`;
 
-/** Collects the accepted pages from the engine's events (a page answered RTN comes again). */
-export class PageCollector {
-  readonly pages: FaxPage[] = [];
-  rejected = 0;
-
-  onEvent = (e: T30Event): void => {
-    if (e.type !== 'page-rx-end') return;
-    if (!e.accepted) {
-      this.rejected++;
-      return;
-    }
-    this.pages.push({ bitmap: e.bitmap, quality: { badRows: e.badRows, longestBadRun: e.longestBadRun } });
-  };
-}
-
-/** Writes pages to `file` in `format` (PNG: file-1.png, file-2.png, …). */
-export async function writePages(file: string, format: OutputFormat, pages: readonly FaxPage[]): Promise<string[]> {
-  const parts = await writeDocument(pages, format);
-  if (parts.length === 1 && format !== 'png') {
-    await writeFile(file, parts[0] ?? new Uint8Array(0));
-    return [file];
-  }
-  const base = file.slice(0, file.length - extname(file).length);
-  const names: string[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const name = `${base}-${i + 1}${extname(file)}`;
-    await writeFile(name, parts[i] ?? new Uint8Array(0));
-    names.push(name);
-  }
-  return names;
-}
-
-export async function runReceive(args: string[]): Promise<number> {
-  let settings: CallSettings;
-  let out: string;
-  let format: OutputFormat;
-  try {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...CALL_OPTIONS, out: { type: 'string', short: 'o' } } });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`);
-    settings = callSettings(values);
-    if (values.out === undefined) throw new UsageError('--out FILE (.tif or .pdf) is required');
-    out = values.out;
-    const f = outputFormatOf(out);
-    if (f === undefined) throw new UsageError(`--out: cannot tell the format of '${out}' (use .tif, .tiff, .pdf, .png or .pbm)`);
-    format = f;
-  } catch (e) {
-    process.stderr.write(`faxwire receive: ${e instanceof Error ? e.message : String(e)}\n\nusage: faxwire receive --out FILE.tif|FILE.pdf ...\n${CALL_USAGE}\n`);
-    return 2;
-  }
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options: { ...CALL_OPTIONS, out: { type: 'string', short: 'o' } } });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`);
+  const settings = callSettings(values);
+  const out = values.out;
+  if (out === undefined) throw new UsageError('--out FILE (.tif or .pdf) is required');
+  const format = outputFormatOf(out);
+  if (format === undefined) throw new UsageError(`--out: cannot tell the format of '${out}' (use .tif, .tiff, .pdf, .png or .pbm)`);
   const collector = new PageCollector();
   const { report } = await runCall('receive', settings, { role: 'answering', receive: true }, collector.onEvent);
   let written: string[] = [];
   if (collector.pages.length > 0) {
     try {
-      written = await writePages(out, format, collector.pages);
+      written = await writePages(out, format, collector.pages, { numberAlways: true });
     } catch (e) {
       process.stderr.write(`faxwire receive: cannot write ${out}: ${e instanceof Error ? e.message : String(e)}\n`);
       process.stdout.write(`${formatReport('receive', report, settings.json)}\n`);

@@ -7,7 +7,7 @@
  */
 
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { RealTimeLoop, type DriverOutcome, type DrivenTerminal } from './udp-driver.js';
+import { RealTimeLoop, type DriverOutcome, type DrivenTerminal } from './real-time-loop.js';
 
 export interface TcpDriverOptions<E> {
   readonly terminal: DrivenTerminal<E>;
@@ -110,7 +110,6 @@ export async function runTcpTerminal<E>(o: TcpDriverOptions<E>): Promise<TcpDriv
   let received = 0;
   let socketErrors = 0;
   let remoteClosed = false;
-  let timedOut = false;
   const loop = new RealTimeLoop<E>(
     o.terminal,
     speed,
@@ -138,23 +137,9 @@ export async function runTcpTerminal<E>(o: TcpDriverOptions<E>): Promise<TcpDriv
       loop.stop();
     }
   });
-  const timeout = setTimeout(() => {
-    timedOut = true;
-    loop.stop();
-  }, Math.max(0, deadline - Date.now()));
-  const onAbort = (): void => {
-    aborted = true;
-    loop.stop();
-  };
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  if (!aborted) loop.start();
-  else loop.stop();
-  const onHangup = (): void => loop.poke((now) => o.terminal.abort?.(now, 'local'));
-  o.hangup?.addEventListener('abort', onHangup, { once: true });
-  await loop.finishedPromise;
-  o.hangup?.removeEventListener('abort', onHangup);
-  clearTimeout(timeout);
-  o.signal?.removeEventListener('abort', onAbort);
+  const run = await loop.run({ timeoutMs: Math.max(0, deadline - Date.now()), signal: o.signal, hangup: o.hangup });
+  const timedOut = run.timedOut;
+  aborted ||= run.aborted;
   // Let what was written drain, then close our side.
   await new Promise<void>((r) => {
     if (s.destroyed) return r();

@@ -2,50 +2,17 @@
  * Runs a sans-IO T.38 terminal on a real UDP socket (UDPTL, T.38 §9.1) with real timers — the
  * only place besides tcp-driver.ts where a fax call touches the operating system.
  *
- * Fax time runs `speed` times faster than the wall clock (fax ms = speed × wall ms since the
- * start), like the spandsp peer's `--speed`: both ends of a call must use the same factor, since
- * all T.30 timers and the T.38 pacing are in fax time. The loop is the one the terminal asks
- * for: `receive()` on each datagram, `tick()` at `nextTimeout()`, send `takeOutput()` after
- * each call. A wall-clock `timeoutMs` bounds the whole call.
+ * Fax time runs `speed` times faster than the wall clock (real-time-loop.ts), like the spandsp
+ * peer's `--speed`: both ends of a call must use the same factor, since all T.30 timers and the
+ * T.38 pacing are in fax time. A wall-clock `timeoutMs` bounds the whole call.
  *
  * Optional receive-side loss simulation (`lossPercent`, seeded xorshift32 like the peer's
  * `--loss`) drops datagrams before they reach the terminal — used by `faxwire demo`.
  */
 
 import { createSocket, type Socket } from 'node:dgram';
-import { performance } from 'node:perf_hooks';
 import { xorshift32 } from '../util/random.js';
-
-/** What the drivers need from a terminal (T38Terminal implements it). */
-export interface DrivenTerminal<E> {
-  start(now: number): void;
-  receive(bytes: Uint8Array, now: number): void;
-  tick(now: number): void;
-  nextTimeout(): number | undefined;
-  takeOutput(): Uint8Array[];
-  takeEvents(): E[];
-  readonly done: boolean;
-  /** Set once the call has a result (phase E), even while the last packets still leave. */
-  readonly result?: unknown;
-  /** Hang up ('local': with DCN) or note that the far end is gone ('remote'). */
-  abort?(now: number, why: 'local' | 'remote'): void;
-}
-
-export interface DriverOutcome {
-  /** The terminal finished by itself (false: wall-clock timeout or abort). */
-  readonly finished: boolean;
-  readonly timedOut: boolean;
-  readonly aborted: boolean;
-  /** Wall-clock duration, ms. */
-  readonly wallMs: number;
-  /** Fax-time duration, ms. */
-  readonly faxMs: number;
-  readonly datagramsSent: number;
-  readonly datagramsReceived: number;
-  readonly simulatedDrops: number;
-  /** Socket errors seen (sends that failed, ICMP errors surfaced by the OS). */
-  readonly socketErrors: number;
-}
+import { RealTimeLoop, type DriverOutcome, type DrivenTerminal } from './real-time-loop.js';
 
 export interface UdpDriverOptions<E> {
   readonly terminal: DrivenTerminal<E>;
@@ -75,91 +42,6 @@ export interface UdpDriverOptions<E> {
   readonly hangup?: AbortSignal;
   /** Fax ms to keep the socket open after the terminal is done, resending the last datagram twice (as the peer does). Default 80. */
   readonly lingerFaxMs?: number;
-}
-
-/**
- * Shared real-time loop for both drivers: owns the fax clock and the one timer.
- * `send` transmits what the terminal produced.
- */
-export class RealTimeLoop<E> {
-  private readonly t0 = performance.now();
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private started = false;
-  private doneResolve: (() => void) | undefined;
-  readonly finishedPromise: Promise<void>;
-
-  constructor(
-    private readonly terminal: DrivenTerminal<E>,
-    private readonly speed: number,
-    private readonly send: (bytes: Uint8Array) => void,
-    private readonly onEvent: ((e: E) => void) | undefined,
-  ) {
-    this.finishedPromise = new Promise<void>((resolve) => {
-      this.doneResolve = resolve;
-    });
-  }
-
-  /** Fax time now, ms. */
-  now(): number {
-    return (performance.now() - this.t0) * this.speed;
-  }
-
-  wallMs(): number {
-    return performance.now() - this.t0;
-  }
-
-  start(): void {
-    this.started = true;
-    this.terminal.start(this.now());
-    this.after();
-  }
-
-  /** Runs `f(faxNow)` against the terminal (e.g. an abort), then sends what it produced. */
-  poke(f: (now: number) => void): void {
-    if (this.stopped || !this.started) return;
-    f(this.now());
-    this.after();
-  }
-
-  input(bytes: Uint8Array): void {
-    if (this.stopped || !this.started) return;
-    this.terminal.receive(bytes, this.now());
-    this.after();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.doneResolve?.();
-  }
-
-  private after(): void {
-    for (const b of this.terminal.takeOutput()) this.send(b);
-    if (this.onEvent) for (const e of this.terminal.takeEvents()) this.onEvent(e);
-    else this.terminal.takeEvents();
-    if (this.terminal.done) {
-      this.stop();
-      return;
-    }
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    const next = this.terminal.nextTimeout();
-    if (next === undefined) return;
-    const wait = Math.max(0, (next - this.now()) / this.speed);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.stopped) return;
-      this.terminal.tick(Math.max(this.now(), next));
-      this.after();
-    }, wait);
-  }
 }
 
 /** Binds a UDP socket (rejects on EADDRINUSE and the like). */
@@ -215,27 +97,7 @@ export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<DriverO
     }
     loop.input(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
   });
-  let timedOut = false;
-  let aborted = false;
-  const timeout = setTimeout(() => {
-    timedOut = true;
-    loop.stop();
-  }, o.timeoutMs ?? 300_000);
-  const onAbort = (): void => {
-    aborted = true;
-    loop.stop();
-  };
-  if (o.signal) {
-    if (o.signal.aborted) onAbort();
-    else o.signal.addEventListener('abort', onAbort, { once: true });
-  }
-  if (!aborted) loop.start();
-  const onHangup = (): void => loop.poke((now) => o.terminal.abort?.(now, 'local'));
-  o.hangup?.addEventListener('abort', onHangup, { once: true });
-  await loop.finishedPromise;
-  o.hangup?.removeEventListener('abort', onHangup);
-  clearTimeout(timeout);
-  o.signal?.removeEventListener('abort', onAbort);
+  const { timedOut, aborted } = await loop.run({ timeoutMs: o.timeoutMs ?? 300_000, signal: o.signal, hangup: o.hangup });
   const finished = !timedOut && !aborted;
   if (finished && last !== undefined) {
     // Linger: the last datagram again, twice, so a lost final packet does not strand the far end.

@@ -5,22 +5,14 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { writePcap, type PcapWriteRecord } from '../../../src/capture/index.js';
 import { encodeT30Frame, simpleFrame } from '../../../src/t30/index.js';
 import { encodeIfp, type Ifp } from '../../../src/t38/ifp.js';
 import { UdptlSender } from '../../../src/t38/udptl-sender.js';
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'cli', 'main.js');
-
-function cli(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+import { cli } from './helpers.js';
 
 /** One V.21 burst carrying MCF (T.30 §5.3.6.1), T.38 v3, redundancy 2, datagram 3 lost. */
 function capture(): Uint8Array {

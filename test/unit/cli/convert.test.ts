@@ -5,23 +5,15 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readPnm, writePbm } from '../../../src/image/pnm.js';
 import { readTiff } from '../../../src/image/tiff-read.js';
 import { readPng, writeGreyPng } from '../../../src/image/png.js';
-import { pngPageNames } from '../../../src/cli/convert.js';
+import { pageFileNames } from '../../../src/cli/pages-out.js';
 import { bitmapsEqual, docBitmap } from '../image/helpers.js';
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'cli', 'main.js');
-
-function cli(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+import { cli } from './helpers.js';
 
 describe('faxwire convert (CLI)', () => {
   let dir = '';
@@ -60,8 +52,8 @@ describe('faxwire convert (CLI)', () => {
       const png = readPng(readFileSync(p(`out-${i}.png`)));
       assert.ok(png.ok && png.value.kind === 'bilevel' && bitmapsEqual(png.value.bitmap, pages[i - 1]!), `page ${i}`);
     }
-    assert.deepEqual(pngPageNames('/a/b.png', 1), ['/a/b.png']);
-    assert.deepEqual(pngPageNames('/a/b.png', 2), ['/a/b-1.png', '/a/b-2.png']);
+    assert.deepEqual(pageFileNames('/a/b.png', 1), ['/a/b.png']);
+    assert.deepEqual(pageFileNames('/a/b.png', 2), ['/a/b-1.png', '/a/b-2.png']);
   });
   it('grey PNG → PBM at standard resolution on Letter, dithered', () => {
     const r = cli('convert', p('photo.png'), p('photo.pbm'), '--resolution', 'standard', '--paper', 'letter', '--dither');

@@ -7,47 +7,18 @@
 
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { drawText, fillRect } from '../../../src/image/text.js';
 import { createBitmap, getPixel, type Bitmap } from '../../../src/t4/bitmap.js';
 import { documentToFaxPages } from '../../../src/image/document.js';
 import { writeTiff } from '../../../src/image/tiff-write.js';
+import { startCli as faxwire } from './helpers.js';
 
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'cli', 'main.js');
 const SPEED = '20';
-
-interface Proc {
-  readonly done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-  readonly ready: Promise<boolean>;
-}
-
-function faxwire(args: string[], timeoutMs = 60_000): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let readyResolve: (v: boolean) => void = () => {};
-  const ready = new Promise<boolean>((r) => (readyResolve = r));
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-    if (/ready/.test(stderr)) readyResolve(true);
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      readyResolve(false);
-      res({ code, stdout, stderr });
-    });
-  });
-  return { done, ready };
-}
 
 async function freeUdpPorts(n: number): Promise<number[]> {
   const socks = Array.from({ length: n }, () => createSocket('udp4'));
@@ -80,8 +51,8 @@ function samePixels(a: Bitmap, b: Bitmap): boolean {
   return true;
 }
 
-function lastJson(stdout: string): Record<string, unknown> {
-  const line = stdout.trim().split('\n').pop() ?? '';
+function lastJson(out: string): Record<string, unknown> {
+  const line = out.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as Record<string, unknown>;
 }
 
@@ -100,11 +71,11 @@ describe('faxwire send / receive / demo (real processes on 127.0.0.1)', () => {
       assert.ok(await rx.ready, 'receiver ready');
       const tx = faxwire(['send', input, '--udptl', `127.0.0.1:${pRecv}`, '--local-port', String(pSend), '--ident', '+1 555 0100', ...(ecm ? ['--fec', '3,3'] : ['--redundancy', '3']), ...common]);
       const [r, s] = await Promise.all([rx.done, tx.done]);
-      const diag = `\nsend: ${s.stdout}${s.stderr}\nreceive: ${r.stdout}${r.stderr}`;
+      const diag = `\nsend: ${s.out}${s.err}\nreceive: ${r.out}${r.err}`;
       assert.equal(s.code, 0, diag);
       assert.equal(r.code, 0, diag);
-      const sj = lastJson(s.stdout);
-      const rj = lastJson(r.stdout);
+      const sj = lastJson(s.out);
+      const rj = lastJson(r.out);
       assert.equal(sj['status'], 'ok');
       assert.equal(sj['pages'], 2);
       assert.equal(sj['ecm'], ecm);
@@ -118,18 +89,24 @@ describe('faxwire send / receive / demo (real processes on 127.0.0.1)', () => {
     });
   }
 
-  it('TCP/TPKT (receiver listens, sender connects), PDF out, one-line text result', { timeout: 90_000 }, async () => {
+  it('TCP/TPKT (receiver listens, sender connects), PDF out, one-line text result; the CSI from the config file', { timeout: 90_000 }, async () => {
     const port = await freeTcpPort();
     const out = join(dir, 'out.pdf');
-    const rx = faxwire(['receive', '--listen-tcp', String(port), '--out', out, '--speed', SPEED, '--timeout', '60']);
+    // The answerer's identity (CSI) from $XDG_CONFIG_HOME/faxwire/config.json. Over TCP both
+    // terminals start once connected, so the first DIS and its CSI cannot be lost.
+    const xdg = join(dir, 'xdg');
+    mkdirSync(join(xdg, 'faxwire'), { recursive: true });
+    writeFileSync(join(xdg, 'faxwire', 'config.json'), JSON.stringify({ ident: '+1 555 0199' }));
+    const rx = faxwire(['receive', '--listen-tcp', String(port), '--out', out, '--speed', SPEED, '--timeout', '60'], { env: { XDG_CONFIG_HOME: xdg } });
     assert.ok(await rx.ready, 'receiver listening');
     const tx = faxwire(['send', input, '--tcp', `127.0.0.1:${port}`, '--speed', SPEED, '--timeout', '60']);
     const [r, s] = await Promise.all([rx.done, tx.done]);
-    const diag = `\nsend: ${s.stdout}${s.stderr}\nreceive: ${r.stdout}${r.stderr}`;
+    const diag = `\nsend: ${s.out}${s.err}\nreceive: ${r.out}${r.err}`;
     assert.equal(s.code, 0, diag);
     assert.equal(r.code, 0, diag);
-    assert.match(s.stdout, /^faxwire send: OK \(ok: OK\) pages=2 bit_rate=14400 ecm=on coding=T\.6 .*duration=\d+\.\ds/m);
-    assert.match(r.stdout, /out=.*out\.pdf/);
+    assert.match(s.out, /^faxwire send: OK \(ok: OK\) pages=2 bit_rate=14400 ecm=on coding=T\.6 .*duration=\d+\.\ds/m);
+    assert.match(s.out, / remote_ident="\+1 555 0199" /);
+    assert.match(r.out, /out=.*out\.pdf/);
     assert.equal(readFileSync(out).subarray(0, 5).toString('latin1'), '%PDF-');
   });
 
@@ -138,7 +115,7 @@ describe('faxwire send / receive / demo (real processes on 127.0.0.1)', () => {
     const tx = faxwire(['send', input, '--udptl', `127.0.0.1:${b}`, '--local-port', String(a), '--speed', '50', '--timeout', '2', '--json']);
     const s = await tx.done;
     assert.equal(s.code, 1);
-    const j = lastJson(s.stdout);
+    const j = lastJson(s.out);
     assert.notEqual(j['status'], 'ok');
   });
 
@@ -153,15 +130,15 @@ describe('faxwire send / receive / demo (real processes on 127.0.0.1)', () => {
       ['send', input, '--udptl', '127.0.0.1:1', '--local-port', '2', '--t38-version', '7'],
     ]) {
       const r = await faxwire(args).done;
-      assert.equal(r.code, 2, `${args.join(' ')} → ${r.stderr}`);
+      assert.equal(r.code, 2, `${args.join(' ')} → ${r.err}`);
     }
   });
 
   it('faxwire demo: two terminals, 3 % loss, redundancy 3; writes the PDF', { timeout: 90_000 }, async () => {
     const out = join(dir, 'demo.pdf');
-    const r = await faxwire(['demo', '--out', out, '--speed', SPEED, '--json'], 80_000).done;
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    const j = lastJson(r.stdout);
+    const r = await faxwire(['demo', '--out', out, '--speed', SPEED, '--json'], { timeoutMs: 80_000 }).done;
+    assert.equal(r.code, 0, r.out + r.err);
+    const j = lastJson(r.out);
     assert.equal(j['ok'], true);
     assert.equal(j['pagesWritten'], 2);
     assert.equal(readFileSync(out).subarray(0, 5).toString('latin1'), '%PDF-');

@@ -13,72 +13,10 @@ import { drawText, fillRect, stampHeaderLine } from '../../../src/image/text.js'
 import { createBitmap, getPixel, type Bitmap } from '../../../src/t4/bitmap.js';
 import type { T30Event } from '../../../src/t30/engine.js';
 import { xorshift32 } from '../../../src/util/random.js';
+import { VirtualNet, type Impairments } from '../../sim/network.js';
 
 // ------------------------------------------------------------------------------------------
-// network model
-
-interface Impairments {
-  /** Independent loss probability per datagram. */
-  readonly loss?: number;
-  /** Gilbert–Elliott burst loss: P(good→bad), P(bad→good); everything is lost while bad. */
-  readonly burst?: { readonly enter: number; readonly leave: number };
-  readonly duplicate?: number;
-  /** One-way delay, ms, uniformly in [min, max] per datagram — reorders when max − min exceeds the spacing. */
-  readonly delay?: { readonly min: number; readonly max: number };
-}
-
-interface InFlight {
-  readonly at: number;
-  readonly order: number;
-  readonly to: 0 | 1;
-  readonly bytes: Uint8Array;
-}
-
-class VirtualNet {
-  private readonly q: InFlight[] = [];
-  private order = 0;
-  private readonly rnd: () => number;
-  private bad = [false, false];
-  readonly counters = { sent: 0, lost: 0, duplicated: 0, delivered: 0 };
-
-  constructor(
-    private readonly imp: Impairments,
-    seed: number,
-  ) {
-    const x = xorshift32(seed);
-    this.rnd = () => x() / 4294967296;
-  }
-
-  send(to: 0 | 1, bytes: Uint8Array, now: number): void {
-    this.counters.sent++;
-    const b = this.imp.burst;
-    if (b) this.bad[to] = this.bad[to] ? this.rnd() >= b.leave : this.rnd() < b.enter;
-    if (this.bad[to] || this.rnd() < (this.imp.loss ?? 0)) {
-      this.counters.lost++;
-      return;
-    }
-    const copies = this.rnd() < (this.imp.duplicate ?? 0) ? 2 : 1;
-    if (copies === 2) this.counters.duplicated++;
-    for (let i = 0; i < copies; i++) {
-      const d = this.imp.delay ?? { min: 20, max: 20 };
-      this.q.push({ at: now + d.min + this.rnd() * (d.max - d.min), order: this.order++, to, bytes });
-    }
-  }
-
-  next(): number | undefined {
-    let t: number | undefined;
-    for (const p of this.q) if (t === undefined || p.at < t) t = p.at;
-    return t;
-  }
-
-  /** Datagrams due by `now`, in arrival order. */
-  due(now: number): InFlight[] {
-    const out = this.q.filter((p) => p.at <= now).sort((a, b) => a.at - b.at || a.order - b.order);
-    for (const p of out) this.q.splice(this.q.indexOf(p), 1);
-    this.counters.delivered += out.length;
-    return out;
-  }
-}
+// a call through the network model (test/sim/network.ts)
 
 interface CallOutcome {
   readonly caller: T38Terminal;
@@ -94,7 +32,7 @@ function runCall(callerOpts: T38TerminalOptions, answererOpts: T38TerminalOption
   const a = new T38Terminal(callerOpts);
   const b = new T38Terminal(answererOpts);
   const terms = [a, b] as const;
-  const net = new VirtualNet(imp, seed);
+  const net = new VirtualNet(imp, xorshift32(seed));
   const events: [T30Event[], T30Event[]] = [[], []];
   const received: Bitmap[] = [];
   const flush = (now: number): void => {

@@ -18,10 +18,11 @@ import { decodeUdptl, type UdptlPacket } from '../../../src/t38/udptl.js';
 import { UdptlReceiver, type ReceivedIfp } from '../../../src/t38/udptl-receiver.js';
 import { UdptlSender, type UdptlCategory, type UdptlErrorCorrection } from '../../../src/t38/udptl-sender.js';
 import { intBetween, unitInterval, xorshift32, type Random32 } from '../../../src/util/random.js';
+import { lossMask, patternLoss } from '../../sim/network.js';
 
 /** xorshift32 (Marsaglia), the PRNG the spandsp peer's --loss uses too. */
 class Rng {
-  private readonly r: Random32;
+  readonly r: Random32;
   constructor(seed: number) {
     this.r = xorshift32(seed >>> 0 || 0x9e3779b9);
   }
@@ -55,40 +56,6 @@ function makeStream(rng: Rng, n: number): Stream {
     cs.push(cats[rng.int(0, 4)] ?? 'image');
   }
   return { ifps, cats: cs };
-}
-
-type LossPattern = 'random' | 'gilbert' | 'bursts';
-
-/**
- * lost[i] for i in 0..n−1. 'random': Bernoulli(p). 'gilbert': two-state Gilbert–Elliott bursts.
- * 'bursts': bursts of 1..maxBurst losses, each followed by ≥ 1 delivered datagram.
- * Datagrams before `from` and the last one always arrive.
- */
-function makeLoss(rng: Rng, n: number, pattern: LossPattern, p: number, maxBurst: number, from: number): boolean[] {
-  const lost = new Array<boolean>(n).fill(false);
-  let bad = false;
-  let i = from;
-  while (i < n - 1) {
-    switch (pattern) {
-      case 'random':
-        lost[i] = rng.float() < p;
-        i++;
-        break;
-      case 'gilbert':
-        bad = bad ? rng.float() > 0.35 : rng.float() < p / 2;
-        lost[i] = bad && rng.float() < 0.9;
-        i++;
-        break;
-      case 'bursts':
-        if (rng.float() < p) {
-          const b = rng.int(1, maxBurst);
-          for (let k = 0; k < b && i < n - 1; k++) lost[i++] = true;
-        }
-        i++; // at least one datagram arrives after each burst
-        break;
-    }
-  }
-  return lost;
 }
 
 function longestRun(lost: boolean[]): number {
@@ -228,7 +195,7 @@ test('redundancy, uniform depth d, real time: every loss run ≤ d is restored; 
           const rng = new Rng(seed * 7919 + d * 131 + Math.round(p * 1000));
           const stream = makeStream(rng, N);
           const datagrams = sendAll(stream, { mode: 'redundancy', depth: { indicator: d, control: d, image: d } });
-          const lost = makeLoss(rng, N, pattern, p, pattern === 'bursts' ? d + (seed % 3) : 0, 1);
+          const lost = lossMask(patternLoss(pattern, p, rng.r, pattern === 'bursts' ? d + (seed % 3) : 0), N, 1);
           const arrived = lost.map((l) => !l);
           const order = arrived.flatMap((a, i) => (a ? [i] : []));
           const label = `d=${d} ${pattern} p=${p} seed=${seed}`;
@@ -258,7 +225,7 @@ test('redundancy by category: a reorder window lets a deeper later datagram rest
     const rng = new Rng(seed * 104729);
     const stream = makeStream(rng, N);
     const datagrams = sendAll(stream, { mode: 'redundancy', depth: { indicator: 4, control: 3, image: 1 } });
-    const lost = makeLoss(rng, N, 'gilbert', 0.2, 0, 1);
+    const lost = lossMask(patternLoss('gilbert', 0.2, rng.r), N, 1);
     const arrived = lost.map((l) => !l);
     const order = arrived.flatMap((a, i) => (a ? [i] : []));
     const rt = runAndCheck(`cat rt seed=${seed}`, stream, datagrams, order, oracle(datagrams, arrived, true), 0);
@@ -283,7 +250,7 @@ test('parity FEC, real time: every burst ≤ entries (after wind-up) is restored
       const rng = new Rng(seed * 65537 + s * 17 + e);
       const stream = makeStream(rng, N);
       const datagrams = sendAll(stream, { mode: 'fec', span: s, entries: e });
-      const lost = makeLoss(rng, N, 'bursts', 0.3, e, s * e);
+      const lost = lossMask(patternLoss('bursts', 0.3, rng.r, e), N, s * e);
       const arrived = lost.map((l) => !l);
       const order = arrived.flatMap((a, i) => (a ? [i] : []));
       const label = `fec ${s}x${e} seed=${seed}`;
@@ -312,7 +279,7 @@ test('parity FEC, any loss pattern: with a window everything parity can repair i
           const rng = new Rng(seed * 31337 + s * 101 + e * 7 + Math.round(p * 100));
           const stream = makeStream(rng, N);
           const datagrams = sendAll(stream, { mode: 'fec', span: s, entries: e });
-          const lost = makeLoss(rng, N, pattern, p, 0, 1);
+          const lost = lossMask(patternLoss(pattern, p, rng.r), N, 1);
           const arrived = lost.map((l) => !l);
           const order = arrived.flatMap((a, i) => (a ? [i] : []));
           const label = `fec ${s}x${e} ${pattern} p=${p} seed=${seed}`;
@@ -349,7 +316,7 @@ test('mixed streams: datagrams switch between secondaries and parity; everything
       if (rng.float() < 0.05) useFec = !useFec; // blocks of each kind
       datagrams.push((useFec ? b[i] : a[i]) ?? assert.fail('datagram'));
     }
-    const lost = makeLoss(rng, N, seed % 2 === 0 ? 'random' : 'gilbert', 0.15, 0, 1);
+    const lost = lossMask(patternLoss(seed % 2 === 0 ? 'random' : 'gilbert', 0.15, rng.r), N, 1);
     const arrived = lost.map((l) => !l);
     const order = arrived.flatMap((x, i) => (x ? [i] : []));
     const r = runAndCheck(`mixed seed=${seed}`, stream, datagrams, order, oracle(datagrams, arrived, false), 1024, true);
@@ -366,7 +333,7 @@ test('reordering and duplication within the window: the same IFPs, every datagra
     const stream = makeStream(rng, N);
     const d = 1 + (seed % 3);
     const datagrams = sendAll(stream, { mode: 'redundancy', depth: { indicator: d, control: d, image: d } });
-    const lost = makeLoss(rng, N, 'random', 0.1, 0, 1);
+    const lost = lossMask(patternLoss('random', 0.1, rng.r), N, 1);
     const arrived = lost.map((l) => !l);
     // Each datagram is delayed by 0..k positions; some are sent twice.
     const k = 6;

@@ -1,0 +1,218 @@
+/**
+ * Runs one call of `faxwire send` or `faxwire receive`: a T38Terminal with the call's settings
+ * (call-options.ts) on the UDP or TCP driver (src/node), progress on stderr (a TTY only), Ctrl-C
+ * hanging up properly, and the report — one line, or JSON — that both commands print.
+ */
+
+import { T38Terminal } from '../fax/terminal/t38-terminal.js';
+import { FAX_MODULATION_BIT_RATE } from '../modem/modulation.js';
+import type { DriverOutcome } from '../node/real-time-loop.js';
+import { runTcpTerminal } from '../node/tcp-driver.js';
+import { runUdpTerminal } from '../node/udp-driver.js';
+import type { T30Event } from '../t30/engine.js';
+import type { T30Result } from '../t30/result.js';
+import type { Bitmap } from '../t4/bitmap.js';
+import type { CallSettings } from './call-options.js';
+
+/** What a finished call reports. */
+export interface CallReport {
+  readonly status: 'ok' | 'failed' | 'timeout' | 'not-connected';
+  readonly code: string;
+  readonly message: string;
+  readonly pages: number;
+  readonly bitRate: number;
+  readonly ecm: boolean;
+  readonly coding: string | null;
+  readonly remoteIdent: string;
+  readonly badRows: number;
+  readonly durationSec: number;
+  readonly wallSec: number;
+  readonly speed: number;
+  readonly transport: string;
+  readonly t38Version: number;
+  readonly stats: {
+    readonly packetsSent: number;
+    readonly packetsReceived: number;
+    readonly lostIfps: number;
+    readonly recovered: number;
+    readonly malformedIfps: number;
+  };
+}
+
+/** Progress line on stderr (only when it is a TTY and not --quiet/--json). */
+class Progress {
+  private phase = 'A';
+  private page = 0;
+  private pageStart = 0;
+  private pageMs = 0;
+  private dir: 'tx' | 'rx' | undefined;
+  private lastDraw = 0;
+  private readonly enabled: boolean;
+
+  constructor(
+    enabled: boolean,
+    private readonly faxNow: () => number,
+    private readonly rxOctets: () => number,
+  ) {
+    this.enabled = enabled;
+  }
+
+  event(e: T30Event): void {
+    if (e.type === 'phase') {
+      this.phase = e.phase;
+    } else if (e.type === 'page-tx-start') {
+      this.page = e.page;
+      this.dir = 'tx';
+      this.pageStart = e.at;
+      this.pageMs = (e.octets * 8000) / FAX_MODULATION_BIT_RATE[e.modulation];
+    } else if (e.type === 'page-rx-start') {
+      this.page = e.page;
+      this.dir = 'rx';
+      this.pageStart = this.rxOctets();
+    }
+    this.draw(false);
+  }
+
+  draw(force: boolean): void {
+    if (!this.enabled) return;
+    const wall = Date.now();
+    if (!force && wall - this.lastDraw < 150) return;
+    this.lastDraw = wall;
+    let what = '';
+    if (this.dir === 'tx' && this.pageMs > 0) {
+      const pct = Math.min(100, Math.max(0, Math.floor(((this.faxNow() - this.pageStart) * 100) / this.pageMs)));
+      what = ` page ${this.page} ${pct}%`;
+    } else if (this.dir === 'rx') {
+      what = ` page ${this.page} ${((this.rxOctets() - this.pageStart) / 1024).toFixed(1)} kB`;
+    }
+    process.stderr.write(`\r\x1b[K[phase ${this.phase}]${what}`);
+  }
+
+  end(): void {
+    if (this.enabled) process.stderr.write('\r\x1b[K');
+  }
+}
+
+/** Runs one call (terminal + driver) and builds its report. */
+export async function runCall(
+  label: string,
+  settings: CallSettings,
+  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean },
+  onEvent?: (e: T30Event) => void,
+): Promise<{ report: CallReport; result: T30Result | undefined }> {
+  const trace = settings.trace ? (l: string): void => void process.stderr.write(`${l}\n`) : undefined;
+  const terminal = new T38Terminal({ ...settings.terminal, ...fax, ...(trace ? { onTrace: trace } : {}) });
+  const t0 = Date.now();
+  const faxNow = (): number => (Date.now() - t0) * settings.speed;
+  const progress = new Progress(
+    process.stderr.isTTY === true && !settings.json && !settings.quiet && !settings.trace,
+    faxNow,
+    () => terminal.getStats().line.nonEcmOctetsReceived + terminal.getStats().line.hdlcOctetsReceived,
+  );
+  const tick = setInterval(() => progress.draw(false), 250);
+  // One line when the socket is up: scripts (and the interop suite) start the far end on it.
+  const ready = (what: string): void => {
+    if (!settings.quiet) process.stderr.write(`faxwire ${label}: ready, ${what}, T.38 v${terminal.version}, fax clock ${settings.speed}x\n`);
+  };
+  const handler = (e: T30Event): void => {
+    progress.event(e);
+    onEvent?.(e);
+  };
+  // Ctrl-C: hang up properly (DCN); a second one stops at once.
+  const hangup = new AbortController();
+  const hardStop = new AbortController();
+  const onSigint = (): void => {
+    if (hangup.signal.aborted) hardStop.abort();
+    else {
+      process.stderr.write(`\nfaxwire ${label}: hanging up (Ctrl-C again to quit at once)\n`);
+      hangup.abort();
+    }
+  };
+  process.on('SIGINT', onSigint);
+  let outcome: DriverOutcome & { notConnected?: boolean };
+  try {
+    const ep = settings.endpoint;
+    if (ep.kind === 'udptl') {
+      outcome = await runUdpTerminal({
+        terminal,
+        localPort: ep.localPort,
+        ...(ep.localAddress !== undefined ? { localAddress: ep.localAddress } : {}),
+        remoteHost: ep.host,
+        remotePort: ep.port,
+        speed: settings.speed,
+        timeoutMs: settings.timeoutMs,
+        lossPercent: settings.simLoss,
+        lossSeed: settings.simSeed,
+        onEvent: handler,
+        onBound: (port) => ready(`UDPTL local port ${port} -> ${ep.host}:${ep.port}`),
+        hangup: hangup.signal,
+        signal: hardStop.signal,
+      });
+    } else {
+      outcome = await runTcpTerminal({
+        terminal,
+        ...(ep.kind === 'tcp-connect' ? { connect: { host: ep.host, port: ep.port } } : { listen: { port: ep.port } }),
+        speed: settings.speed,
+        timeoutMs: settings.timeoutMs,
+        onEvent: handler,
+        onListening: (port) => ready(`listening on TCP port ${port}`),
+        onConnected: (remote) => ready(`TCP connected to ${remote}`),
+        hangup: hangup.signal,
+        signal: hardStop.signal,
+      });
+    }
+  } finally {
+    clearInterval(tick);
+    process.off('SIGINT', onSigint);
+    progress.end();
+  }
+  const r = terminal.result;
+  const st = terminal.getStats();
+  const pages = fax.role === 'calling' ? (r?.pagesSent ?? 0) : (r?.pagesReceived ?? 0);
+  const status: CallReport['status'] = outcome.notConnected
+    ? 'not-connected'
+    : r?.ok === true && pages > 0
+      ? 'ok'
+      : r === undefined && outcome.timedOut
+        ? 'timeout'
+        : 'failed';
+  const report: CallReport = {
+    status,
+    code: r?.code ?? (outcome.notConnected ? 'not-connected' : 'timeout'),
+    message: r?.message ?? (outcome.notConnected ? 'no TCP connection' : `no result after ${(settings.timeoutMs / 1000).toFixed(0)} s`),
+    pages,
+    bitRate: r?.bitRate ?? 0,
+    ecm: r?.ecm ?? false,
+    coding: r?.coding ?? null,
+    remoteIdent: r?.remoteIdent ?? '',
+    badRows: r?.badRows ?? 0,
+    durationSec: Math.round((r?.durationMs ?? outcome.faxMs) / 100) / 10,
+    wallSec: Math.round(outcome.wallMs / 100) / 10,
+    speed: settings.speed,
+    transport: settings.endpoint.kind === 'udptl' ? 'udptl' : 'tpkt',
+    t38Version: terminal.version,
+    stats: {
+      packetsSent: outcome.datagramsSent,
+      packetsReceived: outcome.datagramsReceived,
+      lostIfps: st.lostIfps,
+      recovered: (st.udptlRx?.recoveredFromSecondary ?? 0) + (st.udptlRx?.recoveredFromFec ?? 0),
+      malformedIfps: st.malformedIfps,
+    },
+  };
+  return { report, result: r };
+}
+
+const CODING_LABEL: Readonly<Record<string, string>> = { mh: 'T.4-1D', mr: 'T.4-2D', mmr: 'T.6' };
+
+/** The one-line result (or JSON). */
+export function formatReport(cmd: string, r: CallReport, json: boolean): string {
+  if (json) return JSON.stringify({ command: cmd, ...r });
+  const coding = r.coding === null ? '-' : (CODING_LABEL[r.coding] ?? r.coding);
+  return (
+    `faxwire ${cmd}: ${r.status === 'ok' ? 'OK' : 'FAILED'} (${r.code}: ${r.message}) pages=${r.pages} bit_rate=${r.bitRate} ` +
+    `ecm=${r.ecm ? 'on' : 'off'} coding=${coding} remote_ident="${r.remoteIdent}" bad_rows=${r.badRows} ` +
+    `duration=${r.durationSec.toFixed(1)}s` +
+    (r.speed !== 1 ? ` (wall ${r.wallSec.toFixed(1)}s at --speed ${r.speed})` : '') +
+    ` lost_ifps=${r.stats.lostIfps} recovered=${r.stats.recovered}`
+  );
+}
