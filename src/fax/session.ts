@@ -38,6 +38,8 @@ export interface T30EngineLike<E = unknown> {
   readonly result: T30Result | undefined | null;
   /** Ends the call from outside ('local': hang up with DCN; 'remote': the far end is gone). */
   abort?(now: number, why: 'local' | 'remote'): void;
+  /** Receiver flow control: whether the page sink can take the next page (T.30 Annex A, RNR). */
+  setReceiveReady?(ready: boolean, now: number): void;
   getStats?(): T30Stats;
 }
 
@@ -123,6 +125,21 @@ export class FaxSession<E = T30Event> {
     this.lastNow = now;
     this.engine.abort?.(now, why);
     this.pump(now);
+  }
+
+  /**
+   * Receiver flow control: `false` while the application's page sink cannot take another page
+   * (a slow disk, a full queue). An ECM receiver then answers the end of a page with RNR and the
+   * RR that follow with RNR again, and confirms the page (MCF) only once `true` comes back —
+   * T.30 Annex A; the transmitter gives up after T5 (60 s). Non-ECM has no RNR: the engine
+   * answers as usual and warns. May be called before `start()`.
+   */
+  setReceiveReady(ready: boolean, now: number): void {
+    this.engine.setReceiveReady?.(ready, now);
+    if (this.isStarted) {
+      this.lastNow = now;
+      this.pump(now);
+    }
   }
 
   /** When `tick` should next be called (fax ms), or undefined when nothing is pending. */

@@ -160,6 +160,7 @@ export class T38Terminal<E = T30Event> {
   private readonly onTrace: ((line: string) => void) | undefined;
   private readonly output: Uint8Array[] = [];
   private lastRxSeq: number | undefined;
+  private receiveReadyFlag = true;
   private readonly reorderHoldMs: number;
   /** Fax time the UDPTL receiver started holding IFPs behind a missing seq (undefined: not holding). */
   private holdSince: number | undefined;
@@ -216,6 +217,21 @@ export class T38Terminal<E = T30Event> {
   }
 
   /** Runs timers and paced transmission up to `now`. */
+  /**
+   * Receiver flow control (see `FaxSession.setReceiveReady`): `false` while the page sink is
+   * slow makes an ECM receiver answer RNR instead of MCF until `true` comes back.
+   */
+  setReceiveReady(ready: boolean, now: number): void {
+    this.receiveReadyFlag = ready;
+    this.session.setReceiveReady(ready, now);
+    this.sendPackets();
+  }
+
+  /** What `setReceiveReady` last said (true until it is called). */
+  get receiveReady(): boolean {
+    return this.receiveReadyFlag;
+  }
+
   tick(now: number): void {
     if (this.holdExpired(now)) this.session.input(now, () => this.giveUpHeld(now));
     else this.session.tick(now);

@@ -9,117 +9,20 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { T38Terminal, type T38TerminalOptions } from '../../../src/fax/terminal/t38-terminal.js';
+import type { T38TerminalOptions } from '../../../src/fax/terminal/t38-terminal.js';
 import { drawText, fillRect } from '../../../src/image/text.js';
-import { createBitmap, getPixel, type Bitmap } from '../../../src/t4/bitmap.js';
+import { createBitmap, type Bitmap } from '../../../src/t4/bitmap.js';
+import { OvertakingNet, type Reordering } from '../../sim/overtaking.js';
+import { runT38Call, samePixels, type T38CallOutcome } from '../../sim/t38-call.js';
 
-/**
- * How the network reorders: every `every`-th new seq (among datagrams of at least `minBytes`
- * octets) waits until `overtakers` later seqs have passed it, or `maxExtraMs` at most.
- */
-interface Reordering {
-  readonly every: number;
-  readonly overtakers: number;
-  readonly maxExtraMs: number;
-  /** 40 picks image data (54-octet chunks at 14 400 bit/s), sparing the 1-octet V.21 IFPs. */
-  readonly minBytes?: number;
-}
-
-const DELAY_MS = 20;
-
-interface Held {
-  readonly seq: number;
-  readonly copies: Uint8Array[];
-  readonly dueAt: number;
-  readonly passed: Set<number>;
-}
-
-/** One direction of the network. UDPTL datagrams start with their 16-bit seq (T.38 §9.1). */
-class ReorderingPath {
-  readonly arrivals: { at: number; bytes: Uint8Array }[] = [];
-  private held: Held | undefined;
-  private lastSeq = -1;
-  private newSeqs = 0;
-  heldCount = 0;
-
-  constructor(private readonly r: Reordering) {}
-
-  send(bytes: Uint8Array, now: number): void {
-    const seq = ((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0);
-    const at = now + DELAY_MS;
-    const h = this.held;
-    if (h && seq === h.seq) {
-      h.copies.push(bytes); // spandsp-style repeats of the held seq wait with it
-      return;
-    }
-    if (seq !== this.lastSeq && bytes.length >= (this.r.minBytes ?? 0)) this.newSeqs++;
-    const fresh = seq !== this.lastSeq;
-    this.lastSeq = seq;
-    if (h) {
-      this.arrivals.push({ at, bytes });
-      h.passed.add(seq);
-      if (h.passed.size >= this.r.overtakers) this.release(at);
-      return;
-    }
-    if (fresh && bytes.length >= (this.r.minBytes ?? 0) && this.newSeqs % this.r.every === 0) {
-      this.held = { seq, copies: [bytes], dueAt: at, passed: new Set() };
-      this.heldCount++;
-      return;
-    }
-    this.arrivals.push({ at, bytes });
-  }
-
-  next(): number | undefined {
-    let t = this.held ? this.held.dueAt + this.r.maxExtraMs : undefined;
-    for (const a of this.arrivals) if (t === undefined || a.at < t) t = a.at;
-    return t;
-  }
-
-  due(now: number): Uint8Array[] {
-    if (this.held && this.held.dueAt + this.r.maxExtraMs <= now) this.release(this.held.dueAt + this.r.maxExtraMs);
-    const out = this.arrivals.filter((a) => a.at <= now);
-    for (const a of out) this.arrivals.splice(this.arrivals.indexOf(a), 1);
-    return out.map((a) => a.bytes);
-  }
-
-  /** The held datagrams arrive just after the one that overtook them last. */
-  private release(at: number): void {
-    for (const c of this.held?.copies ?? []) this.arrivals.push({ at: at + 0.5, bytes: c });
-    this.held = undefined;
-  }
-}
-
-interface Outcome {
-  readonly caller: T38Terminal;
-  readonly answerer: T38Terminal;
-  readonly received: Bitmap[];
+interface Outcome extends T38CallOutcome {
+  /** Datagrams the network held back, both ways. */
   readonly held: number;
 }
 
 function call(caller: T38TerminalOptions, answerer: T38TerminalOptions, r: Reordering): Outcome {
-  const terms = [new T38Terminal(caller), new T38Terminal(answerer)] as const;
-  const paths = [new ReorderingPath(r), new ReorderingPath(r)] as const; // paths[i]: towards terms[i]
-  const received: Bitmap[] = [];
-  const move = (now: number): void => {
-    terms.forEach((t, i) => {
-      for (const d of t.takeOutput()) paths[i === 0 ? 1 : 0].send(d, now);
-      for (const e of t.takeEvents()) if (i === 1 && e.type === 'page-rx-end' && e.accepted) received.push(e.bitmap);
-    });
-  };
-  terms[1].start(0);
-  terms[0].start(300);
-  move(300);
-  let now = 300;
-  for (let guard = 0; guard < 1_000_000 && !(terms[0].done && terms[1].done) && now < 600_000; guard++) {
-    const times = [...terms.map((t) => (t.done ? undefined : t.nextTimeout())), ...paths.map((p) => p.next())].filter((x): x is number => x !== undefined);
-    if (times.length === 0) break;
-    now = Math.max(now, Math.min(...times));
-    for (const d of paths[0].due(now)) terms[0].receive(d, now);
-    for (const d of paths[1].due(now)) terms[1].receive(d, now);
-    for (const t of terms) if (!t.done) t.tick(now);
-    move(now);
-  }
-  return { caller: terms[0], answerer: terms[1], received, held: paths[0].heldCount + paths[1].heldCount };
+  const net = new OvertakingNet(r);
+  return { ...runT38Call(caller, answerer, net), held: net.held };
 }
 
 function page(n: number): Bitmap {
@@ -129,12 +32,6 @@ function page(n: number): Bitmap {
   for (let i = 0; i < 6; i++) drawText(b, 60, 110 + i * 26, `row ${i} of page ${n}: 0123456789 ABCDEFGHIJKLMNOPQRSTUVWXYZ`, 2, 3);
   for (let x = 0; x < 30; x++) fillRect(b, 1200 + x * 12, 100 + (x % 5) * 20, 6, 120, (x + n) % 3 !== 0);
   return b;
-}
-
-function samePixels(a: Bitmap, b: Bitmap): boolean {
-  if (a.width !== b.width || a.height !== b.height) return false;
-  for (let y = 0; y < a.height; y++) for (let x = 0; x < a.width; x++) if (getPixel(a, x, y) !== getPixel(b, x, y)) return false;
-  return true;
 }
 
 function assertPages(o: Outcome, pages: Bitmap[]): void {

@@ -11,52 +11,28 @@ import assert from 'node:assert/strict';
 import { T38Terminal, type T38TerminalOptions } from '../../../src/fax/terminal/t38-terminal.js';
 import { drawText, fillRect, stampHeaderLine } from '../../../src/image/text.js';
 import { createBitmap, getPixel, type Bitmap } from '../../../src/t4/bitmap.js';
-import type { T30Event } from '../../../src/t30/engine.js';
 import { xorshift32 } from '../../../src/util/random.js';
 import { VirtualNet, type Impairments } from '../../sim/network.js';
+import { runT38Call, samePixels, type T38CallOptions, type T38CallOutcome } from '../../sim/t38-call.js';
 
 // ------------------------------------------------------------------------------------------
 // a call through the network model (test/sim/network.ts)
 
-interface CallOutcome {
-  readonly caller: T38Terminal;
-  readonly answerer: T38Terminal;
-  readonly received: Bitmap[];
-  readonly events: [T30Event[], T30Event[]];
-  readonly endedAt: number;
+interface CallOutcome extends T38CallOutcome {
   readonly net: VirtualNet;
 }
 
 /** Runs a call in virtual time until both terminals are done (or `limit` fax ms). */
-function runCall(callerOpts: T38TerminalOptions, answererOpts: T38TerminalOptions, imp: Impairments, seed: number, limit = 600_000): CallOutcome {
-  const a = new T38Terminal(callerOpts);
-  const b = new T38Terminal(answererOpts);
-  const terms = [a, b] as const;
+function runCall(
+  callerOpts: T38TerminalOptions,
+  answererOpts: T38TerminalOptions,
+  imp: Impairments,
+  seed: number,
+  limit = 600_000,
+  app?: T38CallOptions['app'],
+): CallOutcome {
   const net = new VirtualNet(imp, xorshift32(seed));
-  const events: [T30Event[], T30Event[]] = [[], []];
-  const received: Bitmap[] = [];
-  const flush = (now: number): void => {
-    terms.forEach((t, i) => {
-      for (const d of t.takeOutput()) net.send(i === 0 ? 1 : 0, d, now);
-      for (const e of t.takeEvents()) {
-        events[i as 0 | 1].push(e);
-        if (i === 1 && e.type === 'page-rx-end' && e.accepted) received.push(e.bitmap);
-      }
-    });
-  };
-  b.start(0);
-  a.start(300); // the receiver has a head start, as in the peer's scripts
-  flush(300);
-  let now = 300;
-  for (let guard = 0; guard < 2_000_000 && !(a.done && b.done) && now < limit; guard++) {
-    const times = [a.done ? undefined : a.nextTimeout(), b.done ? undefined : b.nextTimeout(), net.next()].filter((x): x is number => x !== undefined);
-    if (times.length === 0) break;
-    now = Math.max(now, Math.min(...times));
-    for (const p of net.due(now)) terms[p.to].receive(p.bytes, now);
-    for (const t of terms) if (!t.done) t.tick(now);
-    flush(now);
-  }
-  return { caller: a, answerer: b, received, events, endedAt: now, net };
+  return { ...runT38Call(callerOpts, answererOpts, net, app ? { limit, app } : { limit }), net };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -70,12 +46,6 @@ function testPage(n: number, rows = 480): Bitmap {
   for (let x = 0; x < 40; x++) fillRect(b, 1200 + x * 12, 100 + (x % 7) * 30, 6, 200, (x + n) % 3 !== 0);
   fillRect(b, 20, rows - 24, 1688, 4, true);
   return b;
-}
-
-function samePixels(a: Bitmap, b: Bitmap): boolean {
-  if (a.width !== b.width || a.height !== b.height) return false;
-  for (let y = 0; y < a.height; y++) for (let x = 0; x < a.width; x++) if (getPixel(a, x, y) !== getPixel(b, x, y)) return false;
-  return true;
 }
 
 function assertDelivered(o: CallOutcome, pages: Bitmap[], what: string): void {
@@ -164,6 +134,41 @@ describe('T38Terminal ↔ T38Terminal in virtual time', () => {
     assertDelivered(o, pages, 'no redundancy');
     const lost = o.answerer.getStats().lostIfps + o.caller.getStats().lostIfps;
     assert.ok(lost > 0, 'some IFPs were really lost');
+  });
+
+  it('receiver flow control: a page sink busy for 20 s holds the sender with RNR (T.30 Annex A), then the pages arrive intact', () => {
+    // Busy from the start; ready again 20 s after the first RNR went out.
+    let readyAt = Infinity;
+    let started = false;
+    const o = runCall({ role: 'calling', send: { pages } }, { role: 'answering', receive: true }, { delay: { min: 20, max: 30 } }, 8, 600_000, (now, _a, b) => {
+      if (!started) {
+        b.setReceiveReady(false, now);
+        started = true;
+      } else if (readyAt === Infinity && (b.getStats().t30?.rnrSent ?? 0) > 0) {
+        readyAt = now + 20_000;
+      } else if (now >= readyAt && !b.receiveReady) {
+        b.setReceiveReady(true, now);
+      }
+    });
+    assertDelivered(o, pages, 'rnr');
+    const rx = o.answerer.getStats().t30;
+    const tx = o.caller.getStats().t30;
+    assert.ok((rx?.rnrSent ?? 0) >= 2, `the receiver said RNR more than once (${rx?.rnrSent})`);
+    assert.equal(tx?.rnrReceived, rx?.rnrSent, 'every RNR reached the sender');
+    assert.ok((tx?.rrSent ?? 0) >= 1, 'the sender polled with RR');
+    assert.ok(o.endedAt > readyAt, 'the sender waited for the sink');
+  });
+
+  it('receiver flow control: a page sink that never becomes ready ends the call at the sender\'s T5 (60 s), with DCN', () => {
+    const o = runCall({ role: 'calling', send: { pages } }, { role: 'answering', receive: true }, {}, 9, 600_000, (now, _a, b) => {
+      if (b.result === undefined) b.setReceiveReady(false, now);
+    });
+    assert.equal(o.caller.result?.code, 't5-expired', JSON.stringify(o.caller.result));
+    assert.equal(o.caller.result?.pagesSent, 0);
+    assert.equal(o.received.length, 0, 'no page was confirmed');
+    assert.notEqual(o.answerer.result?.ok, true, JSON.stringify(o.answerer.result));
+    const dcn = o.events[1].some((e) => e.type === 'frame-received' && e.frame?.type === 'DCN');
+    assert.ok(dcn, 'the sender said DCN');
   });
 
   it('parity FEC (span 3, entries 3) instead of redundancy, 3 % loss, ECM', () => {
