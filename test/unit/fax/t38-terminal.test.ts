@@ -171,6 +171,31 @@ describe('T38Terminal ↔ T38Terminal in virtual time', () => {
     assert.ok(dcn, 'the sender said DCN');
   });
 
+  for (const ecm of [true, false]) {
+    it(`turnaround polling over T.38, ${ecm ? 'ECM' : 'non-ECM'}: the caller sends its pages, then polls the answerer's document on the same call`, () => {
+      const polled = [testPage(7)];
+      const o = runCall(
+        { role: 'calling', send: { pages }, receive: true, ecm, ident: 'CALLER' },
+        { role: 'answering', send: { pages: polled }, receive: true, ecm, ident: 'ANSWERER' },
+        { delay: { min: 20, max: 30 } },
+        10,
+      );
+      const diag = `caller ${JSON.stringify(o.caller.result)} answerer ${JSON.stringify(o.answerer.result)}`;
+      assert.equal(o.caller.result?.ok, true, diag);
+      assert.equal(o.answerer.result?.ok, true, diag);
+      assert.equal(o.received.length, pages.length, diag);
+      o.received.forEach((r, i) => assert.ok(samePixels(r, pages[i] ?? r), `page ${i + 1} to the answerer pixel-identical`));
+      const back = o.events[0].flatMap((e) => (e.type === 'page-rx-end' && e.accepted ? [e.bitmap] : []));
+      assert.equal(back.length, 1, `the caller received the polled page — ${diag}`);
+      assert.ok(samePixels(back[0] ?? polled[0]!, polled[0]!), 'the polled page is pixel-identical');
+      // Non-ECM: EOM; ECM: PPS-EOM (T.30 Annex A) — either way back to phase B for the poll.
+      const sent = o.events[0].flatMap((e) => (e.type === 'frame-sent' ? [e.frame.type === 'PPS' ? `PPS-${e.frame.fcf2}` : e.frame.type] : []));
+      assert.ok(sent.includes(ecm ? 'PPS-EOM' : 'EOM') && sent.includes('DTC') && !sent.includes(ecm ? 'PPS-EOP' : 'EOP'), `the caller ended its document with EOM and polled with DTC: ${sent.join(' ')}`);
+      assert.equal(o.caller.result?.pagesSent, pages.length);
+      assert.equal(o.caller.result?.pagesReceived, 1);
+    });
+  }
+
   it('parity FEC (span 3, entries 3) instead of redundancy, 3 % loss, ECM', () => {
     const fec = { mode: 'fec', span: 3, entries: 3 } as const;
     const o = runCall(
