@@ -1,19 +1,34 @@
 /**
- * `npm run fuzz [-- --seconds N] [--seed S] [--only name]`: long mutation runs of every parser
- * (DESIGN.md "fuzz"). Seeds are real inputs — the corpus captures and what our own encoders
- * produce — mutated by bit flips, byte overwrites, insertions, deletions, truncation and
- * splicing. Any exception is a bug: the input is written to .build/fuzz/ and the run fails.
+ * `npm run fuzz [-- --seconds N] [--seed S] [--only name] [--hang-ms MS] [--memory-mb MB]`:
+ * long mutation runs of every parser and of the stateful engines (DESIGN.md "fuzz"). Seeds are
+ * real inputs — the corpus captures and what our own encoders produce — mutated by bit flips,
+ * byte overwrites, insertions, deletions, truncation and splicing. Any exception is a bug: the
+ * input is written to .build/fuzz/ and the run fails.
+ *
+ * The targets run in a worker thread with a heap limit; the main thread is a watchdog. The worker
+ * publishes each input (and when it started) in shared memory before running it, so an input that
+ * runs longer than `--hang-ms` (a hang) or exhausts the heap (a memory bomb) is saved and counted
+ * as a failure, and the worker is restarted for the targets still to run.
+ *
+ * Time is split in rounds: every target gets a slice, then the next slices go to targets in
+ * proportion to the new behaviour they found in the previous round — distinct outcome signatures
+ * (each target's `run` returns a short description of what the input did: the error code, the
+ * state reached), a cheap stand-in for coverage feedback.
+ *
  * The unit tests hold the short fast-check versions of the same property.
  */
 
 import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import * as jpegJs from 'jpeg-js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { analyzeCapture } from '../src/analyze/index.js';
 import { parseSipMessage } from '../src/analyze/sip.js';
 import { readCapture } from '../src/capture/index.js';
-import { readPng, readPnm, readTiff } from '../src/image/index.js';
+import { readJpeg, readPng, readPnm, readTiff, writeGreyPng, writePng } from '../src/image/index.js';
+import { createBitmap, setPixel } from '../src/t4/bitmap.js';
 import { decodeRed, decodeRtp } from '../src/rtp/index.js';
 import { decodeDis, decodeT30Frame } from '../src/t30/index.js';
 import { decodeT4 } from '../src/t4/index.js';
@@ -28,6 +43,7 @@ import {
   IfpView,
 } from '../src/t38/index.js';
 import { xorshift32, type Random32 } from '../src/util/random.js';
+import { statefulTargets, type FuzzTarget } from './fuzz-stateful.js';
 
 /** xorshift32: reproducible from --seed. */
 class Rng {
@@ -108,41 +124,35 @@ function captures(dir: string): string[] {
   });
 }
 
-interface Target {
-  readonly name: string;
-  readonly seeds: Uint8Array[];
-  readonly run: (input: Uint8Array) => void;
-  /** Relative cost: big inputs get fewer iterations. */
-  readonly weight?: number;
+type Target = FuzzTarget;
+
+const USAGE = 'usage: npm run fuzz [-- --seconds N] [--seed S] [--only name] [--hang-ms MS] [--memory-mb MB]';
+
+/** A decode result's outcome, as a signature: ok, or the error's code. */
+function outcome(r: { ok: true } | { ok: false; error: unknown }): string {
+  if (r.ok) return 'ok';
+  const e = r.error as { code?: unknown };
+  return typeof e === 'object' && e !== null && typeof e.code === 'string' ? e.code : 'error';
 }
 
-const USAGE = 'usage: npm run fuzz [-- --seconds N] [--seed S] [--only name]';
+/** PNG seeds from our own writer: 1-bit and 8-bit, small. */
+function pngSeeds(): Uint8Array[] {
+  const b = createBitmap(24, 6, { x: 204, y: 98 });
+  for (let x = 0; x < 24; x += 3) setPixel(b, x, x % 6, true);
+  const grey = { width: 5, height: 3, data: Uint8Array.from({ length: 15 }, (_, i) => i * 17) };
+  return [writePng(b), writePng(b, { depth: 8 }), writeGreyPng(grey)];
+}
 
-function main(): number {
-  let values: { seconds: string; seed: string; only?: string | undefined; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({
-      options: {
-        seconds: { type: 'string', default: '60' },
-        seed: { type: 'string', default: '1' },
-        only: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    console.error(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help === true) {
-    console.log(USAGE);
-    return 0;
-  }
-  const seconds = Number(values.seconds);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    console.error(`--seconds must be a positive number\n${USAGE}`);
-    return 2;
-  }
-  const root = findRepoRoot();
+/** JPEG seeds from jpeg-js's baseline encoder: a small gradient. */
+function jpegSeeds(): Uint8Array[] {
+  const w = 16;
+  const h = 8;
+  const data = Buffer.alloc(w * h * 4);
+  for (let i = 0; i < w * h; i++) data.fill((i * 7) & 0xff, i * 4, i * 4 + 3).writeUInt8(255, i * 4 + 3);
+  return [Uint8Array.from(jpegJs.encode({ data, width: w, height: h }, 50).data)];
+}
+
+function buildTargets(root: string): Target[] {
   const shared = resolve(root, '..', 'shared');
   const files = [...captures(join(shared, 'corpus')), ...captures(join(shared, 'interop', 'spandsp-peer', 'results'))];
   if (files.length === 0) console.warn('*** fuzz: no corpus captures found beside the repo; seeds are synthetic only ***');
@@ -151,19 +161,29 @@ function main(): number {
   const udp: Uint8Array[] = [];
   const ifps: Uint8Array[] = [];
   const capFiles: Uint8Array[] = [];
+  const udptlFlows: Uint8Array[][] = [];
   for (const f of files) {
     const bytes = readFileSync(f);
     if (bytes.length < 200_000) capFiles.push(bytes);
     const r = readCapture(bytes);
     if (!r.ok) continue;
+    const flows = new Map<string, Uint8Array[]>();
     for (const p of r.value.packets.slice(0, 400)) {
       udp.push(p.payload);
       const u = decodeUdptl(p.payload);
-      if (u.ok) ifps.push(u.value.primary);
+      if (u.ok) {
+        ifps.push(u.value.primary);
+        const key = `${p.src}:${p.srcPort}>${p.dst}:${p.dstPort}`;
+        const flow = flows.get(key) ?? [];
+        flow.push(p.payload);
+        flows.set(key, flow);
+      }
     }
+    for (const f of flows.values()) if (f.length >= 4) udptlFlows.push(f);
   }
   if (ifps.length === 0) ifps.push(Uint8Array.of(0xc0, 0x01, 0x80, 0x00, 0x00, 0xff), Uint8Array.of(0xd0, 0x01, 0xe0, 0x00, 0x01, 1, 2));
   if (udp.length === 0) udp.push(Uint8Array.of(0, 27, 3, 0xc0, 1, 0x20, 0, 1, 6, 0xc0, 1, 0x80, 0, 0, 4));
+  if (udptlFlows.length === 0) udptlFlows.push([udp[0] ?? new Uint8Array(0)]);
   const frames = [
     Uint8Array.of(0xff, 0xc8, 0x01, 0x00, 0x77, 0x1f, 0x01, 0x00),
     Uint8Array.of(0xff, 0xc0, 0x02, 0x04, 0x04, 0x4c, 0x4c),
@@ -184,9 +204,9 @@ function main(): number {
   const g3 = images(join(shared, 'corpus', 'spandsp', 'derived', 'g3'), /\.g3$/);
 
   const all: Target[] = [
-    { name: 'ifp-v0', seeds: ifps, run: (b) => void decodeIfp(b, 0, view) },
-    { name: 'ifp-v3', seeds: ifps, run: (b) => void decodeIfp(b, 3, view) },
-    { name: 'udptl', seeds: udp, run: (b) => void decodeUdptl(b) },
+    { name: 'ifp-v0', seeds: ifps, run: (b) => outcome(decodeIfp(b, 0, view)) },
+    { name: 'ifp-v3', seeds: ifps, run: (b) => outcome(decodeIfp(b, 3, view)) },
+    { name: 'udptl', seeds: udp, run: (b) => outcome(decodeUdptl(b)) },
     {
       name: 'udptl-receiver+assembler',
       seeds: udp,
@@ -230,46 +250,290 @@ function main(): number {
         rx.receive(b);
       },
     },
-    { name: 't30-frame', seeds: frames, run: (b) => void decodeT30Frame(b) },
-    { name: 'dis', seeds: frames.map((f) => f.subarray(3)), run: (b) => void decodeDis(b, 'DIS') },
-    { name: 'sip', seeds: udp.filter((u) => u[0] === 0x49 || u[0] === 0x53), run: (b) => void parseSipMessage(b, { frame: 1, time: 0, src: 'a', dst: 'b' }) },
-    { name: 'capture', seeds: capFiles, run: (b) => void readCapture(b), weight: 20 },
-    { name: 'tiff', seeds: tiffs, run: (b) => void readTiff(b) },
-    { name: 't4-mh', seeds: g3, run: (b) => void decodeT4(b, { coding: 'mh', width: 1728 }) },
-    { name: 't4-mr', seeds: g3, run: (b) => void decodeT4(b, { coding: 'mr', width: 1728 }) },
-    { name: 't4-mmr', seeds: g3, run: (b) => void decodeT4(b, { coding: 'mmr', width: 1728 }) },
-    { name: 'png', seeds: [], run: (b) => void readPng(b) },
+    { name: 't30-frame', seeds: frames, run: (b) => outcome(decodeT30Frame(b)) },
+    { name: 'dis', seeds: frames.map((f) => f.subarray(3)), run: (b) => outcome(decodeDis(b, 'DIS')) },
+    {
+      name: 'sip',
+      seeds: udp.filter((u) => u[0] === 0x49 || u[0] === 0x53),
+      run: (b) => {
+        const e = parseSipMessage(b, { frame: 1, time: 0, src: 'a', dst: 'b' });
+        return e === undefined ? 'none' : `${e.media.length}:${e.t38.length}`;
+      },
+    },
+    { name: 'capture', seeds: capFiles, run: (b) => outcome(readCapture(b)), weight: 20 },
+    { name: 'tiff', seeds: tiffs, run: (b) => outcome(readTiff(b)) },
+    { name: 't4-mh', seeds: g3, run: (b) => decodeT4(b, { coding: 'mh', width: 1728 }).end },
+    { name: 't4-mr', seeds: g3, run: (b) => decodeT4(b, { coding: 'mr', width: 1728 }).end },
+    { name: 't4-mmr', seeds: g3, run: (b) => decodeT4(b, { coding: 'mmr', width: 1728 }).end },
+    { name: 'png', seeds: pngSeeds(), run: (b) => outcome(readPng(b)) },
+    { name: 'jpeg', seeds: jpegSeeds(), run: (b) => outcome(readJpeg(b, 4_000_000)) },
     { name: 'pnm', seeds: [Uint8Array.from(Buffer.from('P4\n8 2\n\xff\x00', 'latin1'))], run: (b) => void readPnm(b) },
     { name: 'analyze', seeds: capFiles, run: (b) => void analyzeCapture(b), weight: 200 },
+    ...statefulTargets(udptlFlows, frames),
+    // The watchdog's own checks, run only when named (`--only watchdog-hang`): they must be
+    // reported as a hang and a memory bomb, and the run must fail.
+    {
+      name: 'watchdog-hang',
+      seeds: [Uint8Array.of(1)],
+      run: () => {
+        for (;;);
+      },
+    },
+    {
+      name: 'watchdog-memory',
+      seeds: [Uint8Array.of(1)],
+      run: () => {
+        const hog: number[][] = [];
+        for (;;) hog.push(new Array<number>(1 << 16).fill(1));
+      },
+    },
   ];
-  const targets = all.filter((t) => t.seeds.length > 0 && (values.only === undefined || t.name === values.only));
-
-  const rng = new Rng(Number(values.seed) >>> 0);
-  const outDir = join(root, '.build', 'fuzz');
-  let crashes = 0;
-  const perTarget = (seconds * 1000) / Math.max(1, targets.length);
-  for (const t of targets) {
-    const end = Date.now() + perTarget;
-    let n = 0;
-    while (Date.now() < end) {
-      const seed = t.seeds[rng.below(t.seeds.length)]!;
-      const input = mutate(rng, seed, t.seeds);
-      try {
-        t.run(input);
-      } catch (e) {
-        crashes++;
-        mkdirSync(outDir, { recursive: true });
-        const file = join(outDir, `${t.name}-${crashes}.bin`);
-        writeFileSync(file, input);
-        console.error(`CRASH in ${t.name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n  input saved to ${file}`);
-        if (crashes > 20) return 1;
-      }
-      n++;
-    }
-    console.log(`${t.name.padEnd(26)} ${String(n).padStart(9)} inputs  (${t.seeds.length} seeds)`);
-  }
-  console.log(crashes === 0 ? 'fuzz: no crashes' : `fuzz: ${crashes} crash(es)`);
-  return crashes === 0 ? 0 : 1;
+  return all;
 }
 
-process.exitCode = main();
+interface Options {
+  readonly seconds: number;
+  readonly seed: number;
+  readonly only: string | undefined;
+  readonly hangMs: number;
+  readonly memoryMb: number;
+}
+
+function parseOptions(): Options | number {
+  let values: { seconds: string; seed: string; only?: string | undefined; 'hang-ms': string; 'memory-mb': string; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        seconds: { type: 'string', default: '60' },
+        seed: { type: 'string', default: '1' },
+        only: { type: 'string' },
+        'hang-ms': { type: 'string', default: '5000' },
+        'memory-mb': { type: 'string', default: '1024' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    console.error(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help === true) {
+    console.log(USAGE);
+    return 0;
+  }
+  const seconds = Number(values.seconds);
+  const hangMs = Number(values['hang-ms']);
+  const memoryMb = Number(values['memory-mb']);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    console.error(`--seconds must be a positive number\n${USAGE}`);
+    return 2;
+  }
+  if (!(hangMs >= 100) || !(memoryMb >= 64)) {
+    console.error(`--hang-ms must be ≥ 100 and --memory-mb ≥ 64\n${USAGE}`);
+    return 2;
+  }
+  return { seconds, seed: Number(values.seed) >>> 0, only: values.only, hangMs, memoryMb };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared memory between the worker (runs inputs) and the watchdog (main thread)
+
+/** Largest input the watchdog can save whole (larger ones are saved cut). */
+const MAX_SAVED = 1 << 20;
+
+interface Shared {
+  /** [0] target index, [1] input length, [2] 1 while an input runs. */
+  readonly ctl: Int32Array;
+  /** [0] Date.now() when the running input started. */
+  readonly started: Float64Array;
+  readonly input: Uint8Array;
+}
+
+function shared(buffers: { ctl: SharedArrayBuffer; started: SharedArrayBuffer; input: SharedArrayBuffer }): Shared {
+  return { ctl: new Int32Array(buffers.ctl), started: new Float64Array(buffers.started), input: new Uint8Array(buffers.input) };
+}
+
+interface WorkerInput {
+  readonly opts: Options;
+  readonly root: string;
+  /** Targets not to run (they hung or ran out of memory earlier). */
+  readonly skip: readonly string[];
+  /** Wall-clock end of the whole run, ms. */
+  readonly endAt: number;
+  readonly buffers: { ctl: SharedArrayBuffer; started: SharedArrayBuffer; input: SharedArrayBuffer };
+}
+
+type WorkerMessage =
+  | { readonly kind: 'targets'; readonly names: readonly string[]; readonly seeds: readonly number[] }
+  | { readonly kind: 'round'; readonly counts: Readonly<Record<string, number>>; readonly signatures: Readonly<Record<string, number>> }
+  | { readonly kind: 'crash'; readonly target: string; readonly file: string; readonly message: string }
+  | { readonly kind: 'done'; readonly crashes: number };
+
+/** The worker: rounds over the targets, time steered to those still finding new signatures. */
+function workerMain(w: WorkerInput): void {
+  const port = parentPort;
+  if (port === null) return;
+  const sh = shared(w.buffers);
+  const all = buildTargets(w.root);
+  const targets = all.filter(
+    (t) => t.seeds.length > 0 && !w.skip.includes(t.name) && (w.opts.only === undefined ? !t.name.startsWith('watchdog-') : t.name === w.opts.only),
+  );
+  port.postMessage({ kind: 'targets', names: targets.map((t) => t.name), seeds: targets.map((t) => t.seeds.length) } satisfies WorkerMessage);
+  const rng = new Rng(w.opts.seed ^ w.skip.length);
+  const outDir = join(w.root, '.build', 'fuzz');
+  const seen = targets.map(() => new Set<string>());
+  let novelty = targets.map(() => 1);
+  let crashes = 0;
+  // A round gives every target at least ~40 ms; about eight rounds fit in the run.
+  const ROUND_MS = Math.max(targets.length * 40, Math.min(30_000, (w.endAt - Date.now()) / 8));
+  let first = 0;
+  while (Date.now() < w.endAt && targets.length > 0) {
+    const total = novelty.reduce((x, y) => x + y, 0);
+    const counts: Record<string, number> = {};
+    const found: Record<string, number> = {};
+    const fresh = targets.map(() => 0);
+    // Each round starts one target later, so a run cut short does not always starve the last ones.
+    first = (first + 1) % targets.length;
+    for (let k = 0; k < targets.length && Date.now() < w.endAt; k++) {
+      const ti = (first + k) % targets.length;
+      const t = targets[ti]!;
+      // A round's time, shared by novelty; every target keeps a floor of a fifth of a fair share.
+      const share = ROUND_MS * (0.2 / targets.length + (0.8 * (novelty[ti] ?? 1)) / total);
+      const end = Math.min(w.endAt, Date.now() + share);
+      let n = 0;
+      while (Date.now() < end) {
+        const seed = t.seeds[rng.below(t.seeds.length)]!;
+        const input = mutate(rng, seed, t.seeds);
+        sh.ctl[0] = all.indexOf(t);
+        sh.ctl[1] = input.length;
+        sh.input.set(input.subarray(0, MAX_SAVED));
+        sh.started[0] = Date.now();
+        Atomics.store(sh.ctl, 2, 1);
+        try {
+          const sig = t.run(input);
+          const key = typeof sig === 'string' ? sig : 'ok';
+          if (!seen[ti]!.has(key)) {
+            seen[ti]!.add(key);
+            fresh[ti]!++;
+          }
+        } catch (e) {
+          crashes++;
+          mkdirSync(outDir, { recursive: true });
+          const file = join(outDir, `${t.name}-crash-${crashes}.bin`);
+          writeFileSync(file, input);
+          port.postMessage({ kind: 'crash', target: t.name, file, message: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies WorkerMessage);
+        }
+        Atomics.store(sh.ctl, 2, 0);
+        n++;
+      }
+      counts[t.name] = n;
+      found[t.name] = seen[ti]!.size;
+    }
+    novelty = fresh.map((f) => 1 + f);
+    port.postMessage({ kind: 'round', counts, signatures: found } satisfies WorkerMessage);
+  }
+  port.postMessage({ kind: 'done', crashes } satisfies WorkerMessage);
+}
+
+/** The watchdog: runs the worker, restarts it after a hang or a memory bomb, adds up the counts. */
+async function main(): Promise<number> {
+  const opts = parseOptions();
+  if (typeof opts === 'number') return opts;
+  const root = findRepoRoot();
+  const buffers = { ctl: new SharedArrayBuffer(12), started: new SharedArrayBuffer(8), input: new SharedArrayBuffer(MAX_SAVED) };
+  const sh = shared(buffers);
+  const endAt = Date.now() + opts.seconds * 1000;
+  const skip: string[] = [];
+  const counts = new Map<string, number>();
+  const signatures = new Map<string, number>();
+  const seedCounts = new Map<string, number>();
+  let failures = 0;
+  let names: readonly string[] = [];
+  const outDir = join(root, '.build', 'fuzz');
+  const allNames = buildTargetNames(root);
+  const save = (why: string): string => {
+    const target = allNames[sh.ctl[0] ?? 0] ?? 'unknown';
+    mkdirSync(outDir, { recursive: true });
+    const file = join(outDir, `${target}-${why}-${failures}.bin`);
+    writeFileSync(file, sh.input.slice(0, Math.min(MAX_SAVED, sh.ctl[1] ?? 0)));
+    skip.push(target);
+    return `${target}: input saved to ${file}`;
+  };
+  for (let restarts = 0; restarts < 10 && Date.now() < endAt; restarts++) {
+    const data: WorkerInput = { opts, root, skip: [...skip], endAt, buffers };
+    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: opts.memoryMb } });
+    Atomics.store(sh.ctl, 2, 0);
+    const ended = await new Promise<'done' | 'hang' | 'memory' | 'error'>((resolveRun) => {
+      const timer = setInterval(() => {
+        if (Atomics.load(sh.ctl, 2) === 1 && Date.now() - (sh.started[0] ?? 0) > opts.hangMs) {
+          clearInterval(timer);
+          void worker.terminate();
+          resolveRun('hang');
+        }
+      }, 50);
+      worker.on('message', (m: WorkerMessage) => {
+        switch (m.kind) {
+          case 'targets':
+            names = m.names;
+            m.names.forEach((n, i) => seedCounts.set(n, m.seeds[i] ?? 0));
+            return;
+          case 'round':
+            for (const [k, v] of Object.entries(m.counts)) counts.set(k, (counts.get(k) ?? 0) + v);
+            for (const [k, v] of Object.entries(m.signatures)) signatures.set(k, Math.max(signatures.get(k) ?? 0, v));
+            return;
+          case 'crash':
+            failures++;
+            console.error(`CRASH in ${m.target}: ${m.message}\n  input saved to ${m.file}`);
+            return;
+          case 'done':
+            return;
+          default:
+            assertNeverMessage(m);
+        }
+      });
+      worker.on('error', (e: Error & { code?: string }) => {
+        clearInterval(timer);
+        resolveRun(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'memory' : 'error');
+        if (e.code !== 'ERR_WORKER_OUT_OF_MEMORY') console.error(`fuzz worker failed: ${e.stack ?? e.message}`);
+      });
+      worker.on('exit', () => {
+        clearInterval(timer);
+        resolveRun('done');
+      });
+    });
+    if (ended === 'done') break;
+    failures++;
+    if (ended === 'hang') console.error(`HANG: one input ran longer than ${opts.hangMs} ms — ${save('hang')}`);
+    else if (ended === 'memory') console.error(`MEMORY: one input exhausted the ${opts.memoryMb} MB heap — ${save('memory')}`);
+    else console.error(`worker error — ${save('error')}`);
+  }
+  for (const n of names.length > 0 ? names : [...counts.keys()]) {
+    console.log(`${n.padEnd(26)} ${String(counts.get(n) ?? 0).padStart(9)} inputs  (${seedCounts.get(n) ?? 0} seeds, ${signatures.get(n) ?? 0} outcomes)`);
+  }
+  for (const n of skip) console.log(`${n.padEnd(26)} stopped after a hang or memory bomb`);
+  const total = [...counts.values()].reduce((x, y) => x + y, 0);
+  console.log(failures === 0 ? `fuzz: ${total} inputs, no crashes, no hangs` : `fuzz: ${total} inputs, ${failures} failure(s)`);
+  return failures === 0 ? 0 : 1;
+}
+
+function assertNeverMessage(m: never): never {
+  throw new Error(`unexpected worker message ${JSON.stringify(m)}`);
+}
+
+/** Target names in build order (for the watchdog, which only knows an index). */
+function buildTargetNames(root: string): string[] {
+  return buildTargets(root).map((t) => t.name);
+}
+
+if (isMainThread) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+} else {
+  workerMain(workerData as WorkerInput);
+}
