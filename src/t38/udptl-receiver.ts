@@ -5,10 +5,11 @@
  * the IFPs now deliverable. No sockets, no timers; garbage is counted, never thrown.
  *
  * Sequence rules (T.38 §9.1 only says the seq-number increments by one per packet and wraps):
- * - The first datagram with a valid primary IFP (see below) fixes the expectation. Its secondaries are in the past of the stream we
- *   are joining; the unbroken run of non-empty ones (seq−1, seq−2, ...) is delivered too, oldest
- *   first, which repairs losses of the very first datagrams (common while a NAT pinhole opens).
- *   Asterisk and spandsp do the same implicitly, since their expected seq starts at 0.
+ * - The first datagram with a valid primary IFP (see below) fixes the expectation. Its
+ *   secondaries are in the past of the stream we are joining; the unbroken run of non-empty ones
+ *   (seq−1, seq−2, ...) is delivered too, oldest first, which repairs losses of the very first
+ *   datagrams (common while a NAT pinhole opens). Asterisk and spandsp do the same implicitly,
+ *   since their expected seq starts at 0.
  * - All comparisons are modulo 65536 (16-bit signed difference from the expected seq).
  * - Behind the expected seq: a repeat of a primary already received is a `duplicate` (spandsp
  *   sends `count` copies with the same seq); anything else there is `late` (its turn has passed:
@@ -25,17 +26,17 @@
  *   and replayed into the new stream once it is complete, so a genuine restart loses nothing. Up
  *   to 4 runs are followed at once (a jump that extends none starts a new one, forgetting the
  *   oldest), so stray datagrams interleaved with a genuine new stream cannot keep breaking its
- *   run. Malformed datagrams and datagrams with a
- *   malformed or empty primary IFP never start or extend a run (`suspectJumps`). This is the
- *   lesson of AST-2016-003 (below) applied to seqs: never let a packet that cannot be used move
- *   the state of the stream.
- * - For the same reason a datagram whose primary IFP does not decode may not move the
- *   expectation further ahead than the reorder window (`reorderWindow + 1`): farther ahead it is
- *   counted in `suspectJumps` and dropped. Nearer (a corrupted IFP in its place) it is processed
- *   as before, so the line sees and counts it. A *valid* datagram up to `restartThreshold − 1`
- *   ahead is still taken as a loss gap: telling a forged valid IFP from the peer's own is not
- *   possible here; the UDP driver's source filter (source-filter.ts) keeps foreign senders out.
- *   Valid-looking spray from the latched source itself is out of scope.
+ *   run. Malformed datagrams (`malformed`) and datagrams with a malformed or empty primary
+ *   IFP (`suspectJumps`) never start or extend a run. This is the lesson of AST-2016-003 (below) applied to
+ *   seqs: never let a packet that cannot be used move the state of the stream.
+ * - For the same reason a datagram whose primary IFP is empty or does not decode may neither
+ *   start the stream nor move the expectation further ahead than the reorder window
+ *   (`reorderWindow + 1`): farther ahead it is counted in `suspectJumps` and dropped. Nearer (a
+ *   corrupted IFP in its place) it is processed as before, so the line sees and counts it. A
+ *   *valid* datagram up to `restartThreshold − 1` ahead is still taken as a loss gap: telling a
+ *   forged valid IFP from the peer's own is not possible here; the UDP driver's source filter
+ *   (source-filter.ts) keeps foreign senders out. Valid-looking spray from the latched source
+ *   itself is out of scope.
  * - A gap is filled from the secondaries of later datagrams (entry i is seq−1−i) and from parity
  *   FEC (below). With `reorderWindow` 0 (default) nothing waits: a seq still missing once a later
  *   datagram has been processed is declared `lost` at once, as Asterisk and spandsp do. With
@@ -134,9 +135,9 @@ export interface UdptlReceiverStats {
   /** Sequence restarts (a run of RESTART_RUN valid datagrams jumped ≥ restartThreshold). */
   restarts: number;
   /**
-   * Datagrams dropped because they would have moved the sequence without evidence: a jump
-   * ≥ restartThreshold whose primary IFP is empty or malformed, or a malformed primary IFP further
-   * ahead than reorderWindow + 1.
+   * Datagrams dropped because they would have moved the sequence without evidence: a first
+   * datagram, a jump ≥ restartThreshold, or a datagram further ahead than reorderWindow + 1, whose
+   * primary IFP is empty or does not decode.
    */
   suspectJumps: number;
   /** Valid datagrams jumped ≥ restartThreshold, held as part of a restart run (counted when they arrive). */
