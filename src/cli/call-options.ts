@@ -17,6 +17,7 @@ export const CALL_OPTIONS = {
   udptl: { type: 'string' },
   'local-port': { type: 'string' },
   'local-address': { type: 'string' },
+  latch: { type: 'boolean' },
   tcp: { type: 'string' },
   'listen-tcp': { type: 'string' },
   ecm: { type: 'boolean' },
@@ -47,7 +48,7 @@ export type CallValues = { [K in keyof typeof CALL_OPTIONS]?: (typeof CALL_OPTIO
 };
 
 export type Endpoint =
-  | { readonly kind: 'udptl'; readonly host: string; readonly port: number; readonly localPort: number; readonly localAddress?: string }
+  | { readonly kind: 'udptl'; readonly host: string; readonly port: number; readonly localPort: number; readonly localAddress?: string; readonly latch?: boolean }
   | { readonly kind: 'tcp-connect'; readonly host: string; readonly port: number }
   | { readonly kind: 'tcp-listen'; readonly port: number };
 
@@ -108,6 +109,7 @@ export function callSettings(v: CallValues, sources?: ConfigSources): CallSettin
       ...r,
       localPort: parsePort(v['local-port'], '--local-port'),
       ...(v['local-address'] !== undefined ? { localAddress: v['local-address'] } : {}),
+      ...(v.latch === true ? { latch: true } : {}),
     };
   } else if (v.tcp !== undefined) {
     endpoint = { kind: 'tcp-connect', ...parseHostPort(v.tcp, '--tcp') };
@@ -157,7 +159,10 @@ export function callSettings(v: CallValues, sources?: ConfigSources): CallSettin
 }
 
 export const CALL_USAGE = `transport (exactly one):
-  --udptl HOST:PORT --local-port N [--local-address A]   UDPTL over UDP (T.38 §9.1)
+  --udptl HOST:PORT --local-port N [--local-address A] [--latch]
+                            UDPTL over UDP (T.38 §9.1), bound to A (default all interfaces);
+                            only HOST:PORT may send, or with --latch (far end behind NAT) the
+                            first source of a valid datagram
   --tcp HOST:PORT | --listen-tcp PORT                    TPKT over TCP (RFC 1006), connect or listen
 options:
   --ecm | --no-ecm          offer/use ECM (default on)

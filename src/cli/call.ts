@@ -36,6 +36,8 @@ export interface CallReport {
     readonly lostIfps: number;
     readonly recovered: number;
     readonly malformedIfps: number;
+    /** UDPTL datagrams from anywhere but the far end (or the latched source): dropped. */
+    readonly foreignDatagrams: number;
   };
 }
 
@@ -129,7 +131,7 @@ export async function runCall(
     }
   };
   process.on('SIGINT', onSigint);
-  let outcome: DriverOutcome & { notConnected?: boolean };
+  let outcome: DriverOutcome & { notConnected?: boolean; foreignDatagrams?: number };
   try {
     const ep = settings.endpoint;
     if (ep.kind === 'udptl') {
@@ -137,6 +139,7 @@ export async function runCall(
         terminal,
         localPort: ep.localPort,
         ...(ep.localAddress !== undefined ? { localAddress: ep.localAddress } : {}),
+        ...(ep.latch === true ? { latch: true } : {}),
         remoteHost: ep.host,
         remotePort: ep.port,
         speed: settings.speed,
@@ -197,6 +200,7 @@ export async function runCall(
       lostIfps: st.lostIfps,
       recovered: (st.udptlRx?.recoveredFromSecondary ?? 0) + (st.udptlRx?.recoveredFromFec ?? 0),
       malformedIfps: st.malformedIfps,
+      foreignDatagrams: outcome.foreignDatagrams ?? 0,
     },
   };
   return { report, result: r };
@@ -213,6 +217,7 @@ export function formatReport(cmd: string, r: CallReport, json: boolean): string 
     `ecm=${r.ecm ? 'on' : 'off'} coding=${coding} remote_ident="${r.remoteIdent}" bad_rows=${r.badRows} ` +
     `duration=${r.durationSec.toFixed(1)}s` +
     (r.speed !== 1 ? ` (wall ${r.wallSec.toFixed(1)}s at --speed ${r.speed})` : '') +
-    ` lost_ifps=${r.stats.lostIfps} recovered=${r.stats.recovered}`
+    ` lost_ifps=${r.stats.lostIfps} recovered=${r.stats.recovered}` +
+    (r.stats.foreignDatagrams > 0 ? ` foreign_dropped=${r.stats.foreignDatagrams}` : '')
   );
 }

@@ -6,11 +6,20 @@
  * peer's `--speed`: both ends of a call must use the same factor, since all T.30 timers and the
  * T.38 pacing are in fax time. A wall-clock `timeoutMs` bounds the whole call.
  *
+ * Media from the right place only (issue 9): datagrams are accepted from the signalled remote
+ * (address and port) alone, or with `latch` from the first source of a valid datagram
+ * (symmetric latching for NAT) — the rules are in t38/source-filter.ts. Everything else is
+ * counted (`foreignDatagrams`) and dropped; once latched, datagrams go to the latched source. The
+ * remote host is resolved (IPv4) once before the call, so that senders can be compared with it.
+ *
  * Optional receive-side loss simulation (`lossPercent`, seeded xorshift32 like the peer's
  * `--loss`) drops datagrams before they reach the terminal — used by `faxwire demo`.
  */
 
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { SourceFilter, type UdpEndpoint } from '../t38/source-filter.js';
 import { xorshift32 } from '../util/random.js';
 import { RealTimeLoop, type DriverOutcome, type DrivenTerminal } from './real-time-loop.js';
 
@@ -22,8 +31,16 @@ export interface UdpDriverOptions<E> {
   readonly socket?: Socket;
   /** Local address to bind. Default '0.0.0.0' (all IPv4 interfaces). */
   readonly localAddress?: string;
+  /** The signalled far end: only datagrams from this address and port are accepted (unless `latch`). */
   readonly remoteHost: string;
   readonly remotePort: number;
+  /**
+   * Symmetric latching (NAT): accept and answer the first source that sends a valid UDPTL
+   * datagram, then only it (and the signalled remote). Default false.
+   */
+  readonly latch?: boolean;
+  /** Called when the latch is set or moves (with `latch`), with "address:port". */
+  readonly onLatch?: (to: string) => void;
   /** Fax clock speed factor (> 0). Default 1. */
   readonly speed?: number;
   /** Wall-clock limit for the call, ms. Default 300 000. */
@@ -63,8 +80,16 @@ export async function openUdpSocket(port: number, address: string): Promise<Sock
   return sock;
 }
 
+/** What a UDP call adds to the driver outcome. */
+export interface UdpDriverOutcome extends DriverOutcome {
+  /** Datagrams from anywhere but the remote (or the latched source): counted and dropped (not in `datagramsReceived`). */
+  readonly foreignDatagrams: number;
+  /** The source latched to (with `latch`), as "address:port". */
+  readonly latchedTo?: string;
+}
+
 /** Runs one fax call over UDPTL until the terminal is done, the timeout, or an abort. */
-export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<DriverOutcome> {
+export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<UdpDriverOutcome> {
   const speed = o.speed ?? 1;
   if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be > 0, got ${speed}`);
   const loss = o.lossPercent ?? 0;
@@ -78,24 +103,31 @@ export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<DriverO
   sock.on('error', () => {
     socketErrors++;
   });
+  const remoteAddress = isIP(o.remoteHost) !== 0 ? o.remoteHost : (await lookup(o.remoteHost, { family: 4 })).address;
+  const filter = new SourceFilter({ remote: { address: remoteAddress, port: o.remotePort }, latch: o.latch ?? false });
   if (!o.socket) await bindUdp(sock, o.localPort, o.localAddress ?? '0.0.0.0');
   o.onBound?.(sock.address().port);
   const send = (b: Uint8Array): void => {
     sent++;
     last = b;
-    sock.send(b, o.remotePort, o.remoteHost, (err) => {
+    const to: UdpEndpoint = filter.destination;
+    sock.send(b, to.port, to.address, (err) => {
       if (err) socketErrors++;
     });
   };
   const loop = new RealTimeLoop<E>(o.terminal, speed, send, o.onEvent);
-  sock.on('message', (msg: Buffer) => {
+  sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+    const latches = filter.getStats().latches;
+    if (!filter.accept(bytes, rinfo)) return;
+    if (o.onLatch && filter.getStats().latches !== latches) o.onLatch(`${rinfo.address}:${rinfo.port}`);
     received++;
     // Compared in millionths, like the peer (xorshift32 % 1e6 < pct × 1e4).
     if (loss > 0 && rng() % 1_000_000 < loss * 10_000) {
       drops++;
       return;
     }
-    loop.input(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength));
+    loop.input(bytes);
   });
   const { timedOut, aborted } = await loop.run({ timeoutMs: o.timeoutMs ?? 300_000, signal: o.signal, hangup: o.hangup });
   const finished = !timedOut && !aborted;
@@ -107,7 +139,9 @@ export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<DriverO
       send(last);
     }
   }
-  const outcome: DriverOutcome = {
+  const fs = filter.getStats();
+  const latched = filter.latchedTo;
+  const outcome: UdpDriverOutcome = {
     finished,
     timedOut,
     aborted,
@@ -117,6 +151,8 @@ export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<DriverO
     datagramsReceived: received,
     simulatedDrops: drops,
     socketErrors,
+    foreignDatagrams: fs.foreign,
+    ...(latched !== undefined ? { latchedTo: `${latched.address}:${latched.port}` } : {}),
   };
   await new Promise<void>((r) => sock.close(() => r()));
   return outcome;

@@ -5,17 +5,38 @@
  * the IFPs now deliverable. No sockets, no timers; garbage is counted, never thrown.
  *
  * Sequence rules (T.38 §9.1 only says the seq-number increments by one per packet and wraps):
- * - The first datagram fixes the expectation. Its secondaries are in the past of the stream we
- *   are joining; the unbroken run of non-empty ones (seq−1, seq−2, ...) is delivered too, oldest
- *   first, which repairs losses of the very first datagrams (common while a NAT pinhole opens).
- *   Asterisk and spandsp do the same implicitly, since their expected seq starts at 0.
+ * - The first datagram with a valid primary IFP (see below) fixes the expectation. Its
+ *   secondaries are in the past of the stream we are joining; the unbroken run of non-empty ones
+ *   (seq−1, seq−2, ...) is delivered too, oldest first, which repairs losses of the very first
+ *   datagrams (common while a NAT pinhole opens). Asterisk and spandsp do the same implicitly,
+ *   since their expected seq starts at 0.
  * - All comparisons are modulo 65536 (16-bit signed difference from the expected seq).
  * - Behind the expected seq: a repeat of a primary already received is a `duplicate` (spandsp
  *   sends `count` copies with the same seq); anything else there is `late` (its turn has passed:
  *   it was restored from redundancy or declared lost). Both are dropped.
  * - A jump of `restartThreshold` (default 2000, spandsp's ACCEPTABLE_SEQ_NO_OFFSET in
- *   t38_core.c) or more, ahead or behind, is a sequence restart: what is held is flushed, the state
- *   is reset and the datagram starts a new stream.
+ *   t38_core.c) or more, ahead or behind, is a sequence restart — but only on evidence. UDPTL has
+ *   no authentication and T.38 §9.1 gives the receiver nothing to tell a new stream from a stray
+ *   or forged datagram, so one datagram is never enough (a single packet at a random seq used to
+ *   flush the stream; 5 per second made a 3-page call fail — issue 9). A restart needs a run of
+ *   RESTART_RUN (3) *valid* datagrams — UDPTL decodes and the primary IFP is non-empty and decodes
+ *   (T.38 Annex A; in `ifpVersion`, or in either ASN.1 module when not given) — each one
+ *   1..RESTART_RUN_STEP (4) seqs after the previous one of the run (a loss or two inside the run is
+ *   allowed; a repeat of the run's last seq is a duplicate). The run is held (at most 3 datagrams)
+ *   and replayed into the new stream once it is complete, so a genuine restart loses nothing. Up
+ *   to 4 runs are followed at once (a jump that extends none starts a new one, forgetting the
+ *   oldest), so stray datagrams interleaved with a genuine new stream cannot keep breaking its
+ *   run. Malformed datagrams (`malformed`) and datagrams with a malformed or empty primary
+ *   IFP (`suspectJumps`) never start or extend a run. This is the lesson of AST-2016-003 (below) applied to
+ *   seqs: never let a packet that cannot be used move the state of the stream.
+ * - For the same reason a datagram whose primary IFP is empty or does not decode may neither
+ *   start the stream nor move the expectation further ahead than the reorder window
+ *   (`reorderWindow + 1`): farther ahead it is counted in `suspectJumps` and dropped. Nearer (a
+ *   corrupted IFP in its place) it is processed as before, so the line sees and counts it. A
+ *   *valid* datagram up to `restartThreshold − 1` ahead is still taken as a loss gap: telling a
+ *   forged valid IFP from the peer's own is not possible here; the UDP driver's source filter
+ *   (source-filter.ts) keeps foreign senders out. Valid-looking spray from the latched source
+ *   itself is out of scope.
  * - A gap is filled from the secondaries of later datagrams (entry i is seq−1−i) and from parity
  *   FEC (below). With `reorderWindow` 0 (default) nothing waits: a seq still missing once a later
  *   datagram has been processed is declared `lost` at once, as Asterisk and spandsp do. With
@@ -45,6 +66,7 @@
 
 import { checkInt } from '../util/check.js';
 import { seqDiff } from '../util/seq.js';
+import { decodeIfpView, IfpView, type T38Version } from './ifp.js';
 import { UDPTL_MAX_FEC_COVERAGE, UDPTL_MAX_SECONDARIES, decodeUdptl, type UdptlPacket } from './udptl.js';
 
 export type ReceivedIfpSource = 'primary' | 'secondary' | 'fec';
@@ -75,6 +97,11 @@ export interface UdptlReceiverOptions {
    * by junk, and accepting it would deliver garbage IFPs.
    */
   readonly acceptTrailingBytes?: boolean;
+  /**
+   * T.38 version whose ASN.1 module judges a primary IFP valid (restart evidence, see the module
+   * comment). Default: valid if it decodes in either module (version 0 or 1–4).
+   */
+  readonly ifpVersion?: T38Version;
 }
 
 export interface UdptlReceiverStats {
@@ -105,8 +132,16 @@ export interface UdptlReceiverStats {
   zeroLengthSecondaries: number;
   /** Zero-length primary IFPs seen (not delivered; the seq counts as received). */
   zeroLengthPrimaries: number;
-  /** Sequence restarts (jumps ≥ restartThreshold). */
+  /** Sequence restarts (a run of RESTART_RUN valid datagrams jumped ≥ restartThreshold). */
   restarts: number;
+  /**
+   * Datagrams dropped because they would have moved the sequence without evidence: a first
+   * datagram, a jump ≥ restartThreshold, or a datagram further ahead than reorderWindow + 1, whose
+   * primary IFP is empty or does not decode.
+   */
+  suspectJumps: number;
+  /** Valid datagrams jumped ≥ restartThreshold, held as part of a restart run (counted when they arrive). */
+  restartCandidates: number;
   /** Lost seqs that FEC data did cover but could not repair (two or more missing in a group). */
   fecUnrecoverable: number;
   /** fec-info blocks not used: span × entries above UDPTL_MAX_FEC_COVERAGE. */
@@ -129,6 +164,12 @@ const EXT_BASE = 0x100000;
 
 const MAX_REORDER_WINDOW = 1024;
 const DEFAULT_RESTART_THRESHOLD = 2000;
+/** Valid datagrams in a row needed for a sequence restart (see the module comment). */
+export const RESTART_RUN = 3;
+/** Largest seq step between two datagrams of a restart run (1: strictly consecutive). */
+export const RESTART_RUN_STEP = 4;
+/** Restart runs followed at once, so that stray datagrams interleaved with a real new stream cannot keep breaking its run. */
+const RESTART_RUNS_TRACKED = 4;
 
 const NO_IFP = new Uint8Array(0);
 
@@ -151,6 +192,10 @@ export class UdptlReceiver {
   private readonly reorderWindow: number;
   private readonly restartThreshold: number;
   private readonly acceptTrailing: boolean;
+  private readonly ifpVersion: T38Version | undefined;
+  private readonly ifpView = new IfpView();
+  /** Restart runs being collected (decoded packets, in arrival order), oldest run first. */
+  private readonly runs: UdptlPacket[][] = [];
 
   // The ring, indexed by extended seq & mask.
   private readonly mask: number;
@@ -187,6 +232,8 @@ export class UdptlReceiver {
     zeroLengthSecondaries: 0,
     zeroLengthPrimaries: 0,
     restarts: 0,
+    suspectJumps: 0,
+    restartCandidates: 0,
     fecUnrecoverable: 0,
     fecIgnored: 0,
   };
@@ -196,6 +243,7 @@ export class UdptlReceiver {
     this.reorderWindow = checkInt(options.reorderWindow ?? 0, 0, MAX_REORDER_WINDOW, 'reorderWindow');
     this.restartThreshold = checkInt(options.restartThreshold ?? DEFAULT_RESTART_THRESHOLD, this.reorderWindow + 2, 0x8000, 'restartThreshold');
     this.acceptTrailing = options.acceptTrailingBytes ?? false;
+    this.ifpVersion = options.ifpVersion;
     // Room for the open zone, the parity look-back and the secondaries of one datagram.
     let size = 1;
     while (size < this.reorderWindow + UDPTL_MAX_FEC_COVERAGE + UDPTL_MAX_SECONDARIES + 2) size *= 2;
@@ -229,15 +277,79 @@ export class UdptlReceiver {
     const pkt = res.value;
     const out: ReceivedIfp[] = [];
 
-    if (!this.started) this.start(pkt);
-    let diff = seqDiff(pkt.seq, this.expectedExt & 0xffff);
-    if (diff >= this.restartThreshold || diff <= -this.restartThreshold) {
-      st.restarts++;
-      this.drainAll(out);
-      this.reset();
+    if (!this.started) {
+      // The first datagram fixes the expected seq: it must be evidence too.
+      if (!this.validIfp(pkt.primary)) {
+        st.suspectJumps++;
+        return out;
+      }
       this.start(pkt);
-      diff = seqDiff(pkt.seq, this.expectedExt & 0xffff);
+    } else {
+      const diff = seqDiff(pkt.seq, this.expectedExt & 0xffff);
+      const jump = diff >= this.restartThreshold || diff <= -this.restartThreshold;
+      if (jump || diff > this.reorderWindow + 1) {
+        const valid = this.validIfp(pkt.primary);
+        if (!valid) {
+          st.suspectJumps++;
+          return out;
+        }
+        if (jump) {
+          this.collectRun(pkt, out);
+          return out;
+        }
+      }
     }
+    this.process(pkt, out);
+    return out;
+  }
+
+  /** True when `ifp` is non-empty and decodes (T.38 Annex A) in `ifpVersion` or either module. */
+  private validIfp(ifp: Uint8Array): boolean {
+    if (ifp.length === 0) return false;
+    const v = this.ifpView;
+    if (this.ifpVersion !== undefined) return decodeIfpView(ifp, this.ifpVersion, v);
+    return decodeIfpView(ifp, 0, v) || decodeIfpView(ifp, 2, v);
+  }
+
+  /** A valid datagram jumped ≥ restartThreshold: extends (or starts) the run; restarts when complete. */
+  private collectRun(pkt: UdptlPacket, out: ReceivedIfp[]): void {
+    this.stats.restartCandidates++;
+    let run: UdptlPacket[] | undefined;
+    for (const r of this.runs) {
+      const last = r[r.length - 1];
+      if (last === undefined) continue;
+      const step = seqDiff(pkt.seq, last.seq);
+      if (step === 0) {
+        this.stats.duplicates++;
+        return;
+      }
+      if (step >= 1 && step <= RESTART_RUN_STEP) {
+        run = r;
+        break;
+      }
+    }
+    if (run === undefined) {
+      // A new run; the oldest is forgotten beyond RESTART_RUNS_TRACKED (bounded memory).
+      run = [];
+      this.runs.push(run);
+      if (this.runs.length > RESTART_RUNS_TRACKED) this.runs.shift();
+    }
+    run.push(pkt);
+    if (run.length < RESTART_RUN) return;
+    const held = run;
+    this.runs.length = 0;
+    this.stats.restarts++;
+    this.drainAll(out);
+    this.reset();
+    const first = held[0];
+    if (first !== undefined) this.start(first);
+    for (const p of held) this.process(p, out);
+  }
+
+  /** One decoded datagram within reach of the expected seq (or the first of a stream). */
+  private process(pkt: UdptlPacket, out: ReceivedIfp[]): void {
+    const st = this.stats;
+    const diff = seqDiff(pkt.seq, this.expectedExt & 0xffff);
     const ext = this.expectedExt + diff;
     const idx = ext & this.mask;
     const known = this.slotExt[idx] === ext;
@@ -245,11 +357,11 @@ export class UdptlReceiver {
     if (diff < 0) {
       if (known && this.slotPrimary[idx] === 1) st.duplicates++;
       else st.late++;
-      return out;
+      return;
     }
     if (ext <= this.highestExt && known && this.slotPrimary[idx] === 1) {
       st.duplicates++;
-      return out;
+      return;
     }
     if (ext > this.highestExt) this.advanceTo(ext, out);
 
@@ -265,7 +377,6 @@ export class UdptlReceiver {
     // A new IFP or parity block may complete a group while something is missing.
     this.recoverFromFec();
     this.deliver(out);
-    return out;
   }
 
   /**

@@ -196,7 +196,7 @@ export class T38Terminal<E = T30Event> {
         ...(options.maxDatagram !== undefined ? { maxDatagram: options.maxDatagram } : {}),
         ...(repeats ? { repeat: { indicator: r.indicator, control: r.control, controlEnd: r['control-end'], image: r.image, imageEnd: r['image-end'] } } : {}),
       });
-      this.udptlRx = new UdptlReceiver({ reorderWindow: options.reorderWindow ?? DEFAULT_REORDER_WINDOW });
+      this.udptlRx = new UdptlReceiver({ reorderWindow: options.reorderWindow ?? DEFAULT_REORDER_WINDOW, ifpVersion: this.version });
     } else if (this.transport === 'tpkt') {
       this.tpkt = new TpktParser();
     } else {

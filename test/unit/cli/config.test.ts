@@ -67,6 +67,13 @@ describe('identity and header line from configuration', () => {
     assert.equal(t.headerLine, 'FLAG HEADER');
   });
 
+  it('callSettings passes --local-address and --latch through to the UDPTL endpoint', () => {
+    const ep = callSettings({ udptl: '192.0.2.10:40000', 'local-port': '40002', 'local-address': '127.0.0.1', latch: true }, sources()).endpoint;
+    assert.deepEqual(ep, { kind: 'udptl', host: '192.0.2.10', port: 40000, localPort: 40002, localAddress: '127.0.0.1', latch: true });
+    const strict = callSettings({ udptl: '192.0.2.10:40000', 'local-port': '40002' }, sources()).endpoint;
+    assert.deepEqual(strict, { kind: 'udptl', host: '192.0.2.10', port: 40000, localPort: 40002 });
+  });
+
   it('a bad identity is a UsageError naming where it came from', () => {
     const bad = (flags: Parameters<typeof configuredIdentity>[0], src: ConfigSources, from: RegExp): void =>
       assert.throws(() => configuredIdentity(flags, src), (e: unknown) => e instanceof UsageError && from.test(e.message) && !e.message.includes('\n'));

@@ -16,8 +16,11 @@ import { FaxwireError } from '../../../src/util/errors.js';
 import { hex } from '../helpers/bytes.js';
 
 
-/** One-octet IFP that names its seq (low byte), so deliveries are easy to check. */
-const ifpOf = (seq: number): Uint8Array => new Uint8Array([0xa0, seq & 0xff]);
+/**
+ * A valid IFP (v21 t30-data, one hdlc-data field) whose one data octet names its seq (low byte),
+ * so deliveries are easy to check. Valid because only decodable IFPs may move the sequence.
+ */
+const ifpOf = (seq: number): Uint8Array => new Uint8Array([0xc0, 0x01, 0x80, 0x00, 0x00, seq & 0xff]);
 
 function red(seq: number, depth: number, ifp: (s: number) => Uint8Array = ifpOf): Uint8Array {
   const secondaries = Array.from({ length: depth }, (_, i) => ifp((seq - 1 - i) & 0xffff));
@@ -120,19 +123,27 @@ test('wrap with a 3-deep redundancy stream across 65533..2, every second datagra
   assert.equal(rx.getStats().lost, 0);
 });
 
-test('restart: a jump of restartThreshold or more resets; less is a loss', () => {
+// The three restart tests below used to restart on ONE datagram; that was the unsafe behaviour of
+// issue 9, so they now send a run of RESTART_RUN (3) valid datagrams.
+
+test('restart: a run of 3 valid datagrams jumped by restartThreshold or more resets; less is a loss', () => {
   const rx = new UdptlReceiver();
   rx.receive(red(100, 0));
-  // 100 → 2100 is exactly 2000 ahead of the expected 101? no: 1999 ahead → loss of 1999
+  // 100 → 2100 is 1999 ahead of the expected 101: a loss of 1999
   assert.equal(brief(rx.receive(red(2100, 0))), '2100p');
   assert.equal(rx.getStats().lost, 1999);
   assert.equal(rx.getStats().restarts, 0);
-  // expected 2101; 4101 is 2000 ahead → restart, delivered as a new stream
-  assert.equal(brief(rx.receive(red(4101, 0))), '4101p');
+  // expected 2101; 4101 is 2000 ahead → held until the run is complete, then a new stream
+  assert.deepEqual(rx.receive(red(4101, 0)), []);
+  assert.deepEqual(rx.receive(red(4102, 1)), []);
+  assert.equal(rx.getStats().restarts, 0);
+  assert.equal(brief(rx.receive(red(4103, 1))), '4101p 4102p 4103p');
   assert.equal(rx.getStats().restarts, 1);
   assert.equal(rx.getStats().lost, 1999);
   // backwards by 2000 or more: also a restart (a new stream from a re-INVITE, say)
-  assert.equal(brief(rx.receive(red(7, 1))), '6s 7p');
+  rx.receive(red(7, 1));
+  rx.receive(red(8, 1));
+  assert.equal(brief(rx.receive(red(9, 1))), '6s 7p 8p 9p');
   assert.equal(rx.getStats().restarts, 2);
   // backwards by less: late
   assert.deepEqual(rx.receive(red(65535 - 1000, 0)), []);
@@ -143,7 +154,9 @@ test('restart flushes what a reorder window was holding', () => {
   const rx = new UdptlReceiver({ reorderWindow: 4 });
   rx.receive(red(0, 0));
   assert.deepEqual(rx.receive(red(2, 0)), []); // held, waiting for 1
-  assert.equal(brief(rx.receive(red(30000, 0))), '2p 30000p');
+  assert.deepEqual(rx.receive(red(30000, 0)), []);
+  assert.deepEqual(rx.receive(red(30001, 0)), []);
+  assert.equal(brief(rx.receive(red(30002, 0))), '2p 30000p 30001p 30002p');
   const st = rx.getStats();
   assert.equal(st.restarts, 1);
   assert.equal(st.lost, 1);
@@ -154,9 +167,98 @@ test('custom restartThreshold', () => {
   rx.receive(red(0, 0));
   rx.receive(red(10, 0)); // 9 ahead of expected 1: loss
   assert.equal(rx.getStats().restarts, 0);
-  rx.receive(red(21, 0)); // 10 ahead of expected 11: restart
+  for (const s of [21, 22, 23]) rx.receive(red(s, 0)); // 10 ahead of expected 11: a restart run
   assert.equal(rx.getStats().restarts, 1);
   assert.equal(rx.getStats().lost, 9);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Restart only on evidence (issue 9; T.38 §9.1 gives no way to authenticate a seq jump)
+// ---------------------------------------------------------------------------------------------
+
+/** A well-formed UDPTL datagram whose primary IFP does not decode in either ASN.1 module. */
+const badIfp = (seq: number): Uint8Array => encodeUdptl({ seq, primary: new Uint8Array([0xa0, seq & 0xff]), recovery: { kind: 'secondary', secondaries: [] } });
+
+/** A stream 0..n−1 (depth 2) with `spray(i)` datagrams injected before datagram i. */
+function streamWith(rx: UdptlReceiver, n: number, spray: (i: number) => Uint8Array[]): ReceivedIfp[] {
+  const got: ReceivedIfp[] = [];
+  for (let i = 0; i < n; i++) {
+    for (const d of spray(i)) got.push(...rx.receive(d));
+    got.push(...rx.receive(red(i, Math.min(i, 2))));
+  }
+  return got;
+}
+
+test('malformed IFPs at every jump distance never restart nor move the stream', () => {
+  for (const window of [0, 2]) {
+    const rx = new UdptlReceiver({ reorderWindow: window });
+    // before every real datagram i, three malformed-IFP datagrams at distances that used to be
+    // a restart (±2000…), a loss gap (ahead < 2000) and consecutive seqs (what a run looks like)
+    const dists = [2000, 30000, -2000, -30000, 1999, 500, window + 2];
+    const got = streamWith(rx, 300, (i) => {
+      const d = dists[i % dists.length] ?? 2000;
+      return [badIfp((i + d) & 0xffff), badIfp((i + d + 1) & 0xffff), badIfp((i + d + 2) & 0xffff)];
+    });
+    got.push(...rx.flush());
+    assert.deepEqual(
+      got.map((x) => x.seq),
+      Array.from({ length: 300 }, (_, i) => i),
+      `window ${window}`,
+    );
+    for (const x of got) assert.deepEqual(x.ifp, ifpOf(x.seq));
+    const st = rx.getStats();
+    assert.equal(st.restarts, 0);
+    assert.equal(st.lost, 0);
+    // −2000−1 and −2000−2 are merely late (behind by less than the threshold): dropped too
+    assert.equal(st.suspectJumps + st.late, 900);
+    assert.ok(st.suspectJumps >= 800);
+  }
+});
+
+test('malformed UDPTL and empty primaries at jump distances never restart', () => {
+  const rx = new UdptlReceiver();
+  const got = streamWith(rx, 100, (i) => [
+    hex('12 34 ff'), // truncated UDPTL
+    encodeUdptl({ seq: (i + 5000) & 0xffff, primary: new Uint8Array(0), recovery: { kind: 'secondary', secondaries: [] } }),
+    encodeUdptl({ seq: (i + 5001) & 0xffff, primary: new Uint8Array(0), recovery: { kind: 'secondary', secondaries: [] } }),
+    encodeUdptl({ seq: (i + 5002) & 0xffff, primary: new Uint8Array(0), recovery: { kind: 'secondary', secondaries: [] } }),
+  ]);
+  assert.equal(got.length, 100);
+  const st = rx.getStats();
+  assert.equal(st.restarts, 0);
+  assert.equal(st.suspectJumps, 300);
+  assert.equal(st.malformed, 100);
+});
+
+test('valid datagrams at random far seqs (not a run) never restart', () => {
+  const rx = new UdptlReceiver();
+  let x = 12345;
+  // (from datagram 1 on: a valid first datagram is trusted to fix the stream, see the receiver)
+  const got = streamWith(rx, 200, (i) => {
+    if (i === 0) return [];
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    // 2000..63535 ahead of i: far jumps, each at an unrelated seq
+    return [red((i + 2000 + (x % 61536)) & 0xffff, 0)];
+  });
+  assert.equal(got.length, 200);
+  assert.equal(rx.getStats().restarts, 0);
+  assert.equal(rx.getStats().restartCandidates, 199);
+});
+
+test('a restart run: up to 4 seqs between members, duplicates ignored, unrelated jumps start other runs', () => {
+  const rx = new UdptlReceiver();
+  rx.receive(red(0, 0));
+  for (const s of [9000, 9000, 9004]) assert.deepEqual(rx.receive(red(s, 2)), []); // 9000 repeated
+  assert.deepEqual(rx.receive(red(20000, 0)), []); // unrelated: another run starts here
+  assert.deepEqual(rx.receive(red(20001, 0)), []);
+  assert.equal(rx.getStats().restarts, 0);
+  assert.equal(brief(rx.receive(red(20005, 2))), '20000p 20001p 20003s 20004s 20005p');
+  const st = rx.getStats();
+  assert.equal(st.restarts, 1);
+  assert.equal(st.duplicates, 1);
+  assert.equal(st.lost, 1); // 20002
+  // the new stream goes on normally
+  assert.equal(brief(rx.receive(red(20006, 2))), '20006p');
 });
 
 test('zero-length secondaries (AST-2016-003) are ignored at their own position', () => {

@@ -49,9 +49,16 @@ function makeStream(rng: Rng, n: number): Stream {
   const ifps: Uint8Array[] = [];
   const cs: UdptlCategory[] = [];
   for (let i = 0; i < n; i++) {
-    const len = rng.float() < 0.2 ? rng.int(1, 3) : rng.int(4, 60);
+    // Valid IFPs (T.38 Annex A), since the receiver only lets decodable ones move its sequence:
+    // a one-octet t30-indicator, or v21 t30-data with one hdlc-data field of random octets.
+    const short = rng.float() < 0.2;
+    const len = short ? 1 : rng.int(6, 60);
     const ifp = new Uint8Array(len);
-    for (let j = 0; j < len; j++) ifp[j] = rng.next() & 0xff;
+    if (short) ifp[0] = (rng.next() & 0x0f) << 1;
+    else {
+      ifp.set([0xc0, 0x01, 0x80, 0x00, len - 6]);
+      for (let j = 5; j < len; j++) ifp[j] = rng.next() & 0xff;
+    }
     ifps.push(ifp);
     cs.push(cats[rng.int(0, 4)] ?? 'image');
   }
