@@ -17,6 +17,8 @@ import { readTiff, tiffPageInfos } from '../../../src/image/tiff-read.js';
 import { writeTiff } from '../../../src/image/tiff-write.js';
 import { DEFAULT_MAX_TOTAL_PIXELS, isLimitError, PixelBudget } from '../../../src/image/budget.js';
 import { FaxwireError } from '../../../src/util/errors.js';
+import { PDFDocument } from 'pdf-lib';
+import { readPdfFaxPages, renderPdf } from '../../../src/image/pdf-read.js';
 import { docBitmap } from './helpers.js';
 import { jpegHugeHeader, pngLongIdat, pngShortIdat, pngTallThin, pngWithIdat, tiffManyPagesOneStrip } from './bombs.js';
 
@@ -154,6 +156,46 @@ describe('document budget: bombs are refused before decoding', () => {
     // 253 superfine A4 pages fit the default document budget, the 254th does not.
     for (let i = 0; i < 253; i++) assert.equal(b.take(1728 * 4574, `page ${i + 1}`), undefined);
     assert.match(b.take(1728 * 4574, 'page 254') ?? '', /over maxTotalPixels/);
+  });
+});
+
+describe('document budget: PDF, checked before rendering', () => {
+  /** A PDF of empty pages of the given sizes in points (pdf-lib, made in the test). */
+  async function pdfOf(sizes: readonly [number, number][]): Promise<Uint8Array> {
+    const d = await PDFDocument.create();
+    for (const [w, h] of sizes) d.addPage([w, h]);
+    return d.save();
+  }
+
+  it('more pages than maxPages → too-many-pages, from the page count', async () => {
+    const pdf = await pdfOf([
+      [595, 842],
+      [595, 842],
+      [595, 842],
+    ]);
+    const r = await documentToFaxPages(pdf, { maxPages: 2 });
+    assert.ok(!r.ok && r.error.code === 'too-many-pages' && /3 pages, over maxPages 2/.test(r.error.message));
+    assert.ok((await documentToFaxPages(pdf)).ok);
+  });
+
+  it('page size × resolution over the pixel budget → limit, naming the page, before it is rendered', async () => {
+    const pdf = await pdfOf([
+      [595, 842],
+      [595, 842],
+    ]);
+    // A4 at fine is 1728 × 2287 ≈ 3.95 M pels: two pages need ~7.9 M.
+    const r = await readPdfFaxPages(pdf, { maxTotalPixels: 5_000_000 });
+    assert.ok(!r.ok && r.error.code === 'limit' && /^page 2: /.test(r.error.message), r.ok ? '' : r.error.message);
+    const g = await renderPdf(pdf, 600, { maxPixels: 10_000_000 });
+    assert.ok(!g.ok && g.error.code === 'limit' && /over maxPixels/.test(g.error.message));
+  });
+
+  it('a 200-inch page on unlimited paper → limit (page length), never a RangeError', async () => {
+    const pdf = await pdfOf([[612, 14_400]]);
+    const r = await documentToFaxPages(pdf, { paper: 'unlimited' });
+    assert.ok(!r.ok && r.error.code === 'limit' && /maxPageLengthMm 1000/.test(r.error.message), r.ok ? '' : r.error.message);
+    const ok = await documentToFaxPages(pdf, { paper: 'unlimited', maxPageLengthMm: 6000, resolution: 'standard' });
+    assert.ok(ok.ok && ok.value[0]!.bitmap.height > 19_000);
   });
 });
 
