@@ -47,10 +47,10 @@ export const USAGE = `usage: faxwire convert <in.pdf|tif|png|jpg|pbm> <out.tif|p
   Exit status 0 done, 1 the input could not be read or the output not written, 2 bad arguments.`;
 
 /** Which option raises the budget a refusal names. */
-function budgetHint(code: string): string {
+function budgetHint(code: string, message: string): string {
   switch (code) {
     case 'limit':
-      return ' (see --max-total-pixels, --max-page-length)';
+      return message.includes('maxPageLengthMm') ? ' (see --max-page-length)' : ' (see --max-total-pixels)';
     case 'too-large':
       return ' (see --max-pixels)';
     case 'too-many-pages':
@@ -122,7 +122,7 @@ export async function run(args: string[]): Promise<number> {
     const fmt = pages.error.format ? `${pages.error.format.toUpperCase()} ` : '';
     const c = pages.error.code;
     const what = c === 'limit' || c === 'too-large' || c === 'too-many-pages' ? `${fmt}file over the budget` : `bad ${fmt}file`;
-    process.stderr.write(`faxwire convert: ${input}: ${what} (${c}): ${pages.error.message}${budgetHint(c)}\n`);
+    process.stderr.write(`faxwire convert: ${input}: ${what} (${c}): ${pages.error.message}${budgetHint(c, pages.error.message)}\n`);
     return 1;
   }
   let names: string[];
