@@ -1,5 +1,6 @@
 /**
- * `faxwire convert <in> <out> [--resolution R] [--compression mh|mr|mmr] [--paper P] [--dither]`
+ * `faxwire convert <in> <out> [--resolution R] [--compression mh|mr|mmr] [--paper P] [--dither]
+ *   [--max-pages N] [--max-pixels N] [--max-total-pixels N] [--max-page-length MM]`
  *
  * Converts any document faxwire reads (PDF, TIFF of any kind, PNG, JPEG, PBM/PGM/PPM — the input
  * format is recognised from the file's content) into fax pages, written in the format the output
@@ -10,6 +11,11 @@
  * A received fax (bilevel, fax width and resolution) keeps its pixels unless --resolution asks
  * for another resolution; everything else is scaled to the page (--paper, default A4), centred,
  * and thresholded, or dithered with --dither (for photographs).
+ *
+ * The document budget (image/budget.ts) bounds what an input may cost before any page of it is
+ * decoded: pages (default 1000), pixels of one page (150 million) and of all pages (2000
+ * million), and the page length on unlimited paper (1000 mm). A file over it is refused with one
+ * line naming the budget and its option.
  *
  * Exit status: 0 done, 1 the input could not be read or the output not written, 2 usage.
  */
@@ -29,13 +35,30 @@ import {
 import { UsageError, parseCommandArgs } from './command.js';
 import { outputFormatOf, writePages } from './pages-out.js';
 
-export const USAGE = `usage: faxwire convert <in.pdf|tif|png|jpg|pbm> <out.tif|pdf|png|pbm> [--resolution standard|fine|superfine|…] [--compression mh|mr|mmr] [--paper a4|letter|legal|b4|a3|unlimited] [--dither]
+export const USAGE = `usage: faxwire convert <in.pdf|tif|png|jpg|pbm> <out.tif|pdf|png|pbm> [--resolution standard|fine|superfine|…] [--compression mh|mr|mmr] [--paper a4|letter|legal|b4|a3|unlimited] [--dither] [--max-pages N] [--max-pixels N] [--max-total-pixels N] [--max-page-length MM]
   Converts a document (any format faxwire reads, recognised by its content) to fax pages in the
   format the output name says: .tif/.tiff (TIFF Class F, --compression, default mh), .pdf (CCITT
   G4 images), .png (one file per page: out-1.png, out-2.png, … for several) or .pbm. A received
   fax keeps its pixels unless --resolution asks for another; anything else is scaled to
   --paper (default a4), centred, and thresholded, or dithered with --dither (photographs).
+  Budget (an input over it is refused before it is decoded): --max-pages (default 1000),
+  --max-pixels per page (150000000), --max-total-pixels per document (2000000000),
+  --max-page-length in mm for --paper unlimited (1000).
   Exit status 0 done, 1 the input could not be read or the output not written, 2 bad arguments.`;
+
+/** Which option raises the budget a refusal names. */
+function budgetHint(code: string, message: string): string {
+  switch (code) {
+    case 'limit':
+      return message.includes('maxPageLengthMm') ? ' (see --max-page-length)' : ' (see --max-total-pixels)';
+    case 'too-large':
+      return ' (see --max-pixels)';
+    case 'too-many-pages':
+      return ' (see --max-pages)';
+    default:
+      return '';
+  }
+}
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs({
@@ -46,8 +69,22 @@ export async function run(args: string[]): Promise<number> {
       compression: { type: 'string', default: 'mh' },
       paper: { type: 'string', default: 'a4' },
       dither: { type: 'boolean', default: false },
+      'max-pages': { type: 'string' },
+      'max-pixels': { type: 'string' },
+      'max-total-pixels': { type: 'string' },
+      'max-page-length': { type: 'string' },
     },
   });
+  const positive = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got '${v}'`);
+    return n;
+  };
+  const maxPages = positive('max-pages', values['max-pages']);
+  const maxPixels = positive('max-pixels', values['max-pixels']);
+  const maxTotalPixels = positive('max-total-pixels', values['max-total-pixels']);
+  const maxPageLengthMm = positive('max-page-length', values['max-page-length']);
   if (positionals.length !== 2) throw new UsageError(positionals.length < 2 ? 'needs an input and an output file' : 'too many arguments');
   const [input, output] = positionals as [string, string];
   const format = outputFormatOf(output);
@@ -71,11 +108,21 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`faxwire convert: cannot read ${input}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
-  const opts: ToFaxOptions = { paper: paperSize, method: values.dither ? 'dither' : 'threshold', ...(resolution ? { resolution } : {}) };
+  const opts: ToFaxOptions = {
+    paper: paperSize,
+    method: values.dither ? 'dither' : 'threshold',
+    ...(resolution ? { resolution } : {}),
+    ...(maxPages !== undefined ? { maxPages } : {}),
+    ...(maxPixels !== undefined ? { maxPixels } : {}),
+    ...(maxTotalPixels !== undefined ? { maxTotalPixels } : {}),
+    ...(maxPageLengthMm !== undefined ? { maxPageLengthMm } : {}),
+  };
   const pages = await documentToFaxPages(bytes, opts);
   if (!pages.ok) {
     const fmt = pages.error.format ? `${pages.error.format.toUpperCase()} ` : '';
-    process.stderr.write(`faxwire convert: ${input}: bad ${fmt}file (${pages.error.code}): ${pages.error.message}\n`);
+    const c = pages.error.code;
+    const what = c === 'limit' || c === 'too-large' || c === 'too-many-pages' ? `${fmt}file over the budget` : `bad ${fmt}file`;
+    process.stderr.write(`faxwire convert: ${input}: ${what} (${c}): ${pages.error.message}${budgetHint(c, pages.error.message)}\n`);
     return 1;
   }
   let names: string[];

@@ -12,20 +12,26 @@
 
 import { err, ok, type DecodeResult } from '../util/result.js';
 import type { Bitmap } from '../t4/bitmap.js';
-import { detectFaxResolution, fitToFaxPage, RESOLUTIONS, type FitOptions } from './fax-page.js';
+import { DEFAULT_MAX_PIXELS, DEFAULT_MAX_TOTAL_PIXELS, isLimitError, type DocumentBudget } from './budget.js';
+import { checkPageLength, detectFaxResolution, fitToFaxPage, placeOnPage, RESOLUTIONS, type FitOptions } from './fax-page.js';
 import { bitmapToGrey, withDpi, type GreyImage } from './grey.js';
 import { isJpeg, readJpeg, type JpegErrorCode } from './jpeg.js';
 import { isPdf, readPdfFaxPages, type PdfErrorCode } from './pdf-read.js';
 import { writePdf, type PdfWriteOptions } from './pdf-write.js';
 import { readPnm, writePbm, type PnmErrorCode } from './pnm.js';
 import { isPng, readPng, writePng, type PngErrorCode } from './png.js';
-import { readTiff, type TiffErrorCode, type TiffReadOptions } from './tiff-read.js';
+import { decodeTiffPage, readTiff, tiffPageInfos, type TiffErrorCode, type TiffPage } from './tiff-read.js';
 import { writeTiff, type FaxPageQuality, type TiffWriteOptions } from './tiff-write.js';
 
 export type DocumentFormat = 'tiff' | 'pdf' | 'png' | 'jpeg' | 'pnm';
 export type OutputFormat = 'tiff' | 'pdf' | 'png' | 'pbm';
 
-export type DocumentErrorCode = 'unknown-format' | TiffErrorCode | PnmErrorCode | PngErrorCode | JpegErrorCode | PdfErrorCode;
+/**
+ * Budget refusals (budget.ts) are 'too-many-pages', 'too-large' (one page over `maxPixels`, or a
+ * single-image file over the document's pixels) and 'limit' (the pages together over
+ * `maxTotalPixels`, a page longer than `maxPageLengthMm`).
+ */
+export type DocumentErrorCode = 'unknown-format' | 'limit' | TiffErrorCode | PnmErrorCode | PngErrorCode | JpegErrorCode | PdfErrorCode;
 
 export interface DocumentError {
   readonly code: DocumentErrorCode;
@@ -59,17 +65,50 @@ export function sniffFormat(bytes: Uint8Array): DocumentFormat | undefined {
 }
 
 /**
- * Fitting options and TIFF limits. `resolution` undefined: pages that already are fax pages keep
- * theirs, every other page is made at 'fine'.
+ * Fitting options and the document budget (budget.ts: `maxPages`, `maxPixels`,
+ * `maxTotalPixels`; fax-page.ts: `maxPageLengthMm` for unlimited paper). `resolution`
+ * undefined: pages that already are fax pages keep theirs, every other page is made at 'fine'.
  */
-export interface ToFaxOptions extends FitOptions, TiffReadOptions {}
+export interface ToFaxOptions extends FitOptions, DocumentBudget {}
 
 function docErr(format: DocumentFormat, e: { code: DocumentErrorCode; message: string; offset: number }): { ok: false; error: DocumentError } {
   return err({ code: e.code, message: e.message, offset: e.offset, format });
 }
 
-/** The pages of a non-PDF document as they are (PDF pages have no pixels until rendered). */
-export function readRasterPages(bytes: Uint8Array, opts: TiffReadOptions = {}): DecodeResult<SourcePage[], DocumentError> {
+/** A single-image format's pixel limit: the page is the whole document. */
+function singlePageLimit(opts: DocumentBudget): number {
+  return Math.min(opts.maxPixels ?? DEFAULT_MAX_PIXELS, opts.maxTotalPixels ?? DEFAULT_MAX_TOTAL_PIXELS);
+}
+
+/** A TIFF page as a source page, with the decoder's or the file's quality figures. */
+function tiffSourcePage(p: TiffPage): SourcePage {
+  const q = p.raster.kind === 'bilevel' ? p.raster.quality : undefined;
+  if (p.raster.kind === 'grey') return p.raster;
+  const bitmap = p.raster.bitmap;
+  if (!q || (q.badRows === 0 && q.missingRows === 0)) {
+    // Keep the quality the file itself recorded, if any.
+    if (p.info.badFaxLines !== undefined || p.info.cleanFaxData !== undefined) {
+      const clean = p.info.cleanFaxData;
+      return {
+        kind: 'bilevel',
+        bitmap,
+        quality: {
+          badRows: p.info.badFaxLines ?? 0,
+          longestBadRun: p.info.consecutiveBadFaxLines ?? 0,
+          ...(clean === 0 || clean === 1 || clean === 2 ? { cleanFaxData: clean } : {}),
+        },
+      };
+    }
+    return { kind: 'bilevel', bitmap };
+  }
+  return { kind: 'bilevel', bitmap, quality: { badRows: q.badRows + q.missingRows, longestBadRun: Math.max(q.longestBadRun, q.missingRows) } };
+}
+
+/**
+ * The pages of a non-PDF document as they are (PDF pages have no pixels until rendered). The
+ * budget is checked from the headers before any page is decoded.
+ */
+export function readRasterPages(bytes: Uint8Array, opts: DocumentBudget = {}): DecodeResult<SourcePage[], DocumentError> {
   const format = sniffFormat(bytes);
   switch (format) {
     case undefined:
@@ -79,49 +118,30 @@ export function readRasterPages(bytes: Uint8Array, opts: TiffReadOptions = {}): 
     case 'tiff': {
       const r = readTiff(bytes, opts);
       if (!r.ok) return docErr(format, r.error);
-      return ok(
-        r.value.map((p): SourcePage => {
-          const q = p.raster.kind === 'bilevel' ? p.raster.quality : undefined;
-          if (p.raster.kind === 'grey') return p.raster;
-          const bitmap = p.raster.bitmap;
-          if (!q || (q.badRows === 0 && q.missingRows === 0)) {
-            // Keep the quality the file itself recorded, if any.
-            if (p.info.badFaxLines !== undefined || p.info.cleanFaxData !== undefined) {
-              const clean = p.info.cleanFaxData;
-              return {
-                kind: 'bilevel',
-                bitmap,
-                quality: {
-                  badRows: p.info.badFaxLines ?? 0,
-                  longestBadRun: p.info.consecutiveBadFaxLines ?? 0,
-                  ...(clean === 0 || clean === 1 || clean === 2 ? { cleanFaxData: clean } : {}),
-                },
-              };
-            }
-            return { kind: 'bilevel', bitmap };
-          }
-          return { kind: 'bilevel', bitmap, quality: { badRows: q.badRows + q.missingRows, longestBadRun: Math.max(q.longestBadRun, q.missingRows) } };
-        }),
-        bytes.length,
-      );
+      return ok(r.value.map(tiffSourcePage), bytes.length);
     }
     case 'png': {
-      const r = readPng(bytes, opts.maxPixels);
+      const r = readPng(bytes, singlePageLimit(opts));
       return r.ok ? ok([r.value], bytes.length) : docErr(format, r.error);
     }
     case 'jpeg': {
-      const r = readJpeg(bytes, opts.maxPixels);
+      const r = readJpeg(bytes, singlePageLimit(opts));
       return r.ok ? ok([{ kind: 'grey', image: r.value }], bytes.length) : docErr(format, r.error);
     }
     case 'pnm': {
-      const r = readPnm(bytes, opts.maxPixels);
+      const r = readPnm(bytes, opts.maxPixels, opts);
       return r.ok ? ok(r.value, bytes.length) : docErr(format, r.error);
     }
   }
 }
 
-/** One source page onto the fax grid (or through untouched, when it already is a fax page). */
+/**
+ * One source page onto the fax grid (or through untouched, when it already is a fax page).
+ * Throws FAXWIRE_ERR_LIMIT when the page would be longer than `maxPageLengthMm` (unlimited
+ * paper), before anything is allocated for it.
+ */
 export function sourceToFaxPage(p: SourcePage, opts: ToFaxOptions = {}): FaxPage {
+  const fit = { ...opts, resolution: opts.resolution ?? 'fine' } as const;
   if (p.kind === 'bilevel') {
     const res = detectFaxResolution(p.bitmap, opts.resolution ?? 'fine');
     if (res !== undefined && (opts.resolution === undefined || res === opts.resolution)) {
@@ -129,23 +149,55 @@ export function sourceToFaxPage(p: SourcePage, opts: ToFaxOptions = {}): FaxPage
       const bitmap = p.bitmap.xDpi !== undefined && p.bitmap.yDpi !== undefined ? p.bitmap : withDpi(p.bitmap, r.xDpi, r.yDpi);
       return p.quality ? { bitmap, quality: p.quality } : { bitmap };
     }
-    return { bitmap: fitToFaxPage(bitmapToGrey(p.bitmap), { ...opts, resolution: opts.resolution ?? 'fine' }) };
+    const b = p.bitmap;
+    checkPageLength(placeOnPage(b.width, b.height, b.xDpi !== undefined && b.yDpi !== undefined ? { x: b.xDpi, y: b.yDpi } : undefined, fit), fit);
+    return { bitmap: fitToFaxPage(bitmapToGrey(b), fit) };
   }
-  return { bitmap: fitToFaxPage(p.image, { ...opts, resolution: opts.resolution ?? 'fine' }) };
+  return { bitmap: fitToFaxPage(p.image, fit) };
 }
 
-/** Any supported document → fax pages. */
+/** `sourceToFaxPage` with a budget refusal as a value. */
+function fitPage(p: SourcePage, opts: ToFaxOptions, format: DocumentFormat, page: number): DecodeResult<FaxPage, DocumentError> {
+  try {
+    return ok(sourceToFaxPage(p, opts), 0);
+  } catch (e) {
+    if (isLimitError(e)) return docErr(format, { code: 'limit', message: `page ${page}: ${e.message}`, offset: 0 });
+    throw e;
+  }
+}
+
+/**
+ * Any supported document → fax pages. The document budget (`ToFaxOptions`) is checked before
+ * each page is decoded — for TIFF over all pages from the IFD tags before the first — and TIFF
+ * pages are decoded and fitted one at a time, so only one source page is held at once.
+ */
 export async function documentToFaxPages(bytes: Uint8Array, opts: ToFaxOptions = {}): Promise<DecodeResult<FaxPage[], DocumentError>> {
-  if (sniffFormat(bytes) === 'pdf') {
+  const format = sniffFormat(bytes);
+  if (format === 'pdf') {
     const r = await readPdfFaxPages(bytes, { ...opts, resolution: opts.resolution ?? 'fine' });
     return r.ok ? ok(r.value.map((bitmap) => ({ bitmap })), bytes.length) : docErr('pdf', r.error);
   }
+  const out: FaxPage[] = [];
+  if (format === 'tiff') {
+    const t = tiffPageInfos(bytes, opts);
+    if (!t.ok) return docErr(format, t.error);
+    for (const info of t.value.infos) {
+      const raster = decodeTiffPage(bytes, t.value.structure, info);
+      if (!raster.ok) return docErr(format, raster.error);
+      const f = fitPage(tiffSourcePage({ info, raster: raster.value }), opts, format, info.index + 1);
+      if (!f.ok) return f;
+      out.push(f.value);
+    }
+    return ok(out, bytes.length);
+  }
   const r = readRasterPages(bytes, opts);
   if (!r.ok) return r;
-  return ok(
-    r.value.map((p) => sourceToFaxPage(p, opts)),
-    bytes.length,
-  );
+  for (let i = 0; i < r.value.length; i++) {
+    const f = fitPage(r.value[i]!, opts, format ?? 'pnm', i + 1);
+    if (!f.ok) return f;
+    out.push(f.value);
+  }
+  return ok(out, bytes.length);
 }
 
 export interface WriteDocumentOptions {

@@ -8,7 +8,7 @@
  * 2048 for B4 and 2432 for A3 at 8 pels/mm or 200 pels/inch; 1.5 × those at 300, 2 × at
  * 16 pels/mm or 400, 3 × at 600 and 6 × at 1200 pels/inch. Page lengths are the paper's:
  * A4 297 mm, Letter 11 in, Legal 14 in, B4 364 mm, A3 420 mm, or unlimited (the page is as long as
- * the scaled source). At a metric resolution the number of rows is length × lines/mm, so an A4
+ * the scaled source, up to `maxPageLengthMm`, 1 m by default: budget.ts). At a metric resolution the number of rows is length × lines/mm, so an A4
  * page has round(297 × 3.85) = 1143 rows at standard and round(297 × 7.7) = 2287 at fine.
  *
  * The nominal dpi written to TIFF tags for the metric resolutions are the customary 204 × 98 /
@@ -23,6 +23,7 @@
  */
 
 import { FaxwireError } from '../util/errors.js';
+import { DEFAULT_MAX_PAGE_LENGTH_MM, limitError } from './budget.js';
 import type { Bitmap } from '../t4/bitmap.js';
 import { greyToBitmap, withDpi, type BilevelOptions, type GreyImage } from './grey.js';
 import { resizeGrey, rotateGrey90 } from './resample.js';
@@ -163,6 +164,12 @@ export interface FitOptions extends BilevelOptions {
   readonly fit?: 'auto' | 'fill' | 'shrink';
   /** 'auto' (default): a landscape source on a portrait page is turned when it then gets larger. */
   readonly rotate?: 'auto' | 'never';
+  /**
+   * With `paper: 'unlimited'`: the longest page, mm (default 1000, budget.ts
+   * `DEFAULT_MAX_PAGE_LENGTH_MM`). A source that would make a longer page is refused
+   * (FAXWIRE_ERR_LIMIT), before any pixel of it is allocated.
+   */
+  readonly maxPageLengthMm?: number;
 }
 
 export interface Placement {
@@ -226,6 +233,19 @@ export function placeOnPage(srcW: number, srcH: number, dpi: { x: number; y: num
   };
 }
 
+/**
+ * Throws FAXWIRE_ERR_LIMIT when a placement on unlimited paper is longer than
+ * `opts.maxPageLengthMm`. Sized papers are bounded by their length already.
+ */
+export function checkPageLength(p: Placement, opts: FitOptions = {}): void {
+  const r = RESOLUTIONS[opts.resolution ?? 'fine'];
+  const max = opts.maxPageLengthMm ?? DEFAULT_MAX_PAGE_LENGTH_MM;
+  const mm = p.pageHeight / r.yPerMm;
+  if (mm > max) {
+    throw limitError(`the page would be ${Math.round(mm)} mm long (${p.pageWidth}×${p.pageHeight} pels), over maxPageLengthMm ${max}`);
+  }
+}
+
 /** Puts `img` (already of the placement's size) on a white page of the placement's size. */
 export function composePage(img: GreyImage, p: Placement, r: ResolutionInfo): GreyImage {
   if (img.width !== p.width || img.height !== p.height) {
@@ -242,6 +262,7 @@ export function composePage(img: GreyImage, p: Placement, r: ResolutionInfo): Gr
 export function fitToFaxPage(src: GreyImage, opts: FitOptions = {}): Bitmap {
   const dpi = src.xDpi !== undefined && src.yDpi !== undefined ? { x: src.xDpi, y: src.yDpi } : undefined;
   const p = placeOnPage(src.width, src.height, dpi, opts);
+  checkPageLength(p, opts);
   const r = RESOLUTIONS[opts.resolution ?? 'fine'];
   const turned = p.rotate ? rotateGrey90(src, 'ccw') : src;
   const scaled = resizeGrey(turned, p.width, p.height);

@@ -7,8 +7,18 @@
 export { bitmapRow, bitmapStride, createBitmap, getPixel, setPixel, type Bitmap } from '../t4/bitmap.js';
 export { bitmapToGrey, blackRatio, createGrey, greyToBitmap, luma, toGrey, withDpi, type BilevelOptions, type GreyImage } from './grey.js';
 export { resizeGrey, rotateGrey90 } from './resample.js';
+export {
+  DEFAULT_MAX_PAGE_LENGTH_MM,
+  DEFAULT_MAX_PAGES,
+  DEFAULT_MAX_PIXELS,
+  DEFAULT_MAX_TOTAL_PIXELS,
+  isLimitError,
+  PixelBudget,
+  type DocumentBudget,
+} from './budget.js';
 export { drawText, fillRect, stampHeaderLine, textWidth } from './text.js';
 export {
+  checkPageLength,
   composePage,
   detectFaxResolution,
   faxGeometry,
@@ -32,6 +42,7 @@ export {
   pageInfo,
   parseTiffStructure,
   readTiff,
+  tiffPageInfos,
   type TiffChunk,
   type TiffDecodeQuality,
   type TiffEntry,
@@ -48,7 +59,7 @@ export { writeTiff, type FaxPageQuality, type TiffCompression, type TiffWriteOpt
 export { COMPRESSION, TAG, TYPE } from './tiff-tags.js';
 export { readPnm, writePbm, writePgm, type PnmError, type PnmErrorCode, type PnmImage } from './pnm.js';
 export { isPng, readPng, writeGreyPng, writePng, type PngError, type PngErrorCode, type PngImage } from './png.js';
-export { isJpeg, jfifDpi, readJpeg, type JpegError, type JpegErrorCode } from './jpeg.js';
+export { isJpeg, jfifDpi, jpegFrame, readJpeg, type JpegError, type JpegErrorCode, type JpegFrame } from './jpeg.js';
 export { isPdf, readPdfFaxPages, renderPdf, type PdfError, type PdfErrorCode } from './pdf-read.js';
 export { writePdf, type PdfWriteOptions } from './pdf-write.js';
 export {

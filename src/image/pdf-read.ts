@@ -13,11 +13,13 @@
 
 import { err, ok, type DecodeResult } from '../util/result.js';
 import type { Bitmap } from '../t4/bitmap.js';
-import { composePage, faxPageToBitmap, placeOnPage, RESOLUTIONS, type FitOptions } from './fax-page.js';
+import { DEFAULT_MAX_PAGES, isLimitError, limitError, PixelBudget, type DocumentBudget } from './budget.js';
+import { checkPageLength, composePage, faxPageToBitmap, placeOnPage, RESOLUTIONS, type FitOptions } from './fax-page.js';
 import { withDpi, type GreyImage } from './grey.js';
 import { rotateGrey90 } from './resample.js';
 
-export type PdfErrorCode = 'bad-pdf' | 'encrypted' | 'no-pages' | 'too-many-pages';
+/** 'limit': a page over the document budget (total pixels, page length), checked before it is rendered. */
+export type PdfErrorCode = 'bad-pdf' | 'encrypted' | 'no-pages' | 'too-many-pages' | 'limit';
 
 export interface PdfError {
   readonly code: PdfErrorCode;
@@ -25,7 +27,6 @@ export interface PdfError {
   readonly offset: number;
 }
 
-const MAX_PAGES = 10_000;
 
 type Mupdf = typeof import('mupdf');
 let mupdfPromise: Promise<Mupdf> | undefined;
@@ -55,7 +56,8 @@ function message(e: unknown): string {
 /** Opens a PDF and calls `each` for every page with the page's size in points. */
 async function withPages<T>(
   bytes: Uint8Array,
-  each: (m: Mupdf, page: import('mupdf').Page, wPt: number, hPt: number) => T,
+  maxPages: number,
+  each: (m: Mupdf, page: import('mupdf').Page, wPt: number, hPt: number, index: number) => T,
 ): Promise<DecodeResult<T[], PdfError>> {
   const m = await loadMupdf();
   warnings.length = 0;
@@ -74,7 +76,7 @@ async function withPages<T>(
       return err({ code: 'bad-pdf', message: `PDF page tree is unreadable: ${message(e)}`, offset: 0 });
     }
     if (n <= 0) return err({ code: 'no-pages', message: 'PDF has no pages', offset: 0 });
-    if (n > MAX_PAGES) return err({ code: 'too-many-pages', message: `PDF has ${n} pages (at most ${MAX_PAGES})`, offset: 0 });
+    if (n > maxPages) return err({ code: 'too-many-pages', message: `PDF has ${n} pages, over maxPages ${maxPages}`, offset: 0 });
     const out: T[] = [];
     for (let i = 0; i < n; i++) {
       let page: import('mupdf').Page | undefined;
@@ -84,8 +86,9 @@ async function withPages<T>(
         const w = x1 - x0;
         const h = y1 - y0;
         if (!(w > 0 && h > 0)) return err({ code: 'bad-pdf', message: `page ${i + 1} has an empty size ${w}×${h} pt`, offset: 0 });
-        out.push(each(m, page, w, h));
+        out.push(each(m, page, w, h, i));
       } catch (e) {
+        if (isLimitError(e)) return err({ code: 'limit', message: `page ${i + 1}: ${e.message}`, offset: 0 });
         return err({ code: 'bad-pdf', message: `page ${i + 1} does not render: ${message(e)}`, offset: 0 });
       } finally {
         page?.destroy();
@@ -119,22 +122,34 @@ function render(m: Mupdf, page: import('mupdf').Page, wPt: number, hPt: number, 
   }
 }
 
-/** Every page as a fax page (rendered at the fax resolution, fitted, made bilevel). */
-export async function readPdfFaxPages(bytes: Uint8Array, opts: FitOptions = {}): Promise<DecodeResult<Bitmap[], PdfError>> {
+/**
+ * Every page as a fax page (rendered at the fax resolution, fitted, made bilevel). Before each
+ * page is rendered its fax size (page size × resolution) is checked against the page length and
+ * counted against the document's pixel budget (budget.ts).
+ */
+export async function readPdfFaxPages(bytes: Uint8Array, opts: FitOptions & DocumentBudget = {}): Promise<DecodeResult<Bitmap[], PdfError>> {
   const r = RESOLUTIONS[opts.resolution ?? 'fine'];
-  return withPages(bytes, (m, page, wPt, hPt) => {
+  const budget = new PixelBudget(opts);
+  return withPages(bytes, opts.maxPages ?? DEFAULT_MAX_PAGES, (m, page, wPt, hPt) => {
     const p = placeOnPage(wPt, hPt, { x: 72, y: 72 }, opts);
+    checkPageLength(p, opts);
+    const over = budget.take(p.pageWidth * p.pageHeight, `${p.pageWidth}×${p.pageHeight} pels`);
+    if (over !== undefined) throw limitError(over);
     const img = p.rotate ? rotateGrey90(render(m, page, wPt, hPt, p.height, p.width), 'ccw') : render(m, page, wPt, hPt, p.width, p.height);
     return faxPageToBitmap(composePage(img, p, r), opts);
   });
 }
 
-/** Every page rendered to grey at `dpi` (square pixels unless given apart). */
-export async function renderPdf(bytes: Uint8Array, dpi: number | { x: number; y: number }): Promise<DecodeResult<GreyImage[], PdfError>> {
+/** Every page rendered to grey at `dpi` (square pixels unless given apart), within the budget. */
+export async function renderPdf(bytes: Uint8Array, dpi: number | { x: number; y: number }, limits: DocumentBudget = {}): Promise<DecodeResult<GreyImage[], PdfError>> {
   const d = typeof dpi === 'number' ? { x: dpi, y: dpi } : dpi;
-  return withPages(bytes, (m, page, wPt, hPt) => {
+  const budget = new PixelBudget(limits);
+  return withPages(bytes, limits.maxPages ?? DEFAULT_MAX_PAGES, (m, page, wPt, hPt) => {
     const w = Math.max(1, Math.round((wPt * d.x) / 72));
     const h = Math.max(1, Math.round((hPt * d.y) / 72));
+    if (w * h > budget.maxPixels) throw limitError(`${w}×${h} pixels at ${d.x}×${d.y} dpi, over maxPixels ${budget.maxPixels}`);
+    const over = budget.take(w * h, `${w}×${h} pixels`);
+    if (over !== undefined) throw limitError(over);
     return withDpi(render(m, page, wPt, hPt, w, h), d.x, d.y);
   });
 }

@@ -19,10 +19,11 @@
  */
 
 import { concatBytes } from '../util/bytes.js';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { err, ok, type DecodeResult } from '../util/result.js';
 import type { Bitmap } from '../t4/bitmap.js';
+import { DEFAULT_MAX_PIXELS } from './budget.js';
 import { toGrey, withDpi, type GreyImage } from './grey.js';
 import { maskPadding } from './tiff-read.js';
 
@@ -37,7 +38,7 @@ export interface PngError {
 export type PngImage = { readonly kind: 'bilevel'; readonly bitmap: Bitmap } | { readonly kind: 'grey'; readonly image: GreyImage };
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-const MAX_PIXELS = 150_000_000;
+const MAX_PIXELS = DEFAULT_MAX_PIXELS;
 const INCH_PER_METRE = 39.37007874015748;
 
 export function isPng(bytes: Uint8Array): boolean {
@@ -49,17 +50,80 @@ interface PngHeader {
   height: number;
   depth: number;
   colorType: number;
+  interlace: number;
   xDpi?: number;
   yDpi?: number;
+  /** The IDAT chunks' data, in order (§11.2.4: the concatenation is one zlib stream). */
+  idat: Uint8Array[];
 }
 
-/** Walks the chunks up to IDAT for IHDR and pHYs. */
+/** Samples per pixel by colour type (§11.2.2 Table 11.1); undefined for an invalid type. */
+const CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * The octets the IDAT stream must inflate to (§7.2, §8.2): per scanline one filter-type octet
+ * plus ceil(width × bits per pixel / 8); with Adam7 interlace (§8.2) the seven reduced images,
+ * each present only when it has at least one column and one row.
+ */
+function filteredSize(h: PngHeader, bitsPerPixel: number): number {
+  const rowBytes = (w: number): number => 1 + Math.ceil((w * bitsPerPixel) / 8);
+  if (h.interlace === 0) return h.height * rowBytes(h.width);
+  // Adam7 passes: [x start, y start, x step, y step].
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ] as const;
+  let n = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const w = Math.ceil((h.width - x0) / dx);
+    const rows = Math.ceil((h.height - y0) / dy);
+    if (w > 0 && rows > 0) n += rows * rowBytes(w);
+  }
+  return n;
+}
+
+/**
+ * Inflates the IDAT stream to check it gives exactly the octets IHDR implies, before pngjs
+ * (which would make a blank page of a short stream, and inflate an over-long one in full). zlib
+ * stops at `maxOutputLength`, so a stream that inflates too far costs at most one octet more
+ * than the image it claims to be.
+ */
+function checkImageData(h: PngHeader, expected: number): PngError | undefined {
+  const z = concatBytes(h.idat);
+  let out: Buffer;
+  try {
+    out = inflateSync(z, { maxOutputLength: expected + 1 });
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') {
+      return { code: 'bad-png', message: `IDAT inflates to more than the ${expected} octets IHDR implies (${h.width}×${h.height})`, offset: 8 };
+    }
+    return { code: 'bad-png', message: `IDAT does not inflate (${e instanceof Error ? e.message : String(e)}); ${expected} octets expected`, offset: 8 };
+  }
+  if (out.length !== expected) {
+    return {
+      code: 'bad-png',
+      message: `IDAT inflates to ${out.length} octets, ${out.length < expected ? 'fewer' : 'more'} than the ${expected} IHDR implies (${h.width}×${h.height})`,
+      offset: 8,
+    };
+  }
+  return undefined;
+}
+
+/** Walks the chunks up to IEND for IHDR, pHYs and the IDAT data. */
 function scanHeader(bytes: Uint8Array): PngHeader | PngError {
   if (!isPng(bytes)) return { code: 'bad-png', message: 'not a PNG file (bad signature)', offset: 0 };
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let p = 8;
   let h: PngHeader | undefined;
   while (true) {
+    // A file that simply stops after its image data (no IEND) is read, as pngjs does.
+    if (p === bytes.length && h !== undefined && h.idat.length > 0) return h;
     if (bytes.length - p < 8) return { code: 'truncated', message: `file ends inside the chunk header at ${p}`, offset: p };
     const len = dv.getUint32(p);
     const type = String.fromCharCode(bytes[p + 4]!, bytes[p + 5]!, bytes[p + 6]!, bytes[p + 7]!);
@@ -67,7 +131,7 @@ function scanHeader(bytes: Uint8Array): PngHeader | PngError {
     const d = p + 8;
     if (type === 'IHDR') {
       if (len < 13) return { code: 'bad-png', message: 'IHDR shorter than 13 octets', offset: p };
-      h = { width: dv.getUint32(d), height: dv.getUint32(d + 4), depth: bytes[d + 8]!, colorType: bytes[d + 9]! };
+      h = { width: dv.getUint32(d), height: dv.getUint32(d + 4), depth: bytes[d + 8]!, colorType: bytes[d + 9]!, interlace: bytes[d + 12]!, idat: [] };
     } else if (!h) {
       return { code: 'bad-png', message: `first chunk is ${type}, not IHDR`, offset: p };
     } else if (type === 'pHYs' && len >= 9 && bytes[d + 8] === 1) {
@@ -77,7 +141,9 @@ function scanHeader(bytes: Uint8Array): PngHeader | PngError {
         h.xDpi = x / INCH_PER_METRE;
         h.yDpi = y / INCH_PER_METRE;
       }
-    } else if (type === 'IDAT' || type === 'IEND') {
+    } else if (type === 'IDAT') {
+      h.idat.push(bytes.subarray(d, d + len));
+    } else if (type === 'IEND') {
       return h;
     }
     p = d + len + 4;
@@ -89,6 +155,19 @@ export function readPng(bytes: Uint8Array, maxPixels = MAX_PIXELS): DecodeResult
   if ('code' in h) return err(h);
   if (h.width === 0 || h.height === 0) return err({ code: 'bad-png', message: `empty image ${h.width}×${h.height}`, offset: 16 });
   if (h.width * h.height > maxPixels) return err({ code: 'too-large', message: `${h.width}×${h.height} exceeds ${maxPixels} pixels`, offset: 16 });
+  const channels = CHANNELS[h.colorType];
+  if (channels === undefined) return err({ code: 'bad-png', message: `colour type ${h.colorType} does not exist (0, 2, 3, 4, 6)`, offset: 25 });
+  if (![1, 2, 4, 8, 16].includes(h.depth)) return err({ code: 'bad-png', message: `bit depth ${h.depth} does not exist`, offset: 24 });
+  if (h.interlace > 1) return err({ code: 'bad-png', message: `interlace method ${h.interlace} does not exist`, offset: 28 });
+  if (h.idat.length === 0) return err({ code: 'bad-png', message: 'no IDAT chunk: the image has no data', offset: 8 });
+  // Like the TIFF reader: what the data inflates to is bounded as well as the pixels (16-bit RGBA
+  // is 8 octets a pixel).
+  const expected = filteredSize(h, channels * h.depth);
+  if (expected > 4 * maxPixels + h.height) {
+    return err({ code: 'too-large', message: `${h.width}×${h.height} at ${channels * h.depth} bits a pixel is ${expected} octets, over ${4 * maxPixels}`, offset: 16 });
+  }
+  const bad = checkImageData(h, expected);
+  if (bad) return err(bad);
   let png: PNG;
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

@@ -13,6 +13,7 @@
  * Untrusted input: sizes are bounded, nothing is read beyond the buffer, errors are values.
  */
 
+import { DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS, PixelBudget, type DocumentBudget } from './budget.js';
 import { concatBytes } from '../util/bytes.js';
 import { err, ok, type DecodeResult } from '../util/result.js';
 import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
@@ -28,8 +29,8 @@ export interface PnmError {
 
 export type PnmImage = { readonly kind: 'bilevel'; readonly bitmap: Bitmap } | { readonly kind: 'grey'; readonly image: GreyImage };
 
-const MAX_PIXELS = 150_000_000;
-const MAX_IMAGES = 10_000;
+const MAX_PIXELS = DEFAULT_MAX_PIXELS;
+const MAX_IMAGES = DEFAULT_MAX_PAGES;
 
 function isWs(c: number | undefined): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c;
@@ -69,9 +70,15 @@ class Scan {
   }
 }
 
-/** Reads every image in a netpbm file. */
-export function readPnm(bytes: Uint8Array, maxPixels = MAX_PIXELS): DecodeResult<PnmImage[], PnmError> {
+/**
+ * Reads every image in a netpbm file. The raster must be in the file (P4–P6 raw, P1–P3 one
+ * token a pixel), so a netpbm file cannot claim more than it holds; `limits` bounds the images
+ * and pixels of the document all the same (budget.ts), checked before each image is read.
+ */
+export function readPnm(bytes: Uint8Array, maxPixels = MAX_PIXELS, limits: Pick<DocumentBudget, 'maxPages' | 'maxTotalPixels'> = {}): DecodeResult<PnmImage[], PnmError> {
   const images: PnmImage[] = [];
+  const maxImages = limits.maxPages ?? MAX_IMAGES;
+  const budget = new PixelBudget({ maxPixels, ...(limits.maxTotalPixels !== undefined ? { maxTotalPixels: limits.maxTotalPixels } : {}) });
   const s = new Scan(bytes, 0);
   while (true) {
     const start = s.pos;
@@ -85,13 +92,15 @@ export function readPnm(bytes: Uint8Array, maxPixels = MAX_PIXELS): DecodeResult
     }
     const kind = bytes[start + 1]! - 0x30;
     if (kind < 1 || kind > 6) return err({ code: 'bad-pnm', message: `unknown netpbm magic "P${String.fromCharCode(bytes[start + 1]!)}"`, offset: start });
-    if (images.length >= MAX_IMAGES) return err({ code: 'too-large', message: `more than ${MAX_IMAGES} images`, offset: start });
+    if (images.length >= maxImages) return err({ code: 'too-large', message: `more than ${maxImages} images`, offset: start });
     s.pos = start + 2;
     const w = s.uint();
     const h = s.uint();
     if (w === undefined || h === undefined) return err({ code: s.pos >= bytes.length ? 'truncated' : 'bad-pnm', message: `image ${images.length + 1}: bad width/height`, offset: s.pos });
     if (w === 0 || h === 0) return err({ code: 'bad-pnm', message: `image ${images.length + 1}: empty (${w}×${h})`, offset: start });
     if (w * h > maxPixels) return err({ code: 'too-large', message: `image ${images.length + 1}: ${w}×${h} exceeds ${maxPixels} pixels`, offset: start });
+    const over = budget.take(w * h, `image ${images.length + 1} (${w}×${h})`);
+    if (over !== undefined) return err({ code: 'too-large', message: over, offset: start });
     let maxval = 1;
     if (kind !== 1 && kind !== 4) {
       const m = s.uint();

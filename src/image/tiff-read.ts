@@ -40,6 +40,7 @@ import { decodeCcitt, type CcittParams } from './ccitt.js';
 import { withDpi, type GreyImage } from './grey.js';
 import { lzwDecode } from './lzw.js';
 import { unpackBits } from './packbits.js';
+import { DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS, PixelBudget, type DocumentBudget } from './budget.js';
 import { COMPRESSION, T4_2D, T4_FILL_BITS, T4_UNCOMPRESSED, T6_UNCOMPRESSED, TAG, TYPE, typeSize } from './tiff-tags.js';
 
 export type TiffErrorCode =
@@ -62,8 +63,10 @@ export type TiffErrorCode =
   | 'bad-strip'
   /** Valid TIFF we do not read (JPEG compression, planar colour, floating-point samples, …). */
   | 'unsupported'
-  /** More pixels than the reader's limit. */
+  /** More pixels in one page than the reader's limit (`maxPixels`). */
   | 'too-large'
+  /** The pages together declare more pixels than the document budget (`maxTotalPixels`, budget.ts). */
+  | 'limit'
   /** Compressed (non-CCITT) data that does not decode to the size the tags promise. */
   | 'bad-data'
   /** The file has no pages. */
@@ -76,15 +79,12 @@ export interface TiffError {
   readonly offset: number;
 }
 
-export interface TiffReadOptions {
-  /** Most IFDs followed (default 10 000). */
-  readonly maxPages?: number;
-  /** Most pixels in one page (default 150 million: A3 at 1200 dpi is 14592 × 19843 ≈ 290 M, so this is a generous fax/document bound). */
-  readonly maxPixels?: number;
-}
-
-const DEFAULT_MAX_PAGES = 10_000;
-const DEFAULT_MAX_PIXELS = 150_000_000;
+/**
+ * The document budget (budget.ts): `maxPages` bounds the IFDs followed (default 1000),
+ * `maxPixels` one page (default 150 million), `maxTotalPixels` the pages together (default
+ * 2 000 million) — all checked from the IFD tags before any page is decoded.
+ */
+export type TiffReadOptions = DocumentBudget;
 /** Bound on a field's value count (strip tables of a 1-row-per-strip page are the largest). */
 const MAX_VALUES = 1 << 20;
 
@@ -819,19 +819,40 @@ export function maskPadding(data: Uint8Array, width: number, stride: number, hei
   for (let y = 0; y < height; y++) data[y * stride + stride - 1]! &= mask;
 }
 
-/** Reads every page of a TIFF file. Thumbnails (reduced-resolution IFDs) are left out unless asked for. */
-export function readTiff(bytes: Uint8Array, opts: TiffReadOptions & { readonly includeThumbnails?: boolean } = {}): DecodeResult<TiffPage[], TiffError> {
+/**
+ * The structure and the fields of every page to read (thumbnails — reduced-resolution IFDs —
+ * left out unless asked for), with the document budget checked over all of them from the tags
+ * alone: no page is decoded before the whole document is known to fit.
+ */
+export function tiffPageInfos(
+  bytes: Uint8Array,
+  opts: TiffReadOptions & { readonly includeThumbnails?: boolean } = {},
+): DecodeResult<{ readonly structure: TiffStructure; readonly infos: readonly TiffPageInfo[] }, TiffError> {
   const s = parseTiffStructure(bytes, opts);
   if (!s.ok) return s;
-  const pages: TiffPage[] = [];
+  const budget = new PixelBudget(opts);
+  const infos: TiffPageInfo[] = [];
   for (let i = 0; i < s.value.ifds.length; i++) {
     const info = pageInfo(bytes, s.value, i, opts);
     if (!info.ok) return info;
     if (info.value.reducedResolution && !opts.includeThumbnails && s.value.ifds.length > 1) continue;
-    const raster = decodeTiffPage(bytes, s.value, info.value);
-    if (!raster.ok) return raster;
-    pages.push({ info: info.value, raster: raster.value });
+    const over = budget.take(info.value.width * info.value.height, `page ${i + 1} (${info.value.width}×${info.value.height})`);
+    if (over !== undefined) return tiffErr('limit', over, info.value.ifdOffset);
+    infos.push(info.value);
   }
-  if (pages.length === 0) return tiffErr('no-pages', 'the file has only reduced-resolution (thumbnail) images', 0);
+  if (infos.length === 0) return tiffErr('no-pages', 'the file has only reduced-resolution (thumbnail) images', 0);
+  return ok({ structure: s.value, infos }, bytes.length);
+}
+
+/** Reads every page of a TIFF file. Thumbnails (reduced-resolution IFDs) are left out unless asked for. */
+export function readTiff(bytes: Uint8Array, opts: TiffReadOptions & { readonly includeThumbnails?: boolean } = {}): DecodeResult<TiffPage[], TiffError> {
+  const r = tiffPageInfos(bytes, opts);
+  if (!r.ok) return r;
+  const pages: TiffPage[] = [];
+  for (const info of r.value.infos) {
+    const raster = decodeTiffPage(bytes, r.value.structure, info);
+    if (!raster.ok) return raster;
+    pages.push({ info, raster: raster.value });
+  }
   return ok(pages, bytes.length);
 }

@@ -355,6 +355,9 @@ function checkOptions(o: T30EngineOptions): void {
   if (o.maxBitRate !== undefined && !(o.maxBitRate >= 2400)) bad('maxBitRate must be at least 2400');
   if (o.ecmFrameSize !== undefined && o.ecmFrameSize !== 64 && o.ecmFrameSize !== 256) bad('ecmFrameSize must be 64 or 256');
   if (o.minScanLineMs !== undefined && ![0, 5, 10, 20, 40].includes(o.minScanLineMs)) bad('minScanLineMs must be 0, 5, 10, 20 or 40');
+  if (o.maxReceivedPageOctets !== undefined && !(Number.isInteger(o.maxReceivedPageOctets) && o.maxReceivedPageOctets > 0)) {
+    bad('maxReceivedPageOctets must be a positive integer');
+  }
   if (o.copyQuality !== undefined) {
     const q = o.copyQuality;
     if (!(q.minGoodRowsPercent >= 0 && q.minGoodRowsPercent <= 100)) bad('copyQuality.minGoodRowsPercent must be 0..100');

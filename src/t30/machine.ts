@@ -140,6 +140,8 @@ export class T30Machine {
   readonly selectivePolling: string;
   readonly tcfMode: 'transferred' | 'local';
   readonly copyQuality: T30CopyQuality;
+  /** `T30EngineOptions.maxReceivedPageOctets` (undefined: derived from the session, phase-c.ts). */
+  readonly maxRxPageOctets: number | undefined;
   /** The X bit of every frame we send (T.30 §5.3.6.1): set by the station that received DIS. */
   readonly xBit: boolean;
 
@@ -207,6 +209,8 @@ export class T30Machine {
   tcfRun = 0;
   tcfBestRun = 0;
   rxChunks: Uint8Array[] = [];
+  /** Octets held in `rxChunks` (bounded by phase-c.ts `rxPageLimit`). */
+  rxOctets = 0;
   rxPage: T30ReceivedPage | undefined;
   lastPostPage: 'MPS' | 'EOM' | 'EOP' | undefined;
   readonly ecmRx: EcmRxState = {
@@ -246,6 +250,7 @@ export class T30Machine {
     this.selectivePolling = opts.selectivePolling ?? '';
     this.tcfMode = opts.tcf ?? RESOLVED_DEFAULTS.tcf;
     this.copyQuality = opts.copyQuality ?? RESOLVED_DEFAULTS.copyQuality;
+    this.maxRxPageOctets = opts.maxReceivedPageOctets;
     this.xBit = opts.role === 'calling';
     const ecm = opts.ecm ?? RESOLVED_DEFAULTS.ecm;
     this.caps = {

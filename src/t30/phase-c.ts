@@ -145,6 +145,7 @@ export function onNonEcmData(m: T30Machine, modulation: FaxModulation, data: Uin
     }
     m.disarm('T2');
     m.rxChunks = [];
+    m.rxOctets = 0;
     m.setState('F_DOC_NON_ECM');
     m.emit({ type: 'page-rx-start', at: m.now, page: m.n.pagesReceived + 1, ecm: false });
     addPageData(m, data);
@@ -153,9 +154,50 @@ export function onNonEcmData(m: T30Machine, modulation: FaxModulation, data: Uin
 }
 
 function addPageData(m: T30Machine, data: Uint8Array): void {
-  m.rxChunks.push(Uint8Array.from(data)); // the line may reuse its buffer
   m.n.imageOctetsReceived += data.length;
+  const limit = rxPageLimit(m);
+  if (m.rxOctets + data.length > limit) {
+    // Checked before the copy: the buffer never holds more than `limit` octets.
+    m.rxChunks = [];
+    m.rxOctets = 0;
+    m.fail('page-too-large', `non-ECM page ${m.n.pagesReceived + 1}: more than ${limit} octets of image data`);
+    return;
+  }
+  m.rxChunks.push(Uint8Array.from(data)); // the line may reuse its buffer
+  m.rxOctets += data.length;
   m.arm('RX_STALL', RX_STALL_MS);
+}
+
+/**
+ * Receive-buffer bound for one page (the non-ECM page buffer, the ECM blocks of a page).
+ *
+ * T.4 gives no page-length limit for "unlimited" recording length (DIS bits 19–20), so the
+ * bound is what a real page could need at its worst, with room to spare:
+ *  - rows: a page of MAX_RX_PAGE_LENGTH_MM (1 m, over twice A3's 420 mm and more than any
+ *    practical "unlimited" page) at the negotiated vertical resolution (T.4 §2.2: 3.85, 7.7 or
+ *    15.4 lines/mm);
+ *  - octets per row: WORST_BITS_PER_PEL (12) bits for every pel. In MH (T.4 §4.1, Tables 2–3)
+ *    a one-pel run costs 6 bits (white) or 3 (black), a run of 2–63 pels one terminating code
+ *    of at most 12 bits, a longer run a makeup code of at most 13 bits more; 2-D codes
+ *    (T.4 §4.2, T.6) are no longer per changing element. Plus ROW_OVERHEAD_OCTETS for EOL, fill to the minimum scan-line time
+ *    (40 ms at 14 400 bit/s = 72 octets) and uncompressed-mode escapes.
+ * At fine resolution and 1728 pels that is 7700 × (2592 + 128) ≈ 21 MB, some 100 times a
+ * dense real page; an unpaced or hostile sender hits it long before memory matters.
+ */
+export const MAX_RX_PAGE_LENGTH_MM = 1000;
+export const WORST_BITS_PER_PEL = 12;
+export const ROW_OVERHEAD_OCTETS = 128;
+
+/** The default bound of `rxPageLimit` for a session. */
+export function maxReceivedPageOctets(p: Pick<SessionParams, 'widthPx' | 'resolution'>): number {
+  const rows = Math.ceil((MAX_RX_PAGE_LENGTH_MM * resolutionYDpi(p.resolution)) / 25.4);
+  return rows * (Math.ceil((p.widthPx * WORST_BITS_PER_PEL) / 8) + ROW_OVERHEAD_OCTETS);
+}
+
+function rxPageLimit(m: T30Machine): number {
+  if (m.maxRxPageOctets !== undefined) return m.maxRxPageOctets;
+  const p = m.params;
+  return p === undefined ? 0 : maxReceivedPageOctets(p);
 }
 
 function decodePage(m: T30Machine, data: Uint8Array, p: SessionParams): T4DecodeResult | undefined {
@@ -252,6 +294,16 @@ export function onEcmFrame(m: T30Machine, f: T30Frame): void {
     }
     m.ecmRx.block.put(f.frameNumber, f.data);
     m.n.ecmFramesReceived++;
+    // The page so far (acknowledged blocks) plus this block (≤ 256 frames, Annex A) — checked
+    // per frame, so the partial-page list never passes the bound by more than one block.
+    const held = ecmPageOctets(m) + m.ecmRx.block.received * f.data.length;
+    const limit = rxPageLimit(m);
+    if (held > limit) {
+      m.ecmRx.pageChunks = [];
+      m.ecmRx.block.clear();
+      m.fail('page-too-large', `ECM page ${m.n.pagesReceived + 1}: more than ${limit} octets of image data`);
+      return;
+    }
     m.n.imageOctetsReceived += f.data.length;
     m.arm('RX_STALL', RX_STALL_MS);
     return;
@@ -265,6 +317,13 @@ export function onEcmFrame(m: T30Machine, f: T30Frame): void {
     return;
   }
   m.n.ignoredFrames++;
+}
+
+/** Octets in the acknowledged blocks of the ECM page being received. */
+function ecmPageOctets(m: T30Machine): number {
+  let n = 0;
+  for (const c of m.ecmRx.pageChunks) n += c.length;
+  return n;
 }
 
 /** The page signal stalled: nothing for RX_STALL_MS. */

@@ -86,6 +86,11 @@ export const T30_RESULT_CODES = [
   't2-expired-ecm',
   /** The page signal stopped without its end (T30_ERR_RX_NOCARRIER). */
   'carrier-lost',
+  /**
+   * The page's image data passed the receive buffer's bound (`maxReceivedPageOctets`): an
+   * unpaced or hostile sender; the call ends instead of the buffer growing (no spandsp twin).
+   */
+  'page-too-large',
   /** DCN while the page was expected (T30_ERR_RX_DCNDATA). */
   'dcn-waiting-page',
   /** DCN instead of MPS/EOM/EOP (T30_ERR_RX_DCNFAX). */
@@ -154,6 +159,7 @@ const MESSAGES: { readonly [K in T30ResultCode]: string } = {
   't2-expired-waiting-next-page': 'T2 expired while waiting for the next page',
   't2-expired-ecm': 'T2 expired while waiting for ECM data or commands',
   'carrier-lost': 'The page signal was lost during reception',
+  'page-too-large': 'The received page has more image data than a page can hold',
   'dcn-waiting-page': 'Unexpected DCN while waiting for image data',
   'dcn-waiting-post-page': 'Unexpected DCN while waiting for MPS, EOM or EOP',
   'dcn-after-mcf': 'Unexpected DCN after MCF to MPS or EOM',

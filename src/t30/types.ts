@@ -56,6 +56,13 @@ export interface T30EngineOptions {
   readonly tcf?: 'transferred' | 'local';
   /** Receiver copy-quality thresholds for non-ECM pages. */
   readonly copyQuality?: T30CopyQuality;
+  /**
+   * Receiving: most octets of T.4/T.6 data held for one page (non-ECM page buffer, ECM blocks
+   * of a page). Default: `maxReceivedPageOctets(session)` in phase-c.ts — the worst-case coding
+   * of a 1 m long page at the negotiated width and resolution. Past it the call ends with
+   * 'page-too-large' instead of growing without bound.
+   */
+  readonly maxReceivedPageOctets?: number;
   /** Sending: SUB frame (DCS bit 49) when the far end has subaddressing. */
   readonly subaddress?: string;
   /**

@@ -9,7 +9,13 @@ export type FaxwireErrorCode =
   | 'FAXWIRE_ERR_BUFFER_TOO_SMALL'
   | 'FAXWIRE_ERR_VALUE_OUT_OF_RANGE'
   | 'FAXWIRE_ERR_INVALID_STATE'
-  | 'FAXWIRE_ERR_IO';
+  | 'FAXWIRE_ERR_IO'
+  /**
+   * A budget was exceeded: a page or document larger than the configured bound (image/budget.ts:
+   * pages, pixels, page length). Readers of untrusted files return this as a typed 'limit'
+   * value; functions without a result type (page fitting) throw it.
+   */
+  | 'FAXWIRE_ERR_LIMIT';
 
 export class FaxwireError extends Error {
   readonly code: FaxwireErrorCode;

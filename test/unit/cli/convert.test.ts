@@ -13,6 +13,7 @@ import { readTiff } from '../../../src/image/tiff-read.js';
 import { readPng, writeGreyPng } from '../../../src/image/png.js';
 import { pageFileNames } from '../../../src/cli/pages-out.js';
 import { bitmapsEqual, docBitmap } from '../image/helpers.js';
+import { pngTallThin, tiffManyPagesOneStrip } from '../image/bombs.js';
 import { cli } from './helpers.js';
 
 describe('faxwire convert (CLI)', () => {
@@ -93,5 +94,21 @@ describe('faxwire convert (CLI)', () => {
     const c = cli('convert', p('cut.tif'), p('x.pdf'));
     assert.equal(c.code, 1);
     assert.match(c.err, /bad TIFF file \(bad-ifd\): page 2: IFD offset \d+ is beyond the end of the file \(size 300\)/);
+  });
+  it('the document budget: a bomb is refused with one line naming the budget and its option; options raise or lower it', () => {
+    writeFileSync(p('tall.png'), pngTallThin());
+    const r = cli('convert', p('tall.png'), p('tall.tif'), '--paper', 'unlimited');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^faxwire convert: .*tall\.png: PNG file over the budget \(limit\): page 1: the page would be \d+ mm long .*maxPageLengthMm 1000 \(see --max-page-length\)\n$/);
+    assert.equal(cli('convert', p('tall.png'), p('tall.tif'), '--paper', 'unlimited', '--max-page-length', '5000').code, 1);
+    writeFileSync(p('many.tif'), tiffManyPagesOneStrip(3, 1000));
+    const m = cli('convert', p('many.tif'), p('many.pdf'), '--max-pages', '2');
+    assert.equal(m.code, 1);
+    assert.match(m.err, /\(too-many-pages\).*\(see --max-pages\)/);
+    const t = cli('convert', p('many.tif'), p('many.pdf'), '--max-total-pixels', '2500000');
+    assert.match(t.err, /\(limit\): page 3 \(1000×1000\).*over maxTotalPixels 2500000 \(see --max-total-pixels\)/);
+    assert.equal(cli('convert', p('many.tif'), p('many.pdf')).code, 0);
+    assert.equal(cli('convert', p('many.tif'), p('many.pdf'), '--max-pages', '0').code, 2);
+    assert.equal(cli('convert', p('many.tif'), p('many.pdf'), '--max-pixels', 'lots').code, 2);
   });
 });
