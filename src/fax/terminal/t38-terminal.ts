@@ -65,7 +65,7 @@ const DEFAULT_REORDER_HOLD_MS = 60;
  * T.30 options of the terminal: the engine's own (one definition, in `T30EngineOptions`), plus
  * the page header line and any other engine option.
  */
-export interface T38TerminalFaxOptions extends Pick<T30EngineOptions, 'role' | 'send' | 'receive' | 'ident' | 'ecm' | 'modems' | 'maxBitRate' | 'codings'> {
+export interface T38TerminalFaxOptions extends Pick<T30EngineOptions, 'role' | 'send' | 'receive' | 'ident' | 'ecm' | 'modems' | 'maxBitRate' | 'codings' | 'confirmAfterStore'> {
   /**
    * A header line stamped at the top of every page sent (what fax machines print: the sender's
    * identity, date, page n/N — T.30 does not define it, national rules often require it).
@@ -144,6 +144,7 @@ export function createT30Engine(o: T38TerminalFaxOptions & { readonly tcf?: T38R
     ...(o.modems !== undefined ? { modems: o.modems } : {}),
     ...(o.maxBitRate !== undefined ? { maxBitRate: o.maxBitRate } : {}),
     ...(o.codings !== undefined ? { codings: o.codings } : {}),
+    ...(o.confirmAfterStore !== undefined ? { confirmAfterStore: o.confirmAfterStore } : {}),
     ...(o.tcf !== undefined ? { tcf: o.tcf } : {}),
   };
   return new T30Engine(opts);
@@ -230,6 +231,15 @@ export class T38Terminal<E = T30Event> {
   /** What `setReceiveReady` last said (true until it is called). */
   get receiveReady(): boolean {
     return this.receiveReadyFlag;
+  }
+
+  /**
+   * Confirm-after-store (fax option `confirmAfterStore`): the page delivered last was stored
+   * (MCF) or could not be (DCN, result 'page-not-stored'); see `T30Engine.confirmPage`.
+   */
+  confirmPage(stored: boolean, now: number, detail = ''): void {
+    this.session.confirmPage(stored, now, detail);
+    this.sendPackets();
   }
 
   tick(now: number): void {
