@@ -6,7 +6,7 @@
 
 import { T38Terminal } from '../fax/terminal/t38-terminal.js';
 import { FAX_MODULATION_BIT_RATE } from '../modem/modulation.js';
-import type { DriverOutcome } from '../node/real-time-loop.js';
+import type { DriverOutcome, DrivenTerminal } from '../node/real-time-loop.js';
 import { runTcpTerminal } from '../node/tcp-driver.js';
 import { runUdpTerminal } from '../node/udp-driver.js';
 import type { T30Event } from '../t30/engine.js';
@@ -97,11 +97,14 @@ class Progress {
 export async function runCall(
   label: string,
   settings: CallSettings,
-  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean },
+  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean },
   onEvent?: (e: T30Event) => void,
+  /** What the driver runs instead of the bare terminal (receive: `StoringTerminal`, page-store.ts). */
+  wrap?: (t: T38Terminal) => DrivenTerminal<T30Event>,
 ): Promise<{ report: CallReport; result: T30Result | undefined }> {
   const trace = settings.trace ? (l: string): void => void process.stderr.write(`${l}\n`) : undefined;
   const terminal = new T38Terminal({ ...settings.terminal, ...fax, ...(trace ? { onTrace: trace } : {}) });
+  const driven: DrivenTerminal<T30Event> = wrap ? wrap(terminal) : terminal;
   const t0 = Date.now();
   const faxNow = (): number => (Date.now() - t0) * settings.speed;
   const progress = new Progress(
@@ -134,7 +137,7 @@ export async function runCall(
     const ep = settings.endpoint;
     if (ep.kind === 'udptl') {
       outcome = await runUdpTerminal({
-        terminal,
+        terminal: driven,
         localPort: ep.localPort,
         ...(ep.localAddress !== undefined ? { localAddress: ep.localAddress } : {}),
         remoteHost: ep.host,
@@ -150,7 +153,7 @@ export async function runCall(
       });
     } else {
       outcome = await runTcpTerminal({
-        terminal,
+        terminal: driven,
         ...(ep.kind === 'tcp-connect' ? { connect: { host: ep.host, port: ep.port } } : { listen: { port: ep.port } }),
         speed: settings.speed,
         timeoutMs: settings.timeoutMs,
