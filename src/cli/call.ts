@@ -132,7 +132,7 @@ export async function runCall(
     }
   };
   process.on('SIGINT', onSigint);
-  let outcome: DriverOutcome & { notConnected?: boolean };
+  let outcome: DriverOutcome & { notConnected?: boolean; connectError?: string };
   try {
     const ep = settings.endpoint;
     if (ep.kind === 'udptl') {
@@ -172,17 +172,26 @@ export async function runCall(
   const r = terminal.result;
   const st = terminal.getStats();
   const pages = fax.role === 'calling' ? (r?.pagesSent ?? 0) : (r?.pagesReceived ?? 0);
-  const status: CallReport['status'] = outcome.notConnected
+  const status: CallReport['status'] = terminal.transportError !== undefined
+    ? 'failed'
+    : outcome.notConnected
     ? 'not-connected'
     : r?.ok === true && pages > 0
       ? 'ok'
       : r === undefined && outcome.timedOut
         ? 'timeout'
         : 'failed';
+  // A transport failure (TPKT framing lost) is what ended the call, whatever T.30 says about it.
+  const te = terminal.transportError;
   const report: CallReport = {
     status,
-    code: r?.code ?? (outcome.notConnected ? 'not-connected' : 'timeout'),
-    message: r?.message ?? (outcome.notConnected ? 'no TCP connection' : `no result after ${(settings.timeoutMs / 1000).toFixed(0)} s`),
+    code: te?.code ?? r?.code ?? (outcome.notConnected ? 'not-connected' : 'timeout'),
+    message:
+      te?.message ??
+      r?.message ??
+      (outcome.notConnected
+        ? `no TCP connection${outcome.connectError !== undefined ? `: ${outcome.connectError}` : ` within ${(settings.timeoutMs / 1000).toFixed(0)} s`}`
+        : `no result after ${(settings.timeoutMs / 1000).toFixed(0)} s`),
     pages,
     bitRate: r?.bitRate ?? 0,
     ecm: r?.ecm ?? false,

@@ -162,6 +162,7 @@ export class T38Terminal<E = T30Event> {
   private readonly output: Uint8Array[] = [];
   private lastRxSeq: number | undefined;
   private receiveReadyFlag = true;
+  private transportErrorInfo: { readonly code: 'tcp-framing-error'; readonly message: string } | undefined;
   private readonly reorderHoldMs: number;
   /** Fax time the UDPTL receiver started holding IFPs behind a missing seq (undefined: not holding). */
   private holdSince: number | undefined;
@@ -213,8 +214,23 @@ export class T38Terminal<E = T30Event> {
 
   /** One UDPTL datagram, or one chunk of the TCP byte stream (any chunking). */
   receive(bytes: Uint8Array, now: number): void {
+    const hadError = this.transportErrorInfo !== undefined;
     this.session.input(now, () => this.feed(bytes, now));
+    if (!hadError && this.transportErrorInfo !== undefined) {
+      // RFC 1006 §6 has no resynchronisation: nothing more can be read on this connection, so
+      // the call ends now (DCN still goes out: our direction of the stream is sound) instead of
+      // waiting for T1/T2/T4 to notice the silence.
+      this.session.abort(now, 'local');
+    }
     this.sendPackets();
+  }
+
+  /**
+   * Set when the transport itself failed (today: a TPKT framing error on TCP, code
+   * 'tcp-framing-error'); the call was ended at once. The T.30 result then says 'local-abort'.
+   */
+  get transportError(): { readonly code: 'tcp-framing-error'; readonly message: string } | undefined {
+    return this.transportErrorInfo;
   }
 
   /** Runs timers and paced transmission up to `now`. */
@@ -311,6 +327,7 @@ export class T38Terminal<E = T30Event> {
       if (this.tpkt.getStats().errors > errorsBefore) {
         // Framing is lost for good on this connection (RFC 1006 has no resynchronisation).
         this.counters.tcpFramingErrors++;
+        this.transportErrorInfo ??= { code: 'tcp-framing-error', message: `TPKT framing error (${this.tpkt.error?.code ?? '?'}): ${this.tpkt.error?.message ?? ''}` };
         this.trace(now, 'RX', undefined, `TPKT framing error: ${this.tpkt.error?.message ?? ''}`);
       }
     }
