@@ -11,8 +11,8 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** A file operation that failed: which one, on which path, and the system error code. */
 export class FileOpError extends Error {
@@ -42,9 +42,34 @@ async function step<T>(op: string, path: string, f: () => Promise<T>): Promise<T
   }
 }
 
-/** `mkdir -p`, with an error that says which directory could not be made and why. */
+/**
+ * `mkdir -p`, with an error that says which directory could not be made and why. A recursive
+ * mkdir can report ENOENT for a parent it could not create (a read-only file system, no
+ * permission); the real cause is then found by creating the first missing directory alone, so the
+ * message says e.g. "cannot create directory /mnt/ro/pages: EROFS".
+ */
 export async function ensureDir(dir: string): Promise<void> {
-  await step('create directory', dir, () => mkdir(dir, { recursive: true }));
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    let code = errCode(e);
+    let where = dir;
+    if (code === 'ENOENT') {
+      // Walk up to the deepest ancestor that exists; creating its child alone gives the true error.
+      let child = resolve(dir);
+      for (let parent = dirname(child); parent !== child; child = parent, parent = dirname(parent)) {
+        if (await stat(parent).then(() => true, () => false)) break;
+      }
+      try {
+        await mkdir(child);
+      } catch (e2) {
+        code = errCode(e2);
+        where = child;
+        e = e2;
+      }
+    }
+    throw new FileOpError('create directory', where, code, e);
+  }
 }
 
 /** Writes `data` to `path` atomically and durably (temporary file, fsync, rename, directory fsync). */
