@@ -51,7 +51,8 @@ async function step<T>(op: string, path: string, f: () => Promise<T>): Promise<T
 export async function ensureDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
-  } catch (e) {
+  } catch (first) {
+    let e: unknown = first;
     let code = errCode(e);
     let where = dir;
     if (code === 'ENOENT') {
