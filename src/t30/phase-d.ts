@@ -17,6 +17,13 @@
  *                        repeated (its answer was lost), asks CRP when a command arrived corrupted;
  *                        ECM: answers the command that ends a page RNR while the application's
  *                        page sink is not ready, and every RR after it, until it is (Annex A).
+ * Confirm-after-store:   the page is delivered before it is answered, and confirmed (MCF) only
+ *                        once the application stored it: ECM holds with RNR (Annex A, bounded by
+ *                        the transmitter's T5), non-ECM holds at most CONFIRM_HOLD_MS (inside its
+ *                        T4, T.30 §5.4.3.1 — there is no RNR without ECM). A page that was not
+ *                        stored is never confirmed: DCN instead of MCF (T.30 §5.3.6.1.8), result
+ *                        'page-not-stored'. RTN would only make the transmitter retrain and send
+ *                        the page again into the same failing store; PIN asks for an operator.
  *
  * Every command is repeated up to 3 times on T4 expiry, CRP, or a corrupted response.
  *
