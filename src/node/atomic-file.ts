@@ -6,8 +6,9 @@
  * survives a crash. A failure at any step removes the temporary file and leaves whatever was at
  * the final name untouched — never a truncated file.
  *
- * Errors name the operation and the path ("cannot create directory out/: EROFS …"), not just
- * the errno of whichever call happened to fail.
+ * Errors name the operation and the final path ("cannot create out/rx.tif: EROFS …", "cannot
+ * write out/rx.tif: ENOSPC …"; the system's own message, with the temporary name, follows in
+ * parentheses), not just the errno of whichever call happened to fail.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -77,17 +78,17 @@ export async function ensureDir(dir: string): Promise<void> {
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await step('create', tmp, () => open(tmp, 'wx', 0o644));
+  const fh = await step('create', path, () => open(tmp, 'wx', 0o644));
   let renamed = false;
   try {
     try {
       let off = 0;
       while (off < data.length) {
-        const { bytesWritten } = await step('write', tmp, () => fh.write(data, off, data.length - off));
-        if (bytesWritten <= 0) throw new FileOpError('write', tmp, 'EIO', new Error('no progress'));
+        const { bytesWritten } = await step('write', path, () => fh.write(data, off, data.length - off));
+        if (bytesWritten <= 0) throw new FileOpError('write', path, 'EIO', new Error('no progress'));
         off += bytesWritten;
       }
-      await step('sync', tmp, () => fh.sync());
+      await step('sync', path, () => fh.sync());
     } finally {
       await fh.close().catch(() => undefined);
     }
