@@ -2,12 +2,15 @@
  * `faxwire analyze <capture> [--t38-version 0|2|auto] [--port N ...] [--json]`
  * Prints the timeline of a captured T.38 call (see src/analyze/analyze.ts); `--json` prints one
  * JSON object per line and a final `{ "summary": … }`. Exit 0 when the capture was read, 1 when
- * it could not be, 2 on usage errors.
+ * it could not be (or `--extract` could not write: the message names the step and path), 2 on
+ * usage errors, 3 (EXIT_NOTHING_READ) when the file is a capture without a readable frame — no
+ * packet, or none that carried SIP or T.38 — so scripts do not take an empty timeline for a call.
  */
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { analyzeCapture, formatRecord, formatSummary, type AnalyzeOptions } from '../analyze/index.js';
+import { analyzeCapture, formatRecord, formatSummary, type AnalyzeOptions, type AnalyzeSummary } from '../analyze/index.js';
+import { ensureDir, FileOpError, writeFileAtomic } from '../node/atomic-file.js';
 import { writePng, writeTiff } from '../image/index.js';
 import type { T38Version } from '../t38/ifp.js';
 import { UsageError, parseCommandArgs } from './command.js';
@@ -19,7 +22,16 @@ export const USAGE = `usage: faxwire analyze <capture.pcap|pcapng> [--t38-versio
   --port N[,N…]             UDP/TCP ports that carry T.38 (repeatable)
   --json                    one JSON object per line, then {"summary": …}
   --extract DIR             write the pages the call carried as DIR/page-N.tif and .png
-  Exit status 0 when the capture was read, 1 when it could not be, 2 on bad arguments.`;
+  Exit status 0 when the capture was read, 1 when it could not be (or --extract could not write),
+  2 on bad arguments, 3 when it held no readable frame (no packet, or none with SIP or T.38).`;
+
+/** Exit status when the file is a capture but nothing in it could be read as SIP or T.38. */
+export const EXIT_NOTHING_READ = 3;
+
+/** No frame at all, or none that carried SIP or T.38 (a capture of something else, or all truncated). */
+function nothingRead(s: AnalyzeSummary): boolean {
+  return s.frames === 0 || (s.ifps === 0 && s.datagrams === 0 && s.sipMessages === 0 && s.t30Frames === 0);
+}
 
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs({
@@ -73,20 +85,27 @@ export async function run(args: string[]): Promise<number> {
   out.push(values.json ? JSON.stringify({ summary: result.summary }) : formatSummary(result.summary));
   flush();
   if (extractDir !== undefined) {
-    // Each page as TIFF (MMR, with the decoder's bad-row figures in the fax tags) and PNG.
+    // Each page as TIFF (MMR, with the decoder's bad-row figures in the fax tags) and PNG, each
+    // file written atomically (temporary file, fsync, rename).
     try {
-      await mkdir(extractDir, { recursive: true });
+      await ensureDir(extractDir);
       for (const p of result.pages ?? []) {
         const base = join(extractDir, `page-${p.index}`);
         const quality = { badRows: p.badRows, longestBadRun: p.longestBadRun };
-        await writeFile(`${base}.tif`, writeTiff([{ bitmap: p.bitmap, quality }], { compression: 'mmr' }));
-        await writeFile(`${base}.png`, writePng(p.bitmap));
-        if (!values.json) process.stdout.write(`wrote ${base}.tif and ${base}.png\n`);
+        await writeFileAtomic(`${base}.tif`, writeTiff([{ bitmap: p.bitmap, quality }], { compression: 'mmr' }));
+        await writeFileAtomic(`${base}.png`, writePng(p.bitmap));
+        if (!values.json) process.stdout.write(`wrote ${base}.tif and ${base}.png${p.badRows > 0 ? ` (${p.badRows} concealed rows)` : ''}\n`);
       }
     } catch (e) {
-      process.stderr.write(`faxwire analyze: cannot write pages to ${extractDir}: ${e instanceof Error ? e.message : String(e)}\n`);
+      // A FileOpError names the step and the path: "cannot create directory …: EROFS".
+      const why = e instanceof FileOpError ? e.message : `cannot write pages to ${extractDir}: ${e instanceof Error ? e.message : String(e)}`;
+      process.stderr.write(`faxwire analyze: ${why}\n`);
       return 1;
     }
+  }
+  if (nothingRead(result.summary)) {
+    process.stderr.write(`faxwire analyze: ${file}: no readable frame (${result.summary.frames} frames, no SIP or T.38 in them)\n`);
+    return EXIT_NOTHING_READ;
   }
   return 0;
 }

@@ -6,7 +6,7 @@
 
 import { T38Terminal } from '../fax/terminal/t38-terminal.js';
 import { FAX_MODULATION_BIT_RATE } from '../modem/modulation.js';
-import type { DriverOutcome } from '../node/real-time-loop.js';
+import type { DriverOutcome, DrivenTerminal } from '../node/real-time-loop.js';
 import { runTcpTerminal } from '../node/tcp-driver.js';
 import { runUdpTerminal } from '../node/udp-driver.js';
 import type { T30Event } from '../t30/engine.js';
@@ -99,11 +99,14 @@ class Progress {
 export async function runCall(
   label: string,
   settings: CallSettings,
-  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean },
+  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean },
   onEvent?: (e: T30Event) => void,
+  /** What the driver runs instead of the bare terminal (receive: `StoringTerminal`, page-store.ts). */
+  wrap?: (t: T38Terminal) => DrivenTerminal<T30Event>,
 ): Promise<{ report: CallReport; result: T30Result | undefined }> {
   const trace = settings.trace ? (l: string): void => void process.stderr.write(`${l}\n`) : undefined;
   const terminal = new T38Terminal({ ...settings.terminal, ...fax, ...(trace ? { onTrace: trace } : {}) });
+  const driven: DrivenTerminal<T30Event> = wrap ? wrap(terminal) : terminal;
   const t0 = Date.now();
   const faxNow = (): number => (Date.now() - t0) * settings.speed;
   const progress = new Progress(
@@ -131,12 +134,12 @@ export async function runCall(
     }
   };
   process.on('SIGINT', onSigint);
-  let outcome: DriverOutcome & { notConnected?: boolean; foreignDatagrams?: number };
+  let outcome: DriverOutcome & { notConnected?: boolean; connectError?: string; foreignDatagrams?: number };
   try {
     const ep = settings.endpoint;
     if (ep.kind === 'udptl') {
       outcome = await runUdpTerminal({
-        terminal,
+        terminal: driven,
         localPort: ep.localPort,
         ...(ep.localAddress !== undefined ? { localAddress: ep.localAddress } : {}),
         ...(ep.latch === true ? { latch: true } : {}),
@@ -153,7 +156,7 @@ export async function runCall(
       });
     } else {
       outcome = await runTcpTerminal({
-        terminal,
+        terminal: driven,
         ...(ep.kind === 'tcp-connect' ? { connect: { host: ep.host, port: ep.port } } : { listen: { port: ep.port } }),
         speed: settings.speed,
         timeoutMs: settings.timeoutMs,
@@ -172,17 +175,26 @@ export async function runCall(
   const r = terminal.result;
   const st = terminal.getStats();
   const pages = fax.role === 'calling' ? (r?.pagesSent ?? 0) : (r?.pagesReceived ?? 0);
-  const status: CallReport['status'] = outcome.notConnected
+  const status: CallReport['status'] = terminal.transportError !== undefined
+    ? 'failed'
+    : outcome.notConnected
     ? 'not-connected'
     : r?.ok === true && pages > 0
       ? 'ok'
       : r === undefined && outcome.timedOut
         ? 'timeout'
         : 'failed';
+  // A transport failure (TPKT framing lost) is what ended the call, whatever T.30 says about it.
+  const te = terminal.transportError;
   const report: CallReport = {
     status,
-    code: r?.code ?? (outcome.notConnected ? 'not-connected' : 'timeout'),
-    message: r?.message ?? (outcome.notConnected ? 'no TCP connection' : `no result after ${(settings.timeoutMs / 1000).toFixed(0)} s`),
+    code: te?.code ?? r?.code ?? (outcome.notConnected ? 'not-connected' : 'timeout'),
+    message:
+      te?.message ??
+      r?.message ??
+      (outcome.notConnected
+        ? `no TCP connection${outcome.connectError !== undefined ? `: ${outcome.connectError}` : ` within ${(settings.timeoutMs / 1000).toFixed(0)} s`}`
+        : `no result after ${(settings.timeoutMs / 1000).toFixed(0)} s`),
     pages,
     bitRate: r?.bitRate ?? 0,
     ecm: r?.ecm ?? false,

@@ -17,6 +17,10 @@
  * million), and the page length on unlimited paper (1000 mm). A file over it is refused with one
  * line naming the budget and its option.
  *
+ * The output is written atomically (temporary file, fsync, rename): a failure leaves no partial
+ * file, and the message names the step and path that failed. Rows the decoder had to conceal
+ * (corrupt T.4/T.6 data in the input) are reported on the result line and as a warning.
+ *
  * Exit status: 0 done, 1 the input could not be read or the output not written, 2 usage.
  */
 
@@ -33,7 +37,8 @@ import {
   type ToFaxOptions,
 } from '../image/index.js';
 import { UsageError, parseCommandArgs } from './command.js';
-import { outputFormatOf, writePages } from './pages-out.js';
+import { FileOpError } from '../node/atomic-file.js';
+import { concealedRows, outputFormatOf, writePages } from './pages-out.js';
 
 export const USAGE = `usage: faxwire convert <in.pdf|tif|png|jpg|pbm> <out.tif|pdf|png|pbm> [--resolution standard|fine|superfine|…] [--compression mh|mr|mmr] [--paper a4|letter|legal|b4|a3|unlimited] [--dither] [--max-pages N] [--max-pixels N] [--max-total-pixels N] [--max-page-length MM]
   Converts a document (any format faxwire reads, recognised by its content) to fax pages in the
@@ -44,6 +49,8 @@ export const USAGE = `usage: faxwire convert <in.pdf|tif|png|jpg|pbm> <out.tif|p
   Budget (an input over it is refused before it is decoded): --max-pages (default 1000),
   --max-pixels per page (150000000), --max-total-pixels per document (2000000000),
   --max-page-length in mm for --paper unlimited (1000).
+  The output is written atomically (never a partial file); rows of a received fax that could
+  not be decoded are concealed and counted ("N concealed (bad) rows") on the result line.
   Exit status 0 done, 1 the input could not be read or the output not written, 2 bad arguments.`;
 
 /** Which option raises the budget a refusal names. */
@@ -127,15 +134,23 @@ export async function run(args: string[]): Promise<number> {
   }
   let names: string[];
   try {
+    // Atomic: each file goes to a temporary name, is synced and renamed; a failure leaves nothing behind.
     names = await writePages(output, format, pages.value, { tiff: { compression } });
   } catch (e) {
-    process.stderr.write(`faxwire convert: cannot write ${output}: ${e instanceof Error ? e.message : String(e)}\n`);
+    // A FileOpError already says which step failed on which path ("cannot create …: EROFS").
+    const why = e instanceof FileOpError ? e.message : `cannot write ${output}: ${e instanceof Error ? e.message : String(e)}`;
+    process.stderr.write(`faxwire convert: ${why}\n`);
     return 1;
   }
   const first = pages.value[0]!.bitmap;
   const dpi = first.xDpi !== undefined ? `, ${first.xDpi}×${first.yDpi} dpi` : '';
+  // Rows the T.4/T.6 decoder could not read and concealed (repeated the row above), over all pages.
+  const concealed = concealedRows(pages.value);
+  const badPages = pages.value.filter((p) => (p.quality?.badRows ?? 0) > 0).length;
   process.stdout.write(
-    `${input} → ${names.length === 1 ? names[0] : `${names[0]} … ${names[names.length - 1]}`}: ${pages.value.length} page${pages.value.length === 1 ? '' : 's'}, ${first.width}×${first.height}${dpi}${format === 'tiff' ? `, ${compression.toUpperCase()}` : ''}\n`,
+    `${input} → ${names.length === 1 ? names[0] : `${names[0]} … ${names[names.length - 1]}`}: ${pages.value.length} page${pages.value.length === 1 ? '' : 's'}, ${first.width}×${first.height}${dpi}${format === 'tiff' ? `, ${compression.toUpperCase()}` : ''}` +
+      `${concealed > 0 ? `, ${concealed} concealed (bad) row${concealed === 1 ? '' : 's'} on ${badPages} page${badPages === 1 ? '' : 's'}` : ''}\n`,
   );
+  if (concealed > 0) process.stderr.write(`faxwire convert: warning: ${input}: ${concealed} row${concealed === 1 ? '' : 's'} could not be decoded and ${concealed === 1 ? 'was' : 'were'} concealed\n`);
   return 0;
 }

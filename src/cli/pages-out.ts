@@ -2,11 +2,15 @@
  * Writing fax pages to files, for every command that writes them (receive, demo, convert): the
  * format an output name asks for (.tif/.tiff, .pdf, .png, .pbm), the pages a call accepted
  * (collected from the T.30 engine's events), and the files themselves — PNG is one file per
- * page, named out-1.png, out-2.png, …
+ * page, named out-1.png, out-2.png, … Every file is written atomically and durably
+ * (src/node/atomic-file.ts): a failed write leaves no partial file behind.
  */
 
-import { writeFile } from 'node:fs/promises';
+/** Writes one whole file (default: `writeFileAtomic`); injectable so tests can fail it. */
+export type FileWriter = (path: string, data: Uint8Array) => Promise<void>;
+
 import { extname } from 'node:path';
+import { writeFileAtomic } from '../node/atomic-file.js';
 import { writeDocument, type FaxPage, type OutputFormat, type WriteDocumentOptions } from '../image/document.js';
 import type { T30Event } from '../t30/engine.js';
 
@@ -54,9 +58,22 @@ export class PageCollector {
  * Writes pages to `file` in `format` and returns the names written. PNG is a file per page;
  * `numberAlways` numbers even a single one (a receiver cannot know in advance how many come).
  */
-export async function writePages(file: string, format: OutputFormat, pages: readonly FaxPage[], options: WriteDocumentOptions & { numberAlways?: boolean } = {}): Promise<string[]> {
+export async function writePages(
+  file: string,
+  format: OutputFormat,
+  pages: readonly FaxPage[],
+  options: WriteDocumentOptions & { numberAlways?: boolean; writer?: FileWriter } = {},
+): Promise<string[]> {
   const parts = await writeDocument(pages, format, options);
   const names = format === 'png' ? pageFileNames(file, parts.length, options.numberAlways) : [file];
-  for (let i = 0; i < parts.length; i++) await writeFile(names[i] ?? file, parts[i] ?? new Uint8Array(0));
+  const write = options.writer ?? writeFileAtomic;
+  for (let i = 0; i < parts.length; i++) await write(names[i] ?? file, parts[i] ?? new Uint8Array(0));
   return names;
+}
+
+/** Concealed (bad) rows over `pages`, as decoders counted them. */
+export function concealedRows(pages: readonly FaxPage[]): number {
+  let n = 0;
+  for (const p of pages) n += p.quality?.badRows ?? 0;
+  return n;
 }

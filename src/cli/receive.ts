@@ -3,18 +3,24 @@
  * writes the pages received to a TIFF (Class F) or PDF file, chosen by the file's extension
  * (`.tif`/`.tiff`, `.pdf`; also `.png` — one file per page, always numbered — and `.pbm`). Same
  * transport and options as `faxwire send` (call-options.ts). Exit 0 only when the fax completed
- * and at least one page arrived.
+ * and at least one page arrived. Every page is on disk (written to a temporary file, synced,
+ * renamed) before the sender is told it arrived (MCF); a page that cannot be written is not
+ * confirmed and ends the call ('page-not-stored'), the pages before it intact (page-store.ts).
  */
 
 import { CALL_OPTIONS, CALL_USAGE, callSettings } from './call-options.js';
 import { formatReport, runCall } from './call.js';
 import { UsageError, parseCommandArgs } from './command.js';
 import { IDENTITY_USAGE } from './config.js';
-import { PageCollector, outputFormatOf, writePages } from './pages-out.js';
+import { ReceivedPageStore, StoringTerminal } from './page-store.js';
+import { outputFormatOf } from './pages-out.js';
 
 export const USAGE = `usage: faxwire receive --out FILE (--udptl HOST:PORT --local-port N | --tcp HOST:PORT | --listen-tcp PORT) [options]
   Answers a T.38 fax call and writes the pages received to FILE: .tif/.tiff (TIFF Class F),
-  .pdf, .png (FILE-1.png, FILE-2.png, …) or .pbm. Exit status 0 when the fax completed with at
+  .pdf, .png (FILE-1.png, FILE-2.png, …) or .pbm. Each page is written and synced to disk before
+  it is confirmed to the sender; a page that cannot be written (disk full, …) is not confirmed,
+  the call ends with page-not-stored and the pages before it stay in FILE. The result line gives
+  concealed_rows (rows the decoder had to conceal). Exit status 0 when the fax completed with at
   least one page, 1 when it failed, 2 on bad arguments.
   -o, --out FILE            where the pages go (required)
 ${CALL_USAGE}
@@ -28,22 +34,25 @@ export async function run(args: string[]): Promise<number> {
   if (out === undefined) throw new UsageError('--out FILE (.tif or .pdf) is required');
   const format = outputFormatOf(out);
   if (format === undefined) throw new UsageError(`--out: cannot tell the format of '${out}' (use .tif, .tiff, .pdf, .png or .pbm)`);
-  const collector = new PageCollector();
-  const { report } = await runCall('receive', settings, { role: 'answering', receive: true }, collector.onEvent);
-  let written: string[] = [];
-  if (collector.pages.length > 0) {
-    try {
-      written = await writePages(out, format, collector.pages, { numberAlways: true });
-    } catch (e) {
-      process.stderr.write(`faxwire receive: cannot write ${out}: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.stdout.write(`${formatReport('receive', report, settings.json)}\n`);
-      return 1;
-    }
-  }
+  // Each page is written (atomically, synced) before the sender gets MCF for it (page-store.ts).
+  const store = new ReceivedPageStore(out, format);
+  await store.prepare();
+  let storing: StoringTerminal | undefined;
+  const { report } = await runCall('receive', settings, { role: 'answering', receive: true, confirmAfterStore: true }, undefined, (t) => {
+    storing = new StoringTerminal(t, store);
+    return storing;
+  });
+  await storing?.settled();
+  const written = store.files;
+  if (store.error !== undefined) process.stderr.write(`faxwire receive: page ${store.pages.length + 1} not stored: ${store.error}\n`);
+  const extra = { files: written, pagesStored: store.pages.length, concealedRows: store.badRows, ...(store.error !== undefined ? { storeError: store.error } : {}) };
   if (settings.json) {
-    process.stdout.write(`${JSON.stringify({ ...(JSON.parse(formatReport('receive', report, true)) as object), files: written })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...(JSON.parse(formatReport('receive', report, true)) as object), ...extra })}\n`);
   } else {
-    process.stdout.write(`${formatReport('receive', report, false)}${written.length > 0 ? ` out=${written.join(',')}` : ''}\n`);
+    process.stdout.write(
+      `${formatReport('receive', report, false)} concealed_rows=${store.badRows}${written.length > 0 ? ` out=${written.join(',')}` : ''}` +
+        `${store.error !== undefined ? ` store_error="${store.error}"` : ''}\n`,
+    );
   }
-  return report.status === 'ok' && collector.pages.length > 0 ? 0 : 1;
+  return report.status === 'ok' && store.pages.length > 0 && store.error === undefined ? 0 : 1;
 }

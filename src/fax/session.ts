@@ -40,6 +40,8 @@ export interface T30EngineLike<E = unknown> {
   abort?(now: number, why: 'local' | 'remote'): void;
   /** Receiver flow control: whether the page sink can take the next page (T.30 Annex A, RNR). */
   setReceiveReady?(ready: boolean, now: number): void;
+  /** Confirm-after-store: whether the page delivered last was stored (T30Engine.confirmPage). */
+  confirmPage?(stored: boolean, now: number, detail?: string): void;
   getStats?(): T30Stats;
 }
 
@@ -136,6 +138,19 @@ export class FaxSession<E = T30Event> {
    */
   setReceiveReady(ready: boolean, now: number): void {
     this.engine.setReceiveReady?.(ready, now);
+    if (this.isStarted) {
+      this.lastNow = now;
+      this.pump(now);
+    }
+  }
+
+  /**
+   * Confirm-after-store (engine option `confirmAfterStore`): the application stored the page it
+   * got last (`stored` true → MCF) or could not (false, `detail` says why → DCN, result
+   * 'page-not-stored'). See `T30Engine.confirmPage`.
+   */
+  confirmPage(stored: boolean, now: number, detail = ''): void {
+    this.engine.confirmPage?.(stored, now, detail);
     if (this.isStarted) {
       this.lastNow = now;
       this.pump(now);

@@ -3,7 +3,8 @@
  * RFC 1006 §6) with real timers. Either end may connect or listen; the terminal starts when the
  * connection is up (the answering side's CED and the calling side's CNG both need a path).
  * Fax time runs `speed` × the wall clock, as in udp-driver.ts. A wall-clock `timeoutMs` bounds
- * the whole call, connection set-up included; a connection that closes ends the call.
+ * the whole call, connection set-up included; a connection that closes ends the call. Connecting
+ * is retried a few times over about 3 s (CONNECT_RETRY_DELAYS_MS), then given up with the cause.
  */
 
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -26,16 +27,53 @@ export interface TcpDriverOptions<E> {
   readonly signal?: AbortSignal;
   /** Hangs up gracefully: the terminal ends the call (DCN) and the driver finishes normally. */
   readonly hangup?: AbortSignal;
+  /** Waits between connection attempts (wall ms); one attempt more than entries. Default `CONNECT_RETRY_DELAYS_MS`. */
+  readonly connectRetryDelaysMs?: readonly number[];
 }
 
 export interface TcpDriverOutcome extends DriverOutcome {
   /** The connection was never established. */
   readonly notConnected: boolean;
+  /** Why not, when connecting failed: "ECONNREFUSED 127.0.0.1:9; 6 attempts in 3.1 s". */
+  readonly connectError?: string;
   /** The far end closed the connection before our terminal was done. */
   readonly remoteClosed: boolean;
 }
 
-const RETRY_WALL_MS = 100;
+/**
+ * Connecting: waits between attempts (wall ms). A far end that is still starting gets a few
+ * tries over about 3 s; a dead port is then reported with its cause (ECONNREFUSED …) instead of
+ * retrying for the whole call timeout.
+ */
+export const CONNECT_RETRY_DELAYS_MS: readonly number[] = [100, 200, 400, 800, 1600];
+/** One connection attempt may take this long (a black-holed address never answers). */
+const CONNECT_ATTEMPT_MS = 3_000;
+/** Connect errors worth another try. */
+const RETRYABLE: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+function errCode(e: unknown): string {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'ERROR';
+}
+
+/** One connection attempt: the socket, or why not (the system's error code). */
+function connectOnce(host: string, port: number, timeoutMs: number): Promise<{ socket: Socket } | { code: string; message: string }> {
+  return new Promise((resolve) => {
+    const c = createConnection({ host, port });
+    const timer = setTimeout(() => {
+      c.destroy();
+      resolve({ code: 'ETIMEDOUT', message: `no answer in ${(timeoutMs / 1000).toFixed(1)} s` });
+    }, timeoutMs);
+    c.once('connect', () => {
+      clearTimeout(timer);
+      resolve({ socket: c });
+    });
+    c.once('error', (e) => {
+      clearTimeout(timer);
+      c.destroy();
+      resolve({ code: errCode(e), message: e.message });
+    });
+  });
+}
 
 export async function runTcpTerminal<E>(o: TcpDriverOptions<E>): Promise<TcpDriverOutcome> {
   const speed = o.speed ?? 1;
@@ -45,6 +83,8 @@ export async function runTcpTerminal<E>(o: TcpDriverOptions<E>): Promise<TcpDriv
   const deadline = t0 + (o.timeoutMs ?? 300_000);
   let aborted = o.signal?.aborted ?? false;
   let server: Server | undefined;
+  let connectAttempts = 0;
+  let connectError: string | undefined;
 
   // 1. Get a connection.
   const abortWait = new Promise<undefined>((resolve) => {
@@ -72,28 +112,32 @@ export async function runTcpTerminal<E>(o: TcpDriverOptions<E>): Promise<TcpDriv
     srv.close();
   } else if (o.connect) {
     const target = o.connect;
-    while (!aborted && Date.now() < deadline && sock === undefined) {
-      const s = await new Promise<Socket | undefined>((resolve) => {
-        const c = createConnection({ host: target.host, port: target.port });
-        c.once('connect', () => resolve(c));
-        c.once('error', () => {
-          c.destroy();
-          resolve(undefined);
-        });
-      });
-      if (s) sock = s;
-      else await new Promise((r) => setTimeout(r, RETRY_WALL_MS));
+    const delays = o.connectRetryDelaysMs ?? CONNECT_RETRY_DELAYS_MS;
+    for (let attempt = 0; !aborted && Date.now() < deadline && sock === undefined; attempt++) {
+      connectAttempts++;
+      const r = await connectOnce(target.host, target.port, Math.min(CONNECT_ATTEMPT_MS, Math.max(1, deadline - Date.now())));
+      if ('socket' in r) {
+        sock = r.socket;
+        break;
+      }
+      connectError = `${r.code} ${target.host}:${target.port}${r.message !== '' && r.message !== r.code ? ` (${r.message})` : ''}`;
+      const wait = delays[attempt];
+      // Retry only what may heal by itself (the far end is starting); a bad name does not.
+      if (wait === undefined || !RETRYABLE.has(r.code)) break;
+      await Promise.race([new Promise((res) => setTimeout(res, wait)), abortWait]);
     }
   }
   if (!sock) {
     server?.close();
+    const wallMs = Date.now() - t0;
     return {
       finished: false,
-      timedOut: !aborted,
+      timedOut: !aborted && connectError === undefined,
       aborted,
       notConnected: true,
+      ...(connectError !== undefined ? { connectError: `${connectError}; ${connectAttempts} attempt${connectAttempts === 1 ? '' : 's'} in ${(wallMs / 1000).toFixed(1)} s` } : {}),
       remoteClosed: false,
-      wallMs: Date.now() - t0,
+      wallMs,
       faxMs: 0,
       datagramsSent: 0,
       datagramsReceived: 0,

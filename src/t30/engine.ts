@@ -314,6 +314,9 @@ function onTimeout(m: T30Machine, t: T30TimerName): void {
       // Annex A: the receiver kept answering RNR for all of T5 (60 s): release the call (DCN).
       m.fail('t5-expired', `the receiver was not ready for ${T30_T5_MS / 1000} s (${m.n.rnrReceived} RNR)`);
       return;
+    case 'CONFIRM_HOLD':
+      phaseD.onConfirmHoldExpired(m);
+      return;
     case 'RX_STALL':
       // A TCF that stalls is judged as it stands; a page that stalls is a lost carrier.
       if (m.state === 'F_TCF') phaseB.onTcfEnd(m);
@@ -462,6 +465,26 @@ export class T30Engine {
   setReceiveReady(ready: boolean, nowMs: number): void {
     this.m.now = Math.max(this.m.now, nowMs);
     this.m.receiveReady = ready;
+  }
+
+  /**
+   * Confirm-after-store (`T30EngineOptions.confirmAfterStore`): the application's word on the
+   * page it got last (`page-rx-end` with `accepted: true`) — `stored` true once the page is safe
+   * (written and synced), false when it could not be stored (`detail` says why, e.g. "ENOSPC").
+   * Call it once per such page; it may come before or after the transmitter's post-page command.
+   *
+   * ECM: the page's answer is RNR (T.30 Annex A) until this is said; the next RR then gets MCF,
+   * or DCN when not stored. Non-ECM: the answer to MPS/EOM/EOP is held at most
+   * `CONFIRM_HOLD_MS` (2 s, inside the transmitter's T4): MCF, or DCN when not stored or when
+   * nothing was said in time. DCN ends the call with 'page-not-stored' (T.30 §5.3.6.1.8);
+   * the pages confirmed before stay confirmed. No effect once the call has ended or when the
+   * option is off.
+   */
+  confirmPage(stored: boolean, nowMs: number, detail = ''): void {
+    const m = this.m;
+    m.now = Math.max(m.now, nowMs);
+    if (!m.confirmAfterStore || m.state === 'IDLE' || m.state === 'CALL_FINISHED') return;
+    phaseD.onPageConfirmed(m, stored, detail);
   }
 
   /** What `setReceiveReady` last said (true until it is called). */

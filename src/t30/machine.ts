@@ -232,6 +232,19 @@ export class T30Machine {
    * ECM receiver answers the command that ends a page with RNR instead of MCF (Annex A).
    */
   receiveReady = true;
+  /** Confirm-after-store (`T30EngineOptions.confirmAfterStore`): pages are answered only once stored. */
+  readonly confirmAfterStore: boolean;
+  /**
+   * Confirm-after-store: the application's word on the page delivered last and not yet answered
+   * (`T30Engine.confirmPage`); undefined while it has not said. Reset when the page is answered.
+   */
+  stored: boolean | undefined;
+  /** Why the application could not store the page (its `confirmPage` detail). */
+  storeError = '';
+  /** Confirm-after-store, ECM: the page-ending block was assembled and the page delivered; its answer waits. */
+  ecmPageHeld = false;
+  /** Confirm-after-store, non-ECM: the post-page command whose answer is held for the application. */
+  heldPostPage: 'MPS' | 'EOM' | 'EOP' | undefined;
   badRowsTotal = 0;
   longestBadRun = 0;
   rtnCount = 0;
@@ -251,6 +264,7 @@ export class T30Machine {
     this.tcfMode = opts.tcf ?? RESOLVED_DEFAULTS.tcf;
     this.copyQuality = opts.copyQuality ?? RESOLVED_DEFAULTS.copyQuality;
     this.maxRxPageOctets = opts.maxReceivedPageOctets;
+    this.confirmAfterStore = opts.confirmAfterStore === true;
     this.xBit = opts.role === 'calling';
     const ecm = opts.ecm ?? RESOLVED_DEFAULTS.ecm;
     this.caps = {

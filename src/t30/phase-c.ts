@@ -331,8 +331,12 @@ export function onRxStall(m: T30Machine): void {
   if (m.state === 'F_DOC_NON_ECM' || m.state === 'F_DOC_ECM') m.fail('carrier-lost', `nothing received for ${RX_STALL_MS} ms`);
 }
 
-/** The received ECM page is complete (last block acknowledged, or closed by EOR): decode it. */
-export function finishEcmPage(m: T30Machine): void {
+/**
+ * The received ECM page is complete (last block acknowledged, or closed by EOR): decode it and
+ * deliver it. With `count` false (confirm-after-store) it is delivered but counted only once the
+ * application has stored it (`countEcmPage`).
+ */
+export function finishEcmPage(m: T30Machine, count = true): void {
   const p = m.session();
   const rx = m.ecmRx;
   const data = concatChunks(rx.pageChunks);
@@ -350,9 +354,14 @@ export function finishEcmPage(m: T30Machine): void {
     coding: p.coding,
     accepted: true,
   };
+  m.receivedPages.push(page);
+  m.emit({ type: 'page-rx-end', at: m.now, ...page });
+  if (count) countEcmPage(m, page);
+}
+
+/** An ECM page confirmed (MCF or ERR sent): it counts as received. */
+export function countEcmPage(m: T30Machine, page: T30ReceivedPage): void {
   m.n.pagesReceived++;
   m.badRowsTotal += page.badRows;
   m.longestBadRun = Math.max(m.longestBadRun, page.longestBadRun);
-  m.receivedPages.push(page);
-  m.emit({ type: 'page-rx-end', at: m.now, ...page });
 }

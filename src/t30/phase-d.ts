@@ -17,6 +17,13 @@
  *                        repeated (its answer was lost), asks CRP when a command arrived corrupted;
  *                        ECM: answers the command that ends a page RNR while the application's
  *                        page sink is not ready, and every RR after it, until it is (Annex A).
+ * Confirm-after-store:   the page is delivered before it is answered, and confirmed (MCF) only
+ *                        once the application stored it: ECM holds with RNR (Annex A, bounded by
+ *                        the transmitter's T5), non-ECM holds at most CONFIRM_HOLD_MS (inside its
+ *                        T4, T.30 §5.4.3.1 — there is no RNR without ECM). A page that was not
+ *                        stored is never confirmed: DCN instead of MCF (T.30 §5.3.6.1.8), result
+ *                        'page-not-stored'. RTN would only make the transmitter retrain and send
+ *                        the page again into the same failing store; PIN asks for an operator.
  *
  * Every command is repeated up to 3 times on T4 expiry, CRP, or a corrupted response.
  *
@@ -31,7 +38,7 @@ import { frameName, type PpsFrame, type PprFrame, type T30Frame } from './frames
 import { stepForRateCode } from './negotiate.js';
 import * as phaseB from './phase-b.js';
 import * as phaseC from './phase-c.js';
-import { MAX_COMMAND_TRIES, MAX_RTN_PER_PAGE, PPR_LIMIT_BEFORE_CTC_OR_EOR, T30_T1_MS, T30_T5_MS } from './timers.js';
+import { CONFIRM_HOLD_MS, MAX_COMMAND_TRIES, MAX_RTN_PER_PAGE, PPR_LIMIT_BEFORE_CTC_OR_EOR, T30_T1_MS, T30_T5_MS } from './timers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Transmitter
@@ -391,6 +398,7 @@ export function onReceiverFrame(m: T30Machine, f: T30Frame): void {
     if (s === 'F_POST_DOC_NON_ECM' && m.rxPage !== undefined && m.receivedPages.at(-1) === m.rxPage) {
       m.receivedPages.pop();
       m.rxPage = undefined;
+      m.stored = undefined;
       m.warn('DCS instead of a post-page command: the "page" was a TCF; training again');
     }
     if (s === 'III_Q_MCF' || s === 'III_Q_RTN' || s === 'F_POST_RCP_MCF' || s === 'F_POST_DOC_NON_ECM') phaseB.onDcs(m, f.dis);
@@ -466,9 +474,24 @@ function nonEcmCommand(m: T30Machine, f: T30Frame): void {
 /** MCF (page good) or RTN (bad copy, or no page at all) to the post-page command. */
 function answerPage(m: T30Machine, cmd: PostPage): void {
   const pg = m.rxPage;
+  if (pg?.accepted === true && m.confirmAfterStore && m.stored !== true) {
+    if (m.stored === false) {
+      m.rxPage = undefined;
+      m.lastPostPage = cmd;
+      notStored(m);
+      return;
+    }
+    // Confirm-after-store, non-ECM: no RNR here (Annex A only), so the answer is held for at most
+    // CONFIRM_HOLD_MS, within the transmitter's T4; a repeat of the command while held changes nothing.
+    if (m.heldPostPage === undefined) m.arm('CONFIRM_HOLD', CONFIRM_HOLD_MS);
+    m.heldPostPage = cmd;
+    m.disarm('T2');
+    return;
+  }
+  m.stored = undefined;
   m.rxPage = undefined;
   m.lastPostPage = cmd;
-  if (!m.receiveReady) {
+  if (!m.receiveReady && !m.confirmAfterStore) {
     // RNR is an Annex A (ECM) response: a non-ECM receiver must answer within the sender's T4,
     // so "not ready" cannot hold the page back here; it is delivered and answered as usual.
     m.warn('page sink not ready, but non-ECM has no flow control (RNR): the page is answered as usual');
@@ -600,6 +623,10 @@ function onEor(m: T30Machine, fcf2: PpsFrame['fcf2']): void {
 function acceptBlock(m: T30Machine, fcf2: PpsFrame['fcf2'], key: number, resp: 'MCF' | 'ERR'): void {
   const rx = m.ecmRx;
   const cmd = fcf2 === 'NULL' ? undefined : postPageOf(fcf2);
+  if (cmd !== undefined && m.confirmAfterStore) {
+    acceptPageAfterStore(m, cmd, fcf2, key, resp);
+    return;
+  }
   if (cmd !== undefined && !m.receiveReady) {
     rx.deferred = { fcf2, key, resp };
     sendRnr(m);
@@ -620,6 +647,85 @@ function acceptBlock(m: T30Machine, fcf2: PpsFrame['fcf2'], key: number, resp: '
 }
 
 /**
+ * Confirm-after-store, ECM (T.30 Annex A flow control put to the application's storage): the
+ * block that ends the page is complete, so the page is assembled, decoded and delivered
+ * (`page-rx-end`) at once — but not answered. While the application has not said it stored the
+ * page (`confirmPage`), or its sink is not ready, the answer is RNR, and so is the answer to
+ * every RR after it (the transmitter bounds this with T5, 60 s). Stored: the held MCF (or ERR
+ * after EOR), and the page counts. Not stored: the receiver must not confirm it, and T.30 gives
+ * a receiver no response that says "received but lost" (PIN asks for an operator, PPR for frames
+ * it has): it releases the call instead — DCN (T.30 §5.3.6.1.8, phase E) in place of MCF, so the
+ * transmitter ends with the page unconfirmed ("DCN after page"), and our result is 'page-not-stored'.
+ */
+function acceptPageAfterStore(m: T30Machine, cmd: PostPage, fcf2: PpsFrame['fcf2'], key: number, resp: 'MCF' | 'ERR'): void {
+  const rx = m.ecmRx;
+  if (!m.ecmPageHeld) {
+    rx.pageChunks.push(rx.block.assemble(rx.frameCount));
+    rx.block.clear();
+    rx.pprCount = 0;
+    m.stored = undefined;
+    m.ecmPageHeld = true;
+    phaseC.finishEcmPage(m, false);
+  }
+  if (m.stored === false) {
+    notStored(m);
+    return;
+  }
+  if (m.stored === undefined || !m.receiveReady) {
+    rx.deferred = { fcf2, key, resp };
+    sendRnr(m);
+    return;
+  }
+  m.ecmPageHeld = false;
+  m.stored = undefined;
+  const page = m.receivedPages.at(-1);
+  if (page !== undefined) phaseC.countEcmPage(m, page);
+  rx.lastAckKey = key;
+  rx.lastResponse = resp;
+  m.lastPostPage = cmd;
+  m.setState('F_POST_RCP_MCF');
+  m.sendResponse([m.ctl(resp)]);
+  if (cmd === 'EOM') m.afterTx({ kind: 'send-dis' });
+}
+
+/**
+ * Confirm-after-store: the application could not store the page just received. No MCF (T.30
+ * §5.3.6.1.7: MCF says the message was received "satisfactorily", which a page lost on our side
+ * was not); DCN releases the call (T.30 §5.3.6.1.8) and the page is marked not accepted.
+ */
+function notStored(m: T30Machine): void {
+  const last = m.receivedPages.at(-1);
+  if (last !== undefined && last.accepted) m.receivedPages[m.receivedPages.length - 1] = { ...last, accepted: false };
+  m.ecmPageHeld = false;
+  m.heldPostPage = undefined;
+  m.disarm('CONFIRM_HOLD');
+  m.fail('page-not-stored', `page ${last?.page ?? m.n.pagesReceived + 1}${m.storeError !== '' ? `: ${m.storeError}` : ''}`);
+}
+
+/**
+ * The application's word on the page delivered last (`T30Engine.confirmPage`). ECM: it is used
+ * at the next RR (or repeated PPS); non-ECM: a held answer goes out now.
+ */
+export function onPageConfirmed(m: T30Machine, stored: boolean, detail: string): void {
+  if (m.result !== undefined) return;
+  m.stored = stored;
+  m.storeError = stored ? '' : detail;
+  const cmd = m.heldPostPage;
+  if (cmd === undefined) return;
+  m.heldPostPage = undefined;
+  m.disarm('CONFIRM_HOLD');
+  answerPage(m, cmd);
+}
+
+/** Confirm-after-store, non-ECM: the application did not say within CONFIRM_HOLD_MS. */
+export function onConfirmHoldExpired(m: T30Machine): void {
+  if (m.heldPostPage === undefined || m.result !== undefined) return;
+  m.heldPostPage = undefined;
+  m.storeError = `no store confirmation within ${CONFIRM_HOLD_MS} ms`;
+  notStored(m);
+}
+
+/**
  * ECM flow control, receiver side (T.30 Annex A: RNR "receive not ready", RR "receive ready?").
  * The block that ends a page is complete, but the application said its page sink is not ready
  * (`T30Engine.setReceiveReady(false)`), so we answered RNR. The transmitter asks again with RR
@@ -633,7 +739,7 @@ function notReadyCommand(m: T30Machine, f: T30Frame): void {
   if (again && d !== undefined) {
     m.handled();
     if (f.type === 'RR') m.n.rrReceived++;
-    if (!m.receiveReady) {
+    if (!m.receiveReady && !m.confirmAfterStore) {
       sendRnr(m);
       return;
     }

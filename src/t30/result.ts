@@ -119,6 +119,11 @@ export const T30_RESULT_CODES = [
   'call-dropped-mid-page',
   /** `abort()` by the application. */
   'local-abort',
+  /**
+   * Receiver, confirm-after-store: the application could not store a page (disk full, I/O
+   * error), so it was not confirmed: DCN instead of MCF (T.30 §5.3.6.1.8).
+   */
+  'page-not-stored',
 ] as const;
 
 export type T30ResultCode = (typeof T30_RESULT_CODES)[number];
@@ -173,6 +178,7 @@ const MESSAGES: { readonly [K in T30ResultCode]: string } = {
   'call-dropped': 'The call dropped prematurely',
   'call-dropped-mid-page': 'The call dropped while a page was being transferred',
   'local-abort': 'The call was aborted locally',
+  'page-not-stored': 'A received page could not be stored; it was not confirmed and the call was released (DCN)',
 };
 
 /** The fixed human message of a completion code. */

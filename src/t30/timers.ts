@@ -107,6 +107,15 @@ export const TCF_MS = 1_500;
  */
 export const TCF_MIN_ZERO_RUN_MS = 1_000;
 
+/**
+ * Confirm-after-store, non-ECM receiver: the longest the answer to MPS/EOM/EOP is held while the
+ * application stores the page. T.30 has no RNR outside Annex A, and the transmitter waits T4 =
+ * 3 s ± 15 % (T.30 §5.4.3.1, Annex A: at least 2.55 s) from the end of its command for the
+ * response to start; 2 s leaves ~0.5 s for the network both ways and for our V.21 preamble's
+ * flags to reach it. If the application has not answered by then, the page counts as not stored.
+ */
+export const CONFIRM_HOLD_MS = 2_000;
+
 /** Everything the engine can have armed, by T.30 name where T.30 names it. */
 export type T30TimerName =
   /** Waiting for the called terminal to answer (calling side, phase A). */
@@ -122,7 +131,9 @@ export type T30TimerName =
   /** The 3 s gap between CNG bursts. */
   | 'CNG'
   /** Page data stopped arriving mid-page. */
-  | 'RX_STALL';
+  | 'RX_STALL'
+  /** Confirm-after-store, non-ECM: how long the answer to MPS/EOM/EOP waits for the application. */
+  | 'CONFIRM_HOLD';
 
 /**
  * The armed timers: absolute expiry times in ms. Several run at once (T1 or T5 alongside a T2/T4

@@ -76,6 +76,15 @@ export interface T30EngineOptions {
   readonly minScanLineMs?: number;
   /** Page codec override (tests, gateways). Default: `src/t4`. */
   readonly codec?: T30PageCodec;
+  /**
+   * Receiving: confirm a page only once the application has stored it. Every `page-rx-end`
+   * with `accepted: true` then waits for `T30Engine.confirmPage(stored, now)` before the page
+   * is answered: MCF when stored; when not stored (or, non-ECM, when no word comes within
+   * `CONFIRM_HOLD_MS`) DCN instead of MCF and the result 'page-not-stored'. ECM holds the answer
+   * with RNR (Annex A, bounded by the sender's T5); non-ECM holds it at most `CONFIRM_HOLD_MS`
+   * (within the sender's T4). Default false (pages are answered as soon as they are judged).
+   */
+  readonly confirmAfterStore?: boolean;
 }
 
 /** A page as the receiver got it. */

@@ -65,7 +65,7 @@ const DEFAULT_REORDER_HOLD_MS = 60;
  * T.30 options of the terminal: the engine's own (one definition, in `T30EngineOptions`), plus
  * the page header line and any other engine option.
  */
-export interface T38TerminalFaxOptions extends Pick<T30EngineOptions, 'role' | 'send' | 'receive' | 'ident' | 'ecm' | 'modems' | 'maxBitRate' | 'codings'> {
+export interface T38TerminalFaxOptions extends Pick<T30EngineOptions, 'role' | 'send' | 'receive' | 'ident' | 'ecm' | 'modems' | 'maxBitRate' | 'codings' | 'confirmAfterStore'> {
   /**
    * A header line stamped at the top of every page sent (what fax machines print: the sender's
    * identity, date, page n/N — T.30 does not define it, national rules often require it).
@@ -144,6 +144,7 @@ export function createT30Engine(o: T38TerminalFaxOptions & { readonly tcf?: T38R
     ...(o.modems !== undefined ? { modems: o.modems } : {}),
     ...(o.maxBitRate !== undefined ? { maxBitRate: o.maxBitRate } : {}),
     ...(o.codings !== undefined ? { codings: o.codings } : {}),
+    ...(o.confirmAfterStore !== undefined ? { confirmAfterStore: o.confirmAfterStore } : {}),
     ...(o.tcf !== undefined ? { tcf: o.tcf } : {}),
   };
   return new T30Engine(opts);
@@ -161,6 +162,7 @@ export class T38Terminal<E = T30Event> {
   private readonly output: Uint8Array[] = [];
   private lastRxSeq: number | undefined;
   private receiveReadyFlag = true;
+  private transportErrorInfo: { readonly code: 'tcp-framing-error'; readonly message: string } | undefined;
   private readonly reorderHoldMs: number;
   /** Fax time the UDPTL receiver started holding IFPs behind a missing seq (undefined: not holding). */
   private holdSince: number | undefined;
@@ -212,8 +214,23 @@ export class T38Terminal<E = T30Event> {
 
   /** One UDPTL datagram, or one chunk of the TCP byte stream (any chunking). */
   receive(bytes: Uint8Array, now: number): void {
+    const hadError = this.transportErrorInfo !== undefined;
     this.session.input(now, () => this.feed(bytes, now));
+    if (!hadError && this.transportErrorInfo !== undefined) {
+      // RFC 1006 §6 has no resynchronisation: nothing more can be read on this connection, so
+      // the call ends now (DCN still goes out: our direction of the stream is sound) instead of
+      // waiting for T1/T2/T4 to notice the silence.
+      this.session.abort(now, 'local');
+    }
     this.sendPackets();
+  }
+
+  /**
+   * Set when the transport itself failed (today: a TPKT framing error on TCP, code
+   * 'tcp-framing-error'); the call was ended at once. The T.30 result then says 'local-abort'.
+   */
+  get transportError(): { readonly code: 'tcp-framing-error'; readonly message: string } | undefined {
+    return this.transportErrorInfo;
   }
 
   /** Runs timers and paced transmission up to `now`. */
@@ -230,6 +247,15 @@ export class T38Terminal<E = T30Event> {
   /** What `setReceiveReady` last said (true until it is called). */
   get receiveReady(): boolean {
     return this.receiveReadyFlag;
+  }
+
+  /**
+   * Confirm-after-store (fax option `confirmAfterStore`): the page delivered last was stored
+   * (MCF) or could not be (DCN, result 'page-not-stored'); see `T30Engine.confirmPage`.
+   */
+  confirmPage(stored: boolean, now: number, detail = ''): void {
+    this.session.confirmPage(stored, now, detail);
+    this.sendPackets();
   }
 
   tick(now: number): void {
@@ -301,6 +327,7 @@ export class T38Terminal<E = T30Event> {
       if (this.tpkt.getStats().errors > errorsBefore) {
         // Framing is lost for good on this connection (RFC 1006 has no resynchronisation).
         this.counters.tcpFramingErrors++;
+        this.transportErrorInfo ??= { code: 'tcp-framing-error', message: `TPKT framing error (${this.tpkt.error?.code ?? '?'}): ${this.tpkt.error?.message ?? ''}` };
         this.trace(now, 'RX', undefined, `TPKT framing error: ${this.tpkt.error?.message ?? ''}`);
       }
     }

@@ -60,6 +60,11 @@ export interface HarnessOptions {
   readonly mute?: (from: Side, atMs: number) => boolean;
   /** Calls made at given virtual times (e.g. `engine.abort(...)`). */
   readonly actions?: readonly { readonly atMs: number; readonly fn: (nowMs: number) => void }[];
+  /**
+   * Sees every event an engine emits, as it is collected; `later(ms, fn)` runs `fn` that much
+   * virtual time afterwards (an application answering the engine, e.g. `confirmPage`).
+   */
+  readonly onEvent?: (side: Side, ev: T30Event, nowMs: number, later: (ms: number, fn: (nowMs: number) => void) => void) => void;
   /** Print a trace to stderr. */
   readonly trace?: boolean;
   /** Non-ECM chunk size, octets (default 1024). */
@@ -115,6 +120,13 @@ export class VirtualCall {
     this.pendingActions = [...(opts.actions ?? [])].sort((x, y) => x.atMs - y.atMs);
   }
 
+  /** Adds an action at `atMs` (kept in time order; after those already due at the same time). */
+  private later(atMs: number, fn: (nowMs: number) => void): void {
+    let i = 0;
+    while (i < this.pendingActions.length && (this.pendingActions[i]?.atMs ?? Infinity) <= atMs) i++;
+    this.pendingActions.splice(i, 0, { atMs, fn });
+  }
+
   private get delay(): number {
     return this.opts.delayMs ?? 40;
   }
@@ -143,6 +155,7 @@ export class VirtualCall {
     for (const ev of e.takeEvents()) {
       this.events[side].push(ev);
       if (this.opts.trace === true) this.log(`${side} ${describeEvent(ev)}`);
+      this.opts.onEvent?.(side, ev, this.now, (ms, fn) => this.later(this.now + ms, fn));
     }
     for (const step of e.takeTx()) {
       this.steps[side].push(step);
