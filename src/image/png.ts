@@ -65,19 +65,21 @@ const CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 
  * plus ceil(width × bits per pixel / 8); with Adam7 interlace (§8.2) the seven reduced images,
  * each present only when it has at least one column and one row.
  */
+/** Adam7 interlace passes (PNG §8.2): [x start, y start, x step, y step]. */
+export const ADAM7_PASSES = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
 function filteredSize(h: PngHeader, bitsPerPixel: number): number {
   const rowBytes = (w: number): number => 1 + Math.ceil((w * bitsPerPixel) / 8);
   if (h.interlace === 0) return h.height * rowBytes(h.width);
-  // Adam7 passes: [x start, y start, x step, y step].
-  const passes = [
-    [0, 0, 8, 8],
-    [4, 0, 8, 8],
-    [0, 4, 4, 8],
-    [2, 0, 4, 4],
-    [0, 2, 2, 4],
-    [1, 0, 2, 2],
-    [0, 1, 1, 2],
-  ] as const;
+  const passes = ADAM7_PASSES;
   let n = 0;
   for (const [x0, y0, dx, dy] of passes) {
     const w = Math.ceil((h.width - x0) / dx);
@@ -206,7 +208,8 @@ export function crc32(data: Uint8Array, start = 0, end = data.length): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function chunk(type: string, data: Uint8Array): Uint8Array {
+/** One PNG chunk: length, type, data, CRC-32 over type and data (PNG §5.3). */
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, data.length);
@@ -223,16 +226,16 @@ function pngFile(width: number, height: number, depth: 1 | 8, filtered: Uint8Arr
   dv.setUint32(4, height);
   ihdr[8] = depth;
   ihdr[9] = 0; // greyscale
-  const parts = [Uint8Array.from(SIGNATURE), chunk('IHDR', ihdr)];
+  const parts = [Uint8Array.from(SIGNATURE), pngChunk('IHDR', ihdr)];
   if (xDpi !== undefined && yDpi !== undefined) {
     const phys = new Uint8Array(9);
     const pv = new DataView(phys.buffer);
     pv.setUint32(0, Math.round(xDpi * INCH_PER_METRE));
     pv.setUint32(4, Math.round(yDpi * INCH_PER_METRE));
     phys[8] = 1;
-    parts.push(chunk('pHYs', phys));
+    parts.push(pngChunk('pHYs', phys));
   }
-  parts.push(chunk('IDAT', deflateSync(filtered, { level: 9 })), chunk('IEND', new Uint8Array(0)));
+  parts.push(pngChunk('IDAT', deflateSync(filtered, { level: 9 })), pngChunk('IEND', new Uint8Array(0)));
   return concatBytes(parts);
 }
 

@@ -4,7 +4,8 @@
  */
 
 import { deflateSync } from 'node:zlib';
-import { crc32, writeGreyPng } from '../../../src/image/png.js';
+import { pngChunk, writeGreyPng } from '../../../src/image/png.js';
+import { concatBytes } from '../../../src/util/bytes.js';
 
 /**
  * A TIFF of `pages` CCITT G4 pages of `size` × `size` pels that all point at one strip of
@@ -48,16 +49,6 @@ export function tiffManyPagesOneStrip(pages = 200, size = 12000): Uint8Array {
   return out;
 }
 
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  dv.setUint32(8 + data.length, crc32(out, 4, 8 + data.length));
-  return out;
-}
-
 /** An 8-bit greyscale PNG of `width` × `height` whose IDAT is the zlib stream `z`. */
 export function pngWithIdat(width: number, height: number, z: Uint8Array): Uint8Array {
   const ihdr = new Uint8Array(13);
@@ -67,13 +58,7 @@ export function pngWithIdat(width: number, height: number, z: Uint8Array): Uint8
   ihdr[8] = 8; // bit depth
   ihdr[9] = 0; // greyscale
   const parts = [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', z), pngChunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** 12000 × 12000 declared, IDAT inflates to 10 octets: a 69-octet file. */

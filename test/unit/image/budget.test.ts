@@ -82,7 +82,8 @@ describe('document budget: bombs are refused before decoding', () => {
     const b = docBitmap(203, 77, 3, { x: 204, y: 196 });
     const r1 = readPng(writePng(b));
     assert.ok(r1.ok && r1.value.kind === 'bilevel');
-    // Adam7, 8-bit grey, odd sizes: build the seven passes by hand.
+    // Adam7, 8-bit grey, odd sizes: build the seven passes by hand (PNG §8.2, written out here
+    // rather than taken from png.ts, so the test does not share a mistake with the code).
     const w = 13;
     const h = 11;
     const passes = [
