@@ -22,7 +22,7 @@ export interface FuzzTarget {
   readonly name: string;
   readonly seeds: Uint8Array[];
   /** Returns a short signature of what the input did (used to steer time to targets still finding new behaviour). */
-  readonly run: (input: Uint8Array) => string | void;
+  readonly run: (input: Uint8Array) => string | void | Promise<string | void>;
   readonly weight?: number;
 }
 

@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { analyzeCapture } from '../src/analyze/index.js';
 import { parseSipMessage } from '../src/analyze/sip.js';
 import { readCapture } from '../src/capture/index.js';
-import { readJpeg, readPng, readPnm, readTiff, writeGreyPng, writePng } from '../src/image/index.js';
+import { documentToFaxPages, readJpeg, readPdfFaxPages, readPng, readPnm, readTiff, writeDocument, writeGreyPng, writePdf, writePng } from '../src/image/index.js';
 import { createBitmap, setPixel } from '../src/t4/bitmap.js';
 import { decodeRed, decodeRtp } from '../src/rtp/index.js';
 import { decodeDis, decodeT30Frame } from '../src/t30/index.js';
@@ -152,7 +152,21 @@ function jpegSeeds(): Uint8Array[] {
   return [Uint8Array.from(jpegJs.encode({ data, width: w, height: h }, 50).data)];
 }
 
-function buildTargets(root: string): Target[] {
+/** A one-page PDF from our own writer (pdf-lib, a CCITT G4 image), built once per worker. */
+async function pdfSeeds(): Promise<Uint8Array[]> {
+  const b = createBitmap(64, 16, { x: 204, y: 98 });
+  for (let x = 0; x < 64; x += 5) setPixel(b, x, x % 16, true);
+  return [await writePdf([b])];
+}
+
+/** Budgets small enough that a mutated size field cannot make one input run for long. */
+const FUZZ_BUDGET = { maxPages: 4, maxPixels: 4_000_000, maxTotalPixels: 8_000_000 } as const;
+
+/**
+ * Every target, in a fixed order (the watchdog knows a target by its index). `pdf` holds the
+ * PDF seeds, which are made asynchronously; the watchdog passes none (it needs only the names).
+ */
+function buildTargets(root: string, pdf: readonly Uint8Array[] = []): Target[] {
   const shared = resolve(root, '..', 'shared');
   const files = [...captures(join(shared, 'corpus')), ...captures(join(shared, 'interop', 'spandsp-peer', 'results'))];
   if (files.length === 0) console.warn('*** fuzz: no corpus captures found beside the repo; seeds are synthetic only ***');
@@ -270,6 +284,20 @@ function buildTargets(root: string): Target[] {
     { name: 'pnm', seeds: [Uint8Array.from(Buffer.from('P4\n8 2\n\xff\x00', 'latin1'))], run: (b) => void readPnm(b) },
     { name: 'analyze', seeds: capFiles, run: (b) => void analyzeCapture(b), weight: 200 },
     ...statefulTargets(udptlFlows, frames),
+    { name: 'pdf', seeds: [...pdf], run: async (b) => outcome(await readPdfFaxPages(b, FUZZ_BUDGET)), weight: 50 },
+    {
+      // The convert pipeline: any document in, fax pages, TIFF and PDF out.
+      name: 'convert-pipeline',
+      seeds: [...pngSeeds(), ...jpegSeeds(), ...tiffs.slice(0, 8), ...pdf],
+      run: async (b) => {
+        const r = await documentToFaxPages(b, FUZZ_BUDGET);
+        if (!r.ok) return r.error.code;
+        await writeDocument(r.value, 'tiff');
+        await writeDocument(r.value, 'pdf');
+        return `ok:${r.value.length}`;
+      },
+      weight: 50,
+    },
     // The watchdog's own checks, run only when named (`--only watchdog-hang`): they must be
     // reported as a hang and a memory bomb, and the run must fail.
     {
@@ -369,11 +397,11 @@ type WorkerMessage =
   | { readonly kind: 'done'; readonly crashes: number };
 
 /** The worker: rounds over the targets, time steered to those still finding new signatures. */
-function workerMain(w: WorkerInput): void {
+async function workerMain(w: WorkerInput): Promise<void> {
   const port = parentPort;
   if (port === null) return;
   const sh = shared(w.buffers);
-  const all = buildTargets(w.root);
+  const all = buildTargets(w.root, await pdfSeeds());
   const targets = all.filter(
     (t) => t.seeds.length > 0 && !w.skip.includes(t.name) && (w.opts.only === undefined ? !t.name.startsWith('watchdog-') : t.name === w.opts.only),
   );
@@ -409,7 +437,8 @@ function workerMain(w: WorkerInput): void {
         sh.started[0] = Date.now();
         Atomics.store(sh.ctl, 2, 1);
         try {
-          const sig = t.run(input);
+          const ret = t.run(input);
+          const sig = ret instanceof Promise ? await ret : ret;
           const key = typeof sig === 'string' ? sig : 'ok';
           if (!seen[ti]!.has(key)) {
             seen[ti]!.add(key);
@@ -535,5 +564,6 @@ if (isMainThread) {
     },
   );
 } else {
-  workerMain(workerData as WorkerInput);
+  // A rejection here is an uncaught error of the worker: the watchdog reports it.
+  void workerMain(workerData as WorkerInput);
 }
