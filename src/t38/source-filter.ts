@@ -9,7 +9,7 @@
  * spandsp fail. Media is taken from the right place only:
  *
  * - **Strict** (default): only datagrams from the signalled remote — address AND port, the
- *   `T38FaxUdpEC` media line's connection address and port (RFC 4566 §5.7, §5.14) — are accepted.
+ *   SDP `c=` connection address and the `m=image` line's port (RFC 4566 §5.7, §5.14) — are accepted.
  *   Symmetric UDP (RFC 4961 §2: a host sends from the port it receives on) makes that the far
  *   end's source address, without a NAT in between. Everything else is `foreign`.
  * - **Latching** (`latch: true`; for a far end behind NAT whose real source differs from the
