@@ -118,9 +118,10 @@ export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<UdpDriv
   const loop = new RealTimeLoop<E>(o.terminal, speed, send, o.onEvent);
   sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
-    const latches = filter.getStats().latches;
+    // Each latch move is a new endpoint object: comparing references costs no copy per datagram.
+    const before = filter.latchedTo;
     if (!filter.accept(bytes, rinfo)) return;
-    if (o.onLatch && filter.getStats().latches !== latches) o.onLatch(`${rinfo.address}:${rinfo.port}`);
+    if (o.onLatch && filter.latchedTo !== before) o.onLatch(`${rinfo.address}:${rinfo.port}`);
     received++;
     // Compared in millionths, like the peer (xorshift32 % 1e6 < pct × 1e4).
     if (loss > 0 && rng() % 1_000_000 < loss * 10_000) {

@@ -22,19 +22,19 @@ import { readPdfFaxPages, renderPdf } from '../../../src/image/pdf-read.js';
 import { docBitmap } from './helpers.js';
 import { jpegHugeHeader, pngLongIdat, pngShortIdat, pngTallThin, pngWithIdat, tiffManyPagesOneStrip } from './bombs.js';
 
-/** Runs `f`, asserting the refusal code; reports elapsed ms and the growth of memory (a bound, not a timing). */
+/**
+ * Runs `f` and asserts the refusal: the budget's code, one line, and little memory grown (the
+ * bombs took seconds and GB before they were refused). No timing is asserted (a test must not
+ * depend on the machine's speed); that the refusal comes before decoding is what the code says.
+ */
 async function refused(file: Uint8Array, code: DocumentErrorCode, opts: ToFaxOptions = {}): Promise<string> {
   const m0 = process.memoryUsage();
-  const t0 = process.hrtime.bigint();
   const r = await documentToFaxPages(file, opts);
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const m1 = process.memoryUsage();
   assert.ok(!r.ok, 'refused');
   assert.equal(r.error.code, code, r.error.message);
   assert.ok(!r.error.message.includes('\n'), 'one line');
   const grownMb = (m1.rss - m0.rss + (m1.arrayBuffers - m0.arrayBuffers)) / 2 ** 20;
-  // Generous bounds around a refusal that happens before decoding (the bombs took seconds and GB).
-  assert.ok(ms < 1000, `refused after ${ms.toFixed(0)} ms`);
   assert.ok(grownMb < 100, `memory grew ${grownMb.toFixed(0)} MB`);
   return r.error.message;
 }
