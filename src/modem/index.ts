@@ -1,5 +1,7 @@
 /**
- * `faxwire/modem` — the fax modems. Today the shared modulation vocabulary (names, bit rates,
- * training and preamble times); the V.21/V.27ter/V.29/V.17 transmitters and receivers join it.
+ * `faxwire/modem` — the fax modems: the shared modulation vocabulary (names, bit rates, training
+ * and preamble times), the block/bit interfaces, and the V.21/V.27ter/V.29/V.17 transmitters and
+ * receivers and the tones.
  */
 export * from './modulation.js';
+export * from './types.js';
