@@ -5,3 +5,4 @@
  */
 export * from './modulation.js';
 export * from './types.js';
+export * from './factory.js';
