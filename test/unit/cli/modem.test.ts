@@ -18,90 +18,12 @@ import { writeWav } from '../../../src/capture/wav.js';
 import { decodeAudioFile } from '../../../src/analyze/audio-file.js';
 import type { FaxModulation } from '../../../src/modem/modulation.js';
 import type { ModemRxOptions, ModemTxOptions } from '../../../src/modem/factory.js';
-import { END_OF_DATA, type BitSink, type BitSource, type ModemReceiver, type ModemTransmitter } from '../../../src/modem/types.js';
+import { FAKE_AMPLITUDE, FAKE_SPB, FAKE_TRAIN, FakeModemReceiver, FakeModemTransmitter } from '../../sim/fake-modem.js';
 import { cli } from './helpers.js';
 
-// --- a stand-in modem: TRAIN samples of ±A alternating, then each bit as SPB samples of ±A -------
-
-const TRAIN = 400;
-const SPB = 4;
-const A = 8000;
-
-class FakeTx implements ModemTransmitter {
-  private n = 0;
-  private bit = 0;
-  private phase = 0;
-  done = false;
-  constructor(private readonly bits: BitSource) {}
-  tx(out: Int16Array, offset = 0, length = out.length - offset): number {
-    let i = 0;
-    while (i < length && !this.done) {
-      if (this.n < TRAIN) {
-        out[offset + i++] = this.n++ & 1 ? -A : A;
-        continue;
-      }
-      if (this.phase === 0) {
-        this.bit = this.bits.getBit();
-        if (this.bit === END_OF_DATA) {
-          this.done = true;
-          break;
-        }
-      }
-      out[offset + i++] = this.bit ? A : -A;
-      this.phase = (this.phase + 1) % SPB;
-    }
-    return i;
-  }
-}
-
-class FakeRx implements ModemReceiver {
-  private state: 'idle' | 'training' | 'data' = 'idle';
-  private count = 0;
-  private acc = 0;
-  private quiet = 0;
-  constructor(private readonly sink: BitSink) {}
-  rx(s: Int16Array, offset = 0, length = s.length - offset): void {
-    for (let i = offset; i < offset + length; i++) {
-      const x = s[i] as number;
-      const loud = Math.abs(x) > A / 4;
-      if (this.state === 'idle') {
-        if (loud) {
-          this.state = 'training';
-          this.count = 1;
-          this.sink.status('carrier-up');
-          this.sink.status('training-in-progress');
-        }
-        continue;
-      }
-      this.quiet = loud ? 0 : this.quiet + 1;
-      if (this.quiet >= 8) {
-        this.state = 'idle';
-        this.sink.status('carrier-down');
-        continue;
-      }
-      if (!loud) continue; // a quiet sample is no symbol (the carrier may be going down)
-      if (this.state === 'training') {
-        if (++this.count === TRAIN) {
-          this.state = 'data';
-          this.count = 0;
-          this.acc = 0;
-          this.sink.status('training-succeeded');
-        }
-        continue;
-      }
-      this.acc += x;
-      if (++this.count === SPB) {
-        this.sink.putBit(this.acc > 0 ? 1 : 0);
-        this.count = 0;
-        this.acc = 0;
-      }
-    }
-  }
-  fillIn(): void {}
-  restart(): void {
-    this.state = 'idle';
-  }
-}
+const TRAIN = FAKE_TRAIN;
+const SPB = FAKE_SPB;
+const A = FAKE_AMPLITUDE;
 
 interface Calls {
   tx: { m: FaxModulation; opts: ModemTxOptions }[];
@@ -114,12 +36,12 @@ function fakes(calls: Calls, broken = false): ModemDeps {
     createModemTransmitter: (m, bits, opts = {}) => {
       calls.tx.push({ m, opts });
       if (broken) throw new Error(`modem ${m}: no transmitter yet`);
-      return new FakeTx(bits);
+      return new FakeModemTransmitter(bits);
     },
     createModemReceiver: (m, sink, opts = {}) => {
       calls.rx.push({ m, opts });
       if (broken) throw new Error(`modem ${m}: no receiver yet`);
-      return new FakeRx(sink);
+      return new FakeModemReceiver(sink);
     },
     log: (l) => calls.log.push(l),
   };
