@@ -24,7 +24,7 @@ import * as jpegJs from 'jpeg-js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { analyzeCapture } from '../src/analyze/index.js';
+import { analyzeCapture, extractAudioStreams } from '../src/analyze/index.js';
 import { parseSipMessage } from '../src/analyze/sip.js';
 import { parseWav, readCapture, writeWav } from '../src/capture/index.js';
 import { documentToFaxPages, readJpeg, readPdfFaxPages, readPng, readPnm, readTiff, writeDocument, writeGreyPng, writePdf, writePng } from '../src/image/index.js';
@@ -295,6 +295,15 @@ function buildTargets(root: string, pdf: readonly Uint8Array[] = []): Target[] {
     { name: 'wav', seeds: wavSeeds(), run: (b) => outcome(parseWav(b)) },
     { name: 'pnm', seeds: [Uint8Array.from(Buffer.from('P4\n8 2\n\xff\x00', 'latin1'))], run: (b) => void readPnm(b) },
     { name: 'analyze', seeds: capFiles, run: (b) => void analyzeCapture(b), weight: 200 },
+    {
+      name: 'audio-streams',
+      seeds: capFiles,
+      run: (b) => {
+        const r = extractAudioStreams(b, { maxSamples: 8000 * 120 });
+        return r.ok ? `ok:${r.streams.length}` : 'error';
+      },
+      weight: 20,
+    },
     ...statefulTargets(udptlFlows, frames),
     { name: 'pdf', seeds: [...pdf], run: async (b) => outcome(await readPdfFaxPages(b, FUZZ_BUDGET)), weight: 50 },
     {

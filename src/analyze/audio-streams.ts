@@ -357,7 +357,13 @@ export function findAudioStreams(
   return { streams: found.map((x) => x.stream), sdp, warnings };
 }
 
-export type ExtractAudioResult = ({ readonly ok: true } & AudioStreamsResult) | { readonly ok: false; readonly error: string };
+export type ExtractAudioResult =
+  | ({
+      readonly ok: true;
+      /** Capture time of the first packet, epoch seconds: analyze's record times are relative to it. */
+      readonly captureStart: number;
+    } & AudioStreamsResult)
+  | { readonly ok: false; readonly error: string };
 
 /** Reads a pcap/pcapng, its SIP (UDP and TCP), and returns its G.711 audio streams. */
 export function extractAudioStreams(bytes: Uint8Array, options: AudioStreamsOptions = {}): ExtractAudioResult {
@@ -382,5 +388,5 @@ export function extractAudioStreams(bytes: Uint8Array, options: AudioStreamsOpti
     }
   }
   const r = findAudioStreams(cap.value.packets, sdp, options);
-  return { ok: true, ...r, warnings: [...cap.value.warnings.slice(0, 20).map((w) => `frame ${w.frame}: ${w.message}`), ...r.warnings] };
+  return { ok: true, captureStart: cap.value.packets[0]?.time ?? 0, ...r, warnings: [...cap.value.warnings.slice(0, 20).map((w) => `frame ${w.frame}: ${w.message}`), ...r.warnings] };
 }

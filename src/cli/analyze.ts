@@ -9,21 +9,25 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { analyzeCapture, formatRecord, formatSummary, type AnalyzeOptions, type AnalyzeSummary } from '../analyze/index.js';
+import { analyzeCapture, extractAudioStreams, formatRecord, formatSummary, type AnalyzeOptions, type AnalyzeSummary } from '../analyze/index.js';
+import { writeWav } from '../capture/wav.js';
 import { ensureDir, FileOpError, writeFileAtomic } from '../node/atomic-file.js';
 import { writePng, writeTiff } from '../image/index.js';
 import type { T38Version } from '../t38/ifp.js';
 import { UsageError, parseCommandArgs } from './command.js';
 
-export const USAGE = `usage: faxwire analyze <capture.pcap|pcapng> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json] [--extract DIR]
+export const USAGE = `usage: faxwire analyze <capture.pcap|pcapng> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json] [--extract DIR] [--audio DIR]
   The T.38 timeline of a captured call: streams (found from SIP/SDP, --port, or by their look),
   one line per IFP, recovery from redundancy and FEC, losses, T.30 frames decoded, a summary.
   --t38-version V           the streams' T.38 version (default auto: worked out per stream)
   --port N[,N…]             UDP/TCP ports that carry T.38 (repeatable)
   --json                    one JSON object per line, then {"summary": …}
   --extract DIR             write the pages the call carried as DIR/page-N.tif and .png
+  --audio DIR               write each G.711 RTP stream (found from SDP, --port or its look) as
+                            DIR/audio-N.wav (8 kHz, 16-bit, lost packets as silence) and list them
   Exit status 0 when the capture was read, 1 when it could not be (or --extract could not write),
-  2 on bad arguments, 3 when it held no readable frame (no packet, or none with SIP or T.38).`;
+  2 on bad arguments, 3 when it held no readable frame (no packet, or none with SIP, T.38 or,
+  with --audio, G.711 audio).`;
 
 /** Exit status when the file is a capture but nothing in it could be read as SIP or T.38. */
 export const EXIT_NOTHING_READ = 3;
@@ -42,6 +46,7 @@ export async function run(args: string[]): Promise<number> {
       port: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
       extract: { type: 'string' },
+      audio: { type: 'string' },
     },
   });
   const file = positionals[0];
@@ -103,7 +108,44 @@ export async function run(args: string[]): Promise<number> {
       return 1;
     }
   }
-  if (nothingRead(result.summary)) {
+  let audioStreams = 0;
+  const audioDir = values.audio;
+  if (audioDir !== undefined) {
+    // G.711 audio (src/analyze/audio-streams.ts): one WAV per direction and SSRC; times relative
+    // to the capture's first packet, like the records above.
+    const a = extractAudioStreams(bytes, { ports });
+    if (!a.ok) {
+      process.stderr.write(`faxwire analyze: ${file}: ${a.error}\n`);
+      return 1;
+    }
+    try {
+      await ensureDir(audioDir);
+      let i = 0;
+      for (const st of a.streams) {
+        const path = join(audioDir, `audio-${++i}.wav`);
+        await writeFileAtomic(path, writeWav(st.samples, { format: 'slin', sampleRate: 8000 }));
+        audioStreams++;
+        const gapSamples = st.gaps.reduce((n, g) => n + g.length, 0);
+        const rel = Math.round((st.startTime - a.captureStart) * 1e6) / 1e6;
+        if (values.json) {
+          const { samples: _samples, ...rest } = st;
+          process.stdout.write(`${JSON.stringify({ type: 'audio', file: path, seconds: st.samples.length / 8000, time: rel, ...rest, startTimeNs: String(st.startTimeNs), endTime: Math.round((st.endTime - a.captureStart) * 1e6) / 1e6 })}\n`);
+        } else {
+          process.stdout.write(
+            `audio ${i}: ${st.id} (${st.foundBy}, ${st.law}${st.payloadChanges.length > 1 ? `, ${st.payloadChanges.length - 1} payload type change(s)` : ''}) ` +
+              `${(st.samples.length / 8000).toFixed(2)} s from ${rel.toFixed(3)} s, ${st.stats.packets} packets, ${st.stats.lost} lost, ` +
+              `${st.gaps.length} gap(s) of ${(gapSamples / 8).toFixed(0)} ms → ${path}\n`,
+          );
+        }
+      }
+      for (const w of a.warnings) process.stderr.write(`faxwire analyze: ${w}\n`);
+    } catch (e) {
+      const why = e instanceof FileOpError ? e.message : `cannot write audio to ${audioDir}: ${e instanceof Error ? e.message : String(e)}`;
+      process.stderr.write(`faxwire analyze: ${why}\n`);
+      return 1;
+    }
+  }
+  if (nothingRead(result.summary) && audioStreams === 0) {
     process.stderr.write(`faxwire analyze: ${file}: no readable frame (${result.summary.frames} frames, no SIP or T.38 in them)\n`);
     return EXIT_NOTHING_READ;
   }

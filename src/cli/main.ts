@@ -23,9 +23,9 @@ const COMMANDS: ReadonlyMap<string, () => Promise<CommandModule>> = new Map<stri
 const USAGE = `faxwire — real-time fax over IP (ITU-T T.38)
 
 usage:
-  faxwire analyze <capture.pcap|pcapng> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json] [--extract DIR]
+  faxwire analyze <capture.pcap|pcapng> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json] [--extract DIR] [--audio DIR]
       T.38 timeline of a captured call: IFPs, recovery, losses, T.30 frames, summary;
-      --extract writes the pages the call carried as TIFF and PNG
+      --extract writes the pages the call carried as TIFF and PNG, --audio its G.711 audio as WAV
 
   faxwire convert <in.pdf|tif|png|jpg|pbm> <out.tif|pdf|png|pbm> [--resolution standard|fine|superfine]
                   [--compression mh|mr|mmr] [--paper a4|letter|legal] [--dither]
