@@ -4,12 +4,15 @@
  *
  *   faxwire modem tx --modem M --rate R --bits FILE --out FILE.raw|.wav [--format slin|alaw|ulaw]
  *                    [--level DBM0] [--tep] [--short-train]
- *   faxwire modem rx --modem M --rate R --in FILE.raw|.wav [--format …] [--channel 1|2] --bits-out FILE
+ *   faxwire modem rx --modem M --rate R --in FILE.raw|.wav|.pcap [--format …] [--channel 1|2] [--stream N]
+ *                    --bits-out FILE
  *
  * Files: a bits file is ASCII `0`/`1` (whitespace ignored), the data bits before scrambling —
  * what `modemgen --bits` writes. Audio is raw 8 kHz (16-bit little-endian linear, or G.711
  * octets with --format alaw|ulaw) or WAV, chosen by the `.wav` extension (the header then says
- * how it is coded; only 8000 samples/s; stereo: channel 1 unless --channel 2).
+ * how it is coded; only 8000 samples/s; stereo: channel 1 unless --channel 2). rx also reads a
+ * packet capture (.pcap, .pcapng): one of its G.711 RTP streams (src/analyze/audio-streams.ts),
+ * whose gaps — lost packets — go to the receiver as `fillIn` rather than as silence.
  *
  * tx writes 200 ms of silence, then the whole signal (training, data, the shutdown sequence),
  * as modemgen does. rx feeds the audio in 160-sample (20 ms) blocks and writes the data bits
@@ -24,6 +27,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { decodeAudioFile, encodeAudioFile, audioKindOf } from '../analyze/audio-file.js';
+import { extractAudioStreams, type AudioGap } from '../analyze/audio-streams.js';
 import type { WavFormat } from '../capture/wav.js';
 import { createModemReceiver, createModemTransmitter } from '../modem/factory.js';
 import { FAX_MODULATION_BIT_RATE, type FaxModulation } from '../modem/modulation.js';
@@ -33,8 +37,8 @@ import { UsageError, parseCommandArgs, parseNumber } from './command.js';
 
 export const USAGE = `usage: faxwire modem tx --modem v17|v29|v27ter|v21 --rate R --bits FILE --out FILE.raw|.wav
                         [--format slin|alaw|ulaw] [--level DBM0] [--tep] [--short-train]
-       faxwire modem rx --modem v17|v29|v27ter|v21 --rate R --in FILE.raw|.wav
-                        [--format slin|alaw|ulaw] [--channel 1|2] --bits-out FILE
+       faxwire modem rx --modem v17|v29|v27ter|v21 --rate R --in FILE.raw|.wav|.pcap
+                        [--format slin|alaw|ulaw] [--channel 1|2] [--stream N] --bits-out FILE
   Run a fax modem on files (the same files spandsp-peer's modemgen/modembench use).
   --modem M, --rate R       V.17 7200/9600/12000/14400, V.29 7200/9600, V.27ter 2400/4800,
                             V.21 300 (channel 2; --rate may be left out)
@@ -45,6 +49,9 @@ export const USAGE = `usage: faxwire modem tx --modem v17|v29|v27ter|v21 --rate 
   --format F                raw files: slin (16-bit LE linear, default), alaw or ulaw (G.711 octets);
                             tx to .wav: how the WAV is coded; rx from .wav: the header says it
   --channel N               rx from a stereo WAV: channel 1 (default) or 2
+  --stream N                rx from a capture (.pcap/.pcapng): its Nth G.711 RTP stream, as
+                            faxwire analyze --audio numbers them (needed when there are several);
+                            lost packets are given to the receiver as fillIn, not as silence
   --level=DBM0              tx level, dBm0 (default −10; write --level=-13, with '=', for a negative value)
   --tep                     tx: talker echo protection tone before training (V.17, V.29, V.27ter)
   --short-train             V.17 short (resynchronising) training, tx and rx
@@ -108,6 +115,9 @@ export interface ModemDeps {
   /** One line of report (default: stderr). */
   readonly log?: (line: string) => void;
 }
+
+/** Input files read as packet captures (their G.711 RTP streams). */
+const CAPTURE_FILE = /\.(pcap|pcapng|cap)$/i;
 
 /** Lead silence before the signal, as spandsp-peer's modemgen writes it. */
 export const TX_LEAD_SAMPLES = 1600;
@@ -178,6 +188,7 @@ export async function runModem(args: string[], deps: ModemDeps): Promise<number>
       'bits-out': { type: 'string' },
       format: { type: 'string' },
       channel: { type: 'string' },
+      stream: { type: 'string' },
       level: { type: 'string' },
       tep: { type: 'boolean', default: false },
       'short-train': { type: 'boolean', default: false },
@@ -201,7 +212,7 @@ export async function runModem(args: string[], deps: ModemDeps): Promise<number>
   };
 
   if (dir === 'tx') {
-    wrongSide(['in', 'bits-out', 'channel']);
+    wrongSide(['in', 'bits-out', 'channel', 'stream']);
     if (values.bits === undefined) throw new UsageError('--bits FILE is needed (the data bits to send, ASCII 0/1)');
     if (values.out === undefined) throw new UsageError('--out FILE.raw|.wav is needed');
     const level = parseNumber(values.level, '--level', -60, 0, false);
@@ -252,26 +263,49 @@ export async function runModem(args: string[], deps: ModemDeps): Promise<number>
 
   // rx
   wrongSide(['bits', 'out', 'level', 'tep']);
+  // (tx rejects --stream below with the other rx-only options)
   if (values.in === undefined) throw new UsageError('--in FILE.raw|.wav is needed');
   if (values['bits-out'] === undefined) throw new UsageError('--bits-out FILE is needed');
   const channel = parseNumber(values.channel, '--channel', 1, 2, true);
+  const streamNo = parseNumber(values.stream, '--stream', 1, 1e6, true);
   const input = values.in;
+  const fromCapture = CAPTURE_FILE.test(input);
   const kind = audioKindOf(input);
   if (channel !== undefined && kind !== 'wav') throw new UsageError('--channel is for stereo WAV files');
+  if (streamNo !== undefined && !fromCapture) throw new UsageError('--stream is for capture files (.pcap, .pcapng)');
+  if (fromCapture && format !== undefined) throw new UsageError('--format is not for capture files (the RTP payload type says it)');
   let bytes: Uint8Array;
   try {
-    bytes = await readInput(input, 'audio file');
+    bytes = await readInput(input, fromCapture ? 'capture file' : 'audio file');
   } catch (e) {
     return fail(log, `${who}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const audio = decodeAudioFile(bytes, { kind, ...(format !== undefined ? { format } : {}), ...(channel !== undefined ? { channel } : {}) });
-  if (!audio.ok) return fail(log, `${who}: ${input}: ${audio.error}`);
-  const a = audio.value;
-  if (kind === 'wav' && format !== undefined && format !== a.format) {
-    return fail(log, `${who}: ${input}: --format ${format}, but the WAV header says ${a.format}`);
+  let samples: Int16Array;
+  let gaps: readonly AudioGap[] = [];
+  if (fromCapture) {
+    const r = extractAudioStreams(bytes);
+    if (!r.ok) return fail(log, `${who}: ${input}: ${r.error}`);
+    const rel = (t: number): string => (Math.round((t - r.captureStart) * 1000) / 1000 + 0).toFixed(3);
+    const list = r.streams.map((st, i) => `  ${i + 1}: ${st.id}, ${(st.samples.length / SAMPLE_RATE).toFixed(2)} s from ${rel(st.startTime)} s`);
+    if (r.streams.length === 0) return fail(log, `${who}: ${input}: no G.711 RTP audio stream found`);
+    if (streamNo === undefined && r.streams.length > 1) return fail(log, `${who}: ${input} has ${r.streams.length} audio streams; choose one with --stream N:\n${list.join('\n')}`);
+    const st = r.streams[(streamNo ?? 1) - 1];
+    if (st === undefined) return fail(log, `${who}: ${input} has ${r.streams.length} audio stream(s), no --stream ${streamNo ?? 1}:\n${list.join('\n')}`);
+    samples = st.samples;
+    gaps = st.gaps;
+    const lost = gaps.reduce((n, g) => n + g.length, 0);
+    log(`${who}: ${st.id} (${st.law}, ${st.foundBy}), starting ${rel(st.startTime)} s into the capture; times below are from its start${gaps.length > 0 ? `; ${gaps.length} gap(s) of ${(lost / 8).toFixed(0)} ms given to the receiver as fillIn` : ''}`);
+  } else {
+    const audio = decodeAudioFile(bytes, { kind, ...(format !== undefined ? { format } : {}), ...(channel !== undefined ? { channel } : {}) });
+    if (!audio.ok) return fail(log, `${who}: ${input}: ${audio.error}`);
+    const a = audio.value;
+    if (kind === 'wav' && format !== undefined && format !== a.format) {
+      return fail(log, `${who}: ${input}: --format ${format}, but the WAV header says ${a.format}`);
+    }
+    if (a.sampleRate !== SAMPLE_RATE) return fail(log, `${who}: ${input}: ${a.sampleRate} samples/s; the modems work at 8000 (resample the file first)`);
+    if (a.truncated) log(`${who}: ${input}: the file ends inside its audio; using the ${a.samples.length} whole samples`);
+    samples = a.samples;
   }
-  if (a.sampleRate !== SAMPLE_RATE) return fail(log, `${who}: ${input}: ${a.sampleRate} samples/s; the modems work at 8000 (resample the file first)`);
-  if (a.truncated) log(`${who}: ${input}: the file ends inside its audio; using the ${a.samples.length} whole samples`);
   const sink = new RecordingSink(m === 'v21');
   let rx;
   try {
@@ -279,11 +313,26 @@ export async function runModem(args: string[], deps: ModemDeps): Promise<number>
   } catch (e) {
     return fail(log, `${who}: cannot build the ${m} receiver: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const total = a.samples.length;
-  for (let at = 0; at < total; at += RX_BLOCK) {
-    const len = Math.min(RX_BLOCK, total - at);
-    sink.now = at + len;
-    rx.rx(a.samples, at, len);
+  const total = samples.length;
+  // Blocks of 160 samples, cut at the gaps; a gap (lost packets) is given as fillIn, also in blocks.
+  let at = 0;
+  for (let g = 0; at < total; g++) {
+    const gap = gaps[g];
+    const audioEnd = gap === undefined ? total : gap.start;
+    while (at < audioEnd) {
+      const len = Math.min(RX_BLOCK, audioEnd - at);
+      sink.now = at + len;
+      rx.rx(samples, at, len);
+      at += len;
+    }
+    if (gap === undefined) break;
+    const gapEnd = Math.min(total, gap.start + gap.length);
+    while (at < gapEnd) {
+      const len = Math.min(RX_BLOCK, gapEnd - at);
+      sink.now = at + len;
+      rx.fillIn(len);
+      at += len;
+    }
   }
   try {
     await writeFileAtomic(values['bits-out'], Buffer.from(bitsText(sink.bits, sink.count), 'latin1'));

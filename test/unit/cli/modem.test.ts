@@ -15,6 +15,10 @@ import { join } from 'node:path';
 import { bitsText, modulationFor, parseBitsText, runModem, TX_LEAD_SAMPLES, type ModemDeps } from '../../../src/cli/modem.js';
 import { UsageError } from '../../../src/cli/command.js';
 import { writeWav } from '../../../src/capture/wav.js';
+import { writePcap, type PcapWriteRecord } from '../../../src/capture/pcap-writer.js';
+import { g711Encode } from '../../../src/g711/index.js';
+import { encodeRtp } from '../../../src/rtp/index.js';
+import type { BitSink, ModemReceiver } from '../../../src/modem/types.js';
 import { decodeAudioFile } from '../../../src/analyze/audio-file.js';
 import type { FaxModulation } from '../../../src/modem/modulation.js';
 import type { ModemRxOptions, ModemTxOptions } from '../../../src/modem/factory.js';
@@ -236,6 +240,86 @@ describe('faxwire modem tx|rx with stand-in modems', () => {
     };
     assert.equal(await runModem(['tx', '--modem', 'v17', '--rate', '14400', '--bits', bitsFile, '--out', join(dir, 'g.raw')], deps), 1);
     assert.match(log.join('\n'), /did not end within 10\.200 s/);
+  });
+});
+
+describe('faxwire modem rx from a packet capture', () => {
+  /** The fake signal of `bits` as 20-ms µ-law RTP packets from 10.0.0.1:4000 (packets in `drop` lost). */
+  async function capture(bits: Uint8Array, drop: readonly number[], extraStream = false): Promise<Uint8Array> {
+    const bitsFile = join(dir, 'cap.bits');
+    writeFileSync(bitsFile, bitsText(bits));
+    const raw = join(dir, 'cap.raw');
+    await runModem(['tx', '--modem', 'v29', '--rate', '9600', '--bits', bitsFile, '--out', raw], fakes(newCalls()));
+    const a = decodeAudioFile(readFileSync(raw), { kind: 'raw' });
+    assert.ok(a.ok);
+    if (!a.ok) throw new Error('unreachable');
+    const codes = new Uint8Array(a.value.samples.length);
+    g711Encode('ulaw', a.value.samples, codes);
+    const recs: PcapWriteRecord[] = [];
+    for (let i = 0; i * 160 < codes.length; i++) {
+      const payload = codes.subarray(i * 160, i * 160 + 160);
+      const rtp = (ssrc: number): Uint8Array =>
+        encodeRtp({ marker: false, payloadType: 0, sequenceNumber: i, timestamp: i * 160, ssrc, csrcs: [], extension: null, payload, paddingLength: 0 });
+      const timeNs = 1_700_000_000_000_000_000n + BigInt(i) * 20_000_000n;
+      if (!drop.includes(i)) recs.push({ timeNs, src: '10.0.0.1', dst: '10.0.0.2', srcPort: 4000, dstPort: 5000, proto: 'udp', payload: rtp(1) });
+      if (extraStream) recs.push({ timeNs: timeNs + 1000n, src: '10.0.0.2', dst: '10.0.0.1', srcPort: 5000, dstPort: 4000, proto: 'udp', payload: rtp(2) });
+    }
+    return writePcap(recs);
+  }
+
+  it('the G.711 stream demodulated; lost packets given as fillIn (not silence), in blocks', async () => {
+    const bits = prbs(2000, 9);
+    const pcap = join(dir, 'clean.pcap');
+    writeFileSync(pcap, await capture(bits, []));
+    const calls = newCalls();
+    const o = join(dir, 'cap.out.bits');
+    assert.equal(await runModem(['rx', '--modem', 'v29', '--rate', '9600', '--in', pcap, '--bits-out', o], fakes(calls)), 0, calls.log.join('\n'));
+    assert.deepEqual(parseBitsText(readFileSync(o, 'latin1')), bits);
+    assert.match(calls.log.join('\n'), /rtp 10\.0\.0\.1:4000 → 10\.0\.0\.2:5000 ssrc 0x00000001 \(ulaw, heuristic\), starting 0\.000 s into the capture/);
+
+    // Two packets lost (20 and 21) and one (30): the receiver sees 480 samples fewer, as fillIn.
+    const lossy = join(dir, 'lossy.pcap');
+    writeFileSync(lossy, await capture(bits, [20, 21, 30]));
+    let fed = 0;
+    const filled: number[] = [];
+    const deps: ModemDeps = {
+      ...fakes(newCalls()),
+      createModemReceiver: (_m, sink: BitSink): ModemReceiver => {
+        const inner = new FakeModemReceiver(sink);
+        return {
+          rx: (s, off, len) => {
+            fed += len ?? 0;
+            inner.rx(s, off, len);
+          },
+          fillIn: (n) => filled.push(n),
+          restart: () => inner.restart(),
+        };
+      },
+    };
+    const total = TX_LEAD_SAMPLES + TRAIN + SPB * bits.length;
+    assert.equal(await runModem(['rx', '--modem', 'v29', '--rate', '9600', '--in', lossy, '--bits-out', o], deps), 0);
+    assert.deepEqual(filled, [160, 160, 160]);
+    assert.equal(fed, total - 480);
+  });
+
+  it('several streams: --stream N picks one, without it a list; --stream out of range; --format refused', async () => {
+    const bits = prbs(300, 4);
+    const pcap = join(dir, 'two.pcap');
+    writeFileSync(pcap, await capture(bits, [], true));
+    const calls = newCalls();
+    const o = join(dir, 'two.out.bits');
+    assert.equal(await runModem(['rx', '--modem', 'v29', '--rate', '9600', '--in', pcap, '--bits-out', o], fakes(calls)), 1);
+    assert.match(calls.log.join('\n'), /has 2 audio streams; choose one with --stream N:\n {2}1: rtp 10\.0\.0\.1:4000 → 10\.0\.0\.2:5000 ssrc 0x00000001, \d+\.\d\d s from 0\.000 s\n {2}2: rtp 10\.0\.0\.2:5000/);
+    assert.equal(await runModem(['rx', '--modem', 'v29', '--rate', '9600', '--in', pcap, '--stream', '2', '--bits-out', o], fakes(calls)), 0);
+    assert.deepEqual(parseBitsText(readFileSync(o, 'latin1')), bits);
+    assert.equal(await runModem(['rx', '--modem', 'v29', '--rate', '9600', '--in', pcap, '--stream', '3', '--bits-out', o], fakes(calls)), 1);
+    assert.match(calls.log.join('\n'), /has 2 audio stream\(s\), no --stream 3/);
+    await assert.rejects(runModem(['rx', '--modem', 'v29', '--rate', '9600', '--in', pcap, '--format', 'alaw', '--bits-out', o], fakes(calls)), /--format is not for capture files/);
+    await assert.rejects(runModem(['rx', '--modem', 'v29', '--rate', '9600', '--in', 'a.raw', '--stream', '1', '--bits-out', o], fakes(calls)), /--stream is for capture files/);
+    const empty = join(dir, 'empty.pcap');
+    writeFileSync(empty, writePcap([]));
+    assert.equal(await runModem(['rx', '--modem', 'v29', '--rate', '9600', '--in', empty, '--bits-out', o], fakes(calls)), 1);
+    assert.match(calls.log.join('\n'), /no G\.711 RTP audio stream found/);
   });
 });
 
