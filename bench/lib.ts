@@ -100,6 +100,10 @@ export interface BenchSuite {
   readonly input: string;
   readonly cases: readonly BenchCase[];
   readonly baselines: readonly Baseline[];
+  /** Cases that could not be built (e.g. a modem not written yet): printed loudly, not timed. */
+  readonly skipped?: readonly string[];
+  /** Lines printed under the suite's table (filled by the cases' `verify`, e.g. BER, state size). */
+  readonly notes?: readonly string[];
 }
 
 export interface BenchSettings {

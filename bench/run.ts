@@ -36,11 +36,12 @@ import {
   type Measurement,
   type RawResult,
 } from './lib.js';
+import { modemSuite } from './modem.js';
 import { t4Suite } from './t4.js';
 import { udptlSuite } from './udptl.js';
 
 /** Every layer adds its suite here. */
-const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite];
+const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite];
 
 interface Options {
   readonly filters: string[];
@@ -185,6 +186,9 @@ interface SuiteReport {
   readonly baselineAbout: string[];
   readonly baselineUnavailable: string[];
   readonly warnings: string[];
+  /** Cases the suite could not build (not timed). */
+  readonly skipped: string[];
+  readonly notes: string[];
 }
 
 const progress = (s: string): void => {
@@ -198,7 +202,8 @@ function loud(lines: readonly string[]): string {
 
 function runSuite(suite: BenchSuite, opts: Options): SuiteReport | undefined {
   const cases = suite.cases.filter((c) => selected(c, opts.filters, suite.cases));
-  if (cases.length === 0) return undefined;
+  const skipped = (suite.skipped ?? []).filter((x) => opts.filters.length === 0 || opts.filters.some((f) => x.toLowerCase().includes(f)));
+  if (cases.length === 0 && skipped.length === 0) return undefined;
   const report: SuiteReport = {
     name: suite.name,
     title: suite.title,
@@ -208,8 +213,11 @@ function runSuite(suite: BenchSuite, opts: Options): SuiteReport | undefined {
     baselineAbout: [],
     baselineUnavailable: [],
     warnings: [],
+    skipped,
+    notes: [],
   };
   progress(`== ${suite.name}: ${suite.title}`);
+  if (skipped.length > 0) process.stderr.write(`${loud(['NOT BUILT — skipped:', ...skipped])}\n`);
 
   // 1. Correctness and work fingerprints, on fresh state, before anything is timed.
   const checks = new Map<string, string>();
@@ -217,6 +225,7 @@ function runSuite(suite: BenchSuite, opts: Options): SuiteReport | undefined {
     c.verify?.();
     if (c.check) checks.set(c.name, c.check());
   }
+  report.notes.push(...(suite.notes ?? []));
 
   // 2. Build the baselines the selected cases refer to.
   const wanted = [...new Set(cases.map((c) => c.baseline).filter((b): b is string => b !== undefined))];
@@ -396,6 +405,8 @@ function printSuite(r: SuiteReport, opts: Options): void {
       ),
     );
   }
+  if (r.notes.length > 0) out.push('', ...r.notes);
+  if (r.skipped.length > 0) out.push('', loud(['NOT BUILT — skipped, no figures:', ...r.skipped]));
   for (const w of r.warnings) out.push(loud([w]));
   if (opts.quick) out.push('(--quick: 3 runs × 0.1 s — a smoke test, not the standard figures)');
   process.stdout.write(`${out.join('\n')}\n\n`);
@@ -407,6 +418,7 @@ function main(): void {
     for (const make of SUITES) {
       const s = make();
       for (const c of s.cases) if (selected(c, opts.filters, s.cases)) process.stdout.write(`${c.name.padEnd(40)} ${c.description}\n`);
+      for (const x of s.skipped ?? []) if (opts.filters.length === 0 || opts.filters.some((f) => x.toLowerCase().includes(f))) process.stdout.write(`${x}\n`);
     }
     return;
   }

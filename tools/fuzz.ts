@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { analyzeCapture } from '../src/analyze/index.js';
 import { parseSipMessage } from '../src/analyze/sip.js';
-import { readCapture } from '../src/capture/index.js';
+import { parseWav, readCapture, writeWav } from '../src/capture/index.js';
 import { documentToFaxPages, readJpeg, readPdfFaxPages, readPng, readPnm, readTiff, writeDocument, writeGreyPng, writePdf, writePng } from '../src/image/index.js';
 import { createBitmap, setPixel } from '../src/t4/bitmap.js';
 import { decodeRed, decodeRtp } from '../src/rtp/index.js';
@@ -150,6 +150,17 @@ function jpegSeeds(): Uint8Array[] {
   const data = Buffer.alloc(w * h * 4);
   for (let i = 0; i < w * h; i++) data.fill((i * 7) & 0xff, i * 4, i * 4 + 3).writeUInt8(255, i * 4 + 3);
   return [Uint8Array.from(jpegJs.encode({ data, width: w, height: h }, 50).data)];
+}
+
+/** WAV seeds from our own writer: PCM stereo, A-law and µ-law mono (the writer adds fmt 18 + fact). */
+function wavSeeds(): Uint8Array[] {
+  const s = Int16Array.from({ length: 40 }, (_, i) => (i * 1237) % 30000);
+  const codes = Uint8Array.from({ length: 40 }, (_, i) => (i * 37) & 0xff);
+  return [
+    writeWav([s, s], { format: 'slin', sampleRate: 8000 }),
+    writeWav(codes, { format: 'alaw', sampleRate: 8000 }),
+    writeWav([codes, codes], { format: 'ulaw', sampleRate: 8000 }),
+  ];
 }
 
 /** A one-page PDF from our own writer (pdf-lib, a CCITT G4 image), built once per worker. */
@@ -281,6 +292,7 @@ function buildTargets(root: string, pdf: readonly Uint8Array[] = []): Target[] {
     { name: 't4-mmr', seeds: g3, run: (b) => decodeT4(b, { coding: 'mmr', width: 1728 }).end },
     { name: 'png', seeds: pngSeeds(), run: (b) => outcome(readPng(b)) },
     { name: 'jpeg', seeds: jpegSeeds(), run: (b) => outcome(readJpeg(b, 4_000_000)) },
+    { name: 'wav', seeds: wavSeeds(), run: (b) => outcome(parseWav(b)) },
     { name: 'pnm', seeds: [Uint8Array.from(Buffer.from('P4\n8 2\n\xff\x00', 'latin1'))], run: (b) => void readPnm(b) },
     { name: 'analyze', seeds: capFiles, run: (b) => void analyzeCapture(b), weight: 200 },
     ...statefulTargets(udptlFlows, frames),

@@ -28,6 +28,20 @@ export interface SdpT38Endpoint {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
+/**
+ * An `m=audio <port> RTP/AVP …` stream an SDP body announced, with the G.711 payload types it
+ * offers: the static 0 (PCMU) and 8 (PCMA) of RFC 3551 §6, and dynamic ones whose
+ * `a=rtpmap:<pt> PCMU/8000` / `PCMA/8000` names them (RFC 4566 §6).
+ */
+export interface SdpAudioEndpoint {
+  readonly frame: number;
+  readonly time: number;
+  readonly ip: string;
+  readonly port: number;
+  /** Payload type → G.711 law, for the payload types of the m= line that are G.711. */
+  readonly g711: readonly { readonly pt: number; readonly law: 'ulaw' | 'alaw' }[];
+}
+
 export interface SipEvent {
   readonly frame: number;
   readonly time: number;
@@ -39,6 +53,8 @@ export interface SipEvent {
   /** Media lines of the SDP body, e.g. `image 16834 udptl t38`, `audio 10336 RTP/AVP 0 101`. */
   readonly media: readonly string[];
   readonly t38: readonly SdpT38Endpoint[];
+  /** The audio (RTP) streams of the SDP body, for finding G.711 audio in a capture. */
+  readonly audio: readonly SdpAudioEndpoint[];
 }
 
 const SIP_START = /^(?:[A-Z]+ \S+ SIP\/2\.0|SIP\/2\.0 \d{3}(?: [^\r\n]*)?)\r?$/;
@@ -80,6 +96,7 @@ export function parseSipMessage(
   const cseq = headerValue(headers, 'cseq', '');
   const media: string[] = [];
   const t38: SdpT38Endpoint[] = [];
+  const audio: SdpAudioEndpoint[] = [];
   if (/application\/sdp/i.test(contentType) && body.length > 0) {
     let sdp: sdpTransform.SessionDescription | undefined;
     try {
@@ -95,6 +112,21 @@ export function parseSipMessage(
       const proto = String(m.protocol ?? '').toLowerCase();
       media.push(`${mType} ${mPort} ${proto} ${String(m.payloads ?? '')}`.trim());
       if (mPort < 0) continue;
+      if (mType === 'audio' && proto.includes('rtp')) {
+        const ip = m.connection?.ip ?? sdp?.connection?.ip;
+        if (typeof ip !== 'string' || ip === '') continue;
+        const g711: { pt: number; law: 'ulaw' | 'alaw' }[] = [];
+        const rtpmap = Array.isArray(m.rtp) ? m.rtp : [];
+        for (const t of String(m.payloads ?? '').split(/\s+/)) {
+          if (!/^\d{1,3}$/.test(t)) continue;
+          const pt = Number(t);
+          const map = rtpmap.find((r) => r.payload === pt);
+          const codec = typeof map?.codec === 'string' ? map.codec.toUpperCase() : pt === 0 ? 'PCMU' : pt === 8 ? 'PCMA' : '';
+          if (codec === 'PCMU' || codec === 'PCMA') g711.push({ pt, law: codec === 'PCMU' ? 'ulaw' : 'alaw' });
+        }
+        audio.push({ frame: meta.frame, time: meta.time, ip, port: mPort, g711 });
+        continue;
+      }
       if (mType !== 'image' || (proto !== 'udptl' && proto !== 'tcptl' && proto !== 'udp/udptl')) continue;
       const ip = m.connection?.ip ?? sdp?.connection?.ip;
       if (typeof ip !== 'string' || ip === '') continue;
@@ -138,7 +170,7 @@ export function parseSipMessage(
       t38.push(ep);
     }
   }
-  const ev: { -readonly [K in keyof SipEvent]: SipEvent[K] } = { ...meta, startLine, media, t38 };
+  const ev: { -readonly [K in keyof SipEvent]: SipEvent[K] } = { ...meta, startLine, media, t38, audio };
   if (callId !== undefined) ev.callId = callId;
   if (cseq !== undefined) ev.cseq = cseq;
   return ev;

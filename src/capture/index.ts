@@ -74,3 +74,17 @@ export {
   type PcapWriteOptions,
   type PcapWriteRecord,
 } from './pcap-writer.js';
+export {
+  parseWav,
+  writeWav,
+  WAVE_FORMAT_ALAW,
+  WAVE_FORMAT_EXTENSIBLE,
+  WAVE_FORMAT_MULAW,
+  WAVE_FORMAT_PCM,
+  WAV_MAX_CHANNELS,
+  type WavAudio,
+  type WavError,
+  type WavErrorCode,
+  type WavFormat,
+  type WavWriteOptions,
+} from './wav.js';

@@ -17,6 +17,7 @@ const COMMANDS: ReadonlyMap<string, () => Promise<CommandModule>> = new Map<stri
   ['send', () => import('./send.js')],
   ['receive', () => import('./receive.js')],
   ['demo', () => import('./demo.js')],
+  ['modem', () => import('./modem.js')],
 ]);
 
 const USAGE = `faxwire — real-time fax over IP (ITU-T T.38)
@@ -36,6 +37,9 @@ usage:
       answer a T.38 fax call and write the pages received
   faxwire demo [--out faxwire-demo.pdf] [--loss 3] [--redundancy 3] [--speed 10]
       a complete fax between two faxwire terminals over UDPTL on loopback, with packet loss
+
+  faxwire modem tx|rx --modem v17|v29|v27ter|v21 --rate R (--bits F --out A.raw|.wav | --in A.raw|.wav --bits-out F)
+      a fax modem on files: data bits to audio and back (spandsp-peer modemgen/modembench files)
 
   faxwire help [COMMAND]    this text, or a command's options (also: faxwire COMMAND --help)
 

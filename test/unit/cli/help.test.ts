@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { register } from 'node:module';
 import { CLI, cli, cliEnv } from './helpers.js';
 
-const COMMANDS = ['analyze', 'convert', 'send', 'receive', 'demo'] as const;
+const COMMANDS = ['analyze', 'convert', 'send', 'receive', 'demo', 'modem'] as const;
 
 /** A bad option for each command (parse error or bad value). */
 const BAD: Readonly<Record<(typeof COMMANDS)[number], string[]>> = {
@@ -20,6 +20,7 @@ const BAD: Readonly<Record<(typeof COMMANDS)[number], string[]>> = {
   send: ['a.pdf', '--udptl', '127.0.0.1:1', '--local-port', '2', '--redundancy', '99'],
   receive: ['--out', 'x.doc', '--listen-tcp', '4000'],
   demo: ['--loss', '90'],
+  modem: ['tx', '--modem', 'v99'],
 };
 
 function assertUsage(r: { code: number | null; out: string; err: string }, first: RegExp, what: string): void {

@@ -1,0 +1,311 @@
+/**
+ * `faxwire modem tx|rx`: the fax modems on files, the lab bench for interop with other modems
+ * (spandsp-peer's `modemgen` and `modembench` write and read the same files).
+ *
+ *   faxwire modem tx --modem M --rate R --bits FILE --out FILE.raw|.wav [--format slin|alaw|ulaw]
+ *                    [--level DBM0] [--tep] [--short-train]
+ *   faxwire modem rx --modem M --rate R --in FILE.raw|.wav [--format …] [--channel 1|2] --bits-out FILE
+ *
+ * Files: a bits file is ASCII `0`/`1` (whitespace ignored), the data bits before scrambling —
+ * what `modemgen --bits` writes. Audio is raw 8 kHz (16-bit little-endian linear, or G.711
+ * octets with --format alaw|ulaw) or WAV, chosen by the `.wav` extension (the header then says
+ * how it is coded; only 8000 samples/s; stereo: channel 1 unless --channel 2).
+ *
+ * tx writes 200 ms of silence, then the whole signal (training, data, the shutdown sequence),
+ * as modemgen does. rx feeds the audio in 160-sample (20 ms) blocks and writes the data bits
+ * the receiver delivered while trained (for V.21, which has no training: while its carrier is
+ * up); on stderr it reports when it trained, how many bits it produced and when the carrier
+ * came and went (times in seconds into the file, to the 20 ms block in which it happened), and
+ * exits 1 if the receiver never trained.
+ *
+ * The modems come from the factory (src/modem/factory.ts); `runModem` takes the two factory
+ * functions as parameters so the tests can run the whole command with stand-in modems.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { decodeAudioFile, encodeAudioFile, audioKindOf } from '../analyze/audio-file.js';
+import type { WavFormat } from '../capture/wav.js';
+import { createModemReceiver, createModemTransmitter } from '../modem/factory.js';
+import { FAX_MODULATION_BIT_RATE, type FaxModulation } from '../modem/modulation.js';
+import { END_OF_DATA, SAMPLE_RATE, type BitSink, type BitSource, type ModemRxStatus } from '../modem/types.js';
+import { FileOpError, writeFileAtomic } from '../node/atomic-file.js';
+import { UsageError, parseCommandArgs, parseNumber } from './command.js';
+
+export const USAGE = `usage: faxwire modem tx --modem v17|v29|v27ter|v21 --rate R --bits FILE --out FILE.raw|.wav
+                        [--format slin|alaw|ulaw] [--level DBM0] [--tep] [--short-train]
+       faxwire modem rx --modem v17|v29|v27ter|v21 --rate R --in FILE.raw|.wav
+                        [--format slin|alaw|ulaw] [--channel 1|2] --bits-out FILE
+  Run a fax modem on files (the same files spandsp-peer's modemgen/modembench use).
+  --modem M, --rate R       V.17 7200/9600/12000/14400, V.29 7200/9600, V.27ter 2400/4800,
+                            V.21 300 (channel 2; --rate may be left out)
+  --bits FILE               tx: the data bits to send, ASCII 0/1 (whitespace ignored), before scrambling
+  --out FILE                tx: the audio: 200 ms of silence, then the whole signal
+  --in FILE                 rx: the audio to demodulate
+  --bits-out FILE           rx: the data bits received after training, ASCII 0/1
+  --format F                raw files: slin (16-bit LE linear, default), alaw or ulaw (G.711 octets);
+                            tx to .wav: how the WAV is coded; rx from .wav: the header says it
+  --channel N               rx from a stereo WAV: channel 1 (default) or 2
+  --level=DBM0              tx level, dBm0 (default −10; write --level=-13, with '=', for a negative value)
+  --tep                     tx: talker echo protection tone before training (V.17, V.29, V.27ter)
+  --short-train             V.17 short (resynchronising) training, tx and rx
+  Audio is 8000 samples/s. rx reports on stderr when it trained, the carrier times and the bit
+  count. Exit status 0 done, 1 when a file cannot be read or written, the modem is not available,
+  or (rx) the receiver never trained; 2 on bad arguments.`;
+
+/** The modem families on the command line and the rates of each (T.30 §5.3.1/§5.3.2). */
+const FAMILIES: Readonly<Record<string, readonly number[]>> = {
+  v17: [7200, 9600, 12000, 14400],
+  v29: [7200, 9600],
+  v27ter: [2400, 4800],
+  v21: [300],
+};
+
+/** The FaxModulation for a modem family and rate; a UsageError for a combination that does not exist. */
+export function modulationFor(modem: string, rate: number | undefined): FaxModulation {
+  const rates = FAMILIES[modem];
+  if (rates === undefined) throw new UsageError(`--modem must be v17, v29, v27ter or v21, got '${modem}'`);
+  if (modem === 'v21') {
+    if (rate !== undefined && rate !== 300) throw new UsageError(`v21 runs at 300 bit/s only, got --rate ${rate}`);
+    return 'v21';
+  }
+  if (rate === undefined) throw new UsageError(`--rate is needed for ${modem} (${rates.join(', ')})`);
+  if (!rates.includes(rate)) throw new UsageError(`${modem} has no rate ${rate} (it has ${rates.join(', ')})`);
+  const m = `${modem}-${rate}` as FaxModulation;
+  if (FAX_MODULATION_BIT_RATE[m] !== rate) throw new UsageError(`no modulation ${m}`);
+  return m;
+}
+
+/** Parses a bits file: ASCII 0/1, whitespace ignored; anything else is an Error naming where. */
+export function parseBitsText(text: string, what = 'bits file'): Uint8Array {
+  const out = new Uint8Array(text.length);
+  let n = 0;
+  let line = 1;
+  let col = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    col++;
+    if (c === 0x30 || c === 0x31) out[n++] = c - 0x30;
+    else if (c === 0x0a) {
+      line++;
+      col = 0;
+    } else if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0b && c !== 0x0c) {
+      const shown = c >= 0x20 && c < 0x7f ? `'${text[i] ?? ''}'` : `0x${c.toString(16).padStart(2, '0')}`;
+      throw new Error(`${what}: ${shown} at line ${line}, column ${col} is not 0, 1 or white space`);
+    }
+  }
+  return out.slice(0, n);
+}
+
+/** The ASCII 0/1 text of `bits`, one line (as modemgen writes it). */
+export function bitsText(bits: Uint8Array, n = bits.length): string {
+  return Buffer.from(bits.subarray(0, n).map((b) => 0x30 + b)).toString('latin1') + '\n';
+}
+
+/** What `runModem` needs from the outside: the modem factory (and where stderr goes). */
+export interface ModemDeps {
+  readonly createModemTransmitter: typeof createModemTransmitter;
+  readonly createModemReceiver: typeof createModemReceiver;
+  /** One line of report (default: stderr). */
+  readonly log?: (line: string) => void;
+}
+
+/** Lead silence before the signal, as spandsp-peer's modemgen writes it. */
+export const TX_LEAD_SAMPLES = 1600;
+/** Block size of the rx loop (20 ms). */
+export const RX_BLOCK = 160;
+
+class ArrayBits implements BitSource {
+  private at = 0;
+  constructor(private readonly bits: Uint8Array) {}
+  getBit(): number {
+    return this.at < this.bits.length ? (this.bits[this.at++] as number) : END_OF_DATA;
+  }
+}
+
+/** The rx side's sink: bits while trained, status changes with the sample count they came at. */
+class RecordingSink implements BitSink {
+  bits = new Uint8Array(1 << 16);
+  count = 0;
+  /** Samples fed before the current block ended (set by the loop before each block). */
+  now = 0;
+  trained = false;
+  readonly events: { status: ModemRxStatus; sample: number; bits: number }[] = [];
+  constructor(private readonly v21: boolean) {}
+  putBit(bit: number): void {
+    if (!this.trained) return;
+    if (this.count === this.bits.length) {
+      const grown = new Uint8Array(this.bits.length * 2);
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    this.bits[this.count++] = bit & 1;
+  }
+  status(status: ModemRxStatus): void {
+    this.events.push({ status, sample: this.now, bits: this.count });
+    if (status === 'training-succeeded' || (this.v21 && status === 'carrier-up')) this.trained = true;
+    else if (status === 'carrier-down' || status === 'training-failed') this.trained = false;
+  }
+}
+
+const seconds = (samples: number): string => (samples / SAMPLE_RATE).toFixed(3);
+
+function fail(log: (l: string) => void, message: string): number {
+  log(message);
+  return 1;
+}
+
+async function readInput(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : '';
+    throw new FileOpError(`read ${what}`, path, code, e);
+  }
+}
+
+/** The whole command with the given factory: resolves to the exit status; UsageError on bad arguments. */
+export async function runModem(args: string[], deps: ModemDeps): Promise<number> {
+  const log = deps.log ?? ((l: string): void => void process.stderr.write(`${l}\n`));
+  const { values, positionals } = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      modem: { type: 'string' },
+      rate: { type: 'string' },
+      bits: { type: 'string' },
+      out: { type: 'string' },
+      in: { type: 'string' },
+      'bits-out': { type: 'string' },
+      format: { type: 'string' },
+      channel: { type: 'string' },
+      level: { type: 'string' },
+      tep: { type: 'boolean', default: false },
+      'short-train': { type: 'boolean', default: false },
+    },
+  });
+  const dir = positionals[0];
+  if (dir !== 'tx' && dir !== 'rx') throw new UsageError(dir === undefined ? 'tx or rx?' : `'${dir}' is neither tx nor rx`);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1] ?? ''}'`);
+  const who = `faxwire modem ${dir}`;
+  if (values.modem === undefined) throw new UsageError('--modem is needed (v17, v29, v27ter or v21)');
+  const modem = values.modem.toLowerCase();
+  const m = modulationFor(modem, parseNumber(values.rate, '--rate', 1, 1e6, true));
+  const format = values.format;
+  if (format !== undefined && format !== 'slin' && format !== 'alaw' && format !== 'ulaw') {
+    throw new UsageError(`--format must be slin, alaw or ulaw, got '${format}'`);
+  }
+  const shortTrain = values['short-train'];
+  if (shortTrain && modem !== 'v17') throw new UsageError('--short-train is for V.17 only');
+  const wrongSide = (opts: readonly string[]): void => {
+    for (const o of opts) if ((values as Record<string, unknown>)[o] !== undefined && (values as Record<string, unknown>)[o] !== false) throw new UsageError(`--${o} is not a ${dir} option`);
+  };
+
+  if (dir === 'tx') {
+    wrongSide(['in', 'bits-out', 'channel']);
+    if (values.bits === undefined) throw new UsageError('--bits FILE is needed (the data bits to send, ASCII 0/1)');
+    if (values.out === undefined) throw new UsageError('--out FILE.raw|.wav is needed');
+    const level = parseNumber(values.level, '--level', -60, 0, false);
+    if (values.tep && modem === 'v21') throw new UsageError('--tep is for V.17, V.29 and V.27ter');
+    const out = values.out;
+    let bits: Uint8Array;
+    try {
+      bits = parseBitsText((await readInput(values.bits, 'bits file')).toString(), values.bits);
+    } catch (e) {
+      return fail(log, `${who}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    let tx;
+    try {
+      tx = deps.createModemTransmitter(m, new ArrayBits(bits), {
+        ...(level !== undefined ? { levelDbm0: level } : {}),
+        ...(values.tep ? { tep: true } : {}),
+        ...(shortTrain ? { shortTrain: true } : {}),
+      });
+    } catch (e) {
+      return fail(log, `${who}: cannot build the ${m} transmitter: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    // The signal: training (≤ 2 s with TEP), the data, a shutdown; bounded so a transmitter
+    // that never ends cannot fill the disk.
+    const limit = TX_LEAD_SAMPLES + Math.ceil((bits.length / FAX_MODULATION_BIT_RATE[m] + 10) * SAMPLE_RATE);
+    let samples = new Int16Array(TX_LEAD_SAMPLES + Math.ceil((bits.length / FAX_MODULATION_BIT_RATE[m] + 3) * SAMPLE_RATE));
+    let n = TX_LEAD_SAMPLES;
+    for (;;) {
+      if (n + RX_BLOCK > samples.length) {
+        if (samples.length >= limit) return fail(log, `${who}: the ${m} transmitter did not end within ${seconds(limit)} s`);
+        const grown = new Int16Array(Math.min(limit, samples.length * 2));
+        grown.set(samples.subarray(0, n));
+        samples = grown;
+      }
+      const got = tx.tx(samples, n, RX_BLOCK);
+      n += got;
+      if (got < RX_BLOCK || tx.done) break;
+    }
+    const kind = audioKindOf(out);
+    const wavFormat: WavFormat = format ?? 'slin';
+    try {
+      await writeFileAtomic(out, encodeAudioFile(samples.subarray(0, n), kind, wavFormat));
+    } catch (e) {
+      return fail(log, `${who}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    log(`${who}: ${m}: ${bits.length} data bits, ${n} samples (${seconds(n)} s; signal from ${seconds(TX_LEAD_SAMPLES)} s) → ${out} (${kind} ${wavFormat})`);
+    return 0;
+  }
+
+  // rx
+  wrongSide(['bits', 'out', 'level', 'tep']);
+  if (values.in === undefined) throw new UsageError('--in FILE.raw|.wav is needed');
+  if (values['bits-out'] === undefined) throw new UsageError('--bits-out FILE is needed');
+  const channel = parseNumber(values.channel, '--channel', 1, 2, true);
+  const input = values.in;
+  const kind = audioKindOf(input);
+  if (channel !== undefined && kind !== 'wav') throw new UsageError('--channel is for stereo WAV files');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readInput(input, 'audio file');
+  } catch (e) {
+    return fail(log, `${who}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const audio = decodeAudioFile(bytes, { kind, ...(format !== undefined ? { format } : {}), ...(channel !== undefined ? { channel } : {}) });
+  if (!audio.ok) return fail(log, `${who}: ${input}: ${audio.error}`);
+  const a = audio.value;
+  if (kind === 'wav' && format !== undefined && format !== a.format) {
+    return fail(log, `${who}: ${input}: --format ${format}, but the WAV header says ${a.format}`);
+  }
+  if (a.sampleRate !== SAMPLE_RATE) return fail(log, `${who}: ${input}: ${a.sampleRate} samples/s; the modems work at 8000 (resample the file first)`);
+  if (a.truncated) log(`${who}: ${input}: the file ends inside its audio; using the ${a.samples.length} whole samples`);
+  const sink = new RecordingSink(m === 'v21');
+  let rx;
+  try {
+    rx = deps.createModemReceiver(m, sink, shortTrain ? { shortTrain: true } : {});
+  } catch (e) {
+    return fail(log, `${who}: cannot build the ${m} receiver: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const total = a.samples.length;
+  for (let at = 0; at < total; at += RX_BLOCK) {
+    const len = Math.min(RX_BLOCK, total - at);
+    sink.now = at + len;
+    rx.rx(a.samples, at, len);
+  }
+  try {
+    await writeFileAtomic(values['bits-out'], Buffer.from(bitsText(sink.bits, sink.count), 'latin1'));
+  } catch (e) {
+    return fail(log, `${who}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  let trainedAt: number | undefined;
+  for (const ev of sink.events) {
+    if (ev.status === 'training-succeeded' || (m === 'v21' && ev.status === 'carrier-up')) trainedAt ??= ev.sample;
+    log(`${who}: ${seconds(ev.sample)} s  ${ev.status}${ev.status === 'carrier-down' || ev.status === 'training-failed' ? ` (${ev.bits} bits so far)` : ''}`);
+  }
+  const up = sink.events.filter((e) => e.status === 'carrier-up').length;
+  const down = sink.events.filter((e) => e.status === 'carrier-down').length;
+  if (up > down) log(`${who}: carrier still up at the end of the file (${seconds(total)} s)`);
+  log(`${who}: ${m}: ${total} samples (${seconds(total)} s), ${sink.count} data bits → ${values['bits-out']}`);
+  if (trainedAt === undefined) {
+    return fail(log, `${who}: the receiver never ${m === 'v21' ? 'detected a carrier' : 'trained'}`);
+  }
+  log(`${who}: trained at ${seconds(trainedAt)} s`);
+  return 0;
+}
+
+export function run(args: string[]): Promise<number> {
+  return runModem(args, { createModemTransmitter, createModemReceiver });
+}
