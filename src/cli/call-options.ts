@@ -5,6 +5,7 @@
  * (config.ts). Bad values are a UsageError.
  */
 
+import type { AudioCodec } from '../fax/terminal/audio-terminal.js';
 import type { T38TerminalOptions } from '../fax/terminal/t38-terminal.js';
 import type { T30Modem, T4Coding } from '../t30/negotiate.js';
 import type { T38Version } from '../t38/ifp.js';
@@ -15,6 +16,12 @@ import { IDENTITY_OPTIONS, configuredIdentity, type ConfigSources } from './conf
 /** Options every call command takes (node:util parseArgs format). */
 export const CALL_OPTIONS = {
   udptl: { type: 'string' },
+  audio: { type: 'string' },
+  codec: { type: 'string' },
+  rtp: { type: 'boolean' },
+  'frame-ms': { type: 'string' },
+  cushion: { type: 'string' },
+  tep: { type: 'boolean' },
   'local-port': { type: 'string' },
   'local-address': { type: 'string' },
   latch: { type: 'boolean' },
@@ -50,13 +57,27 @@ export type CallValues = { [K in keyof typeof CALL_OPTIONS]?: (typeof CALL_OPTIO
 export type Endpoint =
   | { readonly kind: 'udptl'; readonly host: string; readonly port: number; readonly localPort: number; readonly localAddress?: string; readonly latch?: boolean }
   | { readonly kind: 'tcp-connect'; readonly host: string; readonly port: number }
-  | { readonly kind: 'tcp-listen'; readonly port: number };
+  | { readonly kind: 'tcp-listen'; readonly port: number }
+  | {
+      readonly kind: 'audio';
+      readonly host: string;
+      readonly port: number;
+      readonly localPort: number;
+      readonly localAddress?: string;
+      readonly latch?: boolean;
+      readonly codec: AudioCodec;
+      readonly rtp: boolean;
+      readonly frameMs: number;
+      readonly cushion: number;
+    };
 
 export interface CallSettings {
   readonly endpoint: Endpoint;
   /** The terminal's options but for its role and pages; `ident` and `headerLine` as configured. */
   readonly terminal: Omit<T38TerminalOptions, 'role' | 'send' | 'receive' | 'engine'>;
   readonly speed: number;
+  /** Audio calls: the talker echo protection tone before fast-modem training. */
+  readonly tep: boolean;
   readonly timeoutMs: number;
   readonly json: boolean;
   readonly trace: boolean;
@@ -98,10 +119,29 @@ function parseNames<T>(list: string, option: string, what: string, names: Readon
 
 /** Turns parsed option values into call settings (identity and header line from config.ts); throws UsageError on bad input. */
 export function callSettings(v: CallValues, sources?: ConfigSources): CallSettings {
-  const given = [v.udptl !== undefined, v.tcp !== undefined, v['listen-tcp'] !== undefined].filter(Boolean).length;
-  if (given !== 1) throw new UsageError('give exactly one of --udptl host:port, --tcp host:port, --listen-tcp port');
+  const given = [v.udptl !== undefined, v.tcp !== undefined, v['listen-tcp'] !== undefined, v.audio !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new UsageError('give exactly one of --udptl host:port, --tcp host:port, --listen-tcp port, --audio host:port');
+  const audioOnly = (['codec', 'rtp', 'frame-ms', 'cushion', 'tep'] as const).filter((k) => v[k] !== undefined);
+  if (v.audio === undefined && audioOnly.length > 0) throw new UsageError(`--${audioOnly[0] ?? ''} is for --audio calls`);
   let endpoint: Endpoint;
-  if (v.udptl !== undefined) {
+  if (v.audio !== undefined) {
+    const r = parseHostPort(v.audio, '--audio');
+    if (v['local-port'] === undefined) throw new UsageError('--audio needs --local-port');
+    const codec = v.codec ?? 'slin';
+    if (codec !== 'slin' && codec !== 'alaw' && codec !== 'ulaw') throw new UsageError(`--codec: slin, alaw or ulaw, got '${codec}'`);
+    if (v.rtp === true && codec === 'slin') throw new UsageError('--rtp needs --codec alaw or ulaw (RTP carries G.711 here)');
+    endpoint = {
+      kind: 'audio',
+      ...r,
+      localPort: parsePort(v['local-port'], '--local-port'),
+      ...(v['local-address'] !== undefined ? { localAddress: v['local-address'] } : {}),
+      ...(v.latch === true ? { latch: true } : {}),
+      codec,
+      rtp: v.rtp === true,
+      frameMs: parseNumber(v['frame-ms'], '--frame-ms', 10, 60, true) ?? 20,
+      cushion: parseNumber(v.cushion, '--cushion', 0, 32, true) ?? 2,
+    };
+  } else if (v.udptl !== undefined) {
     const r = parseHostPort(v.udptl, '--udptl');
     if (v['local-port'] === undefined) throw new UsageError('--udptl needs --local-port');
     endpoint = {
@@ -138,7 +178,7 @@ export function callSettings(v: CallValues, sources?: ConfigSources): CallSettin
   const timeoutSec = parseNumber(v.timeout, '--timeout', 0.1, 86_400, false) ?? 300;
   const { ident, header } = configuredIdentity(v, sources);
   const terminal: CallSettings['terminal'] = {
-    transport: endpoint.kind === 'udptl' ? 'udptl' : 'tpkt',
+    transport: endpoint.kind === 'tcp-connect' || endpoint.kind === 'tcp-listen' ? 'tpkt' : 'udptl',
     ...(version !== undefined ? { t38Version: version } : {}),
     ...(errorCorrection ? { errorCorrection } : {}),
     ...(maxDatagram !== undefined ? { maxDatagram } : {}),
@@ -155,7 +195,7 @@ export function callSettings(v: CallValues, sources?: ConfigSources): CallSettin
   const simLoss = parseNumber(v['sim-loss'], '--sim-loss', 0, 100, false) ?? 0;
   const simSeed = parseNumber(v['sim-seed'], '--sim-seed', 1, 0xffffffff, true) ?? 1;
   if (simLoss > 0 && endpoint.kind !== 'udptl') throw new UsageError('--sim-loss is for UDPTL only');
-  return { endpoint, terminal, speed, timeoutMs: timeoutSec * 1000, json: v.json ?? false, trace: v.trace ?? false, quiet: v.quiet ?? false, simLoss, simSeed };
+  return { endpoint, terminal, speed, tep: v.tep === true, timeoutMs: timeoutSec * 1000, json: v.json ?? false, trace: v.trace ?? false, quiet: v.quiet ?? false, simLoss, simSeed };
 }
 
 export const CALL_USAGE = `transport (exactly one):
@@ -164,6 +204,9 @@ export const CALL_USAGE = `transport (exactly one):
                             only HOST:PORT may send, or with --latch (far end behind NAT) the
                             first source of a valid datagram
   --tcp HOST:PORT | --listen-tcp PORT                    TPKT over TCP (RFC 1006), connect or listen
+  --audio HOST:PORT --local-port N                       fax modems over 8 kHz audio, one frame per UDP datagram
+      --codec slin|alaw|ulaw  payload: 16-bit linear LE (default) or G.711     --rtp  12-byte RTP header (G.711)
+      --frame-ms N (10..60, default 20)   --cushion N  play-out cushion in frames (default 2)   --tep  echo protection tone
 options:
   --ecm | --no-ecm          offer/use ECM (default on)
   --t38-version N           T38FaxVersion 0..4, must match the far end (default 0)

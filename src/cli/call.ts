@@ -4,7 +4,9 @@
  * hanging up properly, and the report — one line, or JSON — that both commands print.
  */
 
+import { AudioTerminal } from '../fax/terminal/audio-terminal.js';
 import { T38Terminal } from '../fax/terminal/t38-terminal.js';
+import { runAudioTerminal, type AudioDriverOutcome } from '../node/audio-driver.js';
 import { FAX_MODULATION_BIT_RATE } from '../modem/modulation.js';
 import type { DriverOutcome, DrivenTerminal } from '../node/real-time-loop.js';
 import { runTcpTerminal } from '../node/tcp-driver.js';
@@ -13,6 +15,7 @@ import type { T30Event } from '../t30/engine.js';
 import type { T30Result } from '../t30/result.js';
 import type { Bitmap } from '../t4/bitmap.js';
 import type { CallSettings } from './call-options.js';
+import { StoringAudioTerminal, StoringTerminal, type ReceivedPageStore } from './page-store.js';
 
 /** What a finished call reports. */
 export interface CallReport {
@@ -38,6 +41,17 @@ export interface CallReport {
     readonly malformedIfps: number;
     /** UDPTL datagrams from anywhere but the far end (or the latched source): dropped. */
     readonly foreignDatagrams: number;
+  };
+  /** Audio calls: what the play-out buffer and the modems saw. */
+  readonly audio?: {
+    readonly framesLost: number;
+    readonly underruns: number;
+    readonly catchUps: number;
+    readonly lateFrames: number;
+    readonly lateTicks: number;
+    readonly fastTrainings: number;
+    readonly fastTrainingFailures: number;
+    readonly badFrames: number;
   };
 }
 
@@ -101,12 +115,14 @@ export async function runCall(
   settings: CallSettings,
   fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean },
   onEvent?: (e: T30Event) => void,
-  /** What the driver runs instead of the bare terminal (receive: `StoringTerminal`, page-store.ts). */
-  wrap?: (t: T38Terminal) => DrivenTerminal<T30Event>,
+  /** Receive: every accepted page is stored before it is confirmed (page-store.ts). */
+  store?: ReceivedPageStore,
 ): Promise<{ report: CallReport; result: T30Result | undefined }> {
+  if (settings.endpoint.kind === 'audio') return runAudioCall(label, settings, settings.endpoint, fax, onEvent, store);
   const trace = settings.trace ? (l: string): void => void process.stderr.write(`${l}\n`) : undefined;
   const terminal = new T38Terminal({ ...settings.terminal, ...fax, ...(trace ? { onTrace: trace } : {}) });
-  const driven: DrivenTerminal<T30Event> = wrap ? wrap(terminal) : terminal;
+  const storing = store ? new StoringTerminal(terminal, store) : undefined;
+  const driven: DrivenTerminal<T30Event> = storing ?? terminal;
   const t0 = Date.now();
   const faxNow = (): number => (Date.now() - t0) * settings.speed;
   const progress = new Progress(
@@ -123,17 +139,7 @@ export async function runCall(
     progress.event(e);
     onEvent?.(e);
   };
-  // Ctrl-C: hang up properly (DCN); a second one stops at once.
-  const hangup = new AbortController();
-  const hardStop = new AbortController();
-  const onSigint = (): void => {
-    if (hangup.signal.aborted) hardStop.abort();
-    else {
-      process.stderr.write(`\nfaxwire ${label}: hanging up (Ctrl-C again to quit at once)\n`);
-      hangup.abort();
-    }
-  };
-  process.on('SIGINT', onSigint);
+  const sig = sigintHangup(label);
   let outcome: DriverOutcome & { notConnected?: boolean; connectError?: string; foreignDatagrams?: number };
   try {
     const ep = settings.endpoint;
@@ -151,10 +157,10 @@ export async function runCall(
         lossSeed: settings.simSeed,
         onEvent: handler,
         onBound: (port) => ready(`UDPTL local port ${port} -> ${ep.host}:${ep.port}`),
-        hangup: hangup.signal,
-        signal: hardStop.signal,
+        hangup: sig.hangup,
+        signal: sig.hardStop,
       });
-    } else {
+    } else if (ep.kind === 'tcp-connect' || ep.kind === 'tcp-listen') {
       outcome = await runTcpTerminal({
         terminal: driven,
         ...(ep.kind === 'tcp-connect' ? { connect: { host: ep.host, port: ep.port } } : { listen: { port: ep.port } }),
@@ -163,15 +169,18 @@ export async function runCall(
         onEvent: handler,
         onListening: (port) => ready(`listening on TCP port ${port}`),
         onConnected: (remote) => ready(`TCP connected to ${remote}`),
-        hangup: hangup.signal,
-        signal: hardStop.signal,
+        hangup: sig.hangup,
+        signal: sig.hardStop,
       });
+    } else {
+      throw new Error(`unexpected endpoint ${JSON.stringify(ep)}`);
     }
   } finally {
     clearInterval(tick);
-    process.off('SIGINT', onSigint);
+    sig.off();
     progress.end();
   }
+  await storing?.settled();
   const r = terminal.result;
   const st = terminal.getStats();
   const pages = fax.role === 'calling' ? (r?.pagesSent ?? 0) : (r?.pagesReceived ?? 0);
@@ -218,6 +227,121 @@ export async function runCall(
   return { report, result: r };
 }
 
+/** Ctrl-C hangs up properly (DCN); a second one stops at once. Returns the two signals and the cleanup. */
+function sigintHangup(label: string): { hangup: AbortSignal; hardStop: AbortSignal; off: () => void } {
+  const hangup = new AbortController();
+  const hardStop = new AbortController();
+  const onSigint = (): void => {
+    if (hangup.signal.aborted) hardStop.abort();
+    else {
+      process.stderr.write(`\nfaxwire ${label}: hanging up (Ctrl-C again to quit at once)\n`);
+      hangup.abort();
+    }
+  };
+  process.on('SIGINT', onSigint);
+  return { hangup: hangup.signal, hardStop: hardStop.signal, off: () => void process.off('SIGINT', onSigint) };
+}
+
+/** The audio call: an AudioTerminal on the audio driver (one frame per datagram). */
+async function runAudioCall(
+  label: string,
+  settings: CallSettings,
+  ep: Extract<CallSettings['endpoint'], { kind: 'audio' }>,
+  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean },
+  onEvent: ((e: T30Event) => void) | undefined,
+  store: ReceivedPageStore | undefined,
+): Promise<{ report: CallReport; result: T30Result | undefined }> {
+  const t = settings.terminal;
+  const terminal = new AudioTerminal({
+    ...fax,
+    ...(t.ident !== undefined ? { ident: t.ident } : {}),
+    ...(t.headerLine !== undefined ? { headerLine: t.headerLine } : {}),
+    ...(t.ecm !== undefined ? { ecm: t.ecm } : {}),
+    ...(t.modems !== undefined ? { modems: t.modems } : {}),
+    ...(t.codings !== undefined ? { codings: t.codings } : {}),
+    ...(t.maxBitRate !== undefined ? { maxBitRate: t.maxBitRate } : {}),
+    ...(settings.tep ? { tep: true } : {}),
+  });
+  const storing = store ? new StoringAudioTerminal(terminal, store) : undefined;
+  const progress = new Progress(
+    process.stderr.isTTY === true && !settings.json && !settings.quiet && !settings.trace,
+    () => terminal.now,
+    () => terminal.getStats().line.nonEcmOctetsReceived,
+  );
+  const tick = setInterval(() => progress.draw(false), 250);
+  const sig = sigintHangup(label);
+  let outcome: AudioDriverOutcome;
+  try {
+    outcome = await runAudioTerminal<T30Event>({
+      terminal: storing ?? terminal,
+      codec: ep.codec,
+      rtp: ep.rtp,
+      frameMs: ep.frameMs,
+      cushion: ep.cushion,
+      localPort: ep.localPort,
+      ...(ep.localAddress !== undefined ? { localAddress: ep.localAddress } : {}),
+      ...(ep.latch === true ? { latch: true } : {}),
+      remoteHost: ep.host,
+      remotePort: ep.port,
+      speed: settings.speed,
+      timeoutMs: settings.timeoutMs,
+      onEvent: (e) => {
+        progress.event(e);
+        onEvent?.(e);
+      },
+      onBound: (port) => {
+        if (!settings.quiet) process.stderr.write(`faxwire ${label}: ready, audio ${ep.codec}${ep.rtp ? '/RTP' : ''} local port ${port} -> ${ep.host}:${ep.port}, fax clock ${settings.speed}x\n`);
+      },
+      hangup: sig.hangup,
+      signal: sig.hardStop,
+    });
+  } finally {
+    clearInterval(tick);
+    sig.off();
+    progress.end();
+  }
+  await storing?.settled();
+  const r = terminal.result;
+  const st = terminal.getStats();
+  const pages = fax.role === 'calling' ? (r?.pagesSent ?? 0) : (r?.pagesReceived ?? 0);
+  const status: CallReport['status'] = r?.ok === true && pages > 0 ? 'ok' : r === undefined && outcome.timedOut ? 'timeout' : 'failed';
+  const report: CallReport = {
+    status,
+    code: r?.code ?? 'timeout',
+    message: r?.message ?? `no result after ${(settings.timeoutMs / 1000).toFixed(0)} s`,
+    pages,
+    bitRate: r?.bitRate ?? 0,
+    ecm: r?.ecm ?? false,
+    coding: r?.coding ?? null,
+    remoteIdent: r?.remoteIdent ?? '',
+    badRows: r?.badRows ?? 0,
+    durationSec: Math.round((r?.durationMs ?? outcome.faxMs) / 100) / 10,
+    wallSec: Math.round(outcome.wallMs / 100) / 10,
+    speed: settings.speed,
+    transport: `audio-${ep.codec}${ep.rtp ? '-rtp' : ''}`,
+    t38Version: 0,
+    stats: {
+      packetsSent: outcome.datagramsSent,
+      packetsReceived: outcome.datagramsReceived,
+      lostIfps: 0,
+      recovered: 0,
+      malformedIfps: 0,
+      foreignDatagrams: outcome.foreignDatagrams,
+    },
+    audio: {
+      framesLost: st.framesLost,
+      underruns: outcome.playout.underruns,
+      catchUps: outcome.playout.catchUps,
+      lateFrames: outcome.playout.late,
+      lateTicks: outcome.lateTicks,
+      fastTrainings: st.line.fastTrainings,
+      fastTrainingFailures: st.line.fastTrainingFailures,
+      badFrames: st.line.framesBad,
+    },
+  };
+  return { report, result: r };
+}
+
 const CODING_LABEL: Readonly<Record<string, string>> = { mh: 'T.4-1D', mr: 'T.4-2D', mmr: 'T.6' };
 
 /** The one-line result (or JSON). */
@@ -229,7 +353,9 @@ export function formatReport(cmd: string, r: CallReport, json: boolean): string 
     `ecm=${r.ecm ? 'on' : 'off'} coding=${coding} remote_ident="${r.remoteIdent}" bad_rows=${r.badRows} ` +
     `duration=${r.durationSec.toFixed(1)}s` +
     (r.speed !== 1 ? ` (wall ${r.wallSec.toFixed(1)}s at --speed ${r.speed})` : '') +
-    ` lost_ifps=${r.stats.lostIfps} recovered=${r.stats.recovered}` +
+    (r.audio
+      ? ` transport=${r.transport} frames_lost=${r.audio.framesLost} underruns=${r.audio.underruns} trainings=${r.audio.fastTrainings} training_failures=${r.audio.fastTrainingFailures} bad_frames=${r.audio.badFrames}`
+      : ` lost_ifps=${r.stats.lostIfps} recovered=${r.stats.recovered}`) +
     (r.stats.foreignDatagrams > 0 ? ` foreign_dropped=${r.stats.foreignDatagrams}` : '')
   );
 }

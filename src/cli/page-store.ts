@@ -17,7 +17,9 @@
  */
 
 import { writeDocument, type FaxPage, type OutputFormat } from '../image/document.js';
+import type { AudioTerminal } from '../fax/terminal/audio-terminal.js';
 import type { T38Terminal } from '../fax/terminal/t38-terminal.js';
+import type { DrivenAudioTerminal } from '../node/audio-driver.js';
 import type { DrivenTerminal } from '../node/real-time-loop.js';
 import type { T30Event } from '../t30/engine.js';
 import { pageFileNames, writePages, type FileWriter } from './pages-out.js';
@@ -74,50 +76,18 @@ export class ReceivedPageStore {
 const STORE_POLL_MS = 10;
 
 /**
- * A T38Terminal as the drivers see it (`DrivenTerminal`), which stores every accepted page
- * before the engine confirms it. The write is asynchronous; the driver's loop calls in again at
- * `nextTimeout()`, which stays at most STORE_POLL_MS away while a write is under way, and the
- * outcome is given to the engine (`confirmPage`) at that next call.
+ * The writes under way for one call: pages go in as the engine delivers them (`page-rx-end`),
+ * one write at a time, in order; `drain` gives the engine each finished write's outcome.
  */
-export class StoringTerminal implements DrivenTerminal<T30Event> {
+class PageWrites {
   private chain: Promise<void> = Promise.resolve();
-  private pending = 0;
+  pending = 0;
   private readonly outcomes: { readonly stored: boolean; readonly detail: string }[] = [];
-  private lastNow = 0;
 
-  constructor(
-    readonly terminal: T38Terminal,
-    readonly store: ReceivedPageStore,
-  ) {}
+  constructor(private readonly store: ReceivedPageStore) {}
 
-  start(now: number): void {
-    this.lastNow = now;
-    this.terminal.start(now);
-  }
-
-  receive(bytes: Uint8Array, now: number): void {
-    this.apply(now);
-    this.terminal.receive(bytes, now);
-  }
-
-  tick(now: number): void {
-    this.apply(now);
-    this.terminal.tick(now);
-  }
-
-  nextTimeout(): number | undefined {
-    const t = this.terminal.nextTimeout();
-    if (this.pending === 0) return t;
-    const poll = this.lastNow + STORE_POLL_MS;
-    return t === undefined ? poll : Math.min(t, poll);
-  }
-
-  takeOutput(): Uint8Array[] {
-    return this.terminal.takeOutput();
-  }
-
-  takeEvents(): T30Event[] {
-    const events = this.terminal.takeEvents();
+  /** Starts a write for every accepted page among `events`. */
+  take(events: readonly T30Event[]): void {
     for (const e of events) {
       if (e.type !== 'page-rx-end') continue;
       if (!e.accepted) {
@@ -138,6 +108,67 @@ export class StoringTerminal implements DrivenTerminal<T30Event> {
           ),
       );
     }
+  }
+
+  /** Hands each finished write's outcome to `confirm` (→ the engine's `confirmPage`). */
+  drain(confirm: (stored: boolean, detail: string) => void): void {
+    for (let o = this.outcomes.shift(); o !== undefined; o = this.outcomes.shift()) {
+      this.pending--;
+      confirm(o.stored, o.detail);
+    }
+  }
+
+  async settled(): Promise<void> {
+    await this.chain;
+  }
+}
+
+/**
+ * A T38Terminal as the drivers see it (`DrivenTerminal`), which stores every accepted page
+ * before the engine confirms it. The write is asynchronous; the driver's loop calls in again at
+ * `nextTimeout()`, which stays at most STORE_POLL_MS away while a write is under way, and the
+ * outcome is given to the engine (`confirmPage`) at that next call.
+ */
+export class StoringTerminal implements DrivenTerminal<T30Event> {
+  private readonly writes: PageWrites;
+  private lastNow = 0;
+
+  constructor(
+    readonly terminal: T38Terminal,
+    readonly store: ReceivedPageStore,
+  ) {
+    this.writes = new PageWrites(store);
+  }
+
+  start(now: number): void {
+    this.lastNow = now;
+    this.terminal.start(now);
+  }
+
+  receive(bytes: Uint8Array, now: number): void {
+    this.apply(now);
+    this.terminal.receive(bytes, now);
+  }
+
+  tick(now: number): void {
+    this.apply(now);
+    this.terminal.tick(now);
+  }
+
+  nextTimeout(): number | undefined {
+    const t = this.terminal.nextTimeout();
+    if (this.writes.pending === 0) return t;
+    const poll = this.lastNow + STORE_POLL_MS;
+    return t === undefined ? poll : Math.min(t, poll);
+  }
+
+  takeOutput(): Uint8Array[] {
+    return this.terminal.takeOutput();
+  }
+
+  takeEvents(): T30Event[] {
+    const events = this.terminal.takeEvents();
+    this.writes.take(events);
     return events;
   }
 
@@ -155,15 +186,67 @@ export class StoringTerminal implements DrivenTerminal<T30Event> {
 
   /** Resolves once every write started so far has finished. */
   async settled(): Promise<void> {
-    await this.chain;
+    await this.writes.settled();
   }
 
   /** Gives the engine the outcome of each write finished since the last call. */
   private apply(now: number): void {
     this.lastNow = Math.max(this.lastNow, now);
-    for (let o = this.outcomes.shift(); o !== undefined; o = this.outcomes.shift()) {
-      this.pending--;
-      this.terminal.confirmPage(o.stored, now, o.detail);
-    }
+    this.writes.drain((stored, detail) => this.terminal.confirmPage(stored, now, detail));
+  }
+}
+
+/**
+ * The same for an AudioTerminal (`DrivenAudioTerminal`): the audio driver calls in every frame,
+ * so each finished write is confirmed within one frame.
+ */
+export class StoringAudioTerminal implements DrivenAudioTerminal<T30Event> {
+  private readonly writes: PageWrites;
+
+  constructor(
+    readonly terminal: AudioTerminal,
+    readonly store: ReceivedPageStore,
+  ) {
+    this.writes = new PageWrites(store);
+  }
+
+  start(): void {
+    this.terminal.start();
+  }
+
+  receive(input: Int16Array | null, offset?: number, n?: number): void {
+    this.apply();
+    this.terminal.receive(input, offset, n);
+  }
+
+  transmit(output: Int16Array, offset?: number, n?: number): void {
+    this.apply();
+    this.terminal.transmit(output, offset, n);
+  }
+
+  takeEvents(): T30Event[] {
+    const events = this.terminal.takeEvents();
+    this.writes.take(events);
+    return events;
+  }
+
+  get done(): boolean {
+    return this.terminal.done;
+  }
+
+  get result(): unknown {
+    return this.terminal.result;
+  }
+
+  abort(why: 'local' | 'remote'): void {
+    this.terminal.abort(why);
+  }
+
+  async settled(): Promise<void> {
+    await this.writes.settled();
+  }
+
+  private apply(): void {
+    this.writes.drain((stored, detail) => this.terminal.confirmPage(stored, detail));
   }
 }

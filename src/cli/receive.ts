@@ -12,7 +12,7 @@ import { CALL_OPTIONS, CALL_USAGE, callSettings } from './call-options.js';
 import { formatReport, runCall } from './call.js';
 import { UsageError, parseCommandArgs } from './command.js';
 import { IDENTITY_USAGE } from './config.js';
-import { ReceivedPageStore, StoringTerminal } from './page-store.js';
+import { ReceivedPageStore } from './page-store.js';
 import { outputFormatOf } from './pages-out.js';
 
 export const USAGE = `usage: faxwire receive --out FILE (--udptl HOST:PORT --local-port N | --tcp HOST:PORT | --listen-tcp PORT) [options]
@@ -37,12 +37,7 @@ export async function run(args: string[]): Promise<number> {
   // Each page is written (atomically, synced) before the sender gets MCF for it (page-store.ts).
   const store = new ReceivedPageStore(out, format);
   await store.prepare();
-  let storing: StoringTerminal | undefined;
-  const { report } = await runCall('receive', settings, { role: 'answering', receive: true, confirmAfterStore: true }, undefined, (t) => {
-    storing = new StoringTerminal(t, store);
-    return storing;
-  });
-  await storing?.settled();
+  const { report } = await runCall('receive', settings, { role: 'answering', receive: true, confirmAfterStore: true }, undefined, store);
   const written = store.files;
   if (store.error !== undefined) process.stderr.write(`faxwire receive: page ${store.pages.length + 1} not stored: ${store.error}\n`);
   const extra = { files: written, pagesStored: store.pages.length, concealedRows: store.badRows, ...(store.error !== undefined ? { storeError: store.error } : {}) };

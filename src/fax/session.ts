@@ -22,7 +22,8 @@
  * Time is fax time in ms (any origin, monotonic), passed in to every call.
  */
 
-import type { T30Event, T30Stats } from '../t30/engine.js';
+import { stampHeaderLine } from '../image/text.js';
+import { T30Engine, type T30EngineOptions, type T30Event, type T30Stats } from '../t30/engine.js';
 import type { T30LineEvent, T30TxStep } from '../t30/line.js';
 import type { T30Result } from '../t30/result.js';
 import { FaxwireError } from '../util/errors.js';
@@ -211,3 +212,45 @@ export class FaxSession<E = T30Event> {
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// the engine a terminal runs
+
+/**
+ * T.30 options of a fax terminal (T.38 or audio): the engine's own (one definition, in `T30EngineOptions`), plus
+ * the page header line and any other engine option.
+ */
+export interface FaxTerminalOptions extends Pick<T30EngineOptions, 'role' | 'send' | 'receive' | 'ident' | 'ecm' | 'modems' | 'maxBitRate' | 'codings' | 'confirmAfterStore'> {
+  /**
+   * A header line stamped at the top of every page sent (what fax machines print: the sender's
+   * identity, date, page n/N — T.30 does not define it, national rules often require it).
+   * The text is printed left, "Page n/N" right.
+   */
+  readonly headerLine?: string;
+  /** Anything else the engine takes (copy quality, subaddress, codec, …). */
+  readonly engineOptions?: Partial<T30EngineOptions>;
+}
+
+/**
+ * Builds the T.30 engine a terminal runs from its fax options (pages with the header line
+ * stamped; the engine's default page codec, `T4_CODEC`, unless `engineOptions` names another).
+ */
+export function createT30Engine(o: FaxTerminalOptions & { readonly tcf?: T30EngineOptions['tcf'] }): T30Engine {
+  const pages = o.send?.pages;
+  const stamped = pages && o.headerLine !== undefined ? pages.map((p, i) => stampHeaderLine(p, o.headerLine ?? '', i + 1, pages.length)) : pages;
+  const opts: T30EngineOptions = {
+    ...o.engineOptions,
+    role: o.role,
+    ...(stamped ? { send: { pages: stamped } } : {}),
+    ...(o.receive !== undefined ? { receive: o.receive } : {}),
+    ...(o.ident !== undefined ? { ident: o.ident } : {}),
+    ...(o.ecm !== undefined ? { ecm: o.ecm } : {}),
+    ...(o.modems !== undefined ? { modems: o.modems } : {}),
+    ...(o.maxBitRate !== undefined ? { maxBitRate: o.maxBitRate } : {}),
+    ...(o.codings !== undefined ? { codings: o.codings } : {}),
+    ...(o.confirmAfterStore !== undefined ? { confirmAfterStore: o.confirmAfterStore } : {}),
+    ...(o.tcf !== undefined ? { tcf: o.tcf } : {}),
+  };
+  return new T30Engine(opts);
+}
+

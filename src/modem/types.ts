@@ -55,8 +55,12 @@ export interface ModemReceiver {
    * they had been received, without adapting on them, so it keeps symbol and carrier sync.
    */
   fillIn(n: number): void;
-  /** Forget the signal and wait for a new one (same modulation, same rate). */
-  restart(): void;
+  /**
+   * Forget the signal and wait for a new one (same modulation, same rate). `shortTrain` (V.17
+   * only; others ignore it): expect a short training, keeping the equaliser and the carrier and
+   * timing learned in the last long one (V.17 §5.3; T.30 uses it for the pages after the TCF).
+   */
+  restart(shortTrain?: boolean): void;
 }
 
 /** What a fast-modem receiver can say about the signal it is locked to. */

@@ -42,8 +42,7 @@
  * the image data is simply short and the decoder counts bad rows.
  */
 
-import { stampHeaderLine } from '../../image/text.js';
-import { T30Engine, type T30EngineOptions, type T30Event, type T30Stats } from '../../t30/engine.js';
+import type { T30Event, T30Stats } from '../../t30/engine.js';
 import type { T30Result } from '../../t30/result.js';
 import { decodeIfp, describeIfp, type T38Version } from '../../t38/ifp.js';
 import { encodeTpkt, TpktParser } from '../../t38/tpkt.js';
@@ -51,7 +50,7 @@ import { UdptlReceiver, type UdptlReceiverStats } from '../../t38/udptl-receiver
 import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
 import { invalid } from '../../util/check.js';
 import { FaxwireError } from '../../util/errors.js';
-import { FaxSession, type T30EngineLike } from '../session.js';
+import { createT30Engine, FaxSession, type FaxTerminalOptions, type T30EngineLike } from '../session.js';
 import { SPANDSP_REPEAT_COUNTS, T38Line, type T38LineStats, type T38RateManagement, type T38TxPacket } from './t38-line.js';
 
 export type T38TransportKind = 'udptl' | 'tpkt';
@@ -61,20 +60,8 @@ const DEFAULT_REORDER_WINDOW = 2;
 /** Longest wait for a missing UDPTL seq, fax ms. */
 const DEFAULT_REORDER_HOLD_MS = 60;
 
-/**
- * T.30 options of the terminal: the engine's own (one definition, in `T30EngineOptions`), plus
- * the page header line and any other engine option.
- */
-export interface T38TerminalFaxOptions extends Pick<T30EngineOptions, 'role' | 'send' | 'receive' | 'ident' | 'ecm' | 'modems' | 'maxBitRate' | 'codings' | 'confirmAfterStore'> {
-  /**
-   * A header line stamped at the top of every page sent (what fax machines print: the sender's
-   * identity, date, page n/N — T.30 does not define it, national rules often require it).
-   * The text is printed left, "Page n/N" right.
-   */
-  readonly headerLine?: string;
-  /** Anything else the engine takes (copy quality, subaddress, codec, …). */
-  readonly engineOptions?: Partial<T30EngineOptions>;
-}
+/** The T.30 options of a T.38 terminal: those every fax terminal takes (`FaxTerminalOptions`). */
+export type T38TerminalFaxOptions = FaxTerminalOptions;
 
 export interface T38TerminalOptions<E = T30Event> extends Partial<T38TerminalFaxOptions> {
   /** Run this engine instead of building a `T30Engine` from the fax options (tests). */
@@ -125,29 +112,6 @@ export interface T38TerminalStats {
   outputs: number;
   /** TCP stream framing errors (the stream is unusable after one). */
   tcpFramingErrors: number;
-}
-
-/**
- * Builds the T.30 engine a terminal runs from its fax options (pages with the header line
- * stamped; the engine's default page codec, `T4_CODEC`, unless `engineOptions` names another).
- */
-export function createT30Engine(o: T38TerminalFaxOptions & { readonly tcf?: T38RateManagement }): T30Engine {
-  const pages = o.send?.pages;
-  const stamped = pages && o.headerLine !== undefined ? pages.map((p, i) => stampHeaderLine(p, o.headerLine ?? '', i + 1, pages.length)) : pages;
-  const opts: T30EngineOptions = {
-    ...o.engineOptions,
-    role: o.role,
-    ...(stamped ? { send: { pages: stamped } } : {}),
-    ...(o.receive !== undefined ? { receive: o.receive } : {}),
-    ...(o.ident !== undefined ? { ident: o.ident } : {}),
-    ...(o.ecm !== undefined ? { ecm: o.ecm } : {}),
-    ...(o.modems !== undefined ? { modems: o.modems } : {}),
-    ...(o.maxBitRate !== undefined ? { maxBitRate: o.maxBitRate } : {}),
-    ...(o.codings !== undefined ? { codings: o.codings } : {}),
-    ...(o.confirmAfterStore !== undefined ? { confirmAfterStore: o.confirmAfterStore } : {}),
-    ...(o.tcf !== undefined ? { tcf: o.tcf } : {}),
-  };
-  return new T30Engine(opts);
 }
 
 export class T38Terminal<E = T30Event> {

@@ -1,0 +1,268 @@
+/**
+ * Runs a sans-IO audio fax terminal on a real UDP socket: one audio frame per datagram (20 ms
+ * by default), 16-bit linear little-endian ("slin", 320 octets) or G.711 A-law/µ-law (160
+ * octets), optionally behind a 12-byte RTP header (RFC 3550 §5.1; PT 8 = PCMA, 0 = PCMU,
+ * RFC 3551 Table 4) — the framing of the spandsp reference peer's `audiofax`, so each can call
+ * the other. Both directions use the one socket (symmetric, like RTP).
+ *
+ * The clock: a tick every `frameMs / speed` wall ms, on absolute deadlines (no drift from timer
+ * lateness; a late tick is caught up at once, a few at a time). Each tick the play-out buffer
+ * (src/rtp/playout.ts) gives the receive side zero, one or two frames — zero while it refills
+ * after an underrun (no silence is ever inserted into what the modems hear), two when the far
+ * end's clock runs fast and frames pile up — and the transmit side always sends exactly one.
+ * With RTP a frame that never came is ridden through (`fillIn`).
+ *
+ * Media from the right place only (as udp-driver.ts): datagrams from the signalled remote, or
+ * with `latch` from the first source of a well-formed frame.
+ */
+
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+import type { AudioCodec } from '../fax/terminal/audio-terminal.js';
+import { G711_PAYLOAD_TYPE, g711Decode, g711Encode } from '../g711/index.js';
+import { decodeRtp, encodeRtpInto, RTP_FIXED_HEADER_SIZE } from '../rtp/packet.js';
+import { AudioPlayout, type AudioPlayoutStats } from '../rtp/playout.js';
+import { SourceFilter, type UdpEndpoint } from '../t38/source-filter.js';
+import { systemRandom32 } from '../util/random.js';
+import { bindUdp } from './udp-driver.js';
+
+/** What the driver needs from an audio terminal (`AudioTerminal` implements it). */
+export interface DrivenAudioTerminal<E> {
+  start(): void;
+  receive(input: Int16Array | null, offset?: number, n?: number): void;
+  transmit(output: Int16Array, offset?: number, n?: number): void;
+  takeEvents(): E[];
+  readonly done: boolean;
+  readonly result?: unknown;
+  abort?(why: 'local' | 'remote'): void;
+}
+
+export interface AudioDriverOptions<E> {
+  readonly terminal: DrivenAudioTerminal<E>;
+  readonly codec: AudioCodec;
+  /** RTP header on every frame (G.711 only). */
+  readonly rtp?: boolean;
+  /** Frame length, ms (10..60, default 20). */
+  readonly frameMs?: number;
+  /** Play-out cushion, frames (default 2). */
+  readonly cushion?: number;
+  readonly localPort: number;
+  readonly socket?: Socket;
+  readonly localAddress?: string;
+  readonly remoteHost: string;
+  readonly remotePort: number;
+  readonly latch?: boolean;
+  readonly speed?: number;
+  readonly timeoutMs?: number;
+  readonly onEvent?: (e: E) => void;
+  readonly onBound?: (port: number) => void;
+  readonly signal?: AbortSignal;
+  readonly hangup?: AbortSignal;
+}
+
+export interface AudioDriverOutcome {
+  readonly finished: boolean;
+  readonly timedOut: boolean;
+  readonly aborted: boolean;
+  readonly wallMs: number;
+  readonly faxMs: number;
+  readonly datagramsSent: number;
+  readonly datagramsReceived: number;
+  readonly foreignDatagrams: number;
+  readonly malformedDatagrams: number;
+  readonly socketErrors: number;
+  /** Ticks that ran late by more than a frame (the process could not keep up). */
+  readonly lateTicks: number;
+  readonly playout: Readonly<AudioPlayoutStats>;
+}
+
+/** Most ticks run at once to catch up after the event loop stalled. */
+const MAX_CATCH_UP = 10;
+
+export async function runAudioTerminal<E>(o: AudioDriverOptions<E>): Promise<AudioDriverOutcome> {
+  const speed = o.speed ?? 1;
+  if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be > 0, got ${speed}`);
+  const frameMs = o.frameMs ?? 20;
+  if (!Number.isInteger(frameMs) || frameMs < 10 || frameMs > 60) throw new RangeError(`frameMs must be an integer 10..60, got ${frameMs}`);
+  const rtp = o.rtp ?? false;
+  if (rtp && o.codec === 'slin') throw new RangeError('RTP framing is for G.711 (alaw/ulaw) only');
+  const samples = frameMs * 8;
+  const payloadBytes = o.codec === 'slin' ? samples * 2 : samples;
+  const headerBytes = rtp ? RTP_FIXED_HEADER_SIZE : 0;
+  const payloadType = o.codec === 'slin' ? 0 : G711_PAYLOAD_TYPE[o.codec];
+
+  const sock: Socket = o.socket ?? createSocket({ type: 'udp4', reuseAddr: false });
+  let socketErrors = 0;
+  sock.on('error', () => {
+    socketErrors++;
+  });
+  const remoteAddress = isIP(o.remoteHost) !== 0 ? o.remoteHost : (await lookup(o.remoteHost, { family: 4 })).address;
+  // Valid for latching: a datagram of exactly one frame (with a decodable RTP header when RTP).
+  const validFrame = (d: Uint8Array): boolean => {
+    if (!rtp) return d.length === payloadBytes;
+    const p = decodeRtp(d);
+    return p.ok && p.value.payload.length === payloadBytes;
+  };
+  const filter = new SourceFilter({ remote: { address: remoteAddress, port: o.remotePort }, latch: o.latch ?? false, isValid: validFrame });
+  if (!o.socket) await bindUdp(sock, o.localPort, o.localAddress ?? '0.0.0.0');
+  o.onBound?.(sock.address().port);
+
+  const playout = new AudioPlayout({ frameBytes: payloadBytes, cushion: o.cushion ?? 2, sequenced: rtp });
+  const rxPayload = new Uint8Array(payloadBytes);
+  const rxLinear = new Int16Array(samples);
+  const txLinear = new Int16Array(samples);
+  let datagramsSent = 0;
+  let datagramsReceived = 0;
+  let malformed = 0;
+  let lateTicks = 0;
+  let txSeq = systemRandom32() & 0xffff;
+  let txTs = systemRandom32() >>> 0;
+  const ssrc = systemRandom32() >>> 0;
+
+  sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+    if (!filter.accept(bytes, rinfo)) return;
+    datagramsReceived++;
+    if (rtp) {
+      const p = decodeRtp(bytes);
+      if (!p.ok || p.value.payload.length !== payloadBytes) {
+        malformed++;
+        return;
+      }
+      playout.push(p.value.payload, p.value.sequenceNumber);
+    } else if (playout.push(bytes) !== 'queued') {
+      malformed++;
+    }
+  });
+
+  const decode = (): void => {
+    if (o.codec === 'slin') {
+      for (let i = 0; i < samples; i++) {
+        const v = (rxPayload[2 * i] as number) | ((rxPayload[2 * i + 1] as number) << 8);
+        rxLinear[i] = v >= 0x8000 ? v - 0x10000 : v;
+      }
+    } else {
+      g711Decode(o.codec, rxPayload, rxLinear, samples);
+    }
+  };
+
+  const noPayload = new Uint8Array(0);
+  const send = (): void => {
+    // A new buffer per datagram: dgram keeps a reference until the send completes.
+    const out = new Uint8Array(headerBytes + payloadBytes);
+    if (rtp) {
+      encodeRtpInto({ marker: false, payloadType, sequenceNumber: txSeq, timestamp: txTs, ssrc, csrcs: [], extension: null, payload: noPayload, paddingLength: 0 }, out, 0);
+      txSeq = (txSeq + 1) & 0xffff;
+      txTs = (txTs + samples) >>> 0;
+    }
+    if (o.codec === 'slin') {
+      for (let i = 0; i < samples; i++) {
+        const v = txLinear[i] as number;
+        out[headerBytes + 2 * i] = v & 0xff;
+        out[headerBytes + 2 * i + 1] = (v >> 8) & 0xff;
+      }
+    } else {
+      g711Encode(o.codec, txLinear, out.subarray(headerBytes), samples);
+    }
+    datagramsSent++;
+    const to: UdpEndpoint = filter.destination;
+    sock.send(out, to.port, to.address, (err) => {
+      if (err) socketErrors++;
+    });
+  };
+
+  const tick = (): void => {
+    // Receive side: one frame (two when catching up), none while the cushion refills.
+    for (let k = 0; k < 2; k++) {
+      if (k === 1 && !playout.catchUp) break;
+      const r = playout.pop(rxPayload);
+      if (r === 'empty') break;
+      if (r === 'lost') o.terminal.receive(null, 0, samples);
+      else {
+        decode();
+        o.terminal.receive(rxLinear, 0, samples);
+      }
+    }
+    o.terminal.transmit(txLinear, 0, samples);
+    send();
+    const evs = o.terminal.takeEvents();
+    if (o.onEvent) for (const e of evs) o.onEvent(e);
+  };
+
+  const t0 = performance.now();
+  const periodWall = frameMs / speed;
+  let ticks = 0;
+  let timedOut = false;
+  let aborted = false;
+  let hungUp = false;
+  const result = await new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const stop = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      resolve();
+    };
+    const timeout = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, o.timeoutMs ?? 300_000);
+    const onAbort = (): void => {
+      aborted = true;
+      clearTimeout(timeout);
+      stop();
+    };
+    if (o.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    o.hangup?.addEventListener('abort', () => {
+      hungUp = true;
+    }, { once: true });
+    o.terminal.start();
+    const step = (): void => {
+      timer = undefined;
+      if (hungUp) {
+        hungUp = false;
+        o.terminal.abort?.('local');
+      }
+      const due = Math.floor((performance.now() - t0) / periodWall) + 1;
+      if (due - ticks > 1) lateTicks++;
+      let n = 0;
+      while (ticks < due && n < MAX_CATCH_UP) {
+        tick();
+        ticks++;
+        n++;
+        if (o.terminal.done) {
+          clearTimeout(timeout);
+          o.signal?.removeEventListener('abort', onAbort);
+          stop();
+          return;
+        }
+      }
+      if (ticks < due) ticks = due; // too far behind: skip the rest rather than spin
+      timer = setTimeout(step, Math.max(0, t0 + ticks * periodWall - performance.now()));
+    };
+    step();
+  });
+  void result;
+  const outcome: AudioDriverOutcome = {
+    finished: !timedOut && !aborted,
+    timedOut,
+    aborted,
+    wallMs: performance.now() - t0,
+    faxMs: ticks * frameMs,
+    datagramsSent,
+    datagramsReceived,
+    foreignDatagrams: filter.getStats().foreign,
+    malformedDatagrams: malformed,
+    socketErrors,
+    lateTicks,
+    playout: playout.getStats(),
+  };
+  await new Promise<void>((r) => sock.close(() => r()));
+  return outcome;
+}
