@@ -14,8 +14,9 @@
  * packet capture (.pcap, .pcapng): one of its G.711 RTP streams (src/analyze/audio-streams.ts),
  * whose gaps — lost packets — go to the receiver as `fillIn` rather than as silence.
  *
- * tx writes 200 ms of silence, then the whole signal (training, data, the shutdown sequence),
- * as modemgen does. rx feeds the audio in 160-sample (20 ms) blocks and writes the data bits
+ * tx writes 200 ms of silence, the whole signal (training, data, the shutdown sequence) and
+ * 200 ms of silence (--tail-ms), as modemgen does — a receiver's filters still hold the last bits
+ * when the signal stops (spandsp's V.21 receiver misses the last bit without the tail). rx feeds the audio in 160-sample (20 ms) blocks and writes the data bits
  * the receiver delivered while trained (for V.21, which has no training: while its carrier is
  * up); on stderr it reports when it trained, how many bits it produced and when the carrier
  * came and went (times in seconds into the file, to the 20 ms block in which it happened), and
@@ -36,14 +37,15 @@ import { FileOpError, writeFileAtomic } from '../node/atomic-file.js';
 import { UsageError, parseCommandArgs, parseNumber } from './command.js';
 
 export const USAGE = `usage: faxwire modem tx --modem v17|v29|v27ter|v21 --rate R --bits FILE --out FILE.raw|.wav
-                        [--format slin|alaw|ulaw] [--level DBM0] [--tep] [--short-train]
+                        [--format slin|alaw|ulaw] [--level=DBM0] [--tep] [--short-train] [--tail-ms N]
        faxwire modem rx --modem v17|v29|v27ter|v21 --rate R --in FILE.raw|.wav|.pcap
                         [--format slin|alaw|ulaw] [--channel 1|2] [--stream N] --bits-out FILE
   Run a fax modem on files (the same files spandsp-peer's modemgen/modembench use).
   --modem M, --rate R       V.17 7200/9600/12000/14400, V.29 7200/9600, V.27ter 2400/4800,
                             V.21 300 (channel 2; --rate may be left out)
   --bits FILE               tx: the data bits to send, ASCII 0/1 (whitespace ignored), before scrambling
-  --out FILE                tx: the audio: 200 ms of silence, then the whole signal
+  --out FILE                tx: the audio: 200 ms of silence, the whole signal, --tail-ms of silence
+  --tail-ms N               tx: silence after the signal, ms (default 200, as modemgen)
   --in FILE                 rx: the audio to demodulate
   --bits-out FILE           rx: the data bits received after training, ASCII 0/1
   --format F                raw files: slin (16-bit LE linear, default), alaw or ulaw (G.711 octets);
@@ -121,6 +123,8 @@ const CAPTURE_FILE = /\.(pcap|pcapng|cap)$/i;
 
 /** Lead silence before the signal, as spandsp-peer's modemgen writes it. */
 export const TX_LEAD_SAMPLES = 1600;
+/** Default silence after the signal (modemgen's 200 ms): a receiver's filters still hold the last bits. */
+export const TX_TAIL_MS = 200;
 /** Block size of the rx loop (20 ms). */
 export const RX_BLOCK = 160;
 
@@ -192,6 +196,7 @@ export async function runModem(args: string[], deps: ModemDeps): Promise<number>
       level: { type: 'string' },
       tep: { type: 'boolean', default: false },
       'short-train': { type: 'boolean', default: false },
+      'tail-ms': { type: 'string' },
     },
   });
   const dir = positionals[0];
@@ -216,6 +221,7 @@ export async function runModem(args: string[], deps: ModemDeps): Promise<number>
     if (values.bits === undefined) throw new UsageError('--bits FILE is needed (the data bits to send, ASCII 0/1)');
     if (values.out === undefined) throw new UsageError('--out FILE.raw|.wav is needed');
     const level = parseNumber(values.level, '--level', -60, 0, false);
+    const tailMs = parseNumber(values['tail-ms'], '--tail-ms', 0, 60_000, true) ?? TX_TAIL_MS;
     if (values.tep && modem === 'v21') throw new UsageError('--tep is for V.17, V.29 and V.27ter');
     const out = values.out;
     let bits: Uint8Array;
@@ -250,6 +256,14 @@ export async function runModem(args: string[], deps: ModemDeps): Promise<number>
       n += got;
       if (got < RX_BLOCK || tx.done) break;
     }
+    const signalEnd = n;
+    const tail = (tailMs * SAMPLE_RATE) / 1000;
+    if (n + tail > samples.length) {
+      const grown = new Int16Array(n + tail);
+      grown.set(samples.subarray(0, n));
+      samples = grown;
+    } else samples.fill(0, n, n + tail);
+    n += tail;
     const kind = audioKindOf(out);
     const wavFormat: WavFormat = format ?? 'slin';
     try {
@@ -257,12 +271,12 @@ export async function runModem(args: string[], deps: ModemDeps): Promise<number>
     } catch (e) {
       return fail(log, `${who}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    log(`${who}: ${m}: ${bits.length} data bits, ${n} samples (${seconds(n)} s; signal from ${seconds(TX_LEAD_SAMPLES)} s) → ${out} (${kind} ${wavFormat})`);
+    log(`${who}: ${m}: ${bits.length} data bits, ${n} samples (${seconds(n)} s; signal from ${seconds(TX_LEAD_SAMPLES)} to ${seconds(signalEnd)} s) → ${out} (${kind} ${wavFormat})`);
     return 0;
   }
 
   // rx
-  wrongSide(['bits', 'out', 'level', 'tep']);
+  wrongSide(['bits', 'out', 'level', 'tep', 'tail-ms']);
   // (tx rejects --stream below with the other rx-only options)
   if (values.in === undefined) throw new UsageError('--in FILE.raw|.wav is needed');
   if (values['bits-out'] === undefined) throw new UsageError('--bits-out FILE is needed');

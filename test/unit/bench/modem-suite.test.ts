@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { berAgainst, modemSuite, prbs, reachableBuffers, receiverStateBytes, type ModemFactories } from '../../../bench/modem.js';
 import { FAX_MODULATIONS } from '../../../src/modem/modulation.js';
 import type { BitSink } from '../../../src/modem/types.js';
-import { FakeModemReceiver, FakeModemTransmitter } from '../../sim/fake-modem.js';
+import { FakeModemReceiver, FakeModemTransmitter } from '../../sim/nrz-modem.js';
 
 const none: ModemFactories = {
   createModemTransmitter: (m) => {

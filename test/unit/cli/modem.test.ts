@@ -22,7 +22,7 @@ import type { BitSink, ModemReceiver } from '../../../src/modem/types.js';
 import { decodeAudioFile } from '../../../src/analyze/audio-file.js';
 import type { FaxModulation } from '../../../src/modem/modulation.js';
 import type { ModemRxOptions, ModemTxOptions } from '../../../src/modem/factory.js';
-import { FAKE_AMPLITUDE, FAKE_SPB, FAKE_TRAIN, FakeModemReceiver, FakeModemTransmitter } from '../../sim/fake-modem.js';
+import { FAKE_AMPLITUDE, FAKE_SPB, FAKE_TRAIN, FakeModemReceiver, FakeModemTransmitter } from '../../sim/nrz-modem.js';
 import { cli } from './helpers.js';
 
 const TRAIN = FAKE_TRAIN;
@@ -110,7 +110,7 @@ describe('faxwire modem tx|rx with stand-in modems', () => {
     assert.equal(await runModem(['tx', '--modem', 'v17', '--rate', '14400', '--bits', bitsFile, '--out', out, '--level=-13', '--tep'], fakes(calls)), 0, calls.log.join('\n'));
     assert.deepEqual(calls.tx, [{ m: 'v17-14400', opts: { levelDbm0: -13, tep: true } }]);
     const raw = readFileSync(out);
-    assert.equal(raw.length, 2 * (TX_LEAD_SAMPLES + TRAIN + SPB * bits.length));
+    assert.equal(raw.length, 2 * (TX_LEAD_SAMPLES + TRAIN + SPB * bits.length + 1600));
     const a = decodeAudioFile(raw, { kind: 'raw' });
     assert.ok(a.ok);
     if (!a.ok) return;
@@ -127,7 +127,15 @@ describe('faxwire modem tx|rx with stand-in modems', () => {
     assert.match(log, /0\.220 s {2}carrier-up/);
     assert.match(log, /trained at 0\.260 s/); // 1600 + 400 samples = 2000, in the block ending at 2080
     assert.match(log, /3000 data bits/);
-    assert.match(log, /carrier still up at the end of the file/);
+    assert.match(log, /carrier-down \(3000 bits so far\)/, 'the 200 ms tail lets the carrier go');
+    assert.ok(a.value.samples.subarray(raw.length / 2 - 1600).every((v) => v === 0), 'tail silence');
+    // Without a tail, the carrier is still up when the file ends.
+    const noTail = join(dir, 'a-notail.raw');
+    assert.equal(await runModem(['tx', '--modem', 'v17', '--rate', '14400', '--bits', bitsFile, '--out', noTail, '--tail-ms', '0'], fakes(newCalls())), 0);
+    assert.equal(readFileSync(noTail).length, raw.length - 3200);
+    const nt = newCalls();
+    assert.equal(await runModem(['rx', '--modem', 'v17', '--rate', '14400', '--in', noTail, '--bits-out', bitsOut], fakes(nt)), 0);
+    assert.match(nt.log.join('\n'), /carrier still up at the end of the file/);
   });
 
   it('A-law and µ-law raw files, WAV (PCM and A-law), stereo channel 2: the bits survive each', async () => {
@@ -296,7 +304,7 @@ describe('faxwire modem rx from a packet capture', () => {
         };
       },
     };
-    const total = TX_LEAD_SAMPLES + TRAIN + SPB * bits.length;
+    const total = TX_LEAD_SAMPLES + TRAIN + SPB * bits.length + 1600;
     assert.equal(await runModem(['rx', '--modem', 'v29', '--rate', '9600', '--in', lossy, '--bits-out', o], deps), 0);
     assert.deepEqual(filled, [160, 160, 160]);
     assert.equal(fed, total - 480);
@@ -355,6 +363,8 @@ describe('faxwire modem through the binary: argument and file errors', () => {
     usage(['rx', '--modem', 'v17', '--rate', '9600', '--in', 'x.raw', '--bits-out', 'y', '--channel', '2'], /--channel is for stereo WAV/);
     usage(['rx', '--modem', 'v17', '--rate', '9600', '--in', 'x.wav', '--bits-out', 'y', '--channel', '3'], /--channel must be an integer in 1..2/);
     usage(['rx', '--modem', 'v17', '--rate', '9600', '--in', 'x.raw', '--bits-out', 'y', '--tep'], /--tep is not a rx option/);
+    usage(['rx', '--modem', 'v17', '--rate', '9600', '--in', 'x.raw', '--bits-out', 'y', '--tail-ms', '5'], /--tail-ms is not a rx option/);
+    usage(['tx', '--modem', 'v17', '--rate', '9600', '--bits', 'x', '--out', 'y', '--tail-ms', '1.5'], /--tail-ms must be an integer in 0..60000/);
     usage(['tx', '--bogus'], /unknown option '--bogus'/);
   });
 
