@@ -40,6 +40,7 @@ export const USAGE = `usage: faxwire modem tx --modem v17|v29|v27ter|v21 --rate 
                         [--format slin|alaw|ulaw] [--level=DBM0] [--tep] [--short-train] [--tail-ms N]
        faxwire modem rx --modem v17|v29|v27ter|v21 --rate R --in FILE.raw|.wav|.pcap
                         [--format slin|alaw|ulaw] [--channel 1|2] [--stream N] --bits-out FILE
+                        [--compare BITS]
   Run a fax modem on files (the same files spandsp-peer's modemgen/modembench use).
   --modem M, --rate R       V.17 7200/9600/12000/14400, V.29 7200/9600, V.27ter 2400/4800,
                             V.21 300 (channel 2; --rate may be left out)
@@ -48,6 +49,8 @@ export const USAGE = `usage: faxwire modem tx --modem v17|v29|v27ter|v21 --rate 
   --tail-ms N               tx: silence after the signal, ms (default 200, as modemgen)
   --in FILE                 rx: the audio to demodulate
   --bits-out FILE           rx: the data bits received after training, ASCII 0/1
+  --compare BITS            rx: score the bits received against a bits file (the first 64 found
+                            within 20000 bits, as modembench): errors, missing, BER; exit 1 unless 0
   --format F                raw files: slin (16-bit LE linear, default), alaw or ulaw (G.711 octets);
                             tx to .wav: how the WAV is coded; rx from .wav: the header says it
   --channel N               rx from a stereo WAV: channel 1 (default) or 2
@@ -193,6 +196,7 @@ export async function runModem(args: string[], deps: ModemDeps): Promise<number>
       format: { type: 'string' },
       channel: { type: 'string' },
       stream: { type: 'string' },
+      compare: { type: 'string' },
       level: { type: 'string' },
       tep: { type: 'boolean', default: false },
       'short-train': { type: 'boolean', default: false },
@@ -217,7 +221,7 @@ export async function runModem(args: string[], deps: ModemDeps): Promise<number>
   };
 
   if (dir === 'tx') {
-    wrongSide(['in', 'bits-out', 'channel', 'stream']);
+    wrongSide(['in', 'bits-out', 'channel', 'stream', 'compare']);
     if (values.bits === undefined) throw new UsageError('--bits FILE is needed (the data bits to send, ASCII 0/1)');
     if (values.out === undefined) throw new UsageError('--out FILE.raw|.wav is needed');
     const level = parseNumber(values.level, '--level', -60, 0, false);
@@ -320,6 +324,15 @@ export async function runModem(args: string[], deps: ModemDeps): Promise<number>
     if (a.truncated) log(`${who}: ${input}: the file ends inside its audio; using the ${a.samples.length} whole samples`);
     samples = a.samples;
   }
+  let reference: Uint8Array | undefined;
+  if (values.compare !== undefined) {
+    try {
+      reference = parseBitsText((await readInput(values.compare, 'bits file')).toString(), values.compare);
+    } catch (e) {
+      return fail(log, `${who}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (reference.length === 0) return fail(log, `${who}: ${values.compare}: no bits to compare with`);
+  }
   const sink = new RecordingSink(m === 'v21');
   let rx;
   try {
@@ -366,7 +379,35 @@ export async function runModem(args: string[], deps: ModemDeps): Promise<number>
     return fail(log, `${who}: the receiver never ${m === 'v21' ? 'detected a carrier' : 'trained'}`);
   }
   log(`${who}: trained at ${seconds(trainedAt)} s`);
+  if (reference !== undefined) {
+    const c = compareBits(reference, sink.bits, sink.count);
+    if (c.offset < 0) return fail(log, `${who}: compare: the first 64 bits of ${values.compare ?? ''} are nowhere in the first ${COMPARE_SEARCH} bits received`);
+    const ber = c.compared > 0 ? c.errors / c.compared : 0;
+    log(`${who}: compare: offset=${c.offset} bits=${reference.length} errors=${c.errors} missing=${c.missing} BER=${ber === 0 ? '0' : ber.toExponential(2)}`);
+    if (c.errors > 0 || c.missing > 0) return 1;
+  }
   return 0;
+}
+
+/** How far into the received bits the reference's start is looked for (as modembench). */
+export const COMPARE_SEARCH = 20_000;
+
+/**
+ * Aligns `ref` in `rx` (its first 64 bits, found within the first COMPARE_SEARCH bits, as
+ * spandsp-peer's modembench does) and counts errors and the reference bits beyond the end of rx.
+ */
+export function compareBits(ref: Uint8Array, rx: Uint8Array, rxLen: number): { offset: number; compared: number; errors: number; missing: number } {
+  const W = Math.min(64, ref.length);
+  for (let off = 0; off + W <= rxLen && off <= COMPARE_SEARCH; off++) {
+    let k = 0;
+    while (k < W && rx[off + k] === ref[k]) k++;
+    if (k < W) continue;
+    const compared = Math.min(ref.length, rxLen - off);
+    let errors = 0;
+    for (let i = 0; i < compared; i++) if (rx[off + i] !== ref[i]) errors++;
+    return { offset: off, compared, errors, missing: ref.length - compared };
+  }
+  return { offset: -1, compared: 0, errors: 0, missing: ref.length };
 }
 
 export function run(args: string[]): Promise<number> {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bitsText, modulationFor, parseBitsText, runModem, TX_LEAD_SAMPLES, type ModemDeps } from '../../../src/cli/modem.js';
+import { bitsText, compareBits, modulationFor, parseBitsText, runModem, TX_LEAD_SAMPLES, type ModemDeps } from '../../../src/cli/modem.js';
 import { UsageError } from '../../../src/cli/command.js';
 import { writeWav } from '../../../src/capture/wav.js';
 import { writePcap, type PcapWriteRecord } from '../../../src/capture/pcap-writer.js';
@@ -97,6 +97,13 @@ describe('faxwire modem: pure helpers', () => {
     assert.throws(() => parseBitsText('0101\n01x1', 'f.bits'), /f\.bits: 'x' at line 2, column 3 is not 0, 1 or white space/);
     assert.throws(() => parseBitsText('01\u00002'), /0x00 at line 1, column 3/);
     assert.equal(bitsText(Uint8Array.of(1, 0, 1, 1)), '1011\n');
+    // compareBits: modembench's alignment (first 64 reference bits), errors, missing.
+    const ref = prbs(200, 3);
+    const got = new Uint8Array(300);
+    got.set(ref.subarray(0, 150), 5);
+    got[85] = (got[85] as number) ^ 1;
+    assert.deepEqual(compareBits(ref, got, 155), { offset: 5, compared: 150, errors: 1, missing: 50 });
+    assert.equal(compareBits(ref, new Uint8Array(300), 300).offset, -1);
   });
 });
 
@@ -198,6 +205,37 @@ describe('faxwire modem tx|rx with stand-in modems', () => {
     assert.equal((log.match(/carrier-down \((200|400) bits so far\)/g) ?? []).length, 2, log);
     assert.doesNotMatch(log, /still up/);
     assert.match(log, /400 data bits/);
+  });
+
+  it('--compare: errors, missing bits and BER against a reference bits file; exit 1 unless clean', async () => {
+    const bits = prbs(1000, 21);
+    const bitsFile = join(dir, 'h.bits');
+    writeFileSync(bitsFile, bitsText(bits));
+    const raw = join(dir, 'h.raw');
+    await runModem(['tx', '--modem', 'v29', '--rate', '9600', '--bits', bitsFile, '--out', raw], fakes(newCalls()));
+    const rx = (ref: Uint8Array): Promise<{ code: number; log: string }> => {
+      const refFile = join(dir, 'h.ref');
+      writeFileSync(refFile, bitsText(ref));
+      const c = newCalls();
+      return runModem(['rx', '--modem', 'v29', '--rate', '9600', '--in', raw, '--bits-out', join(dir, 'h.o'), '--compare', refFile], fakes(c)).then((code) => ({ code, log: c.log.join('\n') }));
+    };
+    const clean = await rx(bits);
+    assert.equal(clean.code, 0);
+    assert.match(clean.log, /compare: offset=0 bits=1000 errors=0 missing=0 BER=0$/m);
+    const flipped = Uint8Array.from(bits);
+    flipped[100] = (flipped[100] as number) ^ 1;
+    flipped[700] = (flipped[700] as number) ^ 1;
+    const two = await rx(flipped);
+    assert.equal(two.code, 1);
+    assert.match(two.log, /errors=2 missing=0 BER=2\.00e-3/);
+    const longer = await rx(Uint8Array.from([...bits, 1, 0, 1]));
+    assert.equal(longer.code, 1);
+    assert.match(longer.log, /errors=0 missing=3/);
+    const late = await rx(bits.subarray(10));
+    assert.match(late.log, /offset=10 bits=990 errors=0 missing=0/);
+    const other = await rx(prbs(1000, 22));
+    assert.equal(other.code, 1);
+    assert.match(other.log, /the first 64 bits of .* are nowhere in the first 20000 bits received/);
   });
 
   it('V.21: no training — bits from carrier up; --rate may be left out', async () => {
