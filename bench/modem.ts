@@ -181,7 +181,8 @@ function rxInput(m: FaxModulation, f: ModemFactories, peer: string | undefined, 
     n += got;
     if (got < BLOCK) break;
   }
-  return { audio: audio.subarray(0, n), source: 'faxwire transmitter' };
+  // 200 ms of silence after the signal, as modemgen writes (the array is zeros there).
+  return { audio: audio.subarray(0, Math.min(audio.length, n + 1600)), source: 'faxwire transmitter' };
 }
 
 /** Builds the spandsp peer (make is incremental); its build directory, or why not. */
