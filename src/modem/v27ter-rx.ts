@@ -103,6 +103,8 @@ const EQ_LEN = 16;
 const EQ_CENTRE = 8;
 const EQ_DELAY_SYMBOLS = EQ_CENTRE / 2;
 
+const TAN_22_5 = Math.tan(Math.PI / 8);
+
 /** The first MATCH_LEN phase changes of segment 4 (1 = 180°), oldest in the top bit. */
 const MATCH_PATTERN = (() => {
   const s = new V27terScrambler();
@@ -147,7 +149,6 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private readonly seekRe = new Float64Array(4);
   private readonly seekIm = new Float64Array(4);
   private readonly scr = new V27terScrambler();
-  private readonly zeros = new Int16Array(160);
 
   private mode = M_IDLE;
   private frozen = false;
@@ -158,6 +159,12 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private below = 0;
   private sigPw = 0;
   private offThr = 0;
+  private armed = true;
+  /** Mean square of the signal while the carrier was last up (for the level metric). */
+  private levelPw = 0;
+  /** The loops' frequencies averaged over the data while the signal was at full strength (metrics). */
+  private freqAvg = 0;
+  private tIntAvg = 0;
   // mixer and ring
   private ph = 0;
   private w = 0;
@@ -190,7 +197,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private dRe = 0;
   private dIm = 0;
   // carrier loop (radians, radians per symbol)
-  private phi = 0;
+  private pc = 1;
+  private ps = 0;
   private freq = 0;
   private kpC = 0;
   private kiC = 0;
@@ -219,15 +227,15 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   // ---- ModemRxMetrics ------------------------------------------------------------------------
 
   get signalLevelDbm0(): number {
-    return powerToDbm0(this.pw);
+    return powerToDbm0(this.mode === M_IDLE ? this.levelPw : this.pw);
   }
 
   get carrierOffsetHz(): number {
-    return (this.freq * this.baud) / (2 * Math.PI);
+    return ((this.isTrained || this.mode === M_IDLE ? this.freqAvg : this.freq) * this.baud) / (2 * Math.PI);
   }
 
   get symbolTimingPpm(): number {
-    return (-this.tInt / this.sps) * 1e6;
+    return (-(this.isTrained || this.mode === M_IDLE ? this.tIntAvg : this.tInt) / this.sps) * 1e6;
   }
 
   get trained(): boolean {
@@ -249,6 +257,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     this.learn = LEARN_SAMPLES;
     this.below = 0;
     this.sigPw = 0;
+    this.armed = true;
+    this.levelPw = 0;
     this.ringRe.fill(0);
     this.ringIm.fill(0);
     this.w = 0;
@@ -257,42 +267,88 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   }
 
   rx(samples: Int16Array, offset = 0, length = samples.length - offset): void {
+    // The per-sample loop keeps its state in locals; output() and the carrier events work on the
+    // fields, so they are written back before and reloaded after those (rare) calls.
     const ringRe = this.ringRe;
     const ringIm = this.ringIm;
     const end = offset + length;
+    let pw = this.pw;
+    let ph = this.ph;
+    let w = this.w;
+    let cd = this.cd;
+    let below = this.below;
+    let mode = this.mode;
+    let offThr = this.offThr;
+    let hang = mode === M_SEEK ? HANG_SEEK : HANG_ACTIVE;
     for (let i = offset; i < end; i++) {
       const x = samples[i] as number;
-      const pw = this.pw + (x * x - this.pw) * PW_ALPHA;
-      this.pw = pw;
-      // Carrier detection.
-      if (this.mode === M_IDLE) {
-        const floor = this.floor;
-        if (pw > ABS_ON && pw > floor * ON_OVER_FLOOR) {
-          this.carrierUp();
-        } else if (this.learn > 0) {
-          this.learn--;
-          this.floor = floor + (pw - floor) * (1 / 64);
-        } else {
-          this.floor = floor + (pw - floor) * (pw < floor ? 1 / 256 : 1 / 4096);
-        }
-      } else if (pw < this.offThr) {
-        if (++this.below > (this.mode === M_SEEK ? HANG_SEEK : HANG_ACTIVE)) this.carrierDown();
-      } else {
-        this.below = 0;
-      }
+      pw += (x * x - pw) * PW_ALPHA;
       // To baseband (× e^{−jωn}), into the ring (written twice so any window is contiguous).
-      const c = this.ph;
-      const w = this.w;
-      const re = x * (CARRIER_COS[c] as number);
-      const im = -x * (CARRIER_SIN[c] as number);
+      const re = x * (CARRIER_COS[ph] as number);
+      const im = -x * (CARRIER_SIN[ph] as number);
       ringRe[w] = re;
       ringRe[w + RING] = re;
       ringIm[w] = im;
       ringIm[w + RING] = im;
-      this.w = (w + 1) & (RING - 1);
-      this.ph = c + 1 === CARRIER_PERIOD ? 0 : c + 1;
-      if (--this.cd === 0) this.output();
+      w = (w + 1) & (RING - 1);
+      ph = ph === CARRIER_PERIOD - 1 ? 0 : ph + 1;
+      // Carrier detection (circuit 109).
+      let event = false;
+      if (mode === M_IDLE) {
+        event = this.idleSample(pw);
+      } else if (pw < offThr) {
+        if (++below > hang) {
+          this.pw = pw;
+          this.carrierDown();
+          event = true;
+        }
+      } else {
+        below = 0;
+      }
+      if (event) {
+        cd = this.cd;
+        below = this.below;
+      }
+      if (--cd === 0) {
+        this.w = w;
+        this.pw = pw;
+        this.cd = cd;
+        this.output();
+        cd = this.cd;
+        event = true;
+      }
+      if (event) {
+        mode = this.mode;
+        offThr = this.offThr;
+        hang = mode === M_SEEK ? HANG_SEEK : HANG_ACTIVE;
+      }
     }
+    this.pw = pw;
+    this.ph = ph;
+    this.w = w;
+    this.cd = cd;
+    this.below = below;
+  }
+
+  /** Idle: learn the noise floor, and detect a carrier rising above it. True on carrier-up. */
+  private idleSample(pw: number): boolean {
+    const floor = this.floor;
+    const on = floor * ON_OVER_FLOOR;
+    if (!this.armed) {
+      // After a carrier-down, wait for the meter to fall back before listening again.
+      if (pw < on || pw < ABS_ON) this.armed = true;
+    } else if (pw > ABS_ON && pw > on) {
+      this.pw = pw;
+      this.carrierUp();
+      return true;
+    }
+    if (this.learn > 0) {
+      this.learn--;
+      this.floor = floor + (pw - floor) * (1 / 64);
+    } else if (this.armed) {
+      this.floor = floor + (pw - floor) * (pw < floor ? 1 / 256 : 1 / 4096);
+    }
+    return false;
   }
 
   fillIn(n: number): void {
@@ -343,7 +399,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     this.revCount = 0;
     this.dRe = 0;
     this.dIm = 0;
-    this.phi = 0;
+    this.pc = 1;
+    this.ps = 0;
     this.freq = 0;
     this.jz = 0;
     this.state = 0;
@@ -352,6 +409,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     this.testBits = 0;
     this.errAcc = 0;
     this.isTrained = false;
+    this.freqAvg = 0;
+    this.tIntAvg = 0;
     this.scr.reset();
   }
 
@@ -371,8 +430,11 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   }
 
   private carrierDown(): void {
+    // The loops' last values stay readable as metrics until the next carrier-up.
     this.mode = M_IDLE;
-    this.resetDemodulator();
+    this.cd = -1;
+    this.isTrained = false;
+    this.armed = false;
     this.below = 0;
     this.sink.status('carrier-down');
   }
@@ -451,6 +513,7 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       this.isSym = true;
       this.gain = 1 / Math.sqrt(2 * b);
       this.sigPw = this.pw;
+      this.levelPw = this.pw;
       this.setOffThreshold();
       this.mode = M_REV;
       this.kpT = (0.3 * sps) / (2 * Math.PI);
@@ -545,7 +608,9 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     this.wRe[EQ_CENTRE] = 1;
     const cr = this.eqRe[this.eqW + EQ_CENTRE] as number;
     const ci = this.eqIm[this.eqW + EQ_CENTRE] as number;
-    this.phi = Math.atan2(ci, cr) - (st * Math.PI) / 4;
+    const phi = Math.atan2(ci, cr) - (st * Math.PI) / 4;
+    this.pc = Math.cos(phi);
+    this.ps = Math.sin(phi);
     this.freq = Math.atan2(this.dIm, this.dRe);
     this.kpC = 0.15;
     this.kiC = 0.008;
@@ -582,28 +647,38 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       zr += ar * br - ai * bi;
       zi += ar * bi + ai * br;
     }
-    const c = Math.cos(this.phi);
-    const s = Math.sin(this.phi);
+    // Derotate by the carrier phase (the phasor e^{jφ} = c + js).
+    const c = this.pc;
+    const s = this.ps;
     const yr = zr * c + zi * s;
     const yi = zi * c - zr * s;
     let st = target;
     if (st < 0) {
-      const a = Math.atan2(yi, yr);
-      st = this.rate === 4800 ? Math.round((a * 4) / Math.PI) & 7 : (Math.round((a * 2) / Math.PI) & 3) << 1;
+      // Nearest point by comparisons (tan 22.5° splits the octants).
+      const ax = yr < 0 ? -yr : yr;
+      const ay = yi < 0 ? -yi : yi;
+      if (this.rate === 4800) {
+        if (ay <= ax * TAN_22_5) st = yr >= 0 ? 0 : 4;
+        else if (ax <= ay * TAN_22_5) st = yi >= 0 ? 2 : 6;
+        else st = yr >= 0 ? (yi >= 0 ? 1 : 7) : yi >= 0 ? 3 : 5;
+      } else if (ax >= ay) {
+        st = yr >= 0 ? 0 : 4;
+      } else {
+        st = yi >= 0 ? 2 : 6;
+      }
     }
     const tr = POINT_RE[st] as number;
     const ti = POINT_IM[st] as number;
     const er = tr - yr;
     const ei = ti - yi;
     this.errAcc += er * er + ei * ei;
-    if (this.frozen) {
-      this.phi += this.freq;
-    } else {
-      // Carrier PLL on Im(y·conj(target)).
+    let d = this.freq;
+    if (!this.frozen) {
+      // Carrier PLL (proportional + integral) on Im(y·conj(target)) ≈ the phase error.
       const pe = yi * tr - yr * ti;
-      this.freq += this.kiC * pe;
-      this.phi += this.freq + this.kpC * pe;
-      // LMS on the error rotated back into the equaliser's frame.
+      this.freq = d + this.kiC * pe;
+      d = this.freq + this.kpC * pe;
+      // LMS on the error rotated back into the equaliser's frame (× e^{jφ}).
       const mu = this.mu;
       const ezr = (er * c - ei * s) * mu;
       const ezi = (ei * c + er * s) * mu;
@@ -614,8 +689,17 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
         wIm[m] = (wIm[m] as number) + ezi * ar - ezr * ai;
       }
     }
-    if (this.phi > Math.PI) this.phi -= 2 * Math.PI;
-    else if (this.phi < -Math.PI) this.phi += 2 * Math.PI;
+    // Advance the phasor by d radians (small: third-order sin/cos), keeping |phasor| = 1.
+    const d2 = d * d;
+    const rc = 1 - d2 * 0.5;
+    const rs = d * (1 - d2 * (1 / 6));
+    let nc = c * rc - s * rs;
+    let ns = s * rc + c * rs;
+    const g = 1.5 - 0.5 * (nc * nc + ns * ns);
+    nc *= g;
+    ns *= g;
+    this.pc = nc;
+    this.ps = ns;
     return st;
   }
 
@@ -642,6 +726,11 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
 
   /** TEST (segment 5) and DATA: decisions, differential decoding, descrambling. */
   private data(): void {
+    if (this.pw > 0.5 * this.sigPw && !this.frozen) {
+      this.levelPw += (this.pw - this.levelPw) * (1 / 256);
+      this.freqAvg += (this.freq - this.freqAvg) * (1 / 256);
+      this.tIntAvg += (this.tInt - this.tIntAvg) * (1 / 256);
+    }
     const st = this.equalise(-1);
     const diff = (st - this.state) & 7;
     this.state = st;
@@ -678,6 +767,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       if (this.testOnes >= 0.75 * this.testBits && meanErr < (this.rate === 4800 ? 0.25 : 0.5)) {
         this.mode = M_DATA;
         this.isTrained = true;
+        this.freqAvg = this.freq;
+        this.tIntAvg = this.tInt;
         this.mu = 0.004;
         this.kpC = 0.05;
         this.kiC = 0.001;
