@@ -79,8 +79,9 @@ const OFF_UNDER_SIGNAL = 0.1;
 /** Samples below the off threshold before 'carrier-down': long enough for segment 2 after the TEP while seeking. */
 const HANG_SEEK = 480;
 const HANG_ACTIVE = 80;
-/** Fast learning of the floor after construction or restart (samples). */
+/** Fast learning of the floor after construction or restart (samples): 40 ms, the first 8 ms deaf. */
 const LEARN_SAMPLES = 320;
+const DEAF_SAMPLES = 64;
 
 // ---- matched filter / interpolator ------------------------------------------------------------
 const PHASES = 64;
@@ -89,13 +90,15 @@ const RING = 64;
 // ---- seek ----------------------------------------------------------------------------------
 const SEEK_ALPHA = 1 / 12;
 const SEEK_MIN = 32;
+/** Consecutive T/4 outputs (two symbols) that must look like segment 3. */
+const SEEK_HOLD = 8;
 
 // ---- segment 4 search ----------------------------------------------------------------------
 /** Phase changes matched against the conditioning pattern. */
 const MATCH_LEN = 32;
 const MATCH_MAX_ERRORS = 5;
-/** Give up looking for segment 4 after this many symbols of REV. */
-const REV_LIMIT = 160;
+/** Give up looking for segment 4 after this many symbols of REV (and seek again). */
+const REV_LIMIT = 120;
 
 // ---- equaliser ---------------------------------------------------------------------------------
 const EQ_LEN = 16;
@@ -180,6 +183,7 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private sXr = 0;
   private sXi = 0;
   private k = 0;
+  private hold = 0;
   // T/2 bookkeeping
   private isSym = false;
   private prevRe = 0;
@@ -334,9 +338,15 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private idleSample(pw: number): boolean {
     const floor = this.floor;
     const on = floor * ON_OVER_FLOOR;
+    if (this.learn > LEARN_SAMPLES - DEAF_SAMPLES) {
+      // Just started: measure what the line carries before deciding anything.
+      this.learn--;
+      this.floor = floor + (pw - floor) * (1 / 16);
+      return false;
+    }
     if (!this.armed) {
-      // After a carrier-down, wait for the meter to fall back before listening again.
-      if (pw < on || pw < ABS_ON) this.armed = true;
+      // After a carrier-down, wait for the meter to fall back to the floor before listening again.
+      if (pw < floor * OFF_OVER_FLOOR || pw < ABS_ON) this.armed = true;
     } else if (pw > ABS_ON && pw > on) {
       this.pw = pw;
       this.carrierUp();
@@ -346,7 +356,9 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       this.learn--;
       this.floor = floor + (pw - floor) * (1 / 64);
     } else if (this.armed) {
-      this.floor = floor + (pw - floor) * (pw < floor ? 1 / 256 : 1 / 4096);
+      // The mean of the meter over ~130 ms (a mean, not a minimum: the on threshold then sits
+      // far out in the tail of the noise's own fluctuation).
+      this.floor = floor + (pw - floor) * (1 / 1024);
     }
     return false;
   }
@@ -382,6 +394,7 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     this.sXr = 0;
     this.sXi = 0;
     this.k = 0;
+    this.hold = 0;
     this.seekRe.fill(0);
     this.seekIm.fill(0);
     this.isSym = false;
@@ -488,7 +501,9 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     this.k++;
     if (this.k < SEEK_MIN || this.frozen) return;
     const b = this.sB;
-    if (this.sA < -0.7 * b && this.sXr * this.sXr + this.sXi * this.sXi > 0.0625 * b * b) {
+    if (this.sA < -0.7 * b && this.sXr * this.sXr + this.sXi * this.sXi > 0.0625 * b * b) this.hold++;
+    else this.hold = 0;
+    if (this.hold >= SEEK_HOLD) {
       // Phase of the line at this output: X·j^k (k of this output).
       let xr = this.sXr;
       let xi = this.sXi;
@@ -573,13 +588,10 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     const di = yi * this.prevRe - yr * this.prevIm;
     const bit = dr > 0 ? 0 : 1;
     if (this.revCount >= 2 && !this.frozen) {
-      if (bit === 1) {
-        this.dRe -= dr;
-        this.dIm -= di;
-      } else {
-        this.dRe += dr;
-        this.dIm += di;
-      }
+      // Leaky, so what came before segment 3 (noise that looked like it) is forgotten.
+      const sgn = bit === 1 ? -1 : 1;
+      this.dRe += (sgn * dr - this.dRe) * (1 / 16);
+      this.dIm += (sgn * di - this.dIm) * (1 / 16);
       // Keep the symbols near unit magnitude.
       const m = yr * yr + yi * yi;
       this.gain *= 1 + 0.05 * (1 - m > 0.5 ? 0.5 : 1 - m < -0.5 ? -0.5 : 1 - m);
@@ -589,7 +601,7 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     if (this.revCount >= MATCH_LEN + 2 && popcount32(this.hist ^ MATCH_PATTERN) <= MATCH_MAX_ERRORS) {
       this.startTraining();
     } else if (this.revCount > REV_LIMIT) {
-      this.fail();
+      this.seekAgain();
     }
   }
 
@@ -618,7 +630,20 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     this.kpT = (0.08 * this.sps) / (2 * Math.PI);
     this.kiT = (0.002 * this.sps) / (2 * Math.PI);
     this.errAcc = 0;
+    this.sigPw = this.pw;
+    this.setOffThreshold();
     this.mode = M_TRAIN;
+  }
+
+  /** Not V.27ter's segment 3 after all: back to SEEK, the carrier still up. */
+  private seekAgain(): void {
+    const below = this.below;
+    const sigPw = this.sigPw;
+    this.resetDemodulator();
+    this.below = below;
+    this.sigPw = sigPw;
+    this.mode = M_SEEK;
+    this.cd = 1;
   }
 
   private fail(): void {
