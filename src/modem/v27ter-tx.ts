@@ -128,6 +128,7 @@ export class V27terTransmitter implements ModemTransmitter {
     const period = this.periodSub;
     const gain = this.gain;
     let n = 0;
+    if (this.stage === ST_DONE) return 0;
     while (n < length) {
       if (this.sub >= period) {
         this.sub -= period;
