@@ -99,10 +99,10 @@ const ONES_CHECK_FROM = 8; // segment 4 symbols: skip the descrambler's fill
 const ONES_DECIDE = 44; // decide at this segment-4 symbol (4 spare before the data)
 
 /** Loop gains (per symbol). */
-const TIMING_KP_TRAIN = (globalThis as any).KP ?? 0.1;
-const TIMING_KI_TRAIN = (globalThis as any).KI ?? 0.002;
+const TIMING_KP_TRAIN = 0.1;
+const TIMING_KI_TRAIN = 0.00005;
 const TIMING_KP_DATA = 0.03;
-const TIMING_KI_DATA = 0.0002;
+const TIMING_KI_DATA = 0.00001;
 const CARRIER_KP_TRAIN = 0.12;
 const CARRIER_KI_TRAIN = 0.004;
 const CARRIER_KP_DATA = 0.06;
@@ -211,6 +211,8 @@ export class V29Receiver implements ModemReceiver {
   private prevPhase = 0;
   private descr = 0;
   private deliver = false;
+  /** Decision error power relative to the constellation's (EMA over ~100 ms of data). */
+  private mse = 0;
 
   constructor(
     private readonly sink: BitSink,
@@ -240,6 +242,11 @@ export class V29Receiver implements ModemReceiver {
       for (let k = 0; k < MF_LEN; k++) this.mf[p * MF_LEN + k] = ((this.mf[p * MF_LEN + k] as number) * Math.SQRT2) / sum;
     }
     this.restart();
+  }
+
+  /** Decision signal-to-error ratio (dB) of the data, a running figure of the margin left. */
+  get decisionSnrDb(): number {
+    return this.mse > 0 ? -10 * Math.log10(this.mse) : Infinity;
   }
 
   /** What the receiver measures of the signal it is locked to (one object, updated in place). */
@@ -295,7 +302,7 @@ export class V29Receiver implements ModemReceiver {
     this.ringIm[j] = zi;
     this.ringIm[j + RING] = zi;
     this.n = n + 1;
-    if (n >= this.holdEnd || n < this.holdStart) this.levelPow += (x * x - this.levelPow) * (1 / 256);
+    if (this.stage !== S_SEARCH && (n >= this.holdEnd || n < this.holdStart)) this.levelPow += (x * x - this.levelPow) * (1 / 256);
     const limit = n - MF_HALF + 1;
     while (this.tNext < limit) {
       const t = this.tNext;
@@ -347,7 +354,7 @@ export class V29Receiver implements ModemReceiver {
         return;
       }
       if (this.pShort > on) {
-        this.startAcquisition(t);
+        this.startAcquisition();
         return;
       }
       this.noise += (this.pShort - this.noise) * (this.pShort < this.noise ? 1 / 64 : 1 / 256);
@@ -358,7 +365,7 @@ export class V29Receiver implements ModemReceiver {
         this.sink.status('carrier-down');
         this.toSearch();
       } else if (this.pShort > this.pSig * ON_ABOVE_NOISE) {
-        this.startAcquisition(t);
+        this.startAcquisition();
       }
       return;
     }
@@ -376,7 +383,7 @@ export class V29Receiver implements ModemReceiver {
     }
     if (stage < S_WAIT_CD && this.pShort > this.pSig * 4) {
       // A stronger signal started under us (it was noise we were training on): start again.
-      this.startAcquisition(t);
+      this.startAcquisition();
       return;
     }
     // Equaliser delay line (newest at eqHead).
@@ -419,16 +426,17 @@ export class V29Receiver implements ModemReceiver {
     this.deliver = false;
   }
 
-  private startAcquisition(t: number): void {
-    dbg('acq', t, this.pShort, this.noise);
+  private startAcquisition(): void {
     this.stage = S_ACQ;
     this.count = 0;
+    this.mse = 0;
     this.accPr = 0;
     this.accPi = 0;
     this.accMr = 0;
     this.accMi = 0;
     this.accPow = 0;
     this.agc = Math.sqrt(this.pc / Math.max(this.pShort, 1e-9));
+    this.levelPow = this.pShort;
     this.timingFreq = 0;
     this.timingKp = TIMING_KP_TRAIN;
     this.timingKi = TIMING_KI_TRAIN;
@@ -465,7 +473,7 @@ export class V29Receiver implements ModemReceiver {
     // P·conj(M) = |V|²/4·e^{j2φ}, φ = π(t0' − tA)/T with tA an instant of A or B.
     const cr = this.accPr * this.accMr + this.accPi * this.accMi;
     const cim = this.accPi * this.accMr - this.accPr * this.accMi;
-    const phi = Math.atan2(cim, cr) / 2 + ((globalThis as any).PHO ?? 0);
+    const phi = Math.atan2(cim, cr) / 2;
     const tSym = this.acqT0 - (phi * SPS) / Math.PI;
     // The next T/2 output goes back to the first symbol or mid instant at or after tNext − HALF.
     const jn = Math.ceil((this.tNext - HALF - tSym) / HALF);
@@ -554,7 +562,6 @@ export class V29Receiver implements ModemReceiver {
           // The alternations would give A now; the pattern gives its second point.
           if (sq(ur - c1r, ui - c1i) < dA) {
             this.trainReg = trainingStep(trainingStep(TRAINING_SEED) >> 1) >> 1;
-            dbg('cd', t);
             this.stage = S_TRAIN_CD;
             this.count = 2;
             this.errAcc = 0;
@@ -599,7 +606,6 @@ export class V29Receiver implements ModemReceiver {
           this.refAcc += tr * tr + ti * ti;
         }
         if (++this.count >= SEG3_CD) {
-          dbg('cdend', this.errAcc / this.refAcc);
           if (this.errAcc > 0.1 * this.refAcc) {
             this.adaptAll(zr, zi, ur, ui, tr, ti, held);
             this.fail();
@@ -626,8 +632,8 @@ export class V29Receiver implements ModemReceiver {
         adapt = true;
         const inGap = t - EQ_DELAY >= this.holdStart && t - EQ_DELAY < this.holdEnd;
         this.decode(idx, inGap);
+        if (!held) this.mse += (sq(ur - tr, ui - ti) / this.pc - this.mse) * (1 / 256);
         if (this.stage === S_TEST_ONES && ++this.count >= ONES_DECIDE) {
-          dbg('ones', this.onesCount, this.onesTotal);
           if (this.onesCount < 0.95 * this.onesTotal) {
             this.fail();
             return;
@@ -655,7 +661,6 @@ export class V29Receiver implements ModemReceiver {
     const isA = rIm > 0;
     const mag = Math.sqrt(zr * zr + zi * zi);
     if (rRe < -0.5 * Math.sqrt(rRe * rRe + rIm * rIm)) this.abGood++;
-    dbg('  ab', c, ((Math.atan2(rIm, rRe) * 180) / Math.PI).toFixed(1), mag.toFixed(2), this.tNext.toFixed(2), (this.timingFreq * 1e4).toFixed(2));
     // Carrier phase: z·conj(ref)/|ref|.
     const ar = isA ? p.aRe : p.bRe;
     const ai = isA ? p.aIm : p.bIm;
@@ -676,10 +681,10 @@ export class V29Receiver implements ModemReceiver {
     if (c + 1 < ABAB_SKIP + ABAB_MEASURE) return;
     // Is it V.29 segment 2 at our rate? (A/B 135° apart; |A|/|B| = √2 at 9600, √2/3 at 7200.)
     const ratio = this.abNA > 0 && this.abNB > 0 ? this.abMagA / this.abNA / (this.abMagB / this.abNB) : 0;
-    const ratioOk = this.rate === 9600 ? ratio > 1.1 && ratio < 1.8 : ratio > 0.3 && ratio < 0.7;
+    // Noise pulls the ratio towards 1: split the two rates at 0.85.
+    const ratioOk = this.rate === 9600 ? ratio > 0.85 : ratio < 0.85;
     const w = Math.atan2(this.abFrIm, this.abFrRe) / 2;
-    dbg('abab', this.abGood, ratio, w, this.abPow / ABAB_MEASURE);
-    const plausible = this.abGood >= 0.8 * ABAB_MEASURE && Math.abs(w) < (2 * Math.PI * 20) / V29_BAUD;
+    const plausible = this.abGood >= 0.6 * ABAB_MEASURE && Math.abs(w) < (2 * Math.PI * 20) / V29_BAUD;
     if (!plausible) {
       // Not a V.29 synchronizing signal (noise, a tone, another modem): quietly back to search,
       // taking its level as the floor to beat.
@@ -823,12 +828,6 @@ export class V29Receiver implements ModemReceiver {
 }
 
 const dbm0ToPowerAbsOn = dbm0ToPower(ABS_ON_DBM0);
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const DEBUG = (globalThis as any).V29_DEBUG as boolean | undefined;
-function dbg(...a: unknown[]): void {
-  if (DEBUG) console.log(...a);
-}
 
 function sq(a: number, b: number): number {
   return a * a + b * b;
