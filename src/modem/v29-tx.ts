@@ -126,6 +126,7 @@ export class V29Transmitter implements ModemTransmitter {
   }
 
   tx(out: Int16Array, offset = 0, length: number = out.length - offset): number {
+    if (this.stage === ST_DONE) return 0;
     const coef = this.coef;
     const symRe = this.symRe;
     const symIm = this.symIm;
@@ -134,7 +135,10 @@ export class V29Transmitter implements ModemTransmitter {
       this.baudPhase += 3;
       if (this.baudPhase >= 10) {
         this.baudPhase -= 10;
-        if (!this.nextSymbol()) return i;
+        if (!this.nextSymbol()) {
+          this.stage = ST_DONE;
+          return i;
+        }
       }
       // Root raised cosine at baseband: newest symbol at symHead, older ones behind it.
       const base = this.baudPhase * TX_TAPS;
@@ -217,7 +221,7 @@ export class V29Transmitter implements ModemTransmitter {
       }
       case ST_TAIL:
         // Zeros into the filter: the last symbols ring out instead of being cut.
-        if (++this.stageCount >= TX_TAPS) this.next(ST_DONE);
+        if (++this.stageCount > TX_TAPS) return false;
         break;
       default:
         return false;
