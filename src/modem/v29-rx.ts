@@ -127,9 +127,10 @@ export class V29Receiver implements ModemReceiver {
   private readonly cd0: number;
   private readonly cd1: number;
 
-  private readonly mf = new Float64Array(MF_PHASES * MF_LEN);
-  private readonly ringRe = new Float64Array(2 * RING);
-  private readonly ringIm = new Float64Array(2 * RING);
+  /** Matched filter and interpolator with the carrier folded in (see the constructor). */
+  private readonly mfRe = new Float64Array(MF_PHASES * MF_LEN);
+  private readonly mfIm = new Float64Array(MF_PHASES * MF_LEN);
+  private readonly ring = new Float64Array(2 * RING); // input samples, doubled
   private readonly eqRe = new Float64Array(2 * EQ_LEN); // delay line, doubled
   private readonly eqIm = new Float64Array(2 * EQ_LEN);
   private readonly wRe = new Float64Array(EQ_LEN);
@@ -138,7 +139,6 @@ export class V29Receiver implements ModemReceiver {
 
   // Sample clock and ring.
   private n = 0; // samples received (or filled in)
-  private carrierIdx = 0;
   private tNext = 0; // time (samples) of the next T/2 output
   private isSym = false; // the next T/2 output is a symbol instant
   private timingFreq = 0; // samples added to each T/2 step (clock offset)
@@ -211,6 +211,20 @@ export class V29Receiver implements ModemReceiver {
   private prevPhase = 0;
   private descr = 0;
   private deliver = false;
+  // Hand-over registers between the per-T/2 and per-symbol steps (fields, not arguments, so
+  // no double is boxed on a call V8 does not inline: the receiver allocates nothing).
+  private hYr = 0;
+  private hYi = 0;
+  private hT = 0;
+  private hHeld = false;
+  private sZr = 0;
+  private sZi = 0;
+  private sUr = 0;
+  private sUi = 0;
+  private sTr = 0;
+  private sTi = 0;
+  private pe = 0;
+  private adaptTick = 0;
   /** Decision error power relative to the constellation's (EMA over ~100 ms of data). */
   private mse = 0;
 
@@ -230,16 +244,23 @@ export class V29Receiver implements ModemReceiver {
     this.cd1 = r & 1;
     // Polyphase matched filter: row p interpolates at fraction p/MF_PHASES of a sample past
     // floor(t); stored oldest-sample-first to run along the ring. Each row sums to √2, so a
-    // passband tone of mean square P gives |y|² = P.
+    // passband tone of mean square P gives |y|² = P. The mixing to baseband is folded in:
+    // y = Σ h[k]·x[m−k]·e^{-jω(m−k)} = e^{-jωm}·Σ (h[k]·e^{jωk})·x[m−k], so the rows hold
+    // h[k]·e^{jωk} and one rotation per output replaces a complex multiply per input sample.
+    const h = new Float64Array(MF_LEN);
     for (let p = 0; p < MF_PHASES; p++) {
       let sum = 0;
       for (let k = 0; k < MF_LEN; k++) {
         const d = p / MF_PHASES - MF_HALF + k; // t − (sample m − k), samples
-        const c = rootRaisedCosine(d / SPS, RX_ROLLOFF);
-        this.mf[p * MF_LEN + (MF_LEN - 1 - k)] = c;
-        sum += c;
+        h[k] = rootRaisedCosine(d / SPS, RX_ROLLOFF);
+        sum += h[k] as number;
       }
-      for (let k = 0; k < MF_LEN; k++) this.mf[p * MF_LEN + k] = ((this.mf[p * MF_LEN + k] as number) * Math.SQRT2) / sum;
+      for (let k = 0; k < MF_LEN; k++) {
+        const c = ((h[k] as number) * Math.SQRT2) / sum;
+        const ci = (k * CARRIER_TABLE_STEP) % CARRIER_TABLE_LEN;
+        this.mfRe[p * MF_LEN + (MF_LEN - 1 - k)] = c * (CARRIER_COS[ci] as number);
+        this.mfIm[p * MF_LEN + (MF_LEN - 1 - k)] = c * (CARRIER_SIN[ci] as number);
+      }
     }
     this.restart();
   }
@@ -261,14 +282,12 @@ export class V29Receiver implements ModemReceiver {
 
   restart(): void {
     this.n = 0;
-    this.carrierIdx = 0;
     this.tNext = 0;
     this.isSym = false;
     this.timingFreq = 0;
     this.holdStart = -1e9;
     this.holdEnd = -1e9;
-    this.ringRe.fill(0);
-    this.ringIm.fill(0);
+    this.ring.fill(0);
     this.levelPow = 0;
     this.pShort = 0;
     this.pFast = 0;
@@ -292,37 +311,43 @@ export class V29Receiver implements ModemReceiver {
   /** One input sample: mix down, store, and run every T/2 output that is now computable. */
   private push(x: number): void {
     const n = this.n;
-    const ci = this.carrierIdx;
-    this.carrierIdx = ci + CARRIER_TABLE_STEP >= CARRIER_TABLE_LEN ? ci + CARRIER_TABLE_STEP - CARRIER_TABLE_LEN : ci + CARRIER_TABLE_STEP;
     const j = n & (RING - 1);
-    const zr = x * (CARRIER_COS[ci] as number);
-    const zi = -x * (CARRIER_SIN[ci] as number);
-    this.ringRe[j] = zr;
-    this.ringRe[j + RING] = zr;
-    this.ringIm[j] = zi;
-    this.ringIm[j + RING] = zi;
+    this.ring[j] = x;
+    this.ring[j + RING] = x;
     this.n = n + 1;
     if (this.stage !== S_SEARCH && (n >= this.holdEnd || n < this.holdStart)) this.levelPow += (x * x - this.levelPow) * (1 / 256);
     const limit = n - MF_HALF + 1;
     while (this.tNext < limit) {
       const t = this.tNext;
-      const ft = Math.floor(t);
-      const p = Math.floor((t - ft) * MF_PHASES + 0.5);
-      // p may round up to MF_PHASES: that is phase 0 of the next sample.
-      const base = p === MF_PHASES ? 0 : p * MF_LEN;
-      const start = ((p === MF_PHASES ? ft + 1 : ft) + MF_HALF - MF_LEN + 1) & (RING - 1);
-      const mf = this.mf;
-      const rr = this.ringRe;
-      const ri = this.ringIm;
-      let yr = 0;
-      let yi = 0;
-      for (let k = 0; k < MF_LEN; k++) {
-        const c = mf[base + k] as number;
-        yr += c * (rr[start + k] as number);
-        yi += c * (ri[start + k] as number);
+      let ft = Math.floor(t);
+      let p = Math.floor((t - ft) * MF_PHASES + 0.5);
+      if (p === MF_PHASES) {
+        // Rounded up to phase 0 of the next sample.
+        p = 0;
+        ft += 1;
       }
+      const m = ft + MF_HALF; // newest sample under the filter
+      const base = p * MF_LEN;
+      const start = (m - MF_LEN + 1) & (RING - 1);
+      const fr = this.mfRe;
+      const fi = this.mfIm;
+      const ring = this.ring;
+      let a = 0;
+      let b = 0;
+      for (let k = 0; k < MF_LEN; k++) {
+        const v = ring[start + k] as number;
+        a += (fr[base + k] as number) * v;
+        b += (fi[base + k] as number) * v;
+      }
+      // y = e^{-jωm}·(a + jb): the mixing by the 1700 Hz carrier, done once per output.
+      const ci = (m * CARRIER_TABLE_STEP) % CARRIER_TABLE_LEN;
+      const c = CARRIER_COS[ci] as number;
+      const sn = CARRIER_SIN[ci] as number;
       this.tNext = t + HALF + this.timingFreq;
-      this.onHalf(yr, yi, t);
+      this.hYr = a * c + b * sn;
+      this.hYi = b * c - a * sn;
+      this.hT = t;
+      this.onHalf();
     }
   }
 
@@ -331,7 +356,10 @@ export class V29Receiver implements ModemReceiver {
     return t + MF_HALF >= this.holdStart && t - 2 * EQ_DELAY - MF_HALF < this.holdEnd;
   }
 
-  private onHalf(yr: number, yi: number, t: number): void {
+  private onHalf(): void {
+    const yr = this.hYr;
+    const yi = this.hYi;
+    const t = this.hT;
     const pw = yr * yr + yi * yi;
     const held = this.held(t);
     if (!held) {
@@ -378,7 +406,7 @@ export class V29Receiver implements ModemReceiver {
     const xr = yr * this.agc;
     const xi = yi * this.agc;
     if (stage === S_ACQ) {
-      this.acquire(xr, xi, pw, t);
+      this.acquire(pw);
       return;
     }
     if (stage < S_WAIT_CD && this.pShort > this.pSig * 4) {
@@ -411,7 +439,8 @@ export class V29Receiver implements ModemReceiver {
     }
     this.prevRe = xr;
     this.prevIm = xi;
-    this.onSymbol(t, held);
+    this.hHeld = held;
+    this.onSymbol();
   }
 
   private offThreshold(): number {
@@ -443,7 +472,10 @@ export class V29Receiver implements ModemReceiver {
   }
 
   /** S_ACQ: the ±1200 Hz lines of the alternations give the symbol instants (V.29 §3, segment 2). */
-  private acquire(xr: number, xi: number, pw: number, t: number): void {
+  private acquire(pw: number): void {
+    const xr = this.hYr * this.agc;
+    const xi = this.hYi * this.agc;
+    const t = this.hT;
     const k = this.count & 3;
     if (this.count === 0) this.acqT0 = t;
     // accP += x·e^{-jπk/2}, accM += x·e^{+jπk/2}
@@ -516,7 +548,9 @@ export class V29Receiver implements ModemReceiver {
   }
 
   /** One symbol instant: equalise, derotate, then the stage's work. */
-  private onSymbol(t: number, held: boolean): void {
+  private onSymbol(): void {
+    const t = this.hT;
+    const held = this.hHeld;
     // Equaliser output.
     const h = this.eqHead;
     const er = this.eqRe;
@@ -538,13 +572,17 @@ export class V29Receiver implements ModemReceiver {
     const ri = this.rotIm;
     const ur = zr * rr + zi * ri;
     const ui = zi * rr - zr * ri;
+    this.sUr = ur;
+    this.sUi = ui;
     const p = this.pts;
     let tr = 0; // target (derotated domain)
     let ti = 0;
     let adapt = false;
     switch (this.stage) {
       case S_ABAB:
-        this.measureAbab(zr, zi);
+        this.sZr = zr;
+        this.sZi = zi;
+        this.measureAbab();
         this.last2Zr = this.lastZr;
         this.last2Zi = this.lastZi;
         this.lastZr = zr;
@@ -578,7 +616,7 @@ export class V29Receiver implements ModemReceiver {
         if (!expA && sq(ur - c0r, ui - c0i) < dExp) {
           // Where B was due, the first point of segment 3 came (the alternations end on A).
           this.candC = true;
-          this.trackCarrier(ur, ui, c0r, c0i, held);
+          this.trackCarrier(c0r, c0i, held);
           return;
         }
         if (dA < dB) {
@@ -590,7 +628,7 @@ export class V29Receiver implements ModemReceiver {
           ti = p.bIm;
           this.expectA = true;
         }
-        this.trackCarrier(ur, ui, tr, ti, held);
+        this.trackCarrier(tr, ti, held);
         if (++this.count > WAIT_CD_MAX) this.fail();
         return;
       }
@@ -607,7 +645,9 @@ export class V29Receiver implements ModemReceiver {
         }
         if (++this.count >= SEG3_CD) {
           if (this.errAcc > 0.1 * this.refAcc) {
-            this.adaptAll(zr, zi, ur, ui, tr, ti, held);
+            this.sTr = tr;
+            this.sTi = ti;
+            this.adaptAll(held);
             this.fail();
             return;
           }
@@ -626,7 +666,7 @@ export class V29Receiver implements ModemReceiver {
       }
       case S_TEST_ONES:
       case S_DATA: {
-        const idx = this.slice(ur, ui);
+        const idx = this.slice();
         tr = POINT_RE[idx] as number;
         ti = POINT_IM[idx] as number;
         adapt = true;
@@ -647,11 +687,17 @@ export class V29Receiver implements ModemReceiver {
       default:
         return;
     }
-    if (adapt) this.adaptAll(zr, zi, ur, ui, tr, ti, held);
+    if (adapt) {
+      this.sTr = tr;
+      this.sTi = ti;
+      this.adaptAll(held);
+    }
   }
 
   /** S_ABAB: level, A/B identity, carrier phase and frequency, from the equaliser's centre tap. */
-  private measureAbab(zr: number, zi: number): void {
+  private measureAbab(): void {
+    const zr = this.sZr;
+    const zi = this.sZi;
     const c = this.count++;
     if (c < ABAB_SKIP) return;
     const p = this.pts;
@@ -732,19 +778,53 @@ export class V29Receiver implements ModemReceiver {
   }
 
   /** Nearest constellation point to u (V.29 Figure 1): index 8·Q1 + phase. */
-  private slice(ur: number, ui: number): number {
-    let best = 0;
-    let bestD = Infinity;
-    for (let i = 0; i < this.nPoints; i++) {
-      const dr = ur - (POINT_RE[i] as number);
-      const di = ui - (POINT_IM[i] as number);
-      const d = dr * dr + di * di;
-      if (d < bestD) {
-        bestD = d;
-        best = i;
+  private slice(): number {
+    // The constellation is symmetric about both axes, so the nearest point to u lies in u's
+    // (closed) quadrant: fold u into the first quadrant, pick among the 0°, 45° and 90° points
+    // there (3 at 7200, 6 at 9600), then unfold the phase.
+    const ur = this.sUr;
+    const ui = this.sUi;
+    const ar = ur < 0 ? -ur : ur;
+    const ai = ui < 0 ? -ui : ui;
+    // Lower amplitude: (3,0), (1,1), (0,3).
+    let q = 0;
+    let amp = 0;
+    let best = (ar - 3) * (ar - 3) + ai * ai;
+    let d = (ar - 1) * (ar - 1) + (ai - 1) * (ai - 1);
+    if (d < best) {
+      best = d;
+      q = 1;
+    }
+    d = ar * ar + (ai - 3) * (ai - 3);
+    if (d < best) {
+      best = d;
+      q = 2;
+    }
+    if (this.bps === 4) {
+      // Upper amplitude: (5,0), (3,3), (0,5).
+      d = (ar - 5) * (ar - 5) + ai * ai;
+      if (d < best) {
+        best = d;
+        q = 0;
+        amp = 8;
+      }
+      d = (ar - 3) * (ar - 3) + (ai - 3) * (ai - 3);
+      if (d < best) {
+        best = d;
+        q = 1;
+        amp = 8;
+      }
+      d = ar * ar + (ai - 5) * (ai - 5);
+      if (d < best) {
+        q = 2;
+        amp = 8;
       }
     }
-    return best;
+    // Unfold: quadrant II mirrors the phase about 90°, III adds 180°, IV mirrors about 0°.
+    let ph: number;
+    if (ur >= 0) ph = ui >= 0 ? q : (8 - q) & 7;
+    else ph = ui >= 0 ? 4 - q : 4 + q;
+    return amp | ph;
   }
 
   /** Differential decoding (V.29 §2, Table 1) and descrambling (V.29 §4) of one symbol. */
@@ -773,12 +853,16 @@ export class V29Receiver implements ModemReceiver {
   }
 
   /** Carrier loop only (segment 2). */
-  private trackCarrier(ur: number, ui: number, tr: number, ti: number, held: boolean): void {
+  private trackCarrier(tr: number, ti: number, held: boolean): void {
+    const ur = this.sUr;
+    const ui = this.sUi;
     const pe = held ? 0 : (ui * tr - ur * ti) / (tr * tr + ti * ti);
-    this.advanceCarrier(pe);
+    this.pe = pe;
+    this.advanceCarrier();
   }
 
-  private advanceCarrier(pe: number): void {
+  private advanceCarrier(): void {
+    const pe = this.pe;
     const e = pe > 0.5 ? 0.5 : pe < -0.5 ? -0.5 : pe;
     this.freq += this.carrierKi * e;
     const d = this.freq + this.carrierKp * e;
@@ -794,9 +878,14 @@ export class V29Receiver implements ModemReceiver {
   }
 
   /** LMS on the equaliser and the carrier loop, against target (tr, ti). */
-  private adaptAll(zr: number, zi: number, ur: number, ui: number, tr: number, ti: number, held: boolean): void {
+  private adaptAll(held: boolean): void {
+    const ur = this.sUr;
+    const ui = this.sUi;
+    const tr = this.sTr;
+    const ti = this.sTi;
     if (held) {
-      this.advanceCarrier(0);
+      this.pe = 0;
+      this.advanceCarrier();
       return;
     }
     // Error in the derotated domain, rotated back to the equaliser's.
@@ -806,7 +895,14 @@ export class V29Receiver implements ModemReceiver {
     const ri = this.rotIm;
     const ex = dr * rr - di * ri;
     const ey = dr * ri + di * rr;
-    const mu = this.mu / (EQ_LEN * this.pc);
+    // In data mode the equaliser only tracks: adapting on every other symbol (with twice the
+    // step) follows a line as well and halves the cost.
+    if (this.stage === S_DATA && (this.adaptTick ^= 1) === 0) {
+      this.pe = (ui * tr - ur * ti) / (tr * tr + ti * ti);
+      this.advanceCarrier();
+      return;
+    }
+    const mu = (this.stage === S_DATA ? 2 * this.mu : this.mu) / (EQ_LEN * this.pc);
     const mr = mu * ex;
     const mi = mu * ey;
     const h = this.eqHead;
@@ -821,9 +917,8 @@ export class V29Receiver implements ModemReceiver {
       wr[k] = (wr[k] as number) + mr * c + mi * d;
       wi[k] = (wi[k] as number) + mi * c - mr * d;
     }
-    void zr;
-    void zi;
-    this.advanceCarrier((ui * tr - ur * ti) / (tr * tr + ti * ti));
+    this.pe = (ui * tr - ur * ti) / (tr * tr + ti * ti);
+    this.advanceCarrier();
   }
 }
 
