@@ -1,0 +1,837 @@
+/**
+ * V.17 receiver (ITU-T V.17): 2400 symbols/s trellis-coded QAM on 1800 Hz, 7200…14 400 bit/s.
+ *
+ * Signal path, per 8 kHz sample:
+ * 1. Carrier detector: a short-term power meter (8 ms) against a noise floor it learns while the
+ *    line is idle (falls at once, rises with a 250 ms time constant). Carrier is on 4.5 dB above
+ *    the floor (and above −47.5 dBm0), off below floor + 2 dB. A "carrier" that shows no V.17
+ *    training within 500 ms was noise: the floor jumps to it and the detector re-arms, so a
+ *    signal 6 dB above a noise floor that was there before it is still found.
+ * 2. Demodulator at T/2 (4800/s): a complex band-pass square-root raised cosine (roll-off 0.25,
+ *    27 taps) centred on 1800 Hz, in 64 fractional phases, evaluated only at the output instants
+ *    (interpolating to the timing loop's fractional sample), then a numerically controlled
+ *    oscillator brings it to baseband. AGC normalises the level during the search and is frozen
+ *    when the training is recognised (so −4…−43 dBm0 all arrive at the same scale).
+ * 3. Symbol timing: Gardner's detector on the T/2 samples drives a second-order loop whose
+ *    integrator holds the sender's clock offset (±250 ppm and more); it keeps tracking in data.
+ * 4. A 21-tap T/2 fractionally spaced complex LMS equaliser (fast, then slow, on the known
+ *    training symbols; decision-directed and slower in data) and a second-order decision-directed
+ *    phase-locked loop on its output.
+ * 5. Trellis decoding (V.17 §3): an 8-state Viterbi decoder over the subsets Y2Y1Y0, with the
+ *    nearest point of each subset found through a grid lookup, 20 symbols of survivor memory;
+ *    then differential decoding of Q1Q2 and the self-synchronising descrambler (§5).
+ *
+ * Training (V.17 Table 3): segment 1 (ABAB) is recognised by its structure — symbols two apart
+ * agree, neighbours differ by ±90° in alternation — which also gives the carrier frequency offset
+ * (the rotation between symbols two apart) and tells TEP (unmodulated carrier) apart. The phase
+ * reversal that starts segment 2 fixes the carrier phase and the segment boundary; the receiver
+ * then trains on the known scrambled CDBA symbols (and the known bridge), measures the error,
+ * runs the 48 symbols of scrambled ones through the trellis decoder as a test, and reports
+ * 'training-succeeded'. A short training reuses the equaliser, carrier frequency and clock offset
+ * learned in the last successful training (T.30 uses it after the first page).
+ *
+ * fillIn(n) (lost audio): the clocks (carrier phase, symbol timing) run on over n samples of
+ * zeros without adapting anything, for the gap and the filter span after it; symbols and bits
+ * keep coming (garbage for the gap), so the bit stream stays aligned and no resynchronisation is
+ * needed afterwards.
+ */
+
+import { dbm0ToPower, powerToDbm0 } from '../dsp/level.js';
+import type { BitSink, ModemReceiver, ModemRxMetrics } from './types.js';
+import {
+  ABCD,
+  SEG2_LONG_SYMBOLS,
+  SEG2_SHORT_SYMBOLS,
+  SEG3_SYMBOLS,
+  SEG4_SYMBOLS,
+  TRELLIS_NEXT,
+  TRELLIS_SUBSET,
+  V17_CARRIER_HZ,
+  V17_SPS,
+  bitsPerSymbol,
+  constellation,
+  rrc,
+  trainingSymbols,
+  type V17Rate,
+} from './v17-tables.js';
+
+export interface V17RxOptions {
+  readonly rate: V17Rate;
+  /** Expect a short training (needs a successful long training on this receiver before). */
+  readonly shortTrain?: boolean;
+}
+
+// ---- Receive filter: band-pass RRC in fractional phases ------------------------------------
+
+const RX_TAPS = 27;
+const RX_CENTRE = 13;
+const RX_PHASES = 64;
+const RX_BETA = 0.25;
+const W0 = (2 * Math.PI * V17_CARRIER_HZ) / 8000;
+
+/** Taps [phase][j] applied to the window oldest→newest (j = 0 is the oldest sample). */
+const RX_RE = new Float64Array((RX_PHASES + 1) * RX_TAPS);
+const RX_IM = new Float64Array((RX_PHASES + 1) * RX_TAPS);
+{
+  for (let p = 0; p <= RX_PHASES; p++) {
+    const f = p / RX_PHASES;
+    let dc = 0;
+    for (let i = 0; i < RX_TAPS; i++) dc += rrc((i - RX_CENTRE + f) / V17_SPS, RX_BETA);
+    for (let i = 0; i < RX_TAPS; i++) {
+      // Tap i weighs x[n − i]; the output is the baseband signal at time n − RX_CENTRE − f… once
+      // the NCO removes e^{jω0 n}: y = e^{−jθ(n)} Σ x[n−i] h(i − c + f) e^{jω0 i}.
+      const x = (i - RX_CENTRE + f) / V17_SPS;
+      const w = 0.5 + 0.5 * Math.cos((Math.PI * (i - RX_CENTRE + f)) / (RX_CENTRE + 1.5));
+      const h = (rrc(x, RX_BETA) * w) / dc;
+      const j = p * RX_TAPS + (RX_TAPS - 1 - i);
+      RX_RE[j] = h * Math.cos(W0 * i);
+      RX_IM[j] = h * Math.sin(W0 * i);
+    }
+  }
+}
+
+const SIN_BITS = 12;
+const SIN_SIZE = 1 << SIN_BITS;
+const SIN_TABLE = new Float64Array(SIN_SIZE + SIN_SIZE / 4);
+for (let i = 0; i < SIN_TABLE.length; i++) SIN_TABLE[i] = Math.sin((2 * Math.PI * i) / SIN_SIZE);
+
+// ---- Slicer grid: nearest point of each of the 8 subsets, by 0.5-unit cell --------------------
+
+const GRID = 44; // cells per axis, covering −11…+11
+const gridCache = new Map<V17Rate, Uint8Array>();
+function subsetGrid(rate: V17Rate, points: Float64Array): Uint8Array {
+  const cached = gridCache.get(rate);
+  if (cached) return cached;
+  const g = new Uint8Array(GRID * GRID * 8);
+  const n = points.length / 2;
+  for (let gx = 0; gx < GRID; gx++) {
+    for (let gy = 0; gy < GRID; gy++) {
+      const re = (gx + 0.5) / 2 - 11;
+      const im = (gy + 0.5) / 2 - 11;
+      for (let s = 0; s < 8; s++) {
+        let best = s;
+        let bd = Infinity;
+        for (let l = s; l < n; l += 8) {
+          const dr = re - (points[2 * l] as number);
+          const di = im - (points[2 * l + 1] as number);
+          const d = dr * dr + di * di;
+          if (d < bd) {
+            bd = d;
+            best = l;
+          }
+        }
+        g[(gx * GRID + gy) * 8 + s] = best;
+      }
+    }
+  }
+  gridCache.set(rate, g);
+  return g;
+}
+
+/** For each state: its 4 incoming branches as (previous state, subset), from the encoder. */
+const IN_PREV = new Uint8Array(32);
+const IN_SUB = new Uint8Array(32);
+{
+  const fill = new Uint8Array(8);
+  for (let b = 0; b < 32; b++) {
+    const ns = TRELLIS_NEXT[b] as number;
+    const k = ns * 4 + (fill[ns] as number);
+    fill[ns] = (fill[ns] as number) + 1;
+    IN_PREV[k] = b >> 2;
+    IN_SUB[k] = TRELLIS_SUBSET[b] as number;
+  }
+  for (let s = 0; s < 8; s++) if (fill[s] !== 4) throw new Error('V.17 trellis: every state has four incoming branches');
+}
+
+// ---- Constants of the loops --------------------------------------------------------------------
+
+const EQ_LEN = 21; // T/2 taps
+const EQ_CENTRE = 10; // even: a symbol-instant sample
+const POINT_POWER = 40; // |A|², and the mean power of every data constellation (within 5 %)
+/** Mean |y|² at the symbol instants per unit of input power (mean square), for the AGC. */
+const AGC_REF = 0.5 * 0.97;
+const PW_ALPHA = 1 / 64; // 8 ms power meter
+const FLOOR_RISE = 1 / 2000; // 250 ms
+const ON_RATIO = 10 ** (4.5 / 10);
+const OFF_RATIO = 10 ** (2 / 10);
+const ABS_FLOOR = dbm0ToPower(-52);
+const SEARCH_TIMEOUT_SYMBOLS = 1200; // 500 ms: TEP + ABAB fit well inside
+const VIT_DEPTH = 20;
+const HOLD_EXTRA_SYMBOLS = 24; // after a fill-in: the receive filter and equaliser spans
+const TWO_PI = 2 * Math.PI;
+
+// Stages.
+const S_IDLE = 0;
+const S_SEARCH = 1;
+const S_TRAIN = 2; // segment 2 (and the bridge, long training)
+const S_SEG4 = 3;
+const S_DATA = 4;
+const S_PARKED = 5;
+
+export class V17Receiver implements ModemReceiver {
+  private readonly sink: BitSink;
+  private readonly rate: V17Rate;
+  private readonly bps: number;
+  private readonly points: Float64Array;
+  private readonly grid: Uint8Array;
+  private readonly trainLong: Uint8Array;
+  private readonly trainShort: Uint8Array;
+  private readonly dmin2: number;
+  private shortTrain: boolean;
+
+  // Carrier detector.
+  private power = 0;
+  private floor = ABS_FLOOR;
+  private carrier = false;
+  private stage = S_IDLE;
+
+  // Receive filter ring (duplicated) and NCO.
+  private readonly ring = new Float64Array(2 * RX_TAPS);
+  private ringPos = 0;
+  private phase = 0; // cycles
+  private freq = V17_CARRIER_HZ / 8000; // cycles per sample
+  private agc = 1;
+
+  // Timing.
+  private due = 1;
+  private drift = 0; // samples per T/2 step, added to V17_SPS/2
+  private half = 0;
+  private midRe = 0;
+  private midIm = 0;
+  private lastRe = 0;
+  private lastIm = 0;
+  private tKp = 0;
+  private tKi = 0;
+
+  // Equaliser.
+  private readonly eqRe = new Float64Array(2 * EQ_LEN);
+  private readonly eqIm = new Float64Array(2 * EQ_LEN);
+  private eqPos = 0;
+  private readonly cRe = new Float64Array(EQ_LEN);
+  private readonly cIm = new Float64Array(EQ_LEN);
+  private mu = 0;
+
+  // Carrier phase loop.
+  private pKp = 0;
+  private pKi = 0;
+
+  // Saved after a successful training, for a short training.
+  private readonly saveRe = new Float64Array(EQ_LEN);
+  private readonly saveIm = new Float64Array(EQ_LEN);
+  private saveFreq = V17_CARRIER_HZ / 8000;
+  private saveDrift = 0;
+  private haveSave = false;
+
+  // Search for segment 1.
+  private searchCount = 0;
+  private ababCount = 0;
+  private ababMiss = 0;
+  private c2Re = 0;
+  private c2Im = 0;
+  private a1Re = 0;
+  private a1Im = 0;
+  private pz = 0;
+  private sign = 1;
+  private fAccRe = 0;
+  private fAccIm = 0;
+  private readonly histRe = new Float64Array(8);
+  private readonly histIm = new Float64Array(8);
+  private histPos = 0;
+
+  // Training.
+  private count = 0;
+  private trainLen = 0;
+  private errAcc = 0;
+  private errN = 0;
+  private hold = 0;
+
+  // Trellis decoder.
+  private readonly dist = new Float64Array(8);
+  private readonly near = new Uint8Array(8);
+  private readonly pm = new Float64Array(8);
+  private readonly pmNew = new Float64Array(8);
+  private readonly survPrev = new Uint8Array(VIT_DEPTH * 8);
+  private readonly survPoint = new Uint8Array(VIT_DEPTH * 8);
+  private readonly prevTmp = new Uint8Array(8);
+  private readonly pointTmp = new Uint8Array(8);
+  private vitPos = 0;
+  private prevDiff = 0;
+  private descrambler = 0;
+
+  private symbolsSeen = 0;
+  private trainedFlag = false;
+
+  constructor(sink: BitSink, opts: V17RxOptions) {
+    this.sink = sink;
+    this.rate = opts.rate;
+    this.bps = bitsPerSymbol(opts.rate);
+    this.points = constellation(opts.rate);
+    this.grid = subsetGrid(opts.rate, this.points);
+    this.trainLong = trainingSymbols(SEG2_LONG_SYMBOLS, SEG3_SYMBOLS).symbols;
+    this.trainShort = trainingSymbols(SEG2_SHORT_SYMBOLS, 0).symbols;
+    const dmin = this.rate === 14400 ? Math.SQRT2 : this.rate === 12000 ? 2 : this.rate === 9600 ? 2 * Math.SQRT2 : 4;
+    this.dmin2 = dmin * dmin;
+    this.shortTrain = opts.shortTrain === true;
+  }
+
+  /** Forget the signal and wait for a new one; `shortTrain` (default: as constructed) selects the training expected. */
+  restart(shortTrain?: boolean): void {
+    if (shortTrain !== undefined) this.shortTrain = shortTrain;
+    if (this.carrier) this.sink.status('carrier-down');
+    this.carrier = false;
+    this.stage = S_IDLE;
+    this.trainedFlag = false;
+  }
+
+  metrics(): ModemRxMetrics {
+    return {
+      signalLevelDbm0: powerToDbm0(Math.max(this.power, 1e-9)),
+      carrierOffsetHz: (this.freq - V17_CARRIER_HZ / 8000) * 8000,
+      symbolTimingPpm: (-this.drift / (V17_SPS / 2)) * 1e6,
+      trained: this.trainedFlag,
+    };
+  }
+
+  rx(samples: Int16Array, offset = 0, length = samples.length - offset): void {
+    const ring = this.ring;
+    const end = offset + length;
+    for (let i = offset; i < end; i++) {
+      const x = samples[i] as number;
+      // Carrier detector.
+      const pw = this.power + (x * x - this.power) * PW_ALPHA;
+      this.power = pw;
+      if (!this.carrier) {
+        const fl = this.floor;
+        const nf = pw < fl ? pw : fl + (pw - fl) * FLOOR_RISE;
+        this.floor = nf > ABS_FLOOR ? nf : ABS_FLOOR;
+        if (pw > this.floor * ON_RATIO) this.carrierUp();
+      } else if (pw < this.floor * OFF_RATIO) {
+        this.carrierDown();
+      }
+      // Receive filter ring, NCO.
+      const rp = this.ringPos;
+      ring[rp] = x;
+      ring[rp + RX_TAPS] = x;
+      this.ringPos = rp + 1 === RX_TAPS ? 0 : rp + 1;
+      let ph = this.phase + this.freq;
+      if (ph >= 1) ph -= 1;
+      this.phase = ph;
+      if (this.stage === S_IDLE || this.stage === S_PARKED) continue;
+      const d = this.due - 1;
+      if (d > 1) {
+        this.due = d;
+        continue;
+      }
+      this.due = d;
+      this.demodulate();
+    }
+  }
+
+  fillIn(n: number): void {
+    if (!this.carrier || this.stage === S_PARKED || this.stage === S_IDLE) {
+      // Nothing to keep in step with; just let the silence into the filter.
+      for (let i = 0; i < n && i < RX_TAPS; i++) this.pushZero();
+      return;
+    }
+    this.hold = Math.max(this.hold, Math.ceil(n / V17_SPS) + HOLD_EXTRA_SYMBOLS);
+    for (let i = 0; i < n; i++) {
+      this.pushZero();
+      let ph = this.phase + this.freq;
+      if (ph >= 1) ph -= 1;
+      this.phase = ph;
+      const d = this.due - 1;
+      this.due = d;
+      if (d <= 1) this.demodulate();
+    }
+  }
+
+  private pushZero(): void {
+    const rp = this.ringPos;
+    this.ring[rp] = 0;
+    this.ring[rp + RX_TAPS] = 0;
+    this.ringPos = rp + 1 === RX_TAPS ? 0 : rp + 1;
+  }
+
+  // ---- Carrier ----------------------------------------------------------------------------
+
+  private carrierUp(): void {
+    this.carrier = true;
+    this.sink.status('carrier-up');
+    this.startSearch();
+  }
+
+  private carrierDown(): void {
+    this.carrier = false;
+    this.stage = S_IDLE;
+    this.trainedFlag = false;
+    this.sink.status('carrier-down');
+  }
+
+  private startSearch(): void {
+    this.stage = S_SEARCH;
+    this.searchCount = 0;
+    this.ababCount = 0;
+    this.ababMiss = 0;
+    this.c2Re = this.c2Im = this.a1Re = this.a1Im = this.pz = 0;
+    this.fAccRe = this.fAccIm = 0;
+    this.due = 1;
+    this.half = 0;
+    this.hold = 0;
+    this.eqRe.fill(0);
+    this.eqIm.fill(0);
+    this.lastRe = this.lastIm = this.midRe = this.midIm = 0;
+    this.agc = Math.sqrt(POINT_POWER / (AGC_REF * Math.max(this.power, 1)));
+    if (this.shortTrain && this.haveSave) {
+      this.cRe.set(this.saveRe);
+      this.cIm.set(this.saveIm);
+      this.freq = this.saveFreq;
+      this.drift = this.saveDrift;
+      this.tKp = 0.08;
+      this.tKi = 0.0005;
+    } else {
+      this.cRe.fill(0);
+      this.cIm.fill(0);
+      this.cRe[EQ_CENTRE] = 1;
+      this.freq = V17_CARRIER_HZ / 8000;
+      this.drift = 0;
+      this.tKp = 0.1;
+      this.tKi = 0.002;
+    }
+  }
+
+  // ---- One T/2 output -------------------------------------------------------------------------
+
+  private demodulate(): void {
+    let f = this.due;
+    if (f < 0) f = 0;
+    const p = (f * RX_PHASES + 0.5) | 0;
+    const base = p * RX_TAPS;
+    const ring = this.ring;
+    const rp = this.ringPos; // oldest sample of the window
+    let re = 0;
+    let im = 0;
+    for (let j = 0; j < RX_TAPS; j++) {
+      const x = ring[rp + j] as number;
+      re += x * (RX_RE[base + j] as number);
+      im += x * (RX_IM[base + j] as number);
+    }
+    this.due += V17_SPS / 2 + this.drift;
+    // To baseband: multiply by e^{−j2π·phase}.
+    const idx = (this.phase * SIN_SIZE) | 0;
+    const s = SIN_TABLE[idx] as number;
+    const c = SIN_TABLE[idx + SIN_SIZE / 4] as number;
+    const g = this.agc;
+    const yr = (re * c + im * s) * g;
+    const yi = (im * c - re * s) * g;
+    // Into the equaliser's delay line.
+    const ep = this.eqPos;
+    this.eqRe[ep] = yr;
+    this.eqIm[ep] = yi;
+    this.eqRe[ep + EQ_LEN] = yr;
+    this.eqIm[ep + EQ_LEN] = yi;
+    this.eqPos = ep + 1 === EQ_LEN ? 0 : ep + 1;
+    if (this.half === 0) {
+      this.half = 1;
+      this.midRe = yr;
+      this.midIm = yi;
+      return;
+    }
+    this.half = 0;
+    // Gardner timing error: positive when we sample late.
+    if (this.hold === 0) {
+      const e = (this.midRe * (yr - this.lastRe) + this.midIm * (yi - this.lastIm)) / POINT_POWER;
+      const ec = e > 1 ? 1 : e < -1 ? -1 : e;
+      this.drift -= this.tKi * ec;
+      this.due -= this.tKp * ec;
+    }
+    this.lastRe = yr;
+    this.lastIm = yi;
+    this.symbol();
+  }
+
+  // ---- One symbol -----------------------------------------------------------------------------
+
+  private symbol(): void {
+    // Equaliser output.
+    const eqRe = this.eqRe;
+    const eqIm = this.eqIm;
+    const cRe = this.cRe;
+    const cIm = this.cIm;
+    const ep = this.eqPos; // oldest
+    let zr = 0;
+    let zi = 0;
+    for (let j = 0; j < EQ_LEN; j++) {
+      const ur = eqRe[ep + j] as number;
+      const ui = eqIm[ep + j] as number;
+      const cr = cRe[j] as number;
+      const ci = cIm[j] as number;
+      zr += cr * ur - ci * ui;
+      zi += cr * ui + ci * ur;
+    }
+    this.symbolsSeen++;
+    const adapt = this.hold === 0;
+    if (!adapt) this.hold--;
+    switch (this.stage) {
+      case S_SEARCH:
+        this.search(zr, zi);
+        return;
+      case S_TRAIN: {
+        const idx = this.count;
+        const table = this.trainLen === SEG2_SHORT_SYMBOLS ? this.trainShort : this.trainLong;
+        const k = (table[idx] as number) << 1;
+        const tr = ABCD[k] as number;
+        const ti = ABCD[k + 1] as number;
+        if (adapt) this.track(zr, zi, tr, ti);
+        this.count = idx + 1;
+        this.trainStep(zr - tr, zi - ti, adapt);
+        return;
+      }
+      case S_SEG4:
+      case S_DATA:
+        this.decode(zr, zi, adapt);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Phase loop and equaliser update towards target (tr, ti). */
+  private track(zr: number, zi: number, tr: number, ti: number): void {
+    this.phaseLoop(zr, zi, tr, ti);
+    this.lms(zr, zi, tr, ti);
+  }
+
+  /** Second-order carrier phase loop on the equaliser output. */
+  private phaseLoop(zr: number, zi: number, tr: number, ti: number): void {
+    // Phase error ≈ Im(z·conj(t)) / |t|².
+    const pe = (zi * tr - zr * ti) / (tr * tr + ti * ti);
+    this.freq += (this.pKi * pe) / TWO_PI;
+    let ph = this.phase + (this.pKp * pe) / TWO_PI;
+    if (ph >= 1) ph -= 1;
+    else if (ph < 0) ph += 1;
+    this.phase = ph;
+  }
+
+  /** Complex LMS step of the equaliser towards target (tr, ti). */
+  private lms(zr: number, zi: number, tr: number, ti: number): void {
+    const er = (tr - zr) * this.mu;
+    const ei = (ti - zi) * this.mu;
+    const eqRe = this.eqRe;
+    const eqIm = this.eqIm;
+    const cRe = this.cRe;
+    const cIm = this.cIm;
+    const ep = this.eqPos;
+    for (let j = 0; j < EQ_LEN; j++) {
+      const ur = eqRe[ep + j] as number;
+      const ui = eqIm[ep + j] as number;
+      // c += e·conj(u)
+      cRe[j] = (cRe[j] as number) + er * ur + ei * ui;
+      cIm[j] = (cIm[j] as number) + ei * ur - er * ui;
+    }
+  }
+
+  // ---- Segment 1 search -----------------------------------------------------------------------
+
+  private search(zr: number, zi: number): void {
+    if (++this.searchCount > SEARCH_TIMEOUT_SYMBOLS) {
+      // Energy without a V.17 training: it was noise (or another signal). Learn it as the floor.
+      this.floor = Math.max(this.power, ABS_FLOOR);
+      this.carrierDown();
+      return;
+    }
+    if (this.hold === 0) {
+      // AGC follows the level until the training is recognised.
+      this.agc = Math.sqrt(POINT_POWER / (AGC_REF * Math.max(this.power, 1)));
+    }
+    const hp = this.histPos;
+    const h1 = (hp + 7) & 7;
+    const h2 = (hp + 6) & 7;
+    const z1r = this.histRe[h1] as number;
+    const z1i = this.histIm[h1] as number;
+    const z2r = this.histRe[h2] as number;
+    const z2i = this.histIm[h2] as number;
+    this.histRe[hp] = zr;
+    this.histIm[hp] = zi;
+    this.histPos = (hp + 1) & 7;
+    const p = zr * zr + zi * zi;
+    // z·conj(z2) and ±z·conj(z1)
+    const r2 = zr * z2r + zi * z2i;
+    const i2 = zi * z2r - zr * z2i;
+    const s = this.sign;
+    this.sign = -s;
+    const r1 = s * (zr * z1r + zi * z1i);
+    const i1 = s * (zi * z1r - zr * z1i);
+    const b = 1 / 16;
+    if (this.ababCount >= 24 && r2 < -0.4 * this.pz && p > 0.4 * this.pz) {
+      this.reversal(zr, zi);
+      return;
+    }
+    this.c2Re += (r2 - this.c2Re) * b;
+    this.c2Im += (i2 - this.c2Im) * b;
+    this.a1Re += (r1 - this.a1Re) * b;
+    this.a1Im += (i1 - this.a1Im) * b;
+    this.pz += (p - this.pz) * b;
+    const pz = this.pz;
+    const c2 = this.c2Re * this.c2Re + this.c2Im * this.c2Im;
+    const abab = c2 > 0.36 * pz * pz && Math.abs(this.a1Im) > 0.5 * pz && Math.abs(this.a1Re) < 0.4 * pz;
+    if (abab) {
+      this.ababCount++;
+      this.ababMiss = 0;
+      if (this.ababCount >= 16) {
+        // Frequency offset: rotation between symbols two apart.
+        this.fAccRe += r2;
+        this.fAccIm += i2;
+      }
+    } else if (this.ababCount > 0 && ++this.ababMiss > 8) {
+      this.ababCount = 0;
+      this.fAccRe = this.fAccIm = 0;
+    }
+  }
+
+  /** The phase reversal that starts segment 2: fix carrier frequency and phase, start training. */
+  private reversal(zr: number, zi: number): void {
+    // Frequency: the mean rotation over two symbols (atan2 once per training).
+    const rot2 = Math.atan2(this.fAccIm, this.fAccRe);
+    const perSymbol = this.fAccRe === 0 && this.fAccIm === 0 ? 0 : rot2 / 2;
+    this.freq += perSymbol / (TWO_PI * V17_SPS);
+    // Phase: this symbol is C; before it B, A, B, A…; undo the rotation perSymbol·age.
+    let sr = 0;
+    let si = 0;
+    for (let m = 0; m < 8; m++) {
+      let ur: number;
+      let ui: number;
+      if (m === 0) {
+        ur = zr;
+        ui = zi;
+      } else {
+        const h = (this.histPos - 1 - m + 16) & 7; // z(k−m)
+        ur = this.histRe[h] as number;
+        ui = this.histIm[h] as number;
+      }
+      const ref = m === 0 ? 2 : (m & 1) === 1 ? 1 : 0; // C, B, A, B, A, …
+      const ar = ABCD[2 * ref] as number;
+      const ai = ABCD[2 * ref + 1] as number;
+      // u·conj(ref)·e^{j·perSymbol·m}
+      const vr = ur * ar + ui * ai;
+      const vi = ui * ar - ur * ai;
+      const cr = Math.cos(perSymbol * m);
+      const ci = Math.sin(perSymbol * m);
+      sr += vr * cr - vi * ci;
+      si += vr * ci + vi * cr;
+    }
+    const phi = Math.atan2(si, sr);
+    let ph = this.phase + phi / TWO_PI;
+    if (ph >= 1) ph -= 1;
+    else if (ph < 0) ph += 1;
+    this.phase = ph;
+    const cr = Math.cos(phi);
+    const ci = -Math.sin(phi);
+    for (let j = 0; j < 2 * EQ_LEN; j++) {
+      const ur = this.eqRe[j] as number;
+      const ui = this.eqIm[j] as number;
+      this.eqRe[j] = ur * cr - ui * ci;
+      this.eqIm[j] = ur * ci + ui * cr;
+    }
+    this.stage = S_TRAIN;
+    this.count = 1; // this symbol was the first of segment 2
+    this.errAcc = 0;
+    this.errN = 0;
+    const long = !(this.shortTrain && this.haveSave);
+    this.trainLen = long ? SEG2_LONG_SYMBOLS : SEG2_SHORT_SYMBOLS;
+    if (long) {
+      this.mu = 0.05 / (EQ_LEN * POINT_POWER);
+      this.pKp = 0.12;
+      this.pKi = 0.004;
+    } else {
+      this.mu = 0.005 / (EQ_LEN * POINT_POWER);
+      this.pKp = 0.15;
+      this.pKi = 0.002;
+    }
+    this.sink.status('training-in-progress');
+  }
+
+  /** Bookkeeping of segments 2 and 3 after each known symbol. */
+  private trainStep(er: number, ei: number, adapt: boolean): void {
+    const n = this.count; // symbols of segment 2 (+3) seen
+    const seg2 = this.trainLen;
+    if (seg2 === SEG2_LONG_SYMBOLS) {
+      if (n === 600) {
+        this.mu = 0.01 / (EQ_LEN * POINT_POWER);
+        this.pKp = 0.08;
+        this.pKi = 0.001;
+        this.tKp = 0.04;
+        this.tKi = 0.0003;
+      } else if (n === 2000) {
+        this.mu = 0.004 / (EQ_LEN * POINT_POWER);
+        this.tKp = 0.02;
+        this.tKi = 0.0001;
+      }
+      if (n > seg2 - 276 && n <= seg2 - 20 && adapt) {
+        this.errAcc += er * er + ei * ei;
+        this.errN++;
+      }
+    } else if (n > 8 && adapt) {
+      this.errAcc += er * er + ei * ei;
+      this.errN++;
+    }
+    if (n === seg2) {
+      // Segment 2 over: is the equaliser good enough for this rate? (V.17 leaves the criterion to
+      // the implementation; we ask for a mean square error below a quarter of the squared
+      // minimum distance of the data constellation.)
+      const mse = this.errN > 0 ? this.errAcc / this.errN : 0;
+      if (mse > this.dmin2 / 4) {
+        this.fail();
+        return;
+      }
+      if (seg2 === SEG2_SHORT_SYMBOLS) this.startSeg4();
+    } else if (n === seg2 + SEG3_SYMBOLS) {
+      this.startSeg4();
+    }
+  }
+
+  private fail(): void {
+    this.stage = S_PARKED;
+    this.trainedFlag = false;
+    this.sink.status('training-failed');
+  }
+
+  private startSeg4(): void {
+    this.stage = S_SEG4;
+    this.count = 0;
+    this.errAcc = 0;
+    this.errN = 0;
+    this.pm.fill(1e6);
+    this.pm[0] = 0; // the encoder starts segment 4 in state 0
+    this.survPrev.fill(0);
+    this.survPoint.fill(0);
+    this.vitPos = 0;
+    this.prevDiff = this.trainLen === SEG2_SHORT_SYMBOLS ? 0 : 1;
+    this.descrambler = 0;
+    this.mu = 0.004 / (EQ_LEN * POINT_POWER); // applied every other symbol
+    this.pKp = 0.06;
+    this.pKi = 0.0005;
+    this.tKp = 0.02;
+    this.tKi = 0.0001;
+  }
+
+  // ---- Trellis decoding -----------------------------------------------------------------------
+
+  private decode(zr: number, zi: number, adapt: boolean): void {
+    const pts = this.points;
+    // Nearest point of every subset, and its squared distance.
+    let gx = ((zr + 11) * 2) | 0;
+    let gy = ((zi + 11) * 2) | 0;
+    if (gx < 0) gx = 0;
+    else if (gx >= GRID) gx = GRID - 1;
+    if (gy < 0) gy = 0;
+    else if (gy >= GRID) gy = GRID - 1;
+    const gb = (gx * GRID + gy) * 8;
+    const grid = this.grid;
+    const dist = this.dist;
+    const near = this.near;
+    let best = 0;
+    let bestD = Infinity;
+    for (let s = 0; s < 8; s++) {
+      const l = grid[gb + s] as number;
+      near[s] = l;
+      const dr = zr - (pts[2 * l] as number);
+      const di = zi - (pts[2 * l + 1] as number);
+      const d = dr * dr + di * di;
+      dist[s] = d;
+      if (d < bestD) {
+        bestD = d;
+        best = l;
+      }
+    }
+    // Decision-directed tracking on the nearest point (no trellis delay in the loops). The
+    // equaliser adapts on every other symbol only (with twice the step): drift is slow.
+    if (adapt) {
+      const tr = pts[2 * best] as number;
+      const ti = pts[2 * best + 1] as number;
+      this.phaseLoop(zr, zi, tr, ti);
+      if ((this.symbolsSeen & 1) === 0) this.lms(zr, zi, tr, ti);
+    }
+
+    // Add-compare-select: four branches into each of the 8 states.
+    const pm = this.pm;
+    const pmNew = this.pmNew;
+    const prevTmp = this.prevTmp;
+    const pointTmp = this.pointTmp;
+    let bs = 0;
+    let bm = Infinity;
+    for (let ns = 0; ns < 8; ns++) {
+      const k = ns * 4;
+      let ps = IN_PREV[k] as number;
+      let sub = IN_SUB[k] as number;
+      let m = (pm[ps] as number) + (dist[sub] as number);
+      for (let j = 1; j < 4; j++) {
+        const ps2 = IN_PREV[k + j] as number;
+        const sub2 = IN_SUB[k + j] as number;
+        const m2 = (pm[ps2] as number) + (dist[sub2] as number);
+        if (m2 < m) {
+          m = m2;
+          ps = ps2;
+          sub = sub2;
+        }
+      }
+      pmNew[ns] = m;
+      prevTmp[ns] = ps;
+      pointTmp[ns] = near[sub] as number;
+      if (m < bm) {
+        bm = m;
+        bs = ns;
+      }
+    }
+    const vp = this.vitPos;
+    for (let s = 0; s < 8; s++) {
+      pm[s] = (pmNew[s] as number) - bm;
+      this.survPrev[vp * 8 + s] = prevTmp[s] as number;
+      this.survPoint[vp * 8 + s] = pointTmp[s] as number;
+    }
+    // Trace back VIT_DEPTH − 1 symbols from the best state.
+    let st = bs;
+    let pos = vp;
+    for (let k = 0; k < VIT_DEPTH - 1; k++) {
+      st = this.survPrev[pos * 8 + st] as number;
+      pos = pos === 0 ? VIT_DEPTH - 1 : pos - 1;
+    }
+    const label = this.survPoint[pos * 8 + st] as number;
+    this.vitPos = vp + 1 === VIT_DEPTH ? 0 : vp + 1;
+
+    // Differential decoding (V.17 §3): Q1Q2 = Y1Y2 − previous Y1Y2 (mod 4).
+    const y12 = (label >> 1) & 3;
+    const q = ((label >> 3) << 2) | ((y12 - this.prevDiff) & 3);
+    this.prevDiff = y12;
+    const deliver = this.stage === S_DATA;
+    let reg = this.descrambler;
+    for (let i = 0; i < this.bps; i++) {
+      const inBit = (q >> i) & 1;
+      const out = (inBit ^ (reg >>> 17) ^ (reg >>> 22)) & 1;
+      reg = ((reg << 1) | inBit) & 0x7fffff;
+      if (deliver) this.sink.putBit(out);
+    }
+    this.descrambler = reg;
+
+    if (this.stage === S_SEG4) {
+      if (adapt) {
+        this.errAcc += bestD;
+        this.errN++;
+      }
+      if (++this.count >= SEG4_SYMBOLS) {
+        const mse = this.errN > 0 ? this.errAcc / this.errN : 0;
+        if (mse > this.dmin2 / 4) {
+          this.fail();
+          return;
+        }
+        this.stage = S_DATA;
+        this.trainedFlag = true;
+        this.saveRe.set(this.cRe);
+        this.saveIm.set(this.cIm);
+        this.saveFreq = this.freq;
+        this.saveDrift = this.drift;
+        this.haveSave = true;
+        this.sink.status('training-succeeded');
+      }
+    }
+  }
+}
