@@ -4,7 +4,9 @@
  * Signal path, per 8 kHz sample:
  * 1. Carrier detector: a short-term power meter (8 ms) against a noise floor it learns while the
  *    line is idle (falls at once, rises with a 250 ms time constant). Carrier is on 4.5 dB above
- *    the floor (and above −47.5 dBm0), off below floor + 2 dB. A "carrier" that shows no V.17
+ *    the floor (and above −47.5 dBm0), off below floor + 2 dB or 12 dB below the level the
+ *    training was received at (so noise that came up with the signal does not hold the carrier
+ *    on after it; the meter makes carrier-down ≈ 20–70 ms late). A "carrier" that shows no V.17
  *    training within 500 ms was noise: the floor jumps to it and the detector re-arms, so a
  *    signal 6 dB above a noise floor that was there before it is still found.
  * 2. Demodulator at T/2 (4800/s): a complex band-pass square-root raised cosine (roll-off 0.25,
@@ -18,7 +20,7 @@
  *    training symbols; decision-directed and slower in data) and a second-order decision-directed
  *    phase-locked loop on its output.
  * 5. Trellis decoding (V.17 §3): an 8-state Viterbi decoder over the subsets Y2Y1Y0, with the
- *    nearest point of each subset found through a grid lookup, 20 symbols of survivor memory;
+ *    nearest point of each subset found through a grid lookup, 16–19 symbols of survivor memory (traced back every 4 symbols);
  *    then differential decoding of Q1Q2 and the self-synchronising descrambler (§5).
  *
  * Training (V.17 Table 3): segment 1 (ABAB) is recognised by its structure — symbols two apart
@@ -54,6 +56,12 @@ import {
   trainingSymbols,
   type V17Rate,
 } from './v17-tables.js';
+
+/** metrics() of the V.17 receiver: the common figures plus the decision SNR. */
+export interface V17RxMetrics extends ModemRxMetrics {
+  /** Signal to noise (and distortion) ratio at the slicer, dB (mean point power over mean square error). */
+  readonly snrDb: number;
+}
 
 export interface V17RxOptions {
   readonly rate: V17Rate;
@@ -154,9 +162,13 @@ const PW_ALPHA = 1 / 64; // 8 ms power meter
 const FLOOR_RISE = 1 / 2000; // 250 ms
 const ON_RATIO = 10 ** (4.5 / 10);
 const OFF_RATIO = 10 ** (2 / 10);
+/** Carrier off also when the level falls 12 dB below what it was when the training was recognised. */
+const DROP_RATIO = 10 ** (-12 / 10);
 const ABS_FLOOR = dbm0ToPower(-52);
 const SEARCH_TIMEOUT_SYMBOLS = 1200; // 500 ms: TEP + ABAB fit well inside
-const VIT_DEPTH = 20;
+const VIT_DEPTH = 16; // survivor memory traced back before a decision (symbols)
+const VIT_BATCH = 4; // decisions per traceback
+const VIT_RING = VIT_DEPTH + VIT_BATCH;
 const HOLD_EXTRA_SYMBOLS = 24; // after a fill-in: the receive filter and equaliser spans
 const TWO_PI = 2 * Math.PI;
 
@@ -183,6 +195,7 @@ export class V17Receiver implements ModemReceiver {
   private power = 0;
   private floor = ABS_FLOOR;
   private carrier = false;
+  private levelRef = 0; // power when the training was recognised (0: not yet)
   private stage = S_IDLE;
 
   // Receive filter ring (duplicated) and NCO.
@@ -250,8 +263,10 @@ export class V17Receiver implements ModemReceiver {
   private readonly near = new Uint8Array(8);
   private readonly pm = new Float64Array(8);
   private readonly pmNew = new Float64Array(8);
-  private readonly survPrev = new Uint8Array(VIT_DEPTH * 8);
-  private readonly survPoint = new Uint8Array(VIT_DEPTH * 8);
+  private readonly survPrev = new Uint8Array(VIT_RING * 8);
+  private readonly survPoint = new Uint8Array(VIT_RING * 8);
+  private readonly vitOut = new Uint8Array(VIT_BATCH);
+  private vitCount = 0;
   private readonly prevTmp = new Uint8Array(8);
   private readonly pointTmp = new Uint8Array(8);
   private vitPos = 0;
@@ -259,6 +274,17 @@ export class V17Receiver implements ModemReceiver {
   private descrambler = 0;
 
   private symbolsSeen = 0;
+  /** Mean square error of the last training test (segment 4), constellation units. */
+  private lastMse = 0;
+  private mseAvg = 0.5;
+  private driftAvg = 0.5;
+  private freqAvg = 0.5;
+  private levelAtLock = 0.5;
+  // The current equaliser output and its target (fields, not arguments: no boxing of doubles).
+  private zRe = 0.5;
+  private zIm = 0.5;
+  private tRe = 0.5;
+  private tIm = 0.5;
   private trainedFlag = false;
 
   constructor(sink: BitSink, opts: V17RxOptions) {
@@ -283,12 +309,18 @@ export class V17Receiver implements ModemReceiver {
     this.trainedFlag = false;
   }
 
-  metrics(): ModemRxMetrics {
+  /** What the receiver knows of the signal (after training: smoothed over the last ~100 ms). */
+  metrics(): V17RxMetrics {
+    const locked = this.stage === S_DATA || (!this.carrier && this.haveSave);
+    const drift = locked ? this.driftAvg : this.drift;
+    const freq = locked ? this.freqAvg : this.freq;
+    const mse = this.stage === S_DATA ? this.mseAvg : this.lastMse; // after the burst: its training test
     return {
-      signalLevelDbm0: powerToDbm0(Math.max(this.power, 1e-9)),
-      carrierOffsetHz: (this.freq - V17_CARRIER_HZ / 8000) * 8000,
-      symbolTimingPpm: (-this.drift / (V17_SPS / 2)) * 1e6,
+      signalLevelDbm0: powerToDbm0(Math.max(this.carrier ? this.power : this.levelAtLock, 1e-9)),
+      carrierOffsetHz: (freq - V17_CARRIER_HZ / 8000) * 8000,
+      symbolTimingPpm: (-drift / (V17_SPS / 2)) * 1e6,
       trained: this.trainedFlag,
+      snrDb: mse > 0 ? 10 * Math.log10(POINT_POWER / mse) : 99,
     };
   }
 
@@ -305,7 +337,10 @@ export class V17Receiver implements ModemReceiver {
         const nf = pw < fl ? pw : fl + (pw - fl) * FLOOR_RISE;
         this.floor = nf > ABS_FLOOR ? nf : ABS_FLOOR;
         if (pw > this.floor * ON_RATIO) this.carrierUp();
-      } else if (pw < this.floor * OFF_RATIO) {
+      } else if (pw < this.floor * OFF_RATIO || pw < this.levelRef * DROP_RATIO) {
+        // What is left may be noise that came with the signal: the floor restarts from here
+        // (and falls with the power at once if it was only the signal's tail).
+        if (pw > this.floor) this.floor = pw;
         this.carrierDown();
       }
       // Receive filter ring, NCO.
@@ -356,6 +391,7 @@ export class V17Receiver implements ModemReceiver {
 
   private carrierUp(): void {
     this.carrier = true;
+    this.levelRef = 0;
     this.sink.status('carrier-up');
     this.startSearch();
   }
@@ -468,12 +504,14 @@ export class V17Receiver implements ModemReceiver {
       zr += cr * ur - ci * ui;
       zi += cr * ui + ci * ur;
     }
+    this.zRe = zr;
+    this.zIm = zi;
     this.symbolsSeen++;
     const adapt = this.hold === 0;
     if (!adapt) this.hold--;
     switch (this.stage) {
       case S_SEARCH:
-        this.search(zr, zi);
+        this.search();
         return;
       case S_TRAIN: {
         const idx = this.count;
@@ -481,14 +519,16 @@ export class V17Receiver implements ModemReceiver {
         const k = (table[idx] as number) << 1;
         const tr = ABCD[k] as number;
         const ti = ABCD[k + 1] as number;
-        if (adapt) this.track(zr, zi, tr, ti);
+        this.tRe = tr;
+        this.tIm = ti;
+        if (adapt) this.track();
         this.count = idx + 1;
-        this.trainStep(zr - tr, zi - ti, adapt);
+        this.trainStep(adapt);
         return;
       }
       case S_SEG4:
       case S_DATA:
-        this.decode(zr, zi, adapt);
+        this.decode(adapt);
         return;
       default:
         return;
@@ -496,13 +536,17 @@ export class V17Receiver implements ModemReceiver {
   }
 
   /** Phase loop and equaliser update towards target (tr, ti). */
-  private track(zr: number, zi: number, tr: number, ti: number): void {
-    this.phaseLoop(zr, zi, tr, ti);
-    this.lms(zr, zi, tr, ti);
+  private track(): void {
+    this.phaseLoop();
+    this.lms();
   }
 
   /** Second-order carrier phase loop on the equaliser output. */
-  private phaseLoop(zr: number, zi: number, tr: number, ti: number): void {
+  private phaseLoop(): void {
+    const zr = this.zRe;
+    const zi = this.zIm;
+    const tr = this.tRe;
+    const ti = this.tIm;
     // Phase error ≈ Im(z·conj(t)) / |t|².
     const pe = (zi * tr - zr * ti) / (tr * tr + ti * ti);
     this.freq += (this.pKi * pe) / TWO_PI;
@@ -513,7 +557,11 @@ export class V17Receiver implements ModemReceiver {
   }
 
   /** Complex LMS step of the equaliser towards target (tr, ti). */
-  private lms(zr: number, zi: number, tr: number, ti: number): void {
+  private lms(): void {
+    const zr = this.zRe;
+    const zi = this.zIm;
+    const tr = this.tRe;
+    const ti = this.tIm;
     const er = (tr - zr) * this.mu;
     const ei = (ti - zi) * this.mu;
     const eqRe = this.eqRe;
@@ -532,7 +580,9 @@ export class V17Receiver implements ModemReceiver {
 
   // ---- Segment 1 search -----------------------------------------------------------------------
 
-  private search(zr: number, zi: number): void {
+  private search(): void {
+    const zr = this.zRe;
+    const zi = this.zIm;
     if (++this.searchCount > SEARCH_TIMEOUT_SYMBOLS) {
       // Energy without a V.17 training: it was noise (or another signal). Learn it as the floor.
       this.floor = Math.max(this.power, ABS_FLOOR);
@@ -563,7 +613,7 @@ export class V17Receiver implements ModemReceiver {
     const i1 = s * (zi * z1r - zr * z1i);
     const b = 1 / 16;
     if (this.ababCount >= 24 && r2 < -0.4 * this.pz && p > 0.4 * this.pz) {
-      this.reversal(zr, zi);
+      this.reversal();
       return;
     }
     this.c2Re += (r2 - this.c2Re) * b;
@@ -589,7 +639,9 @@ export class V17Receiver implements ModemReceiver {
   }
 
   /** The phase reversal that starts segment 2: fix carrier frequency and phase, start training. */
-  private reversal(zr: number, zi: number): void {
+  private reversal(): void {
+    const zr = this.zRe;
+    const zi = this.zIm;
     // Frequency: the mean rotation over two symbols (atan2 once per training).
     const rot2 = Math.atan2(this.fAccIm, this.fAccRe);
     const perSymbol = this.fAccRe === 0 && this.fAccIm === 0 ? 0 : rot2 / 2;
@@ -632,6 +684,7 @@ export class V17Receiver implements ModemReceiver {
       this.eqRe[j] = ur * cr - ui * ci;
       this.eqIm[j] = ur * ci + ui * cr;
     }
+    this.levelRef = this.power;
     this.stage = S_TRAIN;
     this.count = 1; // this symbol was the first of segment 2
     this.errAcc = 0;
@@ -651,7 +704,9 @@ export class V17Receiver implements ModemReceiver {
   }
 
   /** Bookkeeping of segments 2 and 3 after each known symbol. */
-  private trainStep(er: number, ei: number, adapt: boolean): void {
+  private trainStep(adapt: boolean): void {
+    const er = this.zRe - this.tRe;
+    const ei = this.zIm - this.tIm;
     const n = this.count; // symbols of segment 2 (+3) seen
     const seg2 = this.trainLen;
     if (seg2 === SEG2_LONG_SYMBOLS) {
@@ -705,6 +760,7 @@ export class V17Receiver implements ModemReceiver {
     this.survPrev.fill(0);
     this.survPoint.fill(0);
     this.vitPos = 0;
+    this.vitCount = 0;
     this.prevDiff = this.trainLen === SEG2_SHORT_SYMBOLS ? 0 : 1;
     this.descrambler = 0;
     this.mu = 0.004 / (EQ_LEN * POINT_POWER); // applied every other symbol
@@ -714,9 +770,29 @@ export class V17Receiver implements ModemReceiver {
     this.tKi = 0.0001;
   }
 
+  /** Differential decoding (V.17 §3: Q1Q2 = Y1Y2 − previous Y1Y2, mod 4), descrambling, delivery. */
+  private emit(label: number): void {
+    const y12 = (label >> 1) & 3;
+    const q = ((label >> 3) << 2) | ((y12 - this.prevDiff) & 3);
+    this.prevDiff = y12;
+    const deliver = this.stage === S_DATA;
+    const sink = this.sink;
+    const bps = this.bps;
+    let reg = this.descrambler;
+    for (let i = 0; i < bps; i++) {
+      const inBit = (q >> i) & 1;
+      const out = (inBit ^ (reg >>> 17) ^ (reg >>> 22)) & 1;
+      reg = ((reg << 1) | inBit) & 0x7fffff;
+      if (deliver) sink.putBit(out);
+    }
+    this.descrambler = reg;
+  }
+
   // ---- Trellis decoding -----------------------------------------------------------------------
 
-  private decode(zr: number, zi: number, adapt: boolean): void {
+  private decode(adapt: boolean): void {
+    const zr = this.zRe;
+    const zi = this.zIm;
     const pts = this.points;
     // Nearest point of every subset, and its squared distance.
     let gx = ((zr + 11) * 2) | 0;
@@ -743,13 +819,19 @@ export class V17Receiver implements ModemReceiver {
         best = l;
       }
     }
+    // Smoothed figures for metrics().
+    this.mseAvg += (bestD - this.mseAvg) * (1 / 256);
+    this.driftAvg += (this.drift - this.driftAvg) * (1 / 256);
+    this.freqAvg += (this.freq - this.freqAvg) * (1 / 256);
     // Decision-directed tracking on the nearest point (no trellis delay in the loops). The
     // equaliser adapts on every other symbol only (with twice the step): drift is slow.
     if (adapt) {
       const tr = pts[2 * best] as number;
       const ti = pts[2 * best + 1] as number;
-      this.phaseLoop(zr, zi, tr, ti);
-      if ((this.symbolsSeen & 1) === 0) this.lms(zr, zi, tr, ti);
+      this.tRe = tr;
+      this.tIm = ti;
+      this.phaseLoop();
+      if ((this.symbolsSeen & 1) === 0) this.lms();
     }
 
     // Add-compare-select: four branches into each of the 8 states.
@@ -783,34 +865,32 @@ export class V17Receiver implements ModemReceiver {
       }
     }
     const vp = this.vitPos;
+    const survPrev = this.survPrev;
+    const survPoint = this.survPoint;
     for (let s = 0; s < 8; s++) {
       pm[s] = (pmNew[s] as number) - bm;
-      this.survPrev[vp * 8 + s] = prevTmp[s] as number;
-      this.survPoint[vp * 8 + s] = pointTmp[s] as number;
+      survPrev[vp * 8 + s] = prevTmp[s] as number;
+      survPoint[vp * 8 + s] = pointTmp[s] as number;
     }
-    // Trace back VIT_DEPTH − 1 symbols from the best state.
-    let st = bs;
-    let pos = vp;
-    for (let k = 0; k < VIT_DEPTH - 1; k++) {
-      st = this.survPrev[pos * 8 + st] as number;
-      pos = pos === 0 ? VIT_DEPTH - 1 : pos - 1;
+    this.vitPos = vp + 1 === VIT_RING ? 0 : vp + 1;
+    if (++this.vitCount === VIT_BATCH) {
+      // Every VIT_BATCH symbols: trace back VIT_DEPTH − 1 symbols from the best state, then
+      // read the VIT_BATCH decisions before that (oldest last) and deliver them oldest first.
+      this.vitCount = 0;
+      let st = bs;
+      let pos = vp;
+      for (let k = 0; k < VIT_DEPTH - 1; k++) {
+        st = survPrev[pos * 8 + st] as number;
+        pos = pos === 0 ? VIT_RING - 1 : pos - 1;
+      }
+      const out = this.vitOut;
+      for (let k = VIT_BATCH - 1; k >= 0; k--) {
+        out[k] = survPoint[pos * 8 + st] as number;
+        st = survPrev[pos * 8 + st] as number;
+        pos = pos === 0 ? VIT_RING - 1 : pos - 1;
+      }
+      for (let k = 0; k < VIT_BATCH; k++) this.emit(out[k] as number);
     }
-    const label = this.survPoint[pos * 8 + st] as number;
-    this.vitPos = vp + 1 === VIT_DEPTH ? 0 : vp + 1;
-
-    // Differential decoding (V.17 §3): Q1Q2 = Y1Y2 − previous Y1Y2 (mod 4).
-    const y12 = (label >> 1) & 3;
-    const q = ((label >> 3) << 2) | ((y12 - this.prevDiff) & 3);
-    this.prevDiff = y12;
-    const deliver = this.stage === S_DATA;
-    let reg = this.descrambler;
-    for (let i = 0; i < this.bps; i++) {
-      const inBit = (q >> i) & 1;
-      const out = (inBit ^ (reg >>> 17) ^ (reg >>> 22)) & 1;
-      reg = ((reg << 1) | inBit) & 0x7fffff;
-      if (deliver) this.sink.putBit(out);
-    }
-    this.descrambler = reg;
 
     if (this.stage === S_SEG4) {
       if (adapt) {
@@ -818,11 +898,18 @@ export class V17Receiver implements ModemReceiver {
         this.errN++;
       }
       if (++this.count >= SEG4_SYMBOLS) {
+        // The test of segment 4: decisions on the data constellation must be clean (mean square
+        // error below 1/8 of the squared minimum distance: SNR ≈ 22 dB at 14 400, 13 dB at 7200).
         const mse = this.errN > 0 ? this.errAcc / this.errN : 0;
-        if (mse > this.dmin2 / 4) {
+        this.lastMse = mse;
+        if (mse > this.dmin2 / 8) {
           this.fail();
           return;
         }
+        this.pKi = 0.0001;
+        this.driftAvg = this.drift;
+        this.freqAvg = this.freq;
+        this.levelAtLock = this.power;
         this.stage = S_DATA;
         this.trainedFlag = true;
         this.saveRe.set(this.cRe);

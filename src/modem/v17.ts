@@ -3,5 +3,5 @@
  * 1800 Hz): the transmitter and the receiver. See v17-tx.ts, v17-rx.ts and v17-tables.ts.
  */
 export { V17Transmitter, type V17TxOptions } from './v17-tx.js';
-export { V17Receiver, type V17RxOptions } from './v17-rx.js';
+export { V17Receiver, type V17RxMetrics, type V17RxOptions } from './v17-rx.js';
 export type { V17Rate } from './v17-tables.js';
