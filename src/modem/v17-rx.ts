@@ -237,6 +237,7 @@ export class V17Receiver implements ModemReceiver {
 
   // Search for segment 1.
   private searchCount = 0;
+  private searchLevel = 0.5;
   private ababCount = 0;
   private ababMiss = 0;
   private c2Re = 0;
@@ -406,6 +407,7 @@ export class V17Receiver implements ModemReceiver {
   private startSearch(): void {
     this.stage = S_SEARCH;
     this.searchCount = 0;
+    this.searchLevel = this.power;
     this.ababCount = 0;
     this.ababMiss = 0;
     this.c2Re = this.c2Im = this.a1Re = this.a1Im = this.pz = 0;
@@ -583,7 +585,13 @@ export class V17Receiver implements ModemReceiver {
   private search(): void {
     const zr = this.zRe;
     const zi = this.zIm;
-    if (++this.searchCount > SEARCH_TIMEOUT_SYMBOLS) {
+    // A new, stronger signal on top of what raised the carrier restarts the clock (noise first,
+    // then TEP, then the training).
+    if (this.power > 2 * this.searchLevel) {
+      this.searchLevel = this.power;
+      this.searchCount = 0;
+    }
+    if (++this.searchCount > SEARCH_TIMEOUT_SYMBOLS && this.ababCount === 0) {
       // Energy without a V.17 training: it was noise (or another signal). Learn it as the floor.
       this.floor = Math.max(this.power, ABS_FLOOR);
       this.carrierDown();
