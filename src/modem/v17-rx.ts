@@ -149,6 +149,11 @@ const IN_SUB = new Uint8Array(32);
     IN_SUB[k] = TRELLIS_SUBSET[b] as number;
   }
   for (let s = 0; s < 8; s++) if (fill[s] !== 4) throw new Error('V.17 trellis: every state has four incoming branches');
+  // The unrolled add-compare-select in decode() assumes this shape of the trellis.
+  const expected = '0,0,2,6,4,2,6,4,0,6,2,0,4,4,6,2,0,2,2,4,4,0,6,6,0,4,2,2,4,6,6,0,1,1,3,3,5,7,7,5,1,5,3,7,5,3,7,1,1,7,3,5,5,1,7,3,1,3,3,1,5,5,7,7';
+  const got: number[] = [];
+  for (let k = 0; k < 32; k++) got.push(IN_PREV[k] as number, IN_SUB[k] as number);
+  if (got.join(',') !== expected) throw new Error('V.17 trellis: unexpected branch order');
 }
 
 // ---- Constants of the loops --------------------------------------------------------------------
@@ -263,13 +268,10 @@ export class V17Receiver implements ModemReceiver {
   private readonly dist = new Float64Array(8);
   private readonly near = new Uint8Array(8);
   private readonly pm = new Float64Array(8);
-  private readonly pmNew = new Float64Array(8);
   private readonly survPrev = new Uint8Array(VIT_RING * 8);
   private readonly survPoint = new Uint8Array(VIT_RING * 8);
   private readonly vitOut = new Uint8Array(VIT_BATCH);
   private vitCount = 0;
-  private readonly prevTmp = new Uint8Array(8);
-  private readonly pointTmp = new Uint8Array(8);
   private vitPos = 0;
   private prevDiff = 0;
   private descrambler = 0;
@@ -328,39 +330,59 @@ export class V17Receiver implements ModemReceiver {
   rx(samples: Int16Array, offset = 0, length = samples.length - offset): void {
     const ring = this.ring;
     const end = offset + length;
+    // The hot state lives in locals through the loop and goes back to the fields around calls.
+    let pw = this.power;
+    let ph = this.phase;
+    let freq = this.freq;
+    let due = this.due;
+    let rp = this.ringPos;
+    let active = this.stage !== S_IDLE && this.stage !== S_PARKED;
     for (let i = offset; i < end; i++) {
       const x = samples[i] as number;
       // Carrier detector.
-      const pw = this.power + (x * x - this.power) * PW_ALPHA;
-      this.power = pw;
+      pw += (x * x - pw) * PW_ALPHA;
       if (!this.carrier) {
         const fl = this.floor;
         const nf = pw < fl ? pw : fl + (pw - fl) * FLOOR_RISE;
-        this.floor = nf > ABS_FLOOR ? nf : ABS_FLOOR;
-        if (pw > this.floor * ON_RATIO) this.carrierUp();
+        const floor = nf > ABS_FLOOR ? nf : ABS_FLOOR;
+        this.floor = floor;
+        if (pw > floor * ON_RATIO) {
+          this.power = pw;
+          this.carrierUp();
+          due = this.due;
+          freq = this.freq;
+          active = true;
+        }
       } else if (pw < this.floor * OFF_RATIO || pw < this.levelRef * DROP_RATIO) {
         // What is left may be noise that came with the signal: the floor restarts from here
         // (and falls with the power at once if it was only the signal's tail).
         if (pw > this.floor) this.floor = pw;
         this.carrierDown();
+        active = false;
       }
       // Receive filter ring, NCO.
-      const rp = this.ringPos;
       ring[rp] = x;
       ring[rp + RX_TAPS] = x;
-      this.ringPos = rp + 1 === RX_TAPS ? 0 : rp + 1;
-      let ph = this.phase + this.freq;
+      rp = rp + 1 === RX_TAPS ? 0 : rp + 1;
+      ph += freq;
       if (ph >= 1) ph -= 1;
+      if (!active) continue;
+      due -= 1;
+      if (due > 1) continue;
+      this.power = pw;
       this.phase = ph;
-      if (this.stage === S_IDLE || this.stage === S_PARKED) continue;
-      const d = this.due - 1;
-      if (d > 1) {
-        this.due = d;
-        continue;
-      }
-      this.due = d;
+      this.due = due;
+      this.ringPos = rp;
       this.demodulate();
+      ph = this.phase;
+      freq = this.freq;
+      due = this.due;
+      active = this.stage !== S_IDLE && this.stage !== S_PARKED;
     }
+    this.power = pw;
+    this.phase = ph;
+    this.due = due;
+    this.ringPos = rp;
   }
 
   fillIn(n: number): void {
@@ -842,44 +864,105 @@ export class V17Receiver implements ModemReceiver {
       if ((this.symbolsSeen & 1) === 0) this.lms();
     }
 
-    // Add-compare-select: four branches into each of the 8 states.
+    // Add-compare-select, unrolled over the trellis (IN_PREV/IN_SUB, checked against the
+    // encoder at load time): states 0–3 are entered from the even states through even subsets,
+    // 4–7 from the odd states through odd subsets. Each state takes the best of its four
+    // branches by a two-round tournament (short dependency chains, select-friendly).
     const pm = this.pm;
-    const pmNew = this.pmNew;
-    const prevTmp = this.prevTmp;
-    const pointTmp = this.pointTmp;
-    let bs = 0;
-    let bm = Infinity;
-    for (let ns = 0; ns < 8; ns++) {
-      const k = ns * 4;
-      let ps = IN_PREV[k] as number;
-      let sub = IN_SUB[k] as number;
-      let m = (pm[ps] as number) + (dist[sub] as number);
-      for (let j = 1; j < 4; j++) {
-        const ps2 = IN_PREV[k + j] as number;
-        const sub2 = IN_SUB[k + j] as number;
-        const m2 = (pm[ps2] as number) + (dist[sub2] as number);
-        if (m2 < m) {
-          m = m2;
-          ps = ps2;
-          sub = sub2;
-        }
-      }
-      pmNew[ns] = m;
-      prevTmp[ns] = ps;
-      pointTmp[ns] = near[sub] as number;
-      if (m < bm) {
-        bm = m;
-        bs = ns;
-      }
-    }
+    const p0 = pm[0] as number, p1 = pm[1] as number, p2 = pm[2] as number, p3 = pm[3] as number;
+    const p4 = pm[4] as number, p5 = pm[5] as number, p6 = pm[6] as number, p7 = pm[7] as number;
+    const d0 = dist[0] as number, d1 = dist[1] as number, d2 = dist[2] as number, d3 = dist[3] as number;
+    const d4 = dist[4] as number, d5 = dist[5] as number, d6 = dist[6] as number, d7 = dist[7] as number;
     const vp = this.vitPos;
     const survPrev = this.survPrev;
     const survPoint = this.survPoint;
-    for (let s = 0; s < 8; s++) {
-      pm[s] = (pmNew[s] as number) - bm;
-      survPrev[vp * 8 + s] = prevTmp[s] as number;
-      survPoint[vp * 8 + s] = pointTmp[s] as number;
+    const sb = vp * 8;
+    const a00 = p0 + d0, a01 = p2 + d6, a02 = p4 + d2, a03 = p6 + d4;
+    const b00 = a01 < a00 ? a01 : a00, j00 = a01 < a00 ? 1 : 0;
+    const b01 = a03 < a02 ? a03 : a02, j01 = a03 < a02 ? 3 : 2;
+    const m0 = b01 < b00 ? b01 : b00, j0 = 0 + (b01 < b00 ? j01 : j00);
+    survPrev[sb + 0] = IN_PREV[j0] as number;
+    survPoint[sb + 0] = near[IN_SUB[j0] as number] as number;
+    const a10 = p0 + d6, a11 = p2 + d0, a12 = p4 + d4, a13 = p6 + d2;
+    const b10 = a11 < a10 ? a11 : a10, j10 = a11 < a10 ? 1 : 0;
+    const b11 = a13 < a12 ? a13 : a12, j11 = a13 < a12 ? 3 : 2;
+    const m1 = b11 < b10 ? b11 : b10, j1 = 4 + (b11 < b10 ? j11 : j10);
+    survPrev[sb + 1] = IN_PREV[j1] as number;
+    survPoint[sb + 1] = near[IN_SUB[j1] as number] as number;
+    const a20 = p0 + d2, a21 = p2 + d4, a22 = p4 + d0, a23 = p6 + d6;
+    const b20 = a21 < a20 ? a21 : a20, j20 = a21 < a20 ? 1 : 0;
+    const b21 = a23 < a22 ? a23 : a22, j21 = a23 < a22 ? 3 : 2;
+    const m2 = b21 < b20 ? b21 : b20, j2 = 8 + (b21 < b20 ? j21 : j20);
+    survPrev[sb + 2] = IN_PREV[j2] as number;
+    survPoint[sb + 2] = near[IN_SUB[j2] as number] as number;
+    const a30 = p0 + d4, a31 = p2 + d2, a32 = p4 + d6, a33 = p6 + d0;
+    const b30 = a31 < a30 ? a31 : a30, j30 = a31 < a30 ? 1 : 0;
+    const b31 = a33 < a32 ? a33 : a32, j31 = a33 < a32 ? 3 : 2;
+    const m3 = b31 < b30 ? b31 : b30, j3 = 12 + (b31 < b30 ? j31 : j30);
+    survPrev[sb + 3] = IN_PREV[j3] as number;
+    survPoint[sb + 3] = near[IN_SUB[j3] as number] as number;
+    const a40 = p1 + d1, a41 = p3 + d3, a42 = p5 + d7, a43 = p7 + d5;
+    const b40 = a41 < a40 ? a41 : a40, j40 = a41 < a40 ? 1 : 0;
+    const b41 = a43 < a42 ? a43 : a42, j41 = a43 < a42 ? 3 : 2;
+    const m4 = b41 < b40 ? b41 : b40, j4 = 16 + (b41 < b40 ? j41 : j40);
+    survPrev[sb + 4] = IN_PREV[j4] as number;
+    survPoint[sb + 4] = near[IN_SUB[j4] as number] as number;
+    const a50 = p1 + d5, a51 = p3 + d7, a52 = p5 + d3, a53 = p7 + d1;
+    const b50 = a51 < a50 ? a51 : a50, j50 = a51 < a50 ? 1 : 0;
+    const b51 = a53 < a52 ? a53 : a52, j51 = a53 < a52 ? 3 : 2;
+    const m5 = b51 < b50 ? b51 : b50, j5 = 20 + (b51 < b50 ? j51 : j50);
+    survPrev[sb + 5] = IN_PREV[j5] as number;
+    survPoint[sb + 5] = near[IN_SUB[j5] as number] as number;
+    const a60 = p1 + d7, a61 = p3 + d5, a62 = p5 + d1, a63 = p7 + d3;
+    const b60 = a61 < a60 ? a61 : a60, j60 = a61 < a60 ? 1 : 0;
+    const b61 = a63 < a62 ? a63 : a62, j61 = a63 < a62 ? 3 : 2;
+    const m6 = b61 < b60 ? b61 : b60, j6 = 24 + (b61 < b60 ? j61 : j60);
+    survPrev[sb + 6] = IN_PREV[j6] as number;
+    survPoint[sb + 6] = near[IN_SUB[j6] as number] as number;
+    const a70 = p1 + d3, a71 = p3 + d1, a72 = p5 + d5, a73 = p7 + d7;
+    const b70 = a71 < a70 ? a71 : a70, j70 = a71 < a70 ? 1 : 0;
+    const b71 = a73 < a72 ? a73 : a72, j71 = a73 < a72 ? 3 : 2;
+    const m7 = b71 < b70 ? b71 : b70, j7 = 28 + (b71 < b70 ? j71 : j70);
+    survPrev[sb + 7] = IN_PREV[j7] as number;
+    survPoint[sb + 7] = near[IN_SUB[j7] as number] as number;
+    let bm = m0;
+    let bs = 0;
+    if (m1 < bm) {
+      bm = m1;
+      bs = 1;
     }
+    if (m2 < bm) {
+      bm = m2;
+      bs = 2;
+    }
+    if (m3 < bm) {
+      bm = m3;
+      bs = 3;
+    }
+    if (m4 < bm) {
+      bm = m4;
+      bs = 4;
+    }
+    if (m5 < bm) {
+      bm = m5;
+      bs = 5;
+    }
+    if (m6 < bm) {
+      bm = m6;
+      bs = 6;
+    }
+    if (m7 < bm) {
+      bm = m7;
+      bs = 7;
+    }
+    pm[0] = m0 - bm;
+    pm[1] = m1 - bm;
+    pm[2] = m2 - bm;
+    pm[3] = m3 - bm;
+    pm[4] = m4 - bm;
+    pm[5] = m5 - bm;
+    pm[6] = m6 - bm;
+    pm[7] = m7 - bm;
     this.vitPos = vp + 1 === VIT_RING ? 0 : vp + 1;
     if (++this.vitCount === VIT_BATCH) {
       // Every VIT_BATCH symbols: trace back VIT_DEPTH − 1 symbols from the best state, then
