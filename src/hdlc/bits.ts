@@ -67,3 +67,13 @@ export function hdlcFrameLineBits(frame: Uint8Array, bitOrder: HdlcBitOrder = 'l
   count(fcs >>> 8);
   return frame.length * 8 + 16 + stuffed;
 }
+
+/**
+ * Flags that fill `ms` milliseconds at `bitRate` bit/s, rounded up: the HDLC preamble. T.30
+ * §5.3.1: 1 s ± 15 % before the first V.21 frame (38 flags at 300 bit/s); §5.3.2: 200 ms before
+ * the frames of a fast modem (e.g. 360 flags at 14 400 bit/s). The modem layer's
+ * `preambleMs(modulation)` gives the duration.
+ */
+export function hdlcPreambleFlags(bitRate: number, ms: number): number {
+  return Math.ceil((bitRate * ms) / 8000 - 1e-9);
+}

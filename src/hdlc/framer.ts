@@ -16,7 +16,7 @@
  *   closing flag.
  * - FCS: CRC-16-CCITT (crc.ts), T.30 §5.3.7.
  * - Preamble (T.30 §5.3.1): the caller asks for it with `preambleFlags(n)` — 1 s ± 15 % of
- *   flags before the first V.21 frame (300 bit/s: 37.5 flags, use 38); 200 ms on the fast
+ *   flags before the first V.21 frame (300 bit/s: 37.5 flags, 38 by `hdlcPreambleFlags`); 200 ms on the fast
  *   modems (T.30 §5.3.2: the ECM frames of a V.17 14 400 burst start after 360 flags).
  * - Closing: after the last frame `closingFlags` flags, then — once `finish()` has been called
  *   and nothing is queued — END_OF_DATA (−1), which tells the modem to shut down. Until
@@ -208,7 +208,10 @@ export class HdlcFramer {
     this.streaming = undefined;
   }
 
-  /** No more frames: once the queue is sent, send the closing flags, then END_OF_DATA. */
+  /**
+   * No more frames: once the queue is sent, send the closing flags, then END_OF_DATA. A streamed
+   * frame still open and not yet begun holds the end (on flags) until its `endFrame`.
+   */
   finish(): void {
     this.finished = true;
   }
