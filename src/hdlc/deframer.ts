@@ -1,7 +1,7 @@
 /**
  * HDLC receiver as a fax modem carries it: line bits in (a modem's BitSink), frames out.
  *
- * Bit rules (ISO/IEC 13239 §4.3; T.30 §5.3.6.1, §5.3.7):
+ * Bit rules (ISO/IEC 13239 flag, transparency and abort; T.30 §5.3.1, §5.3.7):
  * - `0 111111 0` is a flag. A 0 after exactly five 1s is an inserted zero and is dropped. Seven
  *   or more 1s are an abort: the frame in progress is discarded and the receiver hunts for the
  *   next flag (a line idling on 1s after a burst is the same pattern, counted only if a frame
@@ -64,7 +64,7 @@ export interface HdlcSink {
 export interface HdlcDeframerOptions {
   /** How frame octets map to line bits. Default `'lsb-first'`. */
   readonly bitOrder?: HdlcBitOrder;
-  /** Longest frame, octets without FCS. Default 260 (T.30 ECM frame with 256 octets, T.30 §A.3.1). */
+  /** Longest frame, octets without FCS. Default 260 (T.30 ECM frame with 256 octets, T.30 Annex A). */
   readonly maxFrameLength?: number;
   /** Shortest frame, octets without FCS, ≤ maxFrameLength. Default 2 (address and control). */
   readonly minFrameLength?: number;
@@ -167,7 +167,7 @@ export class HdlcDeframer {
     this.stats.bits++;
     if (bit !== 0) {
       if (++this.ones === 7) {
-        // Abort (ISO 13239 §4.3.2); further 1s just keep hunting.
+        // Abort (ISO/IEC 13239: seven or more 1s); further 1s just keep hunting.
         if (this.synced) {
           if (this.frameBits() > 0) this.endFrame('aborted');
           this.hunt();
@@ -185,7 +185,7 @@ export class HdlcDeframer {
     if (ones > 6 || !this.synced) return; // end of an abort run, or hunting
     if (this.zeroHeld) this.dataBit(0);
     for (let k = 0; k < ones && this.synced; k++) this.dataBit(1);
-    // A 0 after five 1s was inserted by the sender (ISO 13239 §4.3.1): not data.
+    // A 0 after five 1s was inserted by the sender (ISO/IEC 13239 transparency): not data.
     this.zeroHeld = this.synced && ones !== 5;
   }
 

@@ -1,5 +1,5 @@
 /**
- * `faxwire/hdlc` — HDLC framing as a fax modem carries it (T.30 §5.3.1, §5.3.6, §5.3.7;
+ * `faxwire/hdlc` — HDLC framing as a fax modem carries it (T.30 §5.3.1, §5.3.7;
  * ISO/IEC 13239): flags, zero-bit insertion, the CRC-16 FCS, aborts.
  *
  * - `HdlcFramer`: frames in, line bits out — a modem transmitter's BitSource (`getBit()`).
