@@ -240,9 +240,15 @@ export class HdlcFramer {
     return this.sending === undefined && !this.queue.some((q) => q.kind === 'frame');
   }
 
-  /** Octets of the frame on the line not yet sent (what a gateway has left before an underrun). */
+  /**
+   * Frame octets given to the framer and not yet on the line: the rest of the frame being sent
+   * and every queued frame (a gateway watches this to start a streamed frame only with enough in
+   * hand, and to pace what it relays).
+   */
   get bufferedOctets(): number {
-    return this.sending === undefined ? 0 : this.sending.len - this.sendPos;
+    let n = this.sending === undefined || this.sending.dead ? 0 : this.sending.len - this.sendPos;
+    for (const q of this.queue) if (q.kind === 'frame' && !q.dead) n += q.len;
+    return n;
   }
 
   getStats(): HdlcFramerStats {
