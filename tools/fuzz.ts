@@ -43,6 +43,7 @@ import {
   IfpView,
 } from '../src/t38/index.js';
 import { xorshift32, type Random32 } from '../src/util/random.js';
+import { hdlcTargets } from './fuzz-hdlc.js';
 import { statefulTargets, type FuzzTarget } from './fuzz-stateful.js';
 
 /** xorshift32: reproducible from --seed. */
@@ -296,6 +297,7 @@ function buildTargets(root: string, pdf: readonly Uint8Array[] = []): Target[] {
     { name: 'pnm', seeds: [Uint8Array.from(Buffer.from('P4\n8 2\n\xff\x00', 'latin1'))], run: (b) => void readPnm(b) },
     { name: 'analyze', seeds: capFiles, run: (b) => void analyzeCapture(b), weight: 200 },
     ...statefulTargets(udptlFlows, frames),
+    ...hdlcTargets(frames),
     { name: 'pdf', seeds: [...pdf], run: async (b) => outcome(await readPdfFaxPages(b, FUZZ_BUDGET)), weight: 50 },
     {
       // The convert pipeline: any document in, fax pages, TIFF and PDF out.
