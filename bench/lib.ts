@@ -53,6 +53,11 @@ export interface BenchCase {
    * cannot discard the work. State may carry over between calls (seq numbers keep counting).
    */
   readonly run: (n: number) => number;
+  /**
+   * Ops per batch when measuring heap bytes per op (default 200). Make it larger for tiny ops
+   * (one audio sample): the measurement's own few hundred bytes would otherwise show as B/op.
+   */
+  readonly heapBatch?: number;
 }
 
 /** One measured baseline (external program) result, before statistics. */
@@ -291,7 +296,7 @@ export function prepareCase(c: BenchCase, settings: BenchSettings): PreparedCase
       return r;
     },
     finish: () => {
-      const heap = settings.heap ? heapBytesPerOp(c.run) : undefined;
+      const heap = settings.heap ? heapBytesPerOp(c.run, c.heapBatch) : undefined;
       return summarise({ name: c.name, description: c.description, unit: c.unit, ops, nsPerOp: ns, wallNsPerOp: wall }, 'faxwire', heap);
     },
   };

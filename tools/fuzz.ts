@@ -43,6 +43,7 @@ import {
   IfpView,
 } from '../src/t38/index.js';
 import { xorshift32, type Random32 } from '../src/util/random.js';
+import { hdlcTargets } from './fuzz-hdlc.js';
 import { statefulTargets, type FuzzTarget } from './fuzz-stateful.js';
 
 /** xorshift32: reproducible from --seed. */
@@ -305,6 +306,7 @@ function buildTargets(root: string, pdf: readonly Uint8Array[] = []): Target[] {
       weight: 20,
     },
     ...statefulTargets(udptlFlows, frames),
+    ...hdlcTargets(frames),
     { name: 'pdf', seeds: [...pdf], run: async (b) => outcome(await readPdfFaxPages(b, FUZZ_BUDGET)), weight: 50 },
     {
       // The convert pipeline: any document in, fax pages, TIFF and PDF out.

@@ -27,6 +27,8 @@ import { decodeIfp, describeIfp, ifpImplausibility, IfpView, type Ifp, type T38V
 import { TpktParser } from '../t38/tpkt.js';
 import { decodeUdptl } from '../t38/udptl.js';
 import { UdptlReceiver } from '../t38/udptl-receiver.js';
+import { demodulateAudio } from './audio.js';
+import { AUDIO_RATE, extractAudioStreams } from './audio-streams.js';
 import { extractPages, type ExtractedPage, type PageEvent } from './extract.js';
 import { parseSipMessage, type SdpT38Endpoint, type SipEvent } from './sip.js';
 
@@ -105,6 +107,22 @@ export type AnalyzeRecord =
       readonly command?: string;
       readonly response?: string;
     }
+  | {
+      readonly type: 'audio-stream';
+      readonly id: string;
+      readonly src: string;
+      readonly dst: string;
+      readonly law: string;
+      readonly foundBy: 'sdp' | 'port' | 'heuristic';
+      readonly time: number;
+      readonly seconds: number;
+      readonly packets: number;
+      readonly lost: number;
+    }
+  /** A tone the audio carried (CNG, CED). */
+  | { readonly type: 'tone'; readonly frame: number; readonly time: number; readonly stream: string; readonly tone: string }
+  /** A modem signal started in audio: V.21 flags, or a fast modem trained. */
+  | { readonly type: 'signal'; readonly frame: number; readonly time: number; readonly stream: string; readonly modem: string }
   | { readonly type: 'outcome'; readonly text: string };
 
 export interface StreamSummary {
@@ -124,8 +142,20 @@ export interface StreamSummary {
   t30BadFrames: number;
 }
 
+export interface AudioStreamSummary {
+  readonly id: string;
+  readonly seconds: number;
+  readonly packets: number;
+  readonly lost: number;
+  readonly t30Frames: number;
+  readonly t30BadFrames: number;
+  readonly fastTrainings: number;
+}
+
 export interface AnalyzeSummary {
   readonly format: string;
+  /** G.711 audio streams demodulated (one per direction). */
+  readonly audioStreams: readonly AudioStreamSummary[];
   /** Epoch seconds of the first frame; record times are relative to it. */
   readonly captureStart: number;
   readonly frames: number;
@@ -567,6 +597,35 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
     }
   }
 
+  // G.711 audio: each direction demodulated into the same timeline (audio.ts). A call that
+  // switched to T.38 by re-INVITE has both: audio first, then the T.38 stream(s) above.
+  const audioSummaries: AudioStreamSummary[] = [];
+  const audio = extractAudioStreams(bytes, options.ports ? { ports: options.ports } : {});
+  if (audio.ok) {
+    for (const w of audio.warnings.slice(0, 20)) warnings.push(`audio: ${w}`);
+    const times = capture.packets.map((p) => p.time);
+    const frames = capture.packets.map((p) => p.frame);
+    /** Order of a moment: just after the last capture frame at or before it. */
+    const orderAt = (time: number): number => {
+      let lo = 0;
+      let hi = times.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((times[mid] as number) <= time) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo === 0 ? 0 : (frames[lo - 1] as number) + 0.5;
+    };
+    audio.streams.forEach((a, i) => {
+      const id = `A${i + 1}`;
+      emit(a.firstFrame - 0.5, { type: 'audio-stream', id, src: endpoint(a.src, a.srcPort), dst: endpoint(a.dst, a.dstPort), law: a.law, foundBy: a.foundBy, time: a.startTime, seconds: a.samples.length / AUDIO_RATE, packets: a.stats.packets, lost: a.stats.lost });
+      const r = audioRecords(id, a.samples, a.gaps, a.startTime, orderAt, emit, options.extract ? pageEvents : undefined);
+      audioSummaries.push({ ...r, packets: a.stats.packets, lost: a.stats.lost });
+    });
+  } else {
+    warnings.push(`audio: ${audio.error}`);
+  }
+
   let pages: ExtractedPage[] | undefined;
   if (options.extract) {
     pageEvents.sort((a, b) => a.order - b.order);
@@ -574,23 +633,7 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
     pages = x.pages;
     for (const p of x.pages) {
       const at = pageEvents.find((e) => e.ev.time >= p.time)?.order ?? 0;
-      emit(at, {
-        type: 'page',
-        time: p.time,
-        stream: p.stream,
-        index: p.index,
-        ecm: p.params.ecm,
-        coding: p.params.coding,
-        width: p.bitmap.width,
-        rows: p.rows,
-        yDpi: p.params.yDpi,
-        badRows: p.badRows,
-        longestBadRun: p.longestBadRun,
-        end: p.end,
-        missingFrames: p.missingFrames,
-        ...(p.command !== undefined ? { command: p.command } : {}),
-        ...(p.response !== undefined ? { response: p.response } : {}),
-      });
+      emit(at, pageRecord(p));
     }
     emit(Number.MAX_SAFE_INTEGER, { type: 'outcome', text: x.outcome });
   }
@@ -604,6 +647,7 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
   const sum = (k: keyof StreamSummary): number => per.reduce((n, s) => n + (s[k] as number), 0);
   const summary: AnalyzeSummary = {
     format: capture.format,
+    audioStreams: audioSummaries,
     captureStart: t0,
     frames: capture.stats.frames,
     streams: streams.length,
@@ -616,10 +660,137 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
     recoveredFromFec: sum('recoveredFromFec'),
     malformed: sum('malformed'),
     duplicates: sum('duplicates'),
-    t30Frames: sum('t30Frames'),
+    t30Frames: sum('t30Frames') + audioSummaries.reduce((n, a) => n + a.t30Frames, 0),
     perStream: per,
     warnings,
   };
   const recs = records.map((r) => relative(r.rec));
   return pages ? { ok: true, records: recs, summary, pages } : { ok: true, records: recs, summary };
+}
+
+/**
+ * One direction of fax audio demodulated (audio.ts) into timeline records — tones, signals,
+ * T.30 frames — and, for `--extract`, page events. `orderAt` places a moment among the others.
+ */
+function audioRecords(
+  id: string,
+  samples: Int16Array,
+  gaps: readonly { readonly start: number; readonly length: number }[],
+  startTime: number,
+  orderAt: (time: number) => number,
+  emit: (order: number, rec: AnalyzeRecord) => void,
+  pageEvents: { order: number; ev: PageEvent }[] | undefined,
+): Omit<AudioStreamSummary, 'packets' | 'lost'> {
+  const d = demodulateAudio(samples, gaps);
+  let t30Frames = 0;
+  let t30BadFrames = 0;
+  for (const { sample, ev } of d.events) {
+    const time = startTime + sample / AUDIO_RATE;
+    const order = orderAt(time);
+    const frame = Math.floor(order);
+    switch (ev.kind) {
+      case 'tone':
+        emit(order, { type: 'tone', frame, time, stream: id, tone: ev.tone.toUpperCase() });
+        break;
+      case 'signal':
+        emit(order, { type: 'signal', frame, time, stream: id, modem: ev.modulation });
+        break;
+      case 'non-ecm-data':
+        pageEvents?.push({ order, ev: { kind: 'non-ecm', time, stream: id, data: ev.data } });
+        break;
+      case 'non-ecm-end':
+        pageEvents?.push({ order, ev: { kind: 'non-ecm-end', time, stream: id } });
+        break;
+      case 'hdlc-frame': {
+        t30Frames++;
+        if (!ev.ok) t30BadFrames++;
+        const dec = decodeT30Frame(ev.frame);
+        // Audio has no UDPTL sequence numbers: seq -1.
+        const base = { type: 't30' as const, frame, time, stream: id, seq: -1, modem: ev.modulation, ok: ev.ok, hex: hex(ev.frame), ...(ev.ok ? {} : { problem: 'fcs' }) };
+        if (dec.ok) {
+          pageEvents?.push({ order, ev: { kind: 't30', time, stream: id, frame: dec.value, ok: ev.ok } });
+          const details = frameDetails(dec.value);
+          emit(order, { ...base, name: frameName(dec.value), fcf: frameFcf(dec.value), summary: frameSummary(dec.value), ...(details.length ? { details } : {}) });
+        } else {
+          emit(order, { ...base, name: 'undecodable', fcf: ev.frame[2] ?? -1, summary: `undecodable frame (${dec.error.code}: ${dec.error.message})` });
+        }
+        break;
+      }
+      case 'hdlc-end':
+      case 'no-signal':
+      case 'tx-done':
+        break;
+    }
+  }
+  return { id, seconds: samples.length / AUDIO_RATE, t30Frames, t30BadFrames, fastTrainings: d.stats.fastTrainings };
+}
+
+/**
+ * `faxwire analyze` on a recording instead of a capture: each channel of decoded audio (mono:
+ * one direction, or both mixed; stereo: one direction per channel) demodulated into the same
+ * kind of timeline. Times are seconds from the start of the recording.
+ */
+export function analyzeAudio(channels: readonly Int16Array[], options: { readonly extract?: boolean; readonly format?: string } = {}): AnalyzeResult {
+  const records: { order: number; rec: AnalyzeRecord }[] = [];
+  const emit = (order: number, rec: AnalyzeRecord): void => void records.push({ order, rec });
+  const pageEvents: { order: number; ev: PageEvent }[] = [];
+  const summaries: AudioStreamSummary[] = [];
+  // Order by time (in µs) so both channels interleave.
+  const orderAt = (time: number): number => Math.round(time * 1e6);
+  channels.forEach((samples, i) => {
+    const id = `A${i + 1}`;
+    emit(-1, { type: 'audio-stream', id, src: `channel ${i + 1}`, dst: '', law: 'linear', foundBy: 'port', time: 0, seconds: samples.length / AUDIO_RATE, packets: 0, lost: 0 });
+    summaries.push({ ...audioRecords(id, samples, [], 0, orderAt, emit, options.extract ? pageEvents : undefined), packets: 0, lost: 0 });
+  });
+  let pages: ExtractedPage[] | undefined;
+  if (options.extract) {
+    pageEvents.sort((a, b) => a.order - b.order);
+    const x = extractPages(pageEvents.map((p) => p.ev));
+    pages = x.pages;
+    for (const p of x.pages) emit(orderAt(p.time), pageRecord(p));
+    emit(Number.MAX_SAFE_INTEGER, { type: 'outcome', text: x.outcome });
+  }
+  records.sort((a, b) => a.order - b.order);
+  const t30Frames = summaries.reduce((n, a) => n + a.t30Frames, 0);
+  const summary: AnalyzeSummary = {
+    format: options.format ?? 'audio',
+    audioStreams: summaries,
+    captureStart: 0,
+    frames: 0,
+    streams: 0,
+    sipMessages: 0,
+    datagrams: 0,
+    ifps: 0,
+    lost: 0,
+    recovered: 0,
+    recoveredFromSecondary: 0,
+    recoveredFromFec: 0,
+    malformed: 0,
+    duplicates: 0,
+    t30Frames,
+    perStream: [],
+    warnings: [],
+  };
+  const recs = records.map((r) => r.rec);
+  return pages ? { ok: true, records: recs, summary, pages } : { ok: true, records: recs, summary };
+}
+
+function pageRecord(p: ExtractedPage): AnalyzeRecord {
+  return {
+    type: 'page',
+    time: p.time,
+    stream: p.stream,
+    index: p.index,
+    ecm: p.params.ecm,
+    coding: p.params.coding,
+    width: p.bitmap.width,
+    rows: p.rows,
+    yDpi: p.params.yDpi,
+    badRows: p.badRows,
+    longestBadRun: p.longestBadRun,
+    end: p.end,
+    missingFrames: p.missingFrames,
+    ...(p.command !== undefined ? { command: p.command } : {}),
+    ...(p.response !== undefined ? { response: p.response } : {}),
+  };
 }

@@ -43,6 +43,12 @@ export function formatRecord(r: AnalyzeRecord): string {
       const answer = r.response ? `, answered ${r.response}` : ', no answer in capture';
       return `${t(r.time)} ${r.stream} PAGE ${r.index}: ${r.width}×${r.rows} ${r.coding.toUpperCase()} ${mode} ${r.yDpi} lpi, ${r.badRows} bad rows (longest run ${r.longestBadRun}), ended ${r.end}${damage}${r.command ? `, ${r.command}` : ''}${answer}`;
     }
+    case 'audio-stream':
+      return `stream ${r.id}: G.711 ${r.law === 'alaw' ? 'A-law' : 'µ-law'} RTP ${r.src} -> ${r.dst}  ${r.seconds.toFixed(1)} s, ${r.packets} packets, ${r.lost} lost, found by ${r.foundBy}`;
+    case 'tone':
+      return `${t(r.time)} #${r.frame} ${r.stream} tone ${r.tone}`;
+    case 'signal':
+      return `${t(r.time)} #${r.frame} ${r.stream} ${r.modem === 'v21' ? 'V.21 flags' : `${r.modem} trained`}`;
     case 'outcome':
       return `T.30 outcome: ${r.text}`;
   }
@@ -50,13 +56,16 @@ export function formatRecord(r: AnalyzeRecord): string {
 
 export function formatSummary(s: AnalyzeSummary): string {
   const lines = [
-    `summary: ${s.frames} frames (${s.format}, first at ${new Date(s.captureStart * 1000).toISOString()}), ${s.sipMessages} SIP messages, ${s.streams} T.38 stream(s)`,
+    `summary: ${s.frames} frames (${s.format}, first at ${new Date(s.captureStart * 1000).toISOString()}), ${s.sipMessages} SIP messages, ${s.streams} T.38 stream(s), ${s.audioStreams.length} audio stream(s)`,
     `  datagrams ${s.datagrams}, IFPs ${s.ifps}, lost ${s.lost}, recovered ${s.recovered} (secondary ${s.recoveredFromSecondary}, FEC ${s.recoveredFromFec}), malformed ${s.malformed}, duplicates ${s.duplicates}, T.30 frames ${s.t30Frames}`,
   ];
   for (const p of s.perStream) {
     lines.push(
       `  ${p.id}: datagrams ${p.datagrams}, IFPs ${p.ifps}, lost ${p.lost}, recovered ${p.recoveredFromSecondary + p.recoveredFromFec}, malformed ${p.malformed}, duplicates ${p.duplicates}, late ${p.late}, zero-length secondaries ${p.zeroLengthSecondaries}, RTP skipped ${p.rtpSkipped}, T.30 frames ${p.t30Frames} (${p.t30BadFrames} bad)`,
     );
+  }
+  for (const a of s.audioStreams) {
+    lines.push(`  ${a.id}: audio ${a.seconds.toFixed(1)} s, packets ${a.packets}, lost ${a.lost}, T.30 frames ${a.t30Frames} (${a.t30BadFrames} bad), fast-modem trainings ${a.fastTrainings}`);
   }
   for (const w of s.warnings) lines.push(`  warning: ${w}`);
   return lines.join('\n');

@@ -4,37 +4,63 @@
  * JSON object per line and a final `{ "summary": … }`. Exit 0 when the capture was read, 1 when
  * it could not be (or `--extract` could not write: the message names the step and path), 2 on
  * usage errors, 3 (EXIT_NOTHING_READ) when the file is a capture without a readable frame — no
- * packet, or none that carried SIP or T.38 — so scripts do not take an empty timeline for a call.
+ * packet, or none that carried SIP, T.38 or a demodulated T.30 frame — so scripts do not take an empty timeline for a call.
  */
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { analyzeCapture, extractAudioStreams, formatRecord, formatSummary, type AnalyzeOptions, type AnalyzeSummary } from '../analyze/index.js';
+import { analyzeAudio, analyzeCapture, formatRecord, formatSummary, type AnalyzeOptions, type AnalyzeResult, type AnalyzeSummary } from '../analyze/index.js';
+import { decodeAudioFile } from '../analyze/audio-file.js';
+import { extractAudioStreams } from '../analyze/audio-streams.js';
 import { writeWav } from '../capture/wav.js';
 import { ensureDir, FileOpError, writeFileAtomic } from '../node/atomic-file.js';
 import { writePng, writeTiff } from '../image/index.js';
 import type { T38Version } from '../t38/ifp.js';
 import { UsageError, parseCommandArgs } from './command.js';
 
-export const USAGE = `usage: faxwire analyze <capture.pcap|pcapng> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json] [--extract DIR] [--audio DIR]
-  The T.38 timeline of a captured call: streams (found from SIP/SDP, --port, or by their look),
-  one line per IFP, recovery from redundancy and FEC, losses, T.30 frames decoded, a summary.
+export const USAGE = `usage: faxwire analyze <capture.pcap|pcapng|recording.wav> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json] [--extract DIR] [--audio DIR]
+  The T.30 timeline of a captured fax call: T.38 streams (found from SIP/SDP, --port, or by their
+  look) with one line per IFP, recovery from redundancy and FEC, losses; G.711 RTP audio (found
+  the same ways) demodulated both ways — tones, V.21 frames, fast-modem trainings and pages; T.30
+  frames decoded; a summary. A WAV recording (8 kHz; stereo = one direction per channel) is
+  demodulated the same way.
   --t38-version V           the streams' T.38 version (default auto: worked out per stream)
-  --port N[,N…]             UDP/TCP ports that carry T.38 (repeatable)
+  --port N[,N…]             UDP/TCP ports that carry T.38 or G.711 RTP (repeatable)
   --json                    one JSON object per line, then {"summary": …}
   --extract DIR             write the pages the call carried as DIR/page-N.tif and .png
-  --audio DIR               write each G.711 RTP stream (found from SDP, --port or its look) as
-                            DIR/audio-N.wav (8 kHz, 16-bit, lost packets as silence) and list them
+  --audio DIR               write each G.711 RTP stream of a capture (found from SDP, --port or its
+                            look) as DIR/audio-N.wav (8 kHz, 16-bit, lost packets as silence), listed
   Exit status 0 when the capture was read, 1 when it could not be (or --extract could not write),
-  2 on bad arguments, 3 when it held no readable frame (no packet, or none with SIP, T.38 or,
-  with --audio, G.711 audio).`;
+  2 on bad arguments, 3 when it held no readable frame (no packet, or none with SIP, T.38 or T.30).`;
+
+/** A RIFF/WAVE file (a recording) rather than a capture. */
+function isWav(b: Uint8Array): boolean {
+  return b.length >= 12 && String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WAVE';
+}
+
+/** A WAV recording: every channel demodulated as one direction (8 kHz only). */
+function analyzeWav(bytes: Uint8Array, extract: boolean): AnalyzeResult {
+  const first = decodeAudioFile(bytes, { kind: 'wav', channel: 1 });
+  if (!first.ok) return { ok: false, error: first.error };
+  if (first.value.sampleRate !== 8000) return { ok: false, error: `the recording is ${first.value.sampleRate} Hz; fax audio is 8000 Hz (resample it first)` };
+  const channels = [first.value.samples];
+  for (let c = 2; c <= first.value.channels; c++) {
+    const r = decodeAudioFile(bytes, { kind: 'wav', channel: c });
+    if (!r.ok) return { ok: false, error: r.error };
+    channels.push(r.value.samples);
+  }
+  return analyzeAudio(channels, { extract, format: `wav ${first.value.format}${first.value.truncated ? ' (truncated)' : ''}` });
+}
 
 /** Exit status when the file is a capture but nothing in it could be read as SIP or T.38. */
 export const EXIT_NOTHING_READ = 3;
 
-/** No frame at all, or none that carried SIP or T.38 (a capture of something else, or all truncated). */
+/**
+ * No frame at all, or none that carried SIP, T.38 or T.30 (a capture of something else, all
+ * truncated, or audio in which no fax frame could be demodulated).
+ */
 function nothingRead(s: AnalyzeSummary): boolean {
-  return s.frames === 0 || (s.ifps === 0 && s.datagrams === 0 && s.sipMessages === 0 && s.t30Frames === 0);
+  return (s.frames === 0 && s.audioStreams.length === 0) || (s.ifps === 0 && s.datagrams === 0 && s.sipMessages === 0 && s.t30Frames === 0);
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -72,8 +98,9 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`faxwire analyze: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
+  if (values.audio !== undefined && isWav(bytes)) throw new UsageError('--audio is for captures (a WAV recording is audio already)');
   const extractDir = values.extract;
-  const result = analyzeCapture(bytes, { t38Version, ports, extract: extractDir !== undefined });
+  const result = isWav(bytes) ? analyzeWav(bytes, extractDir !== undefined) : analyzeCapture(bytes, { t38Version, ports, extract: extractDir !== undefined });
   if (!result.ok) {
     process.stderr.write(`faxwire analyze: ${file}: ${result.error}\n`);
     return 1;
@@ -110,9 +137,10 @@ export async function run(args: string[]): Promise<number> {
   }
   let audioStreams = 0;
   const audioDir = values.audio;
-  if (audioDir !== undefined) {
-    // G.711 audio (src/analyze/audio-streams.ts): one WAV per direction and SSRC; times relative
-    // to the capture's first packet, like the records above.
+  if (audioDir !== undefined && !isWav(bytes)) {
+    // The G.711 streams themselves (src/analyze/audio-streams.ts), one WAV per direction and
+    // SSRC, to listen to or to give to `faxwire modem rx`; times relative to the capture's first
+    // packet, like the records above.
     const a = extractAudioStreams(bytes, { ports });
     if (!a.ok) {
       process.stderr.write(`faxwire analyze: ${file}: ${a.error}\n`);

@@ -1,8 +1,9 @@
 /**
  * Octet ⇄ line bit order, and how many bits a frame takes on the line.
  *
- * On the line HDLC sends each octet low-order bit first (ISO/IEC 13239 §4.4.1; T.30 §5.3.6 draws
- * frames in that order, first bit on the left). Software holds frame octets in one of two ways:
+ * On the line HDLC sends each octet low-order bit first (ISO/IEC 13239, order of bit
+ * transmission; T.30 §5.3 draws frames in that order, first bit on the left). Software holds
+ * frame octets in one of two ways:
  *
  * - `'lsb-first'` — the first bit on the line is the octet's LSB (ISO 13239's numbering, and
  *   spandsp's frame buffers): DIS reads `ff 13 80 …`.
@@ -37,7 +38,7 @@ export function reverseOctetBits(data: Uint8Array): Uint8Array {
 
 /**
  * Bits a frame occupies on the line between its flags: its octets, the 16-bit FCS (of a good
- * frame), and the zeros inserted after every five consecutive ones (ISO 13239 §4.3.1), counted
+ * frame), and the zeros inserted after every five consecutive ones (ISO/IEC 13239 transparency), counted
  * exactly over the octets and the FCS. Add 8 per flag.
  */
 export function hdlcFrameLineBits(frame: Uint8Array, bitOrder: HdlcBitOrder = 'lsb-first'): number {
@@ -66,4 +67,14 @@ export function hdlcFrameLineBits(frame: Uint8Array, bitOrder: HdlcBitOrder = 'l
   count(fcs & 0xff);
   count(fcs >>> 8);
   return frame.length * 8 + 16 + stuffed;
+}
+
+/**
+ * Flags that fill `ms` milliseconds at `bitRate` bit/s, rounded up: the HDLC preamble. T.30
+ * §5.3.1: 1 s ± 15 % before the first V.21 frame (38 flags at 300 bit/s); Annex A: 200 ms before
+ * the frames of a fast modem (e.g. 360 flags at 14 400 bit/s). The modem layer's
+ * `preambleMs(modulation)` gives the duration.
+ */
+export function hdlcPreambleFlags(bitRate: number, ms: number): number {
+  return Math.ceil((bitRate * ms) / 8000 - 1e-9);
 }

@@ -1,5 +1,5 @@
 /**
- * The HDLC frame check sequence: CRC-16-CCITT as ISO/IEC 13239 §4.2.5.1 and ITU-T T.30 §5.3.7
+ * The HDLC frame check sequence: CRC-16-CCITT as ISO/IEC 13239 (16-bit FCS) and ITU-T T.30 §5.3.7
  * define it for fax (the same FCS as V.42 and X.25, catalogued as "CRC-16/X-25").
  *
  * - Generator x^16 + x^12 + x^5 + 1.
@@ -9,7 +9,7 @@
  *   ISO 13239 writes them (bit 1 = first on the line = LSB).
  * - The FCS goes out low-order bit first too: low octet first, each LSB first
  *   (`fcs & 0xff`, then `fcs >> 8`).
- * - Receiver check (ISO 13239 §4.2.5.1): running the same register over the frame *and* its
+ * - Receiver check (ISO/IEC 13239): running the same register over the frame *and* its
  *   FCS leaves the fixed remainder 0xF0B8 ("good FCS") when nothing was corrupted.
  *
  * Table-driven, one table lookup per octet; the 256-entry table is built once at module load.
@@ -17,7 +17,7 @@
 
 /** Initial register value (all ones). */
 export const CRC16_ITU_INIT = 0xffff;
-/** The register after a frame and its own FCS when the frame is good (ISO 13239 §4.2.5.1). */
+/** The register after a frame and its own FCS when the frame is good (ISO/IEC 13239). */
 export const CRC16_ITU_GOOD = 0xf0b8;
 /** x^16 + x^12 + x^5 + 1, bit-reflected (x^0 term in the MSB of the 16-bit value). */
 const POLY_REFLECTED = 0x8408;

@@ -1,7 +1,7 @@
 /**
  * HDLC receiver as a fax modem carries it: line bits in (a modem's BitSink), frames out.
  *
- * Bit rules (ISO/IEC 13239 §4.3; T.30 §5.3.6.1, §5.3.7):
+ * Bit rules (ISO/IEC 13239 flag, transparency and abort; T.30 §5.3.1, §5.3.7):
  * - `0 111111 0` is a flag. A 0 after exactly five 1s is an inserted zero and is dropped. Seven
  *   or more 1s are an abort: the frame in progress is discarded and the receiver hunts for the
  *   next flag (a line idling on 1s after a burst is the same pattern, counted only if a frame
@@ -64,7 +64,7 @@ export interface HdlcSink {
 export interface HdlcDeframerOptions {
   /** How frame octets map to line bits. Default `'lsb-first'`. */
   readonly bitOrder?: HdlcBitOrder;
-  /** Longest frame, octets without FCS. Default 260 (T.30 ECM frame with 256 octets, T.30 §A.3.1). */
+  /** Longest frame, octets without FCS. Default 260 (T.30 ECM frame with 256 octets, T.30 Annex A). */
   readonly maxFrameLength?: number;
   /** Shortest frame, octets without FCS, ≤ maxFrameLength. Default 2 (address and control). */
   readonly minFrameLength?: number;
@@ -115,6 +115,7 @@ export class HdlcDeframer {
   private crc = CRC16_ITU_INIT;
   /** Flags since the last frame, abort or hunt. */
   private flagRun = 0;
+  private bitCount = 0;
 
   private readonly stats: HdlcDeframerStats = {
     bits: 0,
@@ -142,7 +143,7 @@ export class HdlcDeframer {
   }
 
   getStats(): HdlcDeframerStats {
-    return { ...this.stats };
+    return { ...this.stats, bits: this.bitCount };
   }
 
   /** True between a flag and the next abort (frame sync). */
@@ -164,10 +165,10 @@ export class HdlcDeframer {
 
   /** BitSink side: one line bit (any non-zero value is 1). */
   putBit(bit: number): void {
-    this.stats.bits++;
+    this.bitCount++;
     if (bit !== 0) {
       if (++this.ones === 7) {
-        // Abort (ISO 13239 §4.3.2); further 1s just keep hunting.
+        // Abort (ISO/IEC 13239: seven or more 1s); further 1s just keep hunting.
         if (this.synced) {
           if (this.frameBits() > 0) this.endFrame('aborted');
           this.hunt();
@@ -183,9 +184,24 @@ export class HdlcDeframer {
       return;
     }
     if (ones > 6 || !this.synced) return; // end of an abort run, or hunting
-    if (this.zeroHeld) this.dataBit(0);
-    for (let k = 0; k < ones && this.synced; k++) this.dataBit(1);
-    // A 0 after five 1s was inserted by the sender (ISO 13239 §4.3.1): not data.
+    // The held 0 (if any) then the 1s are data: add them to the octet in one step (≤ 6 bits, so
+    // at most one octet completes).
+    let n = ones;
+    let pattern = (1 << ones) - 1;
+    if (this.zeroHeld) {
+      pattern <<= 1;
+      n++;
+    }
+    if (n > 0) {
+      this.octet |= pattern << this.octetBits;
+      this.octetBits += n;
+      if (this.octetBits >= 8) {
+        const line = this.octet & 0xff;
+        this.octet >>>= 8;
+        this.octetBits -= 8;
+        this.octetDone(line);
+      }
+    }
     this.zeroHeld = this.synced && ones !== 5;
   }
 
@@ -224,12 +240,8 @@ export class HdlcDeframer {
     }
   }
 
-  private dataBit(b: number): void {
-    this.octet |= b << this.octetBits;
-    if (++this.octetBits < 8) return;
-    const line = this.octet;
-    this.octet = 0;
-    this.octetBits = 0;
+  /** A whole octet of the frame (as on the line, LSB first). */
+  private octetDone(line: number): void {
     if (this.len === this.maxFrameLength + 2) {
       // One octet beyond the longest frame and its FCS.
       this.endFrame('too-long');

@@ -1,7 +1,7 @@
 /**
  * HDLC transmitter as a fax modem carries it: frames in, line bits out (a modem's BitSource).
  *
- * Frame structure (T.30 §5.3.1 and §5.3.7; ISO/IEC 13239 §4):
+ * Frame structure (T.30 §5.3.1 and §5.3.7; ISO/IEC 13239):
  *
  * ```
  *   flag      address   control   information…   FCS (16 bits)   flag
@@ -10,18 +10,18 @@
  * ```
  *
  * - Flags 0x7E open and close frames; one flag between frames may close the first and open the
- *   next (ISO 13239 §4.3.1). `interFrameFlags` sets how many go between frames (≥ 1).
- * - Zero-bit insertion (ISO 13239 §4.3.1, T.30 §5.3.6.1): after five consecutive 1s of address,
+ *   next (ISO/IEC 13239). `interFrameFlags` sets how many go between frames (≥ 1).
+ * - Zero-bit insertion (ISO/IEC 13239 transparency): after five consecutive 1s of address,
  *   control, information or FCS a 0 is inserted, including after the last FCS bit before the
  *   closing flag.
  * - FCS: CRC-16-CCITT (crc.ts), T.30 §5.3.7.
  * - Preamble (T.30 §5.3.1): the caller asks for it with `preambleFlags(n)` — 1 s ± 15 % of
- *   flags before the first V.21 frame (300 bit/s: 37.5 flags, use 38); 200 ms on the fast
- *   modems (T.30 §5.3.2: the ECM frames of a V.17 14 400 burst start after 360 flags).
+ *   flags before the first V.21 frame (300 bit/s: 37.5 flags, 38 by `hdlcPreambleFlags`); 200 ms on the fast
+ *   modems (T.30 Annex A: after training; 360 flags at 14 400 bit/s).
  * - Closing: after the last frame `closingFlags` flags, then — once `finish()` has been called
  *   and nothing is queued — END_OF_DATA (−1), which tells the modem to shut down. Until
  *   `finish()`, an empty queue idles on flags (the line stays in frame sync).
- * - Abort (ISO 13239 §4.3.2): eight 1s. Sent when a streamed frame cannot continue (below).
+ * - Abort (ISO/IEC 13239: seven or more 1s): eight 1s. Sent when a streamed frame cannot continue (below).
  *
  * Two ways in:
  * - `sendFrame(bytes)`: a whole frame (without FCS), queued.
@@ -57,12 +57,12 @@ import { CRC16_ITU_INIT, crc16ItuOctet } from './crc.js';
 /** What `getBit()` returns after the last closing flag once `finish()` was called (= modem END_OF_DATA). */
 export const HDLC_END_OF_DATA = -1;
 
-/** T.30 ECM frame (FCD): address, control, FCF, frame number and 256 octets of data (T.30 §A.3.1). */
+/** T.30 ECM frame (FCD): address, control, FCF, frame number and 256 octets of data (T.30 Annex A). */
 export const HDLC_DEFAULT_MAX_FRAME = 260;
 
 /** The flag 0x7E; symmetric, so its bit order does not matter. */
 const FLAG = 0x7e;
-/** Abort: eight 1s (ISO 13239 §4.3.2 asks for at least seven). */
+/** Abort: eight 1s (ISO/IEC 13239 asks for at least seven). */
 const ABORT = 0xff;
 
 export interface HdlcFramerOptions {
@@ -208,7 +208,10 @@ export class HdlcFramer {
     this.streaming = undefined;
   }
 
-  /** No more frames: once the queue is sent, send the closing flags, then END_OF_DATA. */
+  /**
+   * No more frames: once the queue is sent, send the closing flags, then END_OF_DATA. A streamed
+   * frame still open and not yet begun holds the end (on flags) until its `endFrame`.
+   */
   finish(): void {
     this.finished = true;
   }
@@ -237,9 +240,15 @@ export class HdlcFramer {
     return this.sending === undefined && !this.queue.some((q) => q.kind === 'frame');
   }
 
-  /** Octets of the frame on the line not yet sent (what a gateway has left before an underrun). */
+  /**
+   * Frame octets given to the framer and not yet on the line: the rest of the frame being sent
+   * and every queued frame (a gateway watches this to start a streamed frame only with enough in
+   * hand, and to pace what it relays).
+   */
   get bufferedOctets(): number {
-    return this.sending === undefined ? 0 : this.sending.len - this.sendPos;
+    let n = this.sending === undefined || this.sending.dead ? 0 : this.sending.len - this.sendPos;
+    for (const q of this.queue) if (q.kind === 'frame' && !q.dead) n += q.len;
+    return n;
   }
 
   getStats(): HdlcFramerStats {
@@ -250,7 +259,7 @@ export class HdlcFramer {
   getBit(): number {
     for (;;) {
       if (this.ones === 5) {
-        // Zero-bit insertion (ISO 13239 §4.3.1), also after the last FCS bit.
+        // Zero-bit insertion (ISO/IEC 13239 transparency), also after the last FCS bit.
         this.ones = 0;
         this.stats.bitsSent++;
         return 0;

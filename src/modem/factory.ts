@@ -12,6 +12,7 @@
 
 import type { FaxModulation } from './modulation.js';
 import type { BitSink, BitSource, ModemReceiver, ModemTransmitter } from './types.js';
+import { V21Receiver, V21Transmitter } from './v21.js';
 
 export interface ModemTxOptions {
   /** Transmit level, dBm0 (default −10, the level spandsp-peer's `modemgen` uses). */
@@ -29,14 +30,14 @@ export interface ModemRxOptions {
 
 /** Build a transmitter for `m` pulling data bits from `bits`. */
 export function createModemTransmitter(m: FaxModulation, bits: BitSource, opts: ModemTxOptions = {}): ModemTransmitter {
-  void bits;
-  void opts;
+  const level = opts.levelDbm0 !== undefined ? { levelDbm0: opts.levelDbm0 } : {};
+  if (m === 'v21') return new V21Transmitter(bits, level);
   throw new Error(`modem ${m}: no transmitter yet`);
 }
 
 /** Build a receiver for `m` delivering bits and status to `sink`. */
 export function createModemReceiver(m: FaxModulation, sink: BitSink, opts: ModemRxOptions = {}): ModemReceiver {
-  void sink;
   void opts;
+  if (m === 'v21') return new V21Receiver(sink, {});
   throw new Error(`modem ${m}: no receiver yet`);
 }

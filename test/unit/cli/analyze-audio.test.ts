@@ -1,7 +1,7 @@
 /**
  * `faxwire analyze --audio DIR` through the built binary: the G.711 streams of a real capture
  * (Asterisk testsuite, read from ../shared/corpus) written as WAV files and listed, text and JSON;
- * a capture with no SIP or T.38 but with audio is not "nothing read" (exit 0, not 3).
+ * refused for a WAV recording.
  */
 
 import { describe, it, before, after } from 'node:test';
@@ -29,7 +29,7 @@ describe('faxwire analyze --audio', { skip: !existsSync(PCAP) && `corpus capture
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes one WAV per direction and lists them; exit 0 although there is no SIP or T.38', () => {
+  it('writes one WAV per direction and lists them', () => {
     const out = join(dir, 'text');
     const r = cli('analyze', PCAP, '--audio', out);
     assert.equal(r.code, 0, r.err);
@@ -47,8 +47,10 @@ describe('faxwire analyze --audio', { skip: !existsSync(PCAP) && `corpus capture
       assert.equal(w.value.channels, 1);
       assert.equal(w.value.frames, frames);
     }
-    // Without --audio the same capture is "nothing read" (exit 3), as before.
-    assert.equal(cli('analyze', PCAP).code, 3);
+    // A WAV recording is audio already.
+    const rec = cli('analyze', join(out, 'audio-1.wav'), '--audio', join(dir, 'again'));
+    assert.equal(rec.code, 2);
+    assert.match(rec.err, /--audio is for captures/);
   });
 
   it('--json: one {"type":"audio"} record per stream, without the samples', () => {

@@ -13,6 +13,7 @@ import {
   hdlcAppendFcs,
   hdlcCheckFcs,
   hdlcFrameLineBits,
+  hdlcPreambleFlags,
   reverseOctetBits,
   type HdlcBitOrder,
   type HdlcDeframerOptions,
@@ -20,6 +21,7 @@ import {
   type HdlcFramerOptions,
   type HdlcSink,
 } from '../../../src/hdlc/index.js';
+import { END_OF_DATA, type BitSink, type BitSource } from '../../../src/modem/types.js';
 import { FaxwireError } from '../../../src/util/errors.js';
 import { intBetween, xorshift32, type Random32 } from '../../../src/util/random.js';
 import { hex } from '../helpers/bytes.js';
@@ -213,6 +215,20 @@ describe('CRC-16-CCITT (T.30 §5.3.7, ISO 13239)', () => {
 });
 
 describe('HdlcFramer', () => {
+  it("plugs into the modem layer's BitSource / BitSink (structurally: src/hdlc may not import src/modem)", () => {
+    const src: BitSource = new HdlcFramer();
+    const c = new Collector();
+    const sink: BitSink = new HdlcDeframer(c);
+    (src as HdlcFramer).sendFrame(hex('ff 13 fb'));
+    (src as HdlcFramer).finish();
+    sink.status('carrier-up');
+    let b: number;
+    while ((b = src.getBit()) !== END_OF_DATA) sink.putBit(b);
+    sink.status('carrier-down');
+    assert.deepEqual(c.okFrames(), [hex('ff 13 fb')]);
+    assert.deepEqual(c.statuses, ['carrier-up', 'carrier-down']);
+  });
+
   it('puts a real DIS on the line exactly as a reference encoder does (flags, LSB first, zero insertion, FCS)', () => {
     const dis = CORPUS_FRAMES[0]!.withFcs;
     const bits = encode([dis.subarray(0, 9)], { preamble: 3, closingFlags: 2 });
@@ -282,7 +298,10 @@ describe('HdlcFramer', () => {
 
   it('sends the preamble, idles on flags until finish(), then the closing flags and END_OF_DATA forever', () => {
     const f = new HdlcFramer({ closingFlags: 3 });
-    f.preambleFlags(37); // T.30 §5.3.1: 1 s of flags at 300 bit/s
+    assert.equal(hdlcPreambleFlags(300, 1000), 38); // T.30 §5.3.1: 1 s of flags at 300 bit/s
+    assert.equal(hdlcPreambleFlags(14400, 200), 360);
+    assert.equal(hdlcPreambleFlags(2400, 200), 60);
+    f.preambleFlags(37);
     f.sendFrame(hex('ff 13 80 00'));
     const frameBits = hdlcFrameLineBits(hex('ff 13 80 00'));
     const bits: number[] = [];
@@ -335,8 +354,9 @@ describe('HdlcFramer', () => {
     assert.deepEqual(bits, [...FLAG_BITS, ...FLAG_BITS, ...FLAG_BITS, ...FLAG_BITS, ...FLAG_BITS]);
     bits.length = 0;
     f.pushBytes(frame, 0, 3);
-    for (let i = 0; i < 8; i++) bits.push(f.getBit()); // part of the first octet
-    assert.ok(f.bufferedOctets >= 1);
+    assert.equal(f.bufferedOctets, 3);
+    for (let i = 0; i < 8; i++) bits.push(f.getBit()); // the first octet is on the line
+    assert.equal(f.bufferedOctets, 2);
     f.pushBytes(frame, 3, 7);
     for (let i = 0; i < 20; i++) bits.push(f.getBit());
     f.pushBytes(frame.subarray(7));
