@@ -328,7 +328,6 @@ export function findAudioStreams(
     for (const e of announced) for (const g of e.g711) if (!laws.has(g.pt)) laws.set(g.pt, g.law);
 
     const bySsrc = new Map<number, RtpPkt[]>();
-    let rtpCount = 0;
     for (const s of f.segments) {
       const p = s.payload;
       if (p.length < 12 || ((p[0] ?? 0) & 0xc0) !== 0x80) continue;
@@ -338,14 +337,13 @@ export function findAudioStreams(
       let g = bySsrc.get(v.ssrc);
       if (!g) bySsrc.set(v.ssrc, (g = []));
       g.push({ seg: s, pt: v.payloadType, seq: v.sequenceNumber, ts: v.timestamp, ssrc: v.ssrc, payload: v.payload });
-      rtpCount++;
     }
     for (const [ssrc, pkts] of bySsrc) {
       const g711 = pkts.filter((p) => laws.has(p.pt));
       if (g711.length === 0) continue;
       if (foundBy === 'heuristic' && (g711.length < minPackets || !consistent(g711))) continue;
       // Datagrams of the flow that are not this SSRC's RTP (UDPTL after a switch to T.38, …).
-      const other = f.segments.length - rtpCount + (rtpCount - pkts.length);
+      const other = f.segments.length - pkts.length;
       const st = buildStream(f, ssrc, pkts, laws, foundBy, other, opts);
       if (st === undefined) continue;
       if (st.stats.beyondLimit > 0) warnings.push(`${st.id}: ${st.stats.beyondLimit} packets beyond the ${opts.maxSamples}-sample limit were dropped`);
