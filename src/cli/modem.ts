@@ -62,7 +62,7 @@ export const USAGE = `usage: faxwire modem tx --modem v17|v29|v27ter|v21 --rate 
   --short-train             V.17 short (resynchronising) training, tx and rx
   Audio is 8000 samples/s. rx reports on stderr when it trained, the carrier times and the bit
   count. Exit status 0 done, 1 when a file cannot be read or written, the modem is not available,
-  or (rx) the receiver never trained; 2 on bad arguments.`;
+  or (rx) the receiver never trained or --compare found errors or missing bits; 2 on bad arguments.`;
 
 /** The modem families on the command line and the rates of each (T.30 §5.3.1/§5.3.2). */
 const FAMILIES: Readonly<Record<string, readonly number[]>> = {
