@@ -20,9 +20,11 @@
  * telephone events and RFC 3389 comfort noise are counted, not decoded.
  *
  * Placement: timestamps are unwrapped (mod 2³²) from packet to packet, so reordering, duplicates
- * and wrap-around cost nothing. A timestamp that disagrees with the capture clock by more than
- * `maxSkewSamples` (a sender that restarted its clock, or garbage) is a discontinuity: the packet
- * is placed by its capture time instead and the jump reported. A timeline never exceeds
+ * and wrap-around cost nothing. A timestamp that runs ahead of the capture clock by more than
+ * `maxSkewSamples`, or behind it by more than `maxLateSamples` (a sender that restarted its
+ * clock, or garbage), is a discontinuity: the packet is placed by its capture time instead and the
+ * jump reported. The two bounds differ because the network only ever delays: packets held up by
+ * a stall and delivered in a burst are late by the stall, and their timestamps are right. A timeline never exceeds
  * `maxSamples`. Payload-type changes within a stream (PCMU ⇄ PCMA) are decoded packet by packet
  * and listed.
  *
@@ -43,8 +45,10 @@ export interface AudioStreamsOptions {
   readonly ports?: readonly number[];
   /** Longest timeline per stream, in samples (default 4 hours). */
   readonly maxSamples?: number;
-  /** Timestamp/capture-clock disagreement (samples) above which a packet is a discontinuity (default 2 s). */
+  /** A timestamp this far (samples) ahead of the capture clock is a discontinuity (default 2 s). */
   readonly maxSkewSamples?: number;
+  /** A timestamp this far (samples) behind the capture clock is a discontinuity (default 30 s: network delay is not). */
+  readonly maxLateSamples?: number;
   /** Fewest G.711 packets for a flow found only by its look (default 8). */
   readonly minPackets?: number;
 }
@@ -165,7 +169,7 @@ function buildStream(
   laws: ReadonlyMap<number, G711Law>,
   foundBy: AudioStream['foundBy'],
   otherDatagrams: number,
-  opts: Required<Pick<AudioStreamsOptions, 'maxSamples' | 'maxSkewSamples'>>,
+  opts: Required<Pick<AudioStreamsOptions, 'maxSamples' | 'maxSkewSamples' | 'maxLateSamples'>>,
 ): AudioStream | undefined {
   const audio = pkts.filter((p) => laws.has(p.pt) && p.payload.length > 0);
   const first = audio[0];
@@ -204,7 +208,7 @@ function buildStream(
     minExtSeq = Math.min(minExtSeq, extSeq);
     const byClock = Number(((p.seg.timeNs - t0) * BigInt(AUDIO_RATE)) / 1_000_000_000n);
     let at = lastExtTs + offset;
-    if (Math.abs(at - byClock) > opts.maxSkewSamples) {
+    if (at - byClock > opts.maxSkewSamples || byClock - at > opts.maxLateSamples) {
       discontinuities.push({ frame: p.seg.frame, raw: byClock, jump: at - byClock });
       offset += byClock - at;
       at = byClock;
@@ -303,6 +307,7 @@ export function findAudioStreams(
   const opts = {
     maxSamples: Math.max(0, Math.floor(options.maxSamples ?? 4 * 3600 * AUDIO_RATE)),
     maxSkewSamples: Math.max(0, options.maxSkewSamples ?? 2 * AUDIO_RATE),
+    maxLateSamples: Math.max(0, options.maxLateSamples ?? 30 * AUDIO_RATE),
   };
   const minPackets = Math.max(2, options.minPackets ?? 8);
   const ports = new Set(options.ports ?? []);
