@@ -106,7 +106,8 @@ export function extractPages(events: readonly PageEvent[]): ExtractResult {
 
   const finish = (data: Uint8Array, time: number, stream: string, missing: number, command?: string): void => {
     if (!params) return;
-    const d = decodeT4(data, { coding: params.coding, width: params.width });
+    // Non-ECM data from a modem starts with the training's tail: skip to the first EOL (T.4 §4.1.2).
+    const d = decodeT4(data, { coding: params.coding, width: params.width, ...(params.ecm || params.coding === 'mmr' ? {} : { skipToFirstEol: true }) });
     const bitmap: Bitmap = { ...d.bitmap, xDpi: params.xDpi, yDpi: params.yDpi };
     pages.push({
       index: pages.length + 1,

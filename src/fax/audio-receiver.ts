@@ -81,6 +81,8 @@ export class AudioReceiver {
   private fastMode: FastMode = 'non-ecm';
   private tcfNext = false;
   private trainedSincePlan = false;
+  private restarting = false;
+  private restartPending = false;
   private readonly nonEcm = new Uint8Array(NON_ECM_CHUNK);
   private nonEcmLen = 0;
   private nonEcmBits = 0;
@@ -109,7 +111,11 @@ export class AudioReceiver {
   receive(samples: Int16Array, offset: number, n: number): void {
     this.toneDetector.rx(samples, offset, n);
     this.v21Rx.rx(samples, offset, n);
-    this.fastRx?.rx(samples, offset, n);
+    // While V.21 frames are coming the fast receiver is not listening: a fax modem is in one
+    // mode at a time, and a fast receiver that tried to train on the V.21 tail could still be
+    // busy with it when the real training starts 75 ms later (T.30 §5.3.2.4).
+    if (!this.v21Signal) this.fastRx?.rx(samples, offset, n);
+    if (this.restartPending) this.restartFast();
     this.flushNonEcm();
     this.stats.samplesReceived += n;
   }
@@ -117,7 +123,8 @@ export class AudioReceiver {
   /** `n` samples of received audio were lost: keep the receivers' clocks running. */
   fillIn(n: number): void {
     this.v21Rx.fillIn(n);
-    this.fastRx?.fillIn(n);
+    if (!this.v21Signal) this.fastRx?.fillIn(n);
+    if (this.restartPending) this.restartFast();
     this.stats.samplesFilledIn += n;
   }
 
@@ -130,6 +137,9 @@ export class AudioReceiver {
           if (this.v21Signal) {
             this.v21Signal = false;
             this.emit({ kind: 'hdlc-end', modulation: 'v21' });
+            // Listen for the fast signal afresh: it follows this burst (TCF after DCS, a page
+            // after MPS/CTC…).
+            if (!this.fastTrained) this.restartPending = true;
           }
         }
       },
@@ -173,7 +183,13 @@ export class AudioReceiver {
       this.fastRxModulation = p.modulation;
       this.fastDeframer = new HdlcDeframer(this.hdlcSink('fast'), { bitOrder: 'msb-first' });
     } else {
-      this.fastRx.restart(false);
+      this.fastTrained = false;
+      this.restarting = true;
+      try {
+        this.fastRx.restart(false);
+      } finally {
+        this.restarting = false;
+      }
     }
     this.fastTrained = false;
   }
@@ -191,7 +207,7 @@ export class AudioReceiver {
 
   private fastStatus(st: ModemRxStatus): void {
     const m = this.fastRxModulation;
-    if (m === undefined) return;
+    if (m === undefined || this.restarting) return;
     switch (st) {
       case 'training-succeeded':
         this.fastTrained = true;
@@ -206,7 +222,7 @@ export class AudioReceiver {
         break;
       case 'training-failed':
         this.stats.fastTrainingFailures++;
-        this.restartFast();
+        this.restartPending = true;
         break;
       case 'carrier-down':
         if (this.fastTrained) {
@@ -218,7 +234,7 @@ export class AudioReceiver {
             this.emit({ kind: 'hdlc-end', modulation: m });
           }
         }
-        this.restartFast();
+        this.restartPending = true;
         break;
       case 'carrier-up':
       case 'training-in-progress':
@@ -228,9 +244,26 @@ export class AudioReceiver {
     }
   }
 
+  /**
+   * Restarts the fast receiver. Called only between blocks, never from inside one of its own
+   * callbacks: a receiver keeps its state in locals while it runs a block and would write it
+   * back over the restart (statuses just set `restartPending`).
+   */
   private restartFast(): void {
+    this.restartPending = false;
     const m = this.fastRxModulation;
-    if (this.fastRx === undefined || m === undefined) return;
+    if (this.fastRx === undefined || m === undefined || this.restarting) return;
+    // A receiver may report 'carrier-down' from inside restart(); that is this restart.
+    this.restarting = true;
+    try {
+      this.restartFastNow(m);
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  private restartFastNow(m: FaxModulation): void {
+    if (this.fastRx === undefined) return;
     // V.17 short training once a long one has succeeded since the DCS (T.30 §5.3.2.1).
     this.fastRx.restart(m.startsWith('v17') && this.trainedSincePlan);
   }

@@ -10,9 +10,18 @@
  *   `new V21Receiver(sink: BitSink, opts: V21RxOptions)`.
  */
 
-import type { FaxModulation } from './modulation.js';
+import { FAX_MODULATION_BIT_RATE, type FaxModulation } from './modulation.js';
+import type { V17Rate } from './v17-tables.js';
+import type { V27terRate } from './v27ter-common.js';
+import type { V29Rate } from './v29-common.js';
 import type { BitSink, BitSource, ModemReceiver, ModemTransmitter } from './types.js';
+import { V17Receiver } from './v17-rx.js';
+import { V17Transmitter } from './v17-tx.js';
 import { V21Receiver, V21Transmitter } from './v21.js';
+import { V27terReceiver } from './v27ter-rx.js';
+import { V27terTransmitter } from './v27ter-tx.js';
+import { V29Receiver } from './v29-rx.js';
+import { V29Transmitter } from './v29-tx.js';
 
 export interface ModemTxOptions {
   /** Transmit level, dBm0 (default −10, the level spandsp-peer's `modemgen` uses). */
@@ -31,13 +40,39 @@ export interface ModemRxOptions {
 /** Build a transmitter for `m` pulling data bits from `bits`. */
 export function createModemTransmitter(m: FaxModulation, bits: BitSource, opts: ModemTxOptions = {}): ModemTransmitter {
   const level = opts.levelDbm0 !== undefined ? { levelDbm0: opts.levelDbm0 } : {};
-  if (m === 'v21') return new V21Transmitter(bits, level);
-  throw new Error(`modem ${m}: no transmitter yet`);
+  const tep = opts.tep === true ? { tep: true } : {};
+  switch (m) {
+    case 'v21':
+      return new V21Transmitter(bits, level);
+    case 'v27ter-2400':
+    case 'v27ter-4800':
+      return new V27terTransmitter(bits, { rate: FAX_MODULATION_BIT_RATE[m] as V27terRate, ...level, ...tep });
+    case 'v29-7200':
+    case 'v29-9600':
+      return new V29Transmitter(bits, { rate: FAX_MODULATION_BIT_RATE[m] as V29Rate, ...level, ...tep });
+    case 'v17-7200':
+    case 'v17-9600':
+    case 'v17-12000':
+    case 'v17-14400':
+      return new V17Transmitter(bits, { rate: FAX_MODULATION_BIT_RATE[m] as V17Rate, ...level, ...tep, ...(opts.shortTrain === true ? { shortTrain: true } : {}) });
+  }
 }
 
 /** Build a receiver for `m` delivering bits and status to `sink`. */
 export function createModemReceiver(m: FaxModulation, sink: BitSink, opts: ModemRxOptions = {}): ModemReceiver {
-  void opts;
-  if (m === 'v21') return new V21Receiver(sink, {});
-  throw new Error(`modem ${m}: no receiver yet`);
+  switch (m) {
+    case 'v21':
+      return new V21Receiver(sink, {});
+    case 'v27ter-2400':
+    case 'v27ter-4800':
+      return new V27terReceiver(sink, { rate: FAX_MODULATION_BIT_RATE[m] as V27terRate });
+    case 'v29-7200':
+    case 'v29-9600':
+      return new V29Receiver(sink, { rate: FAX_MODULATION_BIT_RATE[m] as V29Rate });
+    case 'v17-7200':
+    case 'v17-9600':
+    case 'v17-12000':
+    case 'v17-14400':
+      return new V17Receiver(sink, { rate: FAX_MODULATION_BIT_RATE[m] as V17Rate, ...(opts.shortTrain === true ? { shortTrain: true } : {}) });
+  }
 }

@@ -63,6 +63,13 @@ export interface ModemReceiver {
   restart(shortTrain?: boolean): void;
 }
 
+/*
+ * Re-entrancy: a receiver calls its BitSink from inside `rx`/`fillIn`. Do not call `restart`
+ * (or `rx`) on the same receiver from inside those callbacks — receivers keep their hot state
+ * in locals while a block runs and write it back at the end, over a restart made meanwhile.
+ * Note what to do and do it after `rx` returns (the audio receiver sets a flag).
+ */
+
 /** What a fast-modem receiver can say about the signal it is locked to. */
 export interface ModemRxMetrics {
   /** Received level, dBm0. */

@@ -200,9 +200,13 @@ function rxPageLimit(m: T30Machine): number {
   return p === undefined ? 0 : maxReceivedPageOctets(p);
 }
 
-function decodePage(m: T30Machine, data: Uint8Array, p: SessionParams): T4DecodeResult | undefined {
+/**
+ * Decodes a received page. Non-ECM data is what the modem delivered after training: anything
+ * before the first EOL is the training's tail, not a line (T.4 §4.1.2), so it is skipped.
+ */
+function decodePage(m: T30Machine, data: Uint8Array, p: SessionParams, nonEcm: boolean): T4DecodeResult | undefined {
   try {
-    return m.codec.decode(data, { coding: p.coding, width: p.widthPx, k: kFactor(p.resolution) });
+    return m.codec.decode(data, { coding: p.coding, width: p.widthPx, k: kFactor(p.resolution), ...(nonEcm && p.coding !== 'mmr' ? { skipToFirstEol: true } : {}) });
   } catch (e) {
     m.warn(`T.4 decoder threw: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
@@ -227,7 +231,7 @@ export function finishNonEcmPage(m: T30Machine): void {
   const p = m.session();
   const data = concatChunks(m.rxChunks);
   m.rxChunks = [];
-  const r = decodePage(m, data, p);
+  const r = decodePage(m, data, p, true);
   const page: T30ReceivedPage =
     r === undefined
       ? {
@@ -342,7 +346,7 @@ export function finishEcmPage(m: T30Machine, count = true): void {
   const data = concatChunks(rx.pageChunks);
   rx.pageChunks = [];
   rx.pageDone = true;
-  const r = decodePage(m, data, p);
+  const r = decodePage(m, data, p, false);
   const page: T30ReceivedPage = {
     page: m.n.pagesReceived + 1,
     bitmap: r === undefined ? { width: p.widthPx, height: 0, stride: (p.widthPx + 7) >> 3, data: new Uint8Array(0) } : withDpi(r.bitmap, p),

@@ -20,7 +20,8 @@ export type { T4DecodeResult };
 /** The page codec the engine uses; by default `src/t4`'s `encodeT4`/`decodeT4`. */
 export interface T30PageCodec {
   encode(bitmap: Bitmap, opts: { coding: T4Coding; k?: number; minRowBits?: number; rtc?: boolean }): Uint8Array;
-  decode(data: Uint8Array, opts: { coding: T4Coding; width: number; k?: number }): T4DecodeResult;
+  /** `skipToFirstEol`: non-ECM pages (T.4 §4.1.2; see T4DecodeOptions). */
+  decode(data: Uint8Array, opts: { coding: T4Coding; width: number; k?: number; skipToFirstEol?: boolean }): T4DecodeResult;
 }
 
 export interface T30CopyQuality {

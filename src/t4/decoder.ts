@@ -234,6 +234,7 @@ export class T4Decoder {
     }
     this.outView = new DataView(this.out.buffer, this.out.byteOffset, this.out.byteLength);
     if (maxRows === 0) this.ended = 'row-limit';
+    if (opts.skipToFirstEol === true && !this.mmr && !this.rle) this.phase = P_RESYNC;
   }
 
   /**

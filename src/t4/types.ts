@@ -66,6 +66,13 @@ export interface T4DecodeOptions {
    * page needs more rows than it holds, the decoder moves on to a larger buffer of its own.
    */
   readonly into?: Uint8Array;
+  /**
+   * MH/MR: ignore everything before the first EOL (T.4 §4.1.2: an EOL precedes the first line
+   * of a page). What a non-ECM receiver wants: on audio the bits after a modem's training begin
+   * with the tail of its scrambled ones, which are not a line. Default false (a first line
+   * without a leading EOL is decoded, as TIFF writers produce it).
+   */
+  readonly skipToFirstEol?: boolean;
 }
 
 /** Why decoding stopped. */
