@@ -6,3 +6,5 @@
 export * from './modulation.js';
 export * from './types.js';
 export * from './factory.js';
+export * from './v21.js';
+export * from './tones.js';

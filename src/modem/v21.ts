@@ -66,7 +66,7 @@ export interface V21TxOptions {
 }
 
 /** Receive options (factory contract; none yet). */
-export type V21RxOptions = Record<string, never>;
+export type V21RxOptions = Readonly<Record<string, unknown>>;
 
 const SINE_BITS = 12;
 const SINE_SIZE = 1 << SINE_BITS;
@@ -586,9 +586,10 @@ export interface V21PreambleSink {
  * three times, each 8 bits after the last). The receiver's carrier detect already refuses
  * noise, CED/CNG and wide-band modem signals; a random bit stream (a fast modem or speech that
  * raised the carrier) matches 24 chosen bits by chance once in 2²⁴ bits, 15 hours at 300 bit/s.
- * The first flag is usually cut by carrier detect and bit-clock acquisition, so the report
- * comes at the end of the 3rd or 4th flag: 80–110 ms after the preamble starts. It reports once
- * per carrier; the carrier going down re-arms it.
+ * The receiver's acquisition delivers the preamble from its first bit, so the report comes as
+ * the 3rd flag's last bit is sampled: 80 ms after the preamble starts (measured from −43 to
+ * −4 dBm0, G.711, ±10 Hz, 250 ppm, 12 dB SNR). It reports once per carrier; the carrier going
+ * down (or coming up) re-arms it. `atSample` is exact whatever the block size.
  */
 export class V21PreambleDetector implements BitSink {
   private readonly receiver: V21Receiver;
