@@ -323,8 +323,11 @@ export class V21Receiver implements ModemReceiver {
     let pw = this.pw;
     let inband = this.inband;
     let total = this.total;
+    const softRing = this.softRing;
+    let sinceExact = this.sinceExact;
     const end = offset + length;
-    this.blockBase = this.samplesIn - offset;
+    const base = this.samplesIn - offset;
+    this.blockBase = base;
     for (let k = offset; k < end; k++) {
       const x = samples[k] as number;
       // Running one-bit correlations (V.21 tones) and energy.
@@ -345,9 +348,9 @@ export class V21Receiver implements ModemReceiver {
       ringP[ringAt] = v;
       if (++ringAt === W) ringAt = 0;
       if (++loAt === LO_PERIOD) loAt = 0;
-      if (++this.sinceExact >= 4096) {
+      if (++sinceExact >= 4096) {
         // Rounding in the running sums random-walks; recompute them exactly now and then.
-        this.sinceExact = 0;
+        sinceExact = 0;
         mr = mi = sr = si = pw = 0;
         for (let j = 0; j < W; j++) {
           mr += ringMr[j] as number;
@@ -360,8 +363,8 @@ export class V21Receiver implements ModemReceiver {
       const em = mr * mr + mi * mi;
       const es = sr * sr + si * si;
       const soft = em - es;
-      const raw = ((em + es) * 2) / W;
-      this.softRing[(this.blockBase + k) & (SOFT_HISTORY - 1)] = soft;
+      const raw = (em + es) * (2 / W);
+      softRing[(base + k) & (SOFT_HISTORY - 1)] = soft;
       inband += (raw - inband) * SMOOTH;
       total += (pw - total) * SMOOTH;
 
@@ -369,7 +372,7 @@ export class V21Receiver implements ModemReceiver {
         this.blind--;
       } else if (!this.carrier) {
         if (raw > ABS_OFF && raw > 2 * this.floor) {
-          if (this.riseAt < 0) this.riseAt = this.blockBase + k;
+          if (this.riseAt < 0) this.riseAt = base + k;
         } else {
           this.riseAt = -1;
         }
@@ -412,6 +415,7 @@ export class V21Receiver implements ModemReceiver {
     this.pw = pw;
     this.inband = inband;
     this.total = total;
+    this.sinceExact = sinceExact;
     this.samplesIn += length;
   }
 

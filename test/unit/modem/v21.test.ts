@@ -85,6 +85,22 @@ describe('V21Receiver', () => {
     const r = loop(bits, { noiseDbm0: -42, codec: 'ulaw', random: xorshift32(5) }, -30);
     assert.equal(r.errors + r.missing, 0);
   });
+  it('margin: BER 0 at SNR 6 dB (−20 dBm0, A-law)', () => {
+    const r = loop(bits, { noiseDbm0: -26, codec: 'alaw', random: xorshift32(13) }, -20);
+    assert.equal(r.errors + r.missing, 0);
+  });
+  it('the T.30 answer: CED, 75 ms of silence, then V.21 — one carrier, BER 0', () => {
+    const ced = runTransmitter(new ToneGenerator('ced', { levelDbm0: -8, durationMs: 3000 }));
+    const audio = lineModel(concatSamples(ced, silence(600), txSignal(bits, -12), silence(TAIL)), { noiseDbm0: -45, codec: 'alaw' });
+    const sink = new RecordingBitSink();
+    runReceiver(new V21Receiver(sink, {}), audio);
+    assert.deepEqual(
+      sink.statuses.map((x) => x.status),
+      ['carrier-up', 'training-succeeded', 'carrier-down'],
+    );
+    const r = countBitErrors(bits, sink.bits);
+    assert.equal(r.errors + r.missing, 0);
+  });
   it('BER 0 at −43 dBm0 with SNR 12 dB', () => {
     const r = loop(bits, { noiseDbm0: -55, random: xorshift32(9) }, -43);
     assert.equal(r.errors + r.missing, 0);
