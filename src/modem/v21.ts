@@ -2,7 +2,7 @@
  * V.21 channel 2: the 300 bit/s FSK that carries every T.30 control message (T.30 §5.3.1), and a
  * fast detector of its HDLC flag preamble for gateways.
  *
- * Line signal (V.21 §2, §3): channel No. 2 has nominal mean frequency 1750 Hz and deviation
+ * Line signal (V.21 §2): channel No. 2 has nominal mean frequency 1750 Hz and deviation
  * ±100 Hz; the higher characteristic frequency is binary 0 (space), so mark (1) = 1650 Hz and
  * space (0) = 1850 Hz. 300 bit/s, one bit per 80/3 samples at 8 kHz. V.21 modulates the
  * frequency of one oscillator, so the phase is continuous across bit boundaries.
@@ -15,8 +15,8 @@
  *   (one bit) of x·e^{−jωn}; |S_mark|² − |S_space|² is the soft decision, independent of level.
  *   Both tones have a period of exactly 160 samples at 8 kHz (1650/8000 = 33/160, 1850/8000 =
  *   37/160), so the local oscillators are 160-entry tables indexed by n mod 160: no phase drift.
- * - carrier detect (V.21 §7, received line signal detector: OFF→ON above −43 dBm, ON→OFF below
- *   −48 dBm, with hysteresis): the in-band power (what the two correlators see) must be
+ * - carrier detect (V.21's received line signal detector, circuit 109: OFF→ON above −43 dBm,
+ *   ON→OFF below −48 dBm, with hysteresis; the clause number was not checked here): the in-band power (what the two correlators see) must be
  *   (a) above an absolute threshold, −45.5 dBm0 on / −48.5 dBm0 off, (b) 6 dB above the noise
  *   floor heard before the signal (3 dB to stay on) — the floor is the mean in-band power
  *   (≈ 64 ms) while there is no carrier, frozen while the carrier is on — and (c) nearly all the
@@ -56,7 +56,7 @@ import { END_OF_DATA, SAMPLE_RATE, type BitSink, type ModemRxStatus, type BitSou
 export const V21_CH2_MARK_HZ = 1650;
 /** V.21 §2: channel 2 space (binary 0), Hz. */
 export const V21_CH2_SPACE_HZ = 1850;
-/** V.21 §1: 300 bit/s. */
+/** V.21 §1: up to 300 bit/s; T.30 §5.3.1 uses 300. */
 export const V21_BIT_RATE = 300;
 
 /** Transmit options (factory contract). */
@@ -584,7 +584,7 @@ export interface V21PreambleSink {
 /**
  * A fast detector of the T.30 V.21 preamble (T.30 §5.3.1: 1 s ± 15 % of HDLC flags before the
  * first frame of a V.21 message): what a T.38 gateway needs to switch a call to V.21 relay
- * (T.38 §7, the `v21-preamble` indicator) long before the preamble is over.
+ * (the T.38 `v21-preamble` indicator) long before the preamble is over.
  *
  * It runs a V21Receiver and watches its bits for three flags back to back (24 bits: 0x7E
  * three times, each 8 bits after the last). The receiver's carrier detect already refuses
