@@ -16,9 +16,10 @@
  *   Both tones have a period of exactly 160 samples at 8 kHz (1650/8000 = 33/160, 1850/8000 =
  *   37/160), so the local oscillators are 160-entry tables indexed by n mod 160: no phase drift.
  * - carrier detect (V.21's received line signal detector, circuit 109: OFF→ON above −43 dBm,
- *   ON→OFF below −48 dBm, with hysteresis; the clause number was not checked here): the in-band power (what the two correlators see) must be
- *   (a) above an absolute threshold, −45.5 dBm0 on / −48.5 dBm0 off, (b) 6 dB above the noise
- *   floor heard before the signal (3 dB to stay on) — the floor is the mean in-band power
+ *   ON→OFF below −48 dBm, with hysteresis; the clause number was not checked here): the
+ *   in-band power (what the two correlators see) must be (a) above an absolute threshold,
+ *   −45.5 dBm0 on / −48.5 dBm0 off, (b) 6 dB above the noise floor heard before the signal
+ *   (3 dB to stay on) — the floor is the mean in-band power
  *   (≈ 64 ms) while there is no carrier, frozen while the carrier is on — and (c) nearly all the
  *   power on the line (in-band ≥ 85 % of the total to come on, ≥ 50 % to stay on: V.21 reads
  *   ≈ 1.1 at 10 dB SNR and ≥ 0.8 at 6 dB; white noise 0.15, V.29/V.17-like QAM ≤ 0.75, a
