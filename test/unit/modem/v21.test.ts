@@ -301,3 +301,97 @@ describe('V21PreambleDetector', () => {
     assert.deepEqual(ev.at, []);
   });
 });
+
+/** CRC-16 of ISO/IEC 13239 (the HDLC FCS T.30 uses), LSB first; a frame with its FCS leaves 0xF0B8. */
+function crc16(bytes: ArrayLike<number>): number {
+  let c = 0xffff;
+  for (let i = 0; i < bytes.length; i++) {
+    c ^= bytes[i] as number;
+    for (let b = 0; b < 8; b++) c = c & 1 ? (c >>> 1) ^ 0x8408 : c >>> 1;
+  }
+  return c;
+}
+
+/** Line bits of a V.21 HDLC transmission: `flags` flags, the frame with FCS (zero-stuffed, LSB first), 2 flags. */
+function hdlcBits(frame: number[], flags: number): Uint8Array {
+  const out: number[] = [];
+  const flag = (): void => {
+    out.push(0, 1, 1, 1, 1, 1, 1, 0);
+  };
+  for (let i = 0; i < flags; i++) flag();
+  const fcs = crc16(frame) ^ 0xffff;
+  let ones = 0;
+  for (const byte of [...frame, fcs & 0xff, fcs >> 8]) {
+    for (let b = 0; b < 8; b++) {
+      const bit = (byte >> b) & 1;
+      out.push(bit);
+      ones = bit ? ones + 1 : 0;
+      if (ones === 5) {
+        out.push(0);
+        ones = 0;
+      }
+    }
+  }
+  flag();
+  flag();
+  return Uint8Array.from(out);
+}
+
+/** Frames (with FCS) found between flags in a bit stream, after removing stuffed zeros. */
+function hdlcFrames(bits: ArrayLike<number>): number[][] {
+  const frames: number[][] = [];
+  let cur: number[] = [];
+  let byte = 0;
+  let n = 0;
+  let ones = 0;
+  let inFrame = false;
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i] as number;
+    if (b) {
+      if (++ones > 6) inFrame = false;
+    } else {
+      if (ones === 6) {
+        if (inFrame && cur.length >= 4) frames.push(cur);
+        cur = [];
+        byte = n = ones = 0;
+        inFrame = true;
+        continue;
+      }
+      const stuffed = ones === 5;
+      ones = 0;
+      if (stuffed) continue;
+    }
+    if (!inFrame) continue;
+    byte |= b << n;
+    if (++n === 8) {
+      cur.push(byte);
+      byte = n = 0;
+    }
+  }
+  return frames;
+}
+
+describe('V.21 carrying T.30 HDLC (T.30 §5.3.1)', () => {
+  // A DIS-like frame: address, control, FCF, some FIF octets (with runs of ones to stuff).
+  const frame = [0xff, 0x13, 0x80, 0x00, 0xee, 0xf8, 0xff, 0xff, 0x7e, 0x7e, 0x01];
+  for (const [level, line] of [
+    [-43, { noiseDbm0: -55, codec: 'alaw' }],
+    [-10, { noiseDbm0: -22, codec: 'ulaw', clockPpm: -250, freqOffsetHz: -10 }],
+  ] as [number, LineOptions][]) {
+    it(`1 s of flags and a frame at ${level} dBm0 ${JSON.stringify(line)}: the frame arrives with a good FCS, preamble seen in 80 ms`, () => {
+      const bits = hdlcBits(frame, 37);
+      const audio = lineModel(concatSamples(silence(LEAD), txSignal(bits, level), silence(TAIL)), { random: xorshift32(31), ...line });
+      const sink = new RecordingBitSink();
+      runReceiver(new V21Receiver(sink, {}), audio);
+      const frames = hdlcFrames(sink.bits);
+      assert.equal(frames.length, 1);
+      assert.equal(crc16(frames[0] as number[]), 0xf0b8);
+      assert.deepEqual((frames[0] as number[]).slice(0, frame.length), frame);
+      const ev = new PreambleEvents();
+      runReceiver(new V21PreambleDetector(ev), audio);
+      assert.equal(ev.at.length, 1);
+      const delay = (ev.at[0] as number) - LEAD - (line.freqOffsetHz ? 63 : 0); // the line's Hilbert filter delays 63
+      assert.ok(delay >= 640 && delay <= 680, `preamble after ${delay} samples`);
+    });
+  }
+});
