@@ -523,7 +523,7 @@ export class V21Receiver implements ModemReceiver {
   private clock(soft: number, k: number): void {
     const prev = this.prevSoft;
     let phase = this.bitPhase + 1;
-    if ((prev > 0 && soft <= 0) || (prev <= 0 && soft > 0)) {
+    if (((prev > 0 && soft <= 0) || (prev <= 0 && soft > 0)) && this.blind === 0) {
       // The crossing lies `frac` samples before this one; where the clock stood then.
       const frac = soft / (soft - prev);
       if (this.acquiring) {
