@@ -404,7 +404,7 @@ export class V21Receiver implements ModemReceiver {
         }
       }
 
-      if (this.carrier) this.clock(soft, k);
+      if (this.carrier) this.clock(k);
       this.prevSoft = soft;
     }
     this.ringAt = ringAt;
@@ -520,7 +520,10 @@ export class V21Receiver implements ModemReceiver {
   }
 
   /** Bit clock: track the crossings of the soft decision, sample half a bit after them. */
-  private clock(soft: number, k: number): void {
+  private clock(k: number): void {
+    // The soft decision comes from the history ring rather than as an argument: a double
+    // passed to a call that is not inlined would be boxed on the heap, once per sample.
+    const soft = this.softRing[(this.blockBase + k) & (SOFT_HISTORY - 1)] as number;
     const prev = this.prevSoft;
     let phase = this.bitPhase + 1;
     if (((prev > 0 && soft <= 0) || (prev <= 0 && soft > 0)) && this.blind === 0) {
