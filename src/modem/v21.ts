@@ -96,6 +96,7 @@ export class V21Transmitter implements ModemTransmitter {
   /** Thirds of a sample left in the current bit (0: fetch the next bit). */
   private bitLeft = 0;
   private ended = false;
+  private tailSent = false;
 
   constructor(
     private readonly bits: BitSource,
@@ -117,12 +118,21 @@ export class V21Transmitter implements ModemTransmitter {
     for (; i < length; i++) {
       if (bitLeft <= 0) {
         if (this.ended) break;
-        const bit = this.bits.getBit();
+        const bit = this.tailSent ? END_OF_DATA : this.bits.getBit();
         if (bit === END_OF_DATA) {
-          this.ended = true;
-          break;
+          if (this.tailSent) {
+            this.ended = true;
+            break;
+          }
+          // One bit time of mark after the last data bit: a receiver decides a bit from a
+          // whole bit of signal after its middle, so without it the last bit is lost (spandsp's
+          // FSK receiver drops it). Mark is the idle state of the line (T.30 closes HDLC
+          // with flags anyway, so this only matters to raw bit streams).
+          this.tailSent = true;
+          step = this.markStep;
+        } else {
+          step = bit ? this.markStep : this.spaceStep;
         }
-        step = bit ? this.markStep : this.spaceStep;
         bitLeft += THIRDS_PER_BIT;
       }
       out[offset + i] = Math.round(amp * (SINE[phase >>> SINE_SHIFT] as number));

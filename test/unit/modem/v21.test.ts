@@ -29,11 +29,11 @@ function loop(bits: Uint8Array, line: LineOptions, levelDbm0 = -10, block = 160)
 }
 
 describe('V21Transmitter', () => {
-  it('sends 80/3 samples a bit at the set level, then ends', () => {
+  it('sends 80/3 samples a bit at the set level, one bit of mark after the data, then ends', () => {
     const bits = prbsBits(7, 300);
     const tx = new V21Transmitter(new ArrayBitSource(bits), { levelDbm0: -13 });
     const out = runTransmitter(tx, 160);
-    assert.equal(out.length, 8000); // 300 bits = exactly 1 s
+    assert.equal(out.length, 8000 + 27); // 300 bits = exactly 1 s, then the 1-bit mark tail (80/3 samples, rounded up)
     assert.equal(tx.done, true);
     assert.ok(Math.abs(levelDbm0(out) - -13) < 0.1, `level ${levelDbm0(out)}`);
   });
