@@ -20,8 +20,13 @@
  * level from about −49 to 0 dBm0 is demodulated the same way. Data: differential phase and
  * amplitude decoding (V.29 §2, Table 1), descrambling 1 + x^-18 + x^-23 (V.29 §4).
  *
- * Training succeeds when segment 3 has converged (normalised error below −10 dB) and the
- * scrambled ones of segment 4 come out as ones; bits go to the sink from then on.
+ * Energy that turns out not to be V.29 segment 2 (an echo protection tone, speech, noise: the
+ * ±1200 Hz lines of the alternations are missing, or A and B are not 135° apart) is dropped
+ * without a word; 'carrier-up' and 'training-in-progress' come once segment 2 is recognised.
+ * The ratio |A|/|B| (√2 at 9600, √2/3 at 7200) tells the rates apart: the wrong one fails.
+ * Training succeeds when segment 3 has converged (normalised error below −10 dB) and the first
+ * 32 symbols of segment 4 descramble to ones; bits go to the sink from then on (the rest of
+ * segment 4, then the data).
  *
  * Lost audio (`fillIn`): the clocks run on over the gap (the timing, carrier and equaliser hold
  * still), so the receiver stays in sync. Each symbol whose centre falls in the gap is delivered
@@ -96,7 +101,7 @@ const ABAB_MEASURE = 32; // symbols for level / phase / frequency
 const WAIT_CD_MAX = 140;
 const CD_TEST_FROM = SEG3_CD - 96; // measure convergence over the last 96 symbols of segment 3
 const ONES_CHECK_FROM = 8; // segment 4 symbols: skip the descrambler's fill
-const ONES_DECIDE = 44; // decide at this segment-4 symbol (4 spare before the data)
+const ONES_DECIDE = 32; // decide at this segment-4 symbol (spandsp 0.0.6 with TEP sends only ~33 of the 48)
 
 /** Loop gains (per symbol). */
 const TIMING_KP_TRAIN = 0.1;
@@ -121,6 +126,7 @@ export class V29Receiver implements ModemReceiver {
   private readonly rate: V29Rate;
   private readonly bps: number;
   private readonly pc: number; // constellation power
+  private readonly invPc: number;
   private readonly pts: V29TrainingPoints;
   private readonly nPoints: number;
   /** First two segment-3 bits after the seed (what the transition detector looks for). */
@@ -151,6 +157,7 @@ export class V29Receiver implements ModemReceiver {
   private pFast = 0; // in-band power, ~2 ms
   private noise = 0;
   private pSig = 0; // in-band power of the signal, measured on segment 2
+  private offThr = 0;
   private agc = 1;
 
   // Stage.
@@ -236,6 +243,7 @@ export class V29Receiver implements ModemReceiver {
     this.rate = opts.rate;
     this.bps = bitsPerSymbol(this.rate);
     this.pc = constellationPower(this.rate);
+    this.invPc = 1 / this.pc;
     this.pts = trainingPoints(this.rate);
     this.nPoints = this.rate === 9600 ? 16 : 8;
     let r = trainingStep(TRAINING_SEED);
@@ -385,7 +393,7 @@ export class V29Receiver implements ModemReceiver {
         this.startAcquisition();
         return;
       }
-      this.noise += (this.pShort - this.noise) * (this.pShort < this.noise ? 1 / 64 : 1 / 256);
+      this.noise += (this.pShort - this.noise) * (this.pShort < this.noise ? 1 / 16 : 1 / 256);
       return;
     }
     if (stage === S_PARKED) {
@@ -398,7 +406,7 @@ export class V29Receiver implements ModemReceiver {
       return;
     }
     // Carrier off: the in-band power fell well below the signal's.
-    if (stage >= S_WAIT_CD && !held && this.pFast < this.offThreshold()) {
+    if (stage >= S_WAIT_CD && !held && this.pFast < this.offThr) {
       this.sink.status('carrier-down');
       this.toSearch();
       return;
@@ -430,7 +438,7 @@ export class V29Receiver implements ModemReceiver {
     }
     // Gardner timing detector (late sampling gives a negative error).
     if (!held) {
-      const e = ((this.prevRe - xr) * this.midRe + (this.prevIm - xi) * this.midIm) / this.pc;
+      const e = ((this.prevRe - xr) * this.midRe + (this.prevIm - xi) * this.midIm) * this.invPc;
       const ec = e > 1 ? 1 : e < -1 ? -1 : e;
       this.tNext += this.timingKp * ec;
       this.timingFreq += this.timingKi * ec;
@@ -443,10 +451,11 @@ export class V29Receiver implements ModemReceiver {
     this.onSymbol();
   }
 
-  private offThreshold(): number {
+  /** Carrier-off threshold: halfway (in dB) between the noise floor and the signal, at most 12 dB under the signal, at least 1.8 dB over the floor. */
+  private setOffThreshold(): void {
     const mid = Math.sqrt(this.noise * this.pSig);
     const lo = this.pSig * (1 / 16);
-    return Math.max(this.noise * 1.5, mid < lo ? mid : lo);
+    this.offThr = Math.max(this.noise * 1.5, mid < lo ? mid : lo);
   }
 
   private toSearch(): void {
@@ -502,6 +511,13 @@ export class V29Receiver implements ModemReceiver {
     }
     this.accPow += pw;
     if (++this.count < ACQ_HALVES) return;
+    // The alternations put a good part of their power in the two lines; a tone (an echo
+    // protection tone, V.29 §3 / V.17 §5.1), speech or noise does not: give up quietly.
+    const lines = (this.accPr * this.accPr + this.accPi * this.accPi + this.accMr * this.accMr + this.accMi * this.accMi) / (ACQ_HALVES * this.accPow * this.agc * this.agc);
+    if (!(lines > 0.15)) {
+      this.quietFail();
+      return;
+    }
     // P·conj(M) = |V|²/4·e^{j2φ}, φ = π(t0' − tA)/T with tA an instant of A or B.
     const cr = this.accPr * this.accMr + this.accPi * this.accMi;
     const cim = this.accPi * this.accMr - this.accPr * this.accMi;
@@ -514,6 +530,7 @@ export class V29Receiver implements ModemReceiver {
     // AGC from the measured level (the equaliser trims the rest).
     const meanPow = this.accPow / ACQ_HALVES;
     this.pSig = meanPow;
+    this.setOffThreshold();
     this.agc = Math.sqrt(this.pc / Math.max(meanPow, 1e-12));
     // Equaliser: a plain centre tap; carrier: not yet known.
     this.wRe.fill(0);
@@ -732,10 +749,8 @@ export class V29Receiver implements ModemReceiver {
     const w = Math.atan2(this.abFrIm, this.abFrRe) / 2;
     const plausible = this.abGood >= 0.6 * ABAB_MEASURE && Math.abs(w) < (2 * Math.PI * 20) / V29_BAUD;
     if (!plausible) {
-      // Not a V.29 synchronizing signal (noise, a tone, another modem): quietly back to search,
-      // taking its level as the floor to beat.
-      this.noise = Math.max(this.noise, this.pSig);
-      this.toSearch();
+      // Not a V.29 synchronizing signal (noise, another modem): quietly back to search.
+      this.quietFail();
       return;
     }
     this.sink.status('carrier-up');
@@ -765,6 +780,12 @@ export class V29Receiver implements ModemReceiver {
 
   private lastWasA(zr: number, zi: number): boolean {
     return zi * this.lastZr - zr * this.lastZi > 0;
+  }
+
+  /** Not our signal after all: no status was given, look again at once. */
+  private quietFail(): void {
+    this.toSearch();
+    this.armed = true;
   }
 
   private fail(): void {

@@ -100,6 +100,21 @@ describe('V.29 receiver', () => {
     });
   }
 
+  it('trains after a talker echo protection tone (the tone alone raises no carrier)', () => {
+    for (const rate of [9600, 7200] as const) {
+      const bits = prbsBits(4, rate);
+      const audio = concatSamples(silence(800), runTransmitter(new V29Transmitter(new ArrayBitSource(bits), { rate, tep: true })), silence(400));
+      const sink = new RecordingBitSink();
+      const rx = new V29Receiver(sink, { rate });
+      runReceiver(rx, audio.subarray(0, 800 + 1600)); // the 200 ms tone
+      assert.deepEqual(sink.statuses, [], 'no carrier on the tone');
+      runReceiver(rx, audio.subarray(800 + 1600));
+      const ber = countBitErrors(bits, sink.bits);
+      assert.ok(sink.has('training-succeeded'));
+      assert.equal(ber.errors + ber.missing, 0, JSON.stringify(ber));
+    }
+  });
+
   it('A-law (9600) and µ-law (7200)', () => {
     assertBerZero(loop(9600, 2, { codec: 'alaw' }), 'A-law');
     assertBerZero(loop(7200, 2, { codec: 'ulaw' }), 'µ-law');
