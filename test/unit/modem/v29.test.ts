@@ -156,6 +156,16 @@ describe('V.29 receiver', () => {
     assert.ok(r.snrDb > 22 && r.snrDb < 30, `decision SNR ${r.snrDb}`);
   });
 
+  it('margins: 9600 BER 0 at SNR 20 dB, 7200 at SNR 16 dB (spandsp loses sync 2 dB earlier)', () => {
+    for (const seed of [1, 2]) {
+      assertBerZero(loop(9600, 2, { noiseDbm0: -30, random: xorshift32(seed + 10) }, { seed }), `9600 SNR 20 seed ${seed}`);
+      assertBerZero(loop(7200, 2, { noiseDbm0: -26, random: xorshift32(seed + 20) }, { seed }), `7200 SNR 16 seed ${seed}`);
+    }
+    // 4 dB below the 9600 margin errors appear, and the decision SNR the receiver reports says so.
+    const low = loop(9600, 1, { noiseDbm0: -26 });
+    assert.ok(low.sink.has('training-failed') || (low.ber.errors > 0 && low.snrDb < 19), `${JSON.stringify(low.ber)} ${low.snrDb}`);
+  });
+
   it('7200 under a noise of −24 dBm0 (above spandsp’s fixed carrier threshold) heard first: BER 0', () => {
     assertBerZero(loop(7200, 2, { noiseDbm0: -24 }, { level: -4, seed: 6 }), 'noise −24 dBm0');
   });
