@@ -115,6 +115,31 @@ describe('V.29 receiver', () => {
     }
   });
 
+  it('the equaliser learns a distorted line within the training (echo, band-edge loss)', () => {
+    // Channels the line model does not have: an echo 30 % at 0.9 ms, and −7 dB at the
+    // upper band edge (2900 Hz) with +6 dB at the lower (500 Hz), as FIRs at 8 kHz before the line.
+    const channels = [
+      [1, 0, 0, 0, 0, 0, 0, 0.3],
+      [0.15, 0.4, 1, 0.4, 0.15],
+    ];
+    for (const h of channels) {
+      for (const rate of [9600, 7200] as const) {
+        const bits = prbsBits(4, rate * 2);
+        const clean = concatSamples(silence(LEAD), runTransmitter(new V29Transmitter(new ArrayBitSource(bits), { rate })), silence(800));
+        const x = new Int16Array(clean.length);
+        for (let i = 0; i < clean.length; i++) {
+          let a = 0;
+          for (let k = 0; k < h.length && k <= i; k++) a += (h[k] as number) * (clean[i - k] as number);
+          x[i] = Math.round(a);
+        }
+        const sink = new RecordingBitSink();
+        runReceiver(new V29Receiver(sink, { rate }), lineModel(x, { noiseDbm0: -40 }));
+        const ber = countBitErrors(bits, sink.bits);
+        assert.equal(ber.errors + ber.missing, 0, `${rate} through [${h.join(', ')}]: ${JSON.stringify(ber)}`);
+      }
+    }
+  });
+
   it('A-law (9600) and µ-law (7200)', () => {
     assertBerZero(loop(9600, 2, { codec: 'alaw' }), 'A-law');
     assertBerZero(loop(7200, 2, { codec: 'ulaw' }), 'µ-law');
