@@ -35,7 +35,8 @@
  * the gap wrong.
  *
  * Allocation-free after construction (the per-T/2 and per-symbol steps hand values over in
- * fields, so no double is boxed), about 23 KiB of state; blocks of any size give the same bits.
+ * fields, so no double is boxed), about 3 KiB of state per receiver (plus one 20 KiB filter
+ * table shared by all); blocks of any size give the same bits.
  *
  * Interop note: spandsp 0.0.6's V.29 transmitter, when it sends the echo protection tone, cuts
  * segment 4 to about 33 symbols of ones (48 without it), so training is decided on the first 32.
@@ -139,9 +140,9 @@ export class V29Receiver implements ModemReceiver {
   private readonly cd0: number;
   private readonly cd1: number;
 
-  /** Matched filter and interpolator with the carrier folded in (see the constructor). */
-  private readonly mfRe = new Float64Array(MF_PHASES * MF_LEN);
-  private readonly mfIm = new Float64Array(MF_PHASES * MF_LEN);
+  /** Matched filter and interpolator with the carrier folded in (shared, read-only). */
+  private readonly mfRe = MF_RE;
+  private readonly mfIm = MF_IM;
   private readonly ring = new Float64Array(2 * RING); // input samples, doubled
   private readonly eqRe = new Float64Array(2 * EQ_LEN); // delay line, doubled
   private readonly eqIm = new Float64Array(2 * EQ_LEN);
@@ -255,26 +256,6 @@ export class V29Receiver implements ModemReceiver {
     this.cd0 = r & 1;
     r = trainingStep(r >> 1);
     this.cd1 = r & 1;
-    // Polyphase matched filter: row p interpolates at fraction p/MF_PHASES of a sample past
-    // floor(t); stored oldest-sample-first to run along the ring. Each row sums to √2, so a
-    // passband tone of mean square P gives |y|² = P. The mixing to baseband is folded in:
-    // y = Σ h[k]·x[m−k]·e^{-jω(m−k)} = e^{-jωm}·Σ (h[k]·e^{jωk})·x[m−k], so the rows hold
-    // h[k]·e^{jωk} and one rotation per output replaces a complex multiply per input sample.
-    const h = new Float64Array(MF_LEN);
-    for (let p = 0; p < MF_PHASES; p++) {
-      let sum = 0;
-      for (let k = 0; k < MF_LEN; k++) {
-        const d = p / MF_PHASES - MF_HALF + k; // t − (sample m − k), samples
-        h[k] = rootRaisedCosine(d / SPS, RX_ROLLOFF);
-        sum += h[k] as number;
-      }
-      for (let k = 0; k < MF_LEN; k++) {
-        const c = ((h[k] as number) * Math.SQRT2) / sum;
-        const ci = (k * CARRIER_TABLE_STEP) % CARRIER_TABLE_LEN;
-        this.mfRe[p * MF_LEN + (MF_LEN - 1 - k)] = c * (CARRIER_COS[ci] as number);
-        this.mfIm[p * MF_LEN + (MF_LEN - 1 - k)] = c * (CARRIER_SIN[ci] as number);
-      }
-    }
     this.restart();
   }
 
@@ -952,6 +933,31 @@ export class V29Receiver implements ModemReceiver {
 }
 
 const dbm0ToPowerAbsOn = dbm0ToPower(ABS_ON_DBM0);
+
+const MF_RE = new Float64Array(MF_PHASES * MF_LEN);
+const MF_IM = new Float64Array(MF_PHASES * MF_LEN);
+{
+  // Polyphase matched filter: row p interpolates at fraction p/MF_PHASES of a sample past
+  // floor(t); stored oldest-sample-first to run along the ring. Each row sums to √2, so a
+  // passband tone of mean square P gives |y|² = P. The mixing to baseband is folded in:
+  // y = Σ h[k]·x[m−k]·e^{-jω(m−k)} = e^{-jωm}·Σ (h[k]·e^{jωk})·x[m−k], so the rows hold
+  // h[k]·e^{jωk} and one rotation per output replaces a complex multiply per input sample.
+  const h = new Float64Array(MF_LEN);
+  for (let p = 0; p < MF_PHASES; p++) {
+    let sum = 0;
+    for (let k = 0; k < MF_LEN; k++) {
+      const d = p / MF_PHASES - MF_HALF + k; // t − (sample m − k), samples
+      h[k] = rootRaisedCosine(d / SPS, RX_ROLLOFF);
+      sum += h[k] as number;
+    }
+    for (let k = 0; k < MF_LEN; k++) {
+      const c = ((h[k] as number) * Math.SQRT2) / sum;
+      const ci = (k * CARRIER_TABLE_STEP) % CARRIER_TABLE_LEN;
+      MF_RE[p * MF_LEN + (MF_LEN - 1 - k)] = c * (CARRIER_COS[ci] as number);
+      MF_IM[p * MF_LEN + (MF_LEN - 1 - k)] = c * (CARRIER_SIN[ci] as number);
+    }
+  }
+}
 
 function sq(a: number, b: number): number {
   return a * a + b * b;
