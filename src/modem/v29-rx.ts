@@ -678,7 +678,11 @@ export class V29Receiver implements ModemReceiver {
         adapt = true;
         const inGap = t - EQ_DELAY >= this.holdStart && t - EQ_DELAY < this.holdEnd;
         this.decode(idx, inGap);
-        if (!held) this.mse += (sq(ur - tr, ui - ti) / this.pc - this.mse) * (1 / 256);
+        if (!held) {
+          const er = ur - tr;
+          const ei = ui - ti;
+          this.mse += ((er * er + ei * ei) * this.invPc - this.mse) * (1 / 256);
+        }
         if (this.stage === S_TEST_ONES && ++this.count >= ONES_DECIDE) {
           if (this.onesCount < 0.9 * this.onesTotal) {
             this.fail();
