@@ -107,6 +107,8 @@ const EQ_CENTRE = 8;
 const EQ_DELAY_SYMBOLS = EQ_CENTRE / 2;
 
 const TAN_22_5 = Math.tan(Math.PI / 8);
+/** In the data the equaliser adapts on one symbol in this many. */
+const EQ_DATA_EVERY = 4;
 
 /** The first MATCH_LEN phase changes of segment 4 (1 = 180°), oldest in the top bit. */
 const MATCH_PATTERN = (() => {
@@ -207,6 +209,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private kpC = 0;
   private kiC = 0;
   private mu = 0;
+  private eqSkip = 0;
+  private eqEvery = 1;
   // training and data
   private jz = 0;
   private state = 0;
@@ -222,8 +226,10 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     this.rate = opts.rate;
     this.baud = v27terBaud(opts.rate);
     this.sps = 8000 / this.baud;
-    // The matched filter spans ±2.6 symbols: 26 taps at 5 samples/symbol, 34 at 6⅔.
-    this.taps = opts.rate === 4800 ? 26 : 34;
+    // The matched filter spans ±2 symbols (20 taps at 5 samples/symbol, 26 at 6⅔): the
+    // truncated RRC's small ISI is the equaliser's to remove, and every tap costs two
+    // multiply-adds per output.
+    this.taps = opts.rate === 4800 ? 20 : 26;
     this.coef = matchedFilter(opts.rate, this.taps, this.sps);
     this.restart();
   }
@@ -627,6 +633,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     this.kpC = 0.15;
     this.kiC = 0.008;
     this.mu = 0.03;
+    this.eqEvery = 1;
+    this.eqSkip = 0;
     this.kpT = (0.08 * this.sps) / (2 * Math.PI);
     this.kiT = (0.002 * this.sps) / (2 * Math.PI);
     this.errAcc = 0;
@@ -703,15 +711,19 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       const pe = yi * tr - yr * ti;
       this.freq = d + this.kiC * pe;
       d = this.freq + this.kpC * pe;
-      // LMS on the error rotated back into the equaliser's frame (× e^{jφ}).
-      const mu = this.mu;
-      const ezr = (er * c - ei * s) * mu;
-      const ezi = (ei * c + er * s) * mu;
-      for (let m = 0; m < EQ_LEN; m++) {
-        const ar = xRe[base + m] as number;
-        const ai = xIm[base + m] as number;
-        wRe[m] = (wRe[m] as number) + ezr * ar + ezi * ai;
-        wIm[m] = (wIm[m] as number) + ezi * ar - ezr * ai;
+      // LMS on the error rotated back into the equaliser's frame (× e^{jφ}); in the data only
+      // every EQ_DATA_EVERY-th symbol (the line changes slowly; timing is Gardner's job).
+      if (--this.eqSkip <= 0) {
+        this.eqSkip = this.eqEvery;
+        const mu = this.mu;
+        const ezr = (er * c - ei * s) * mu;
+        const ezi = (ei * c + er * s) * mu;
+        for (let m = 0; m < EQ_LEN; m++) {
+          const ar = xRe[base + m] as number;
+          const ai = xIm[base + m] as number;
+          wRe[m] = (wRe[m] as number) + ezr * ar + ezi * ai;
+          wIm[m] = (wIm[m] as number) + ezi * ar - ezr * ai;
+        }
       }
     }
     // Advance the phasor by d radians (small: third-order sin/cos), keeping |phasor| = 1.
@@ -794,7 +806,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
         this.isTrained = true;
         this.freqAvg = this.freq;
         this.tIntAvg = this.tInt;
-        this.mu = 0.004;
+        this.mu = 0.004 * EQ_DATA_EVERY;
+        this.eqEvery = EQ_DATA_EVERY;
         this.kpC = 0.05;
         this.kiC = 0.001;
         this.kpT = (0.03 * this.sps) / (2 * Math.PI);
