@@ -188,6 +188,9 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private hold = 0;
   // T/2 bookkeeping
   private isSym = false;
+  /** The output being processed (see output()). */
+  private yRe = 0;
+  private yIm = 0;
   private prevRe = 0;
   private prevIm = 0;
   private midRe = 0;
@@ -475,8 +478,17 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       yr += (ringRe[base + m] as number) * h;
       yi += (ringIm[base + m] as number) * h;
     }
-    if (this.mode === M_SEEK) this.seek(yr, yi);
-    else this.halfBaud(yr * this.gain, yi * this.gain);
+    // Handed on in fields, not arguments: a double passed to a call V8 does not inline is boxed
+    // (an allocation per output).
+    if (this.mode === M_SEEK) {
+      this.yRe = yr;
+      this.yIm = yi;
+      this.seek();
+    } else {
+      this.yRe = yr * this.gain;
+      this.yIm = yi * this.gain;
+      this.halfBaud();
+    }
     if (this.mode === M_IDLE || this.mode === M_PARKED) {
       this.cd = -1;
       return;
@@ -490,7 +502,9 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   }
 
   /** SEEK: T/4 outputs; recognise segment 3 and estimate the symbol timing. */
-  private seek(yr: number, yi: number): void {
+  private seek(): void {
+    const yr = this.yRe;
+    const yi = this.yIm;
     const pwr = yr * yr + yi * yi;
     const j = this.k & 3;
     const hr = this.seekRe[j] as number;
@@ -544,7 +558,9 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   }
 
   /** T/2 outputs (REV, TRAIN, TEST, DATA). */
-  private halfBaud(yr: number, yi: number): void {
+  private halfBaud(): void {
+    const yr = this.yRe;
+    const yi = this.yIm;
     // Into the equaliser's delay line (newest at eqW, written twice).
     const eqW = this.eqW === 0 ? EQ_LEN - 1 : this.eqW - 1;
     this.eqW = eqW;
@@ -571,7 +587,7 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     }
     switch (this.mode) {
       case M_REV:
-        this.rev(yr, yi);
+        this.rev();
         break;
       case M_TRAIN:
         this.train();
@@ -588,7 +604,9 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   }
 
   /** REV: segment 3 reversals until the conditioning pattern of segment 4 is matched. */
-  private rev(yr: number, yi: number): void {
+  private rev(): void {
+    const yr = this.yRe;
+    const yi = this.yIm;
     // y·conj(previous): ≈ −1 for a reversal, +1 for a 0° change (times the carrier offset's turn).
     const dr = yr * this.prevRe + yi * this.prevIm;
     const di = yi * this.prevRe - yr * this.prevIm;
