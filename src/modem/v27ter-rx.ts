@@ -308,7 +308,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       // Carrier detection (circuit 109).
       let event = false;
       if (mode === M_IDLE) {
-        event = this.idleSample(pw);
+        this.pw = pw;
+        event = this.idleSample();
       } else if (pw < offThr) {
         if (++below > hang) {
           this.pw = pw;
@@ -344,7 +345,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   }
 
   /** Idle: learn the noise floor, and detect a carrier rising above it. True on carrier-up. */
-  private idleSample(pw: number): boolean {
+  private idleSample(): boolean {
+    const pw = this.pw;
     const floor = this.floor;
     const on = floor * ON_OVER_FLOOR;
     if (this.learn > LEARN_SAMPLES - DEAF_SAMPLES) {
@@ -357,7 +359,6 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       // After a carrier-down, wait for the meter to fall back to the floor before listening again.
       if (pw < floor * OFF_OVER_FLOOR || pw < ABS_ON) this.armed = true;
     } else if (pw > ABS_ON && pw > on) {
-      this.pw = pw;
       this.carrierUp();
       return true;
     }
