@@ -3,13 +3,15 @@
  *
  * Signal path, per 8 kHz sample: a power meter (carrier detection against a learnt noise floor),
  * then the fixed 1800 Hz carrier (a 40-sample table) brings the signal to baseband into a ring.
- * The matched root-raised-cosine filter (β = 0.5) is evaluated only where a sample is wanted — at
- * T/2 spacing, at any fractional time (a 64-phase polyphase table) — so filtering and timing
- * interpolation are one dot product at 3200 (4800) or 2400 (2400 bit/s) outputs a second.
+ * The matched root-raised-cosine filter (β = 0.5, ±2 symbols) is evaluated only where a sample is
+ * wanted — at T/2 spacing, at any fractional time (a 64-phase polyphase table) — so filtering and
+ * timing interpolation are one dot product at 3200 (4800) or 2400 (2400 bit/s) outputs a second.
  *
  * Start-up follows the synchronising signals of V.27ter §2.5 (Table 3):
- *  1. energy above max(−47 dBm0, noise floor + 4 dB): 'carrier-up' (the floor is learnt while
- *     idle, so a signal over a noise floor heard before it is found; noise alone is not);
+ *  1. energy above max(−47 dBm0, noise floor + 4 dB): 'carrier-up'. The floor is the mean power
+ *     heard while idle (learnt in the first 40 ms after construction or restart, then tracked
+ *     over ~130 ms), so a signal 6 dB over a noise floor heard before it is found, and the
+ *     noise alone never brings the carrier up;
  *  2. SEEK — outputs at T/4: segment 3's reversals are recognised by the one-symbol
  *     autocorrelation (≈ −1 for reversals, +1 for the echo-protection tone), and the symbol
  *     timing is estimated feed-forward from the baud-rate line of |y|² (Oerder–Meyr);
@@ -18,19 +20,25 @@
  *     the last 32 phase changes against the known conditioning pattern (robust to a few
  *     decision errors, unlike waiting for the single first 0° change);
  *  4. TRAIN — the rest of segment 4 trains a T/2 fractionally-spaced LMS equaliser (16 taps)
- *     and a decision-free carrier PLL against the known pattern;
+ *     and the carrier PLL (proportional + integral) against the known, regenerated pattern;
  *  5. TEST — segment 5 (scrambled ones) is demodulated as data: the descrambled bits must be
  *     ones and the constellation error small, else 'training-failed';
  *  6. DATA — decision-directed equaliser and PLL, Gardner timing with a second-order loop (it
  *     tracks a sender clock hundreds of ppm off for as long as the signal lasts), differential
  *     decoding (Tables 1 and 2), descrambling, bits to the sink.
- * 'carrier-down' when the power falls 10 dB below the signal (or to the floor) for 10 ms.
+ * 'carrier-down' when the power stays under max(−50 dBm0, floor + 2 dB, signal − 10 dB) for 10 ms
+ * (60 ms while seeking, to span segment 2's silence after the echo protection tone). A seek that
+ * finds no segment 4 within 120 symbols goes back to seeking; only a failed segment 5 check says
+ * 'training-failed' (then the receiver waits for the carrier to drop).
  *
  * `fillIn(n)` runs the clocks over n lost samples (as zeros) without adapting anything: the
  * symbol clock, carrier phase and bit count go on, so the receiver stays in step; the bits of the
  * symbols that overlap the gap (and the filters' spans around it) are undefined.
  *
- * Nothing is allocated after construction; state is a few kilobytes of typed arrays.
+ * Nothing is allocated after construction (typed arrays for the rings, the equaliser and the
+ * shared filter tables; no closures; doubles are handed between methods in fields, never boxed as
+ * arguments). Per instance ≈ 3 KiB of typed arrays; the polyphase tables (13 KiB at 4800, 17 KiB
+ * at 2400) are built once per process and shared.
  */
 
 import { dbm0ToPower, powerToDbm0 } from '../dsp/level.js';
