@@ -230,6 +230,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private testBits = 0;
   private errAcc = 0;
   private isTrained = false;
+  /** 'training-in-progress' was said for this carrier (a seek that starts over says it once). */
+  private announced = false;
 
   constructor(sink: BitSink, opts: V27terRxOptions) {
     if (opts.rate !== 2400 && opts.rate !== 4800) throw new RangeError(`V.27ter: no rate ${String(opts.rate)}`);
@@ -448,6 +450,7 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private carrierUp(): void {
     this.resetDemodulator();
     this.mode = M_SEEK;
+    this.announced = false;
     this.below = 0;
     this.sigPw = 0;
     this.setOffThreshold();
@@ -562,7 +565,10 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       this.mode = M_REV;
       this.kpT = (0.3 * sps) / (2 * Math.PI);
       this.kiT = (0.004 * sps) / (2 * Math.PI);
-      this.sink.status('training-in-progress');
+      if (!this.announced) {
+        this.announced = true;
+        this.sink.status('training-in-progress');
+      }
     }
   }
 
