@@ -555,8 +555,9 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       const sps = this.sps;
       const delta = (Math.atan2(xi, xr) / (2 * Math.PI)) * sps;
       // The next output is the first symbol sample: one symbol after that peak.
-      this.corr = sps - delta - this.step;
+      // (output() adds the new step, T/2, when it schedules it.)
       this.step = sps / 2;
+      this.corr = sps - delta - this.step;
       this.isSym = true;
       this.gain = 1 / Math.sqrt(2 * b);
       this.sigPw = this.pw;
