@@ -37,7 +37,7 @@
  *
  * Nothing is allocated after construction (typed arrays for the rings, the equaliser and the
  * shared filter tables; no closures; doubles are handed between methods in fields, never boxed as
- * arguments). Per instance ≈ 3 KiB of typed arrays; the polyphase tables (13 KiB at 4800, 17 KiB
+ * arguments). Per instance ≈ 3 KiB of typed arrays; the polyphase tables (10 KiB at 4800, 14 KiB
  * at 2400) are built once per process and shared.
  */
 
