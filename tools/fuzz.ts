@@ -43,6 +43,7 @@ import {
   IfpView,
 } from '../src/t38/index.js';
 import { xorshift32, type Random32 } from '../src/util/random.js';
+import { audioTargets } from './fuzz-audio.js';
 import { hdlcTargets } from './fuzz-hdlc.js';
 import { statefulTargets, type FuzzTarget } from './fuzz-stateful.js';
 
@@ -307,6 +308,7 @@ function buildTargets(root: string, pdf: readonly Uint8Array[] = []): Target[] {
     },
     ...statefulTargets(udptlFlows, frames),
     ...hdlcTargets(frames),
+    ...audioTargets(),
     { name: 'pdf', seeds: [...pdf], run: async (b) => outcome(await readPdfFaxPages(b, FUZZ_BUDGET)), weight: 50 },
     {
       // The convert pipeline: any document in, fax pages, TIFF and PDF out.

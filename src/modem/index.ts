@@ -11,3 +11,4 @@ export * from './v27ter.js';
 export * from './v29.js';
 export * from './v17.js';
 export * from './tones.js';
+export * from './fast-detect.js';

@@ -3,16 +3,17 @@
  * allocation after construction.
  *
  * The tones:
- * - CNG, the calling tone (T.30 §4.? "calling tone", Figure/Table of T.30 tonal signals):
- *   1100 Hz ± 38 Hz, 0.5 s on, 3 s off, repeated.
- * - CED, the called station identification (T.30 §4.?, the V.25 answer tone ANS): 2100 Hz
+ * - CNG, the calling tone (T.30 §5.2.3.1): 1100 Hz ± 38 Hz, 0.5 s on, 3 s off, repeated.
+ * - CED, the called station identification (T.30 §5.2.4; the V.25 answer tone ANS): 2100 Hz
  *   ± 15 Hz, continuous for 2.6 … 4 s (V.25: 3.3 ± 0.7 s).
- * - ANS/ (V.25 §5.2, the echo-canceller disabling form; G.165/G.168): ANS with a 180° phase
+ * - ANS/ (V.25, the form that disables echo cancellers; G.165/G.168): ANS with a 180° phase
  *   reversal every 450 ± 25 ms.
  * - ANSam and ANSam/ (V.8, the modified answer tone): ANS / ANS/ amplitude-modulated by a
- *   15 ± 0.1 Hz sine with a depth of 20 ± 1 %.
- * (The T.30 clause numbers of the tonal signals are given as "§4.?" because they were not
- * verified against the text here; the values are those every implementation uses.)
+ *   15 ± 0.1 Hz sine with a depth of 20 ± 1 %. A fax machine treats all four answer tones as
+ *   CED (T.30 §5.2.4 note).
+ * (The T.30 clause numbers are the ones the rest of the project cites (fax/terminal); they and
+ * the V.25/V.8 sub-clauses were not checked against the recommendations' text here. The values
+ * are those of spandsp's modem_connect_tones and every other implementation.)
  *
  * Detector (`ToneDetector`): the signal is cut into 10 ms blocks (80 samples). In each block
  * it measures the total energy and the complex amplitude at 1100 Hz and at 2100 Hz (a
@@ -56,11 +57,11 @@ export interface ToneSink {
   tone(kind: ToneKind, event: 'start' | 'end', atSample: number): void;
 }
 
-/** CNG: 1100 Hz, 0.5 s on, 3 s off (T.30). */
+/** CNG: 1100 Hz, 0.5 s on, 3 s off (T.30 §5.2.3.1). */
 export const CNG_HZ = 1100;
 export const CNG_ON_MS = 500;
 export const CNG_OFF_MS = 3000;
-/** ANS / CED: 2100 Hz (V.25; T.30 CED), 3.3 ± 0.7 s. */
+/** ANS / CED: 2100 Hz (V.25; T.30 §5.2.4), 3.3 ± 0.7 s. */
 export const ANS_HZ = 2100;
 export const ANS_MS = 3300;
 /** ANS/: a phase reversal every 450 ms (V.25). */

@@ -2,7 +2,7 @@
  * V.21 channel 2: the 300 bit/s FSK that carries every T.30 control message (T.30 §5.3.1), and a
  * fast detector of its HDLC flag preamble for gateways.
  *
- * Line signal (V.21 §2, §3): channel No. 2 has nominal mean frequency 1750 Hz and deviation
+ * Line signal (V.21 §2): channel No. 2 has nominal mean frequency 1750 Hz and deviation
  * ±100 Hz; the higher characteristic frequency is binary 0 (space), so mark (1) = 1650 Hz and
  * space (0) = 1850 Hz. 300 bit/s, one bit per 80/3 samples at 8 kHz. V.21 modulates the
  * frequency of one oscillator, so the phase is continuous across bit boundaries.
@@ -15,29 +15,39 @@
  *   (one bit) of x·e^{−jωn}; |S_mark|² − |S_space|² is the soft decision, independent of level.
  *   Both tones have a period of exactly 160 samples at 8 kHz (1650/8000 = 33/160, 1850/8000 =
  *   37/160), so the local oscillators are 160-entry tables indexed by n mod 160: no phase drift.
- * - carrier detect (V.21 §7, received line signal detector: OFF→ON above −43 dBm, ON→OFF below
- *   −48 dBm, with hysteresis): the in-band power (what the two correlators see) must be
- *   (a) above an absolute threshold, −45.5 dBm0 on / −48.5 dBm0 off, (b) 6 dB above the noise
- *   floor heard before the signal (3 dB to stay on) — the floor follows the in-band power while
- *   there is no carrier, quickly down and slowly (≈ 1 s) up, and is frozen while the carrier is
- *   on — and (c) most of the power on the line (in-band ≥ 50 % of the total to come on, ≥ 25 %
- *   to stay on), which keeps white noise, CED/ANS, CNG and the wide-band V.17/V.29/V.27ter
- *   signals from raising it. Each change must hold for 2 ms.
+ * - carrier detect (V.21's received line signal detector, circuit 109: OFF→ON above −43 dBm,
+ *   ON→OFF below −48 dBm, with hysteresis; the clause number was not checked here): the
+ *   in-band power (what the two correlators see) must be (a) above an absolute threshold,
+ *   −45.5 dBm0 on / −48.5 dBm0 off, (b) 6 dB above the noise floor heard before the signal
+ *   (3 dB to stay on) — the floor is the mean in-band power
+ *   (≈ 64 ms) while there is no carrier, frozen while the carrier is on — and (c) nearly all the
+ *   power on the line (in-band ≥ 85 % of the total to come on, ≥ 50 % to stay on: V.21 reads
+ *   ≈ 1.1 at 10 dB SNR and ≥ 0.8 at 6 dB; white noise 0.15, V.29/V.17-like QAM ≤ 0.75, a
+ *   speech-like sound ≤ 0.75, CED/CNG ≈ 0), which keeps noise, the answer tones and the
+ *   wide-band modems from raising it. On must hold for 4 ms, off for 2 ms; off also comes when
+ *   the unsmoothed in-band power falls 13 dB below the carrier's level (the end of the signal,
+ *   seen within about a bit). A carrier that finds no bit sync in 400 ms (a steady in-band
+ *   tone, V.27ter at 1200 baud whose spectrum sits on V.21's) is dropped and its level taken as
+ *   the floor.
  * - bit timing from the zero crossings of the soft decision: with one-bit correlators the best
  *   sampling instant is half a bit after each crossing. A free-running bit clock (period 80/3
- *   samples) is pulled towards the crossings located to a fraction of a sample by linear
- *   interpolation: fully on the first crossing after carrier-up (fast acquisition), then with
- *   gains 1/2, 1/4 and 1/8, which tracks a ±250 ppm clock error (0.007 samples a bit) easily.
+ *   samples) is pulled towards the crossings, located to a fraction of a sample by linear
+ *   interpolation, with gains 1/2, 1/4, then 1/8 (a ±250 ppm clock error is 0.007 samples a
+ *   bit). Acquisition loses nothing: the last 512 soft decisions are kept, and at carrier-up
+ *   (or at the first crossing after it) the grid is set by the latest crossing and the bits
+ *   since the signal's onset (where the raw in-band power rose) are read back from that
+ *   history, so the first bit of the message is delivered like any other.
  *
- * Status: V.21 has no training. 'carrier-up' is reported when the carrier detector comes on,
- * bits are delivered from then on (as spandsp's fsk receiver does: nothing of a preamble is
- * withheld), and 'training-succeeded' once bit synchronisation is established (three crossings
- * in a row within ±20 % of a bit of where the clock expects them); 'carrier-down' when the
- * carrier goes off. A carrier without such crossings (a steady tone) never reports
- * 'training-succeeded'.
+ * Status: V.21 has no training. 'carrier-up' when the carrier detector comes on (bits flow
+ * from then on, the ones that arrived while it made up its mind included); 'training-succeeded'
+ * once bit synchronisation is established — five crossings in a row within ±12 % of a bit of
+ * where the clock expects them (80 ms into a flag preamble; random crossings pass this once in
+ * about 1300 tries); 'carrier-down' when the carrier goes off. A steady tone never reports
+ * 'training-succeeded' and is dropped after 400 ms.
  *
- * Interop: spandsp's fsk transmitter (`modemgen --modem v21`) is received with BER 0 and ours by
- * spandsp's fsk receiver (`modembench --modem v21 --in`); see the report in the commit history.
+ * Interop (by hand, against the spandsp reference peer): spandsp's fsk transmitter
+ * (`modemgen --modem v21 --rate 300`, slin/A-law/µ-law, with noise) is received with BER 0, and
+ * this transmitter by spandsp's fsk receiver (`modembench --modem v21 --rate 300 --in`) too.
  */
 
 import { dbm0ToPower, sineAmplitude } from '../dsp/level.js';
@@ -47,7 +57,7 @@ import { END_OF_DATA, SAMPLE_RATE, type BitSink, type ModemRxStatus, type BitSou
 export const V21_CH2_MARK_HZ = 1650;
 /** V.21 §2: channel 2 space (binary 0), Hz. */
 export const V21_CH2_SPACE_HZ = 1850;
-/** V.21 §1: 300 bit/s. */
+/** V.21 §1: up to 300 bit/s; T.30 §5.3.1 uses 300. */
 export const V21_BIT_RATE = 300;
 
 /** Transmit options (factory contract). */
@@ -57,7 +67,7 @@ export interface V21TxOptions {
 }
 
 /** Receive options (factory contract; none yet). */
-export type V21RxOptions = Record<string, never>;
+export type V21RxOptions = Readonly<Record<string, unknown>>;
 
 const SINE_BITS = 12;
 const SINE_SIZE = 1 << SINE_BITS;
@@ -86,6 +96,7 @@ export class V21Transmitter implements ModemTransmitter {
   /** Thirds of a sample left in the current bit (0: fetch the next bit). */
   private bitLeft = 0;
   private ended = false;
+  private tailSent = false;
 
   constructor(
     private readonly bits: BitSource,
@@ -107,12 +118,21 @@ export class V21Transmitter implements ModemTransmitter {
     for (; i < length; i++) {
       if (bitLeft <= 0) {
         if (this.ended) break;
-        const bit = this.bits.getBit();
+        const bit = this.tailSent ? END_OF_DATA : this.bits.getBit();
         if (bit === END_OF_DATA) {
-          this.ended = true;
-          break;
+          if (this.tailSent) {
+            this.ended = true;
+            break;
+          }
+          // One bit time of mark after the last data bit: a receiver decides a bit from a
+          // whole bit of signal after its middle, so without it the last bit is lost (spandsp's
+          // FSK receiver drops it). Mark is the idle state of the line (T.30 closes HDLC
+          // with flags anyway, so this only matters to raw bit streams).
+          this.tailSent = true;
+          step = this.markStep;
+        } else {
+          step = bit ? this.markStep : this.spaceStep;
         }
-        step = bit ? this.markStep : this.spaceStep;
         bitLeft += THIRDS_PER_BIT;
       }
       out[offset + i] = Math.round(amp * (SINE[phase >>> SINE_SHIFT] as number));
@@ -139,23 +159,33 @@ const ABS_ON = dbm0ToPower(-45.5) * W;
 const ABS_OFF = dbm0ToPower(-48.5) * W;
 /** Noise floor at start: a quiet line (its +6 dB lies below the absolute threshold). */
 const FLOOR_INIT = dbm0ToPower(-52) * W;
-/** Samples a carrier change must hold (2 ms). */
+/** Samples the on condition must hold (4 ms), and the off condition (2 ms). */
+const CARRIER_HOLD_ON = 32;
 const CARRIER_HOLD = 16;
-/** Smoothing of the detector's powers: one pole, ≈ 2 ms. */
-const SMOOTH = 1 / 16;
-/** Noise floor: down in ≈ 8 ms, up in ≈ 1 s. */
-const FLOOR_DOWN = 1 / 64;
-const FLOOR_UP = 1 / 8000;
-/** Carrier level while on: a slow average (≈ 30 ms); the carrier is off 13 dB below it. */
+/** Smoothing of the detector's powers: one pole, ≈ 4 ms. */
+const SMOOTH = 1 / 32;
+/** Share of the line's power the V.21 band must hold to raise the carrier, and to keep it. */
+const SHARE_ON = 0.85;
+const SHARE_OFF = 0.5;
+/** A carrier without bit sync this long (400 ms) is not V.21: it is dropped and becomes the floor. */
+const NO_SYNC_LIMIT = 3200;
+/** Noise floor: the mean in-band power without carrier (≈ 64 ms), faster down (≈ 4 ms) when
+ * the power falls below a quarter of it (the end of a signal). */
+const FLOOR_SLOW = 1 / 512;
+const FLOOR_FAST = 1 / 32;
+/** Carrier level while on: a slow average (≈ 30 ms); the carrier is off when the unsmoothed
+ * in-band power is 13 dB below it (the end of a signal is seen within a bit). */
 const LEVEL_SMOOTH = 1 / 256;
 const LEVEL_DROP = 0.05;
 /** Crossings within this fraction of a bit of the expected place count as "in sync". */
-const SYNC_TOLERANCE = 0.2 * SAMPLES_PER_BIT;
-const SYNC_CROSSINGS = 3;
+const SYNC_TOLERANCE = 0.12 * SAMPLES_PER_BIT;
+const SYNC_CROSSINGS = 5;
 /** Samples from the signal's onset to the raw in-band power passing the off thresholds. */
 const ONSET_LAG = 4;
 /** Bits of steady tone after carrier-up before the clock free-runs without a crossing. */
 const ACQUIRE_BITS = 10;
+/** Soft decisions kept for acquisition (a power of two, > ACQUIRE_BITS bits + carrier delay). */
+const SOFT_HISTORY = 512;
 
 /**
  * V.21 channel 2 receiver (ModemReceiver). See the module comment for the method.
@@ -186,6 +216,8 @@ export class V21Receiver implements ModemReceiver {
   private floor = FLOOR_INIT;
   private carrier = false;
   private carrierLevel = 0;
+  /** Samples since carrier-up without bit sync. */
+  private sinceUp = 0;
   private holdCount = 0;
 
   private prevSoft = 0;
@@ -195,6 +227,8 @@ export class V21Receiver implements ModemReceiver {
   private goodRun = 0;
   private synced = false;
   private lastBit = 1;
+  /** The soft decisions of the last SOFT_HISTORY samples, by absolute sample index. */
+  private readonly softRing = new Float64Array(SOFT_HISTORY);
   /** Between carrier-up and the first crossing: bits are held back until the grid is known. */
   private acquiring = false;
   /** Sample at which the raw in-band power last rose above the off thresholds (−1: below). */
@@ -235,6 +269,11 @@ export class V21Receiver implements ModemReceiver {
   /** In-band level heard (smoothed), dBm0. */
   get signalLevelDbm0(): number {
     return 10 * Math.log10(Math.max(this.inband, 1e-9) / (W * dbm0ToPower(0)));
+  }
+
+  /** Share of the line's power in the V.21 band (smoothed; ≈ 1 for V.21, ≈ 0.15 for white noise). */
+  get inBandShare(): number {
+    return this.total > 0 ? this.inband / this.total : 0;
   }
 
   /** The noise floor the carrier detector has learned, dBm0 (in-band). */
@@ -295,8 +334,11 @@ export class V21Receiver implements ModemReceiver {
     let pw = this.pw;
     let inband = this.inband;
     let total = this.total;
+    const softRing = this.softRing;
+    let sinceExact = this.sinceExact;
     const end = offset + length;
-    this.blockBase = this.samplesIn - offset;
+    const base = this.samplesIn - offset;
+    this.blockBase = base;
     for (let k = offset; k < end; k++) {
       const x = samples[k] as number;
       // Running one-bit correlations (V.21 tones) and energy.
@@ -317,9 +359,9 @@ export class V21Receiver implements ModemReceiver {
       ringP[ringAt] = v;
       if (++ringAt === W) ringAt = 0;
       if (++loAt === LO_PERIOD) loAt = 0;
-      if (++this.sinceExact >= 4096) {
+      if (++sinceExact >= 4096) {
         // Rounding in the running sums random-walks; recompute them exactly now and then.
-        this.sinceExact = 0;
+        sinceExact = 0;
         mr = mi = sr = si = pw = 0;
         for (let j = 0; j < W; j++) {
           mr += ringMr[j] as number;
@@ -332,41 +374,47 @@ export class V21Receiver implements ModemReceiver {
       const em = mr * mr + mi * mi;
       const es = sr * sr + si * si;
       const soft = em - es;
-      inband += (((em + es) * 2) / W - inband) * SMOOTH;
+      const raw = (em + es) * (2 / W);
+      softRing[(base + k) & (SOFT_HISTORY - 1)] = soft;
+      inband += (raw - inband) * SMOOTH;
       total += (pw - total) * SMOOTH;
 
       if (this.blind > 0) {
         this.blind--;
       } else if (!this.carrier) {
-        const raw = ((em + es) * 2) / W;
         if (raw > ABS_OFF && raw > 2 * this.floor) {
-          if (this.riseAt < 0) this.riseAt = this.blockBase + k;
+          if (this.riseAt < 0) this.riseAt = base + k;
         } else {
           this.riseAt = -1;
         }
-        // Noise floor: follow the in-band power while there is no carrier.
-        const f = this.floor;
-        this.floor = f + (inband - f) * (inband < f ? FLOOR_DOWN : FLOOR_UP);
-        if (inband > ABS_ON && inband > 4 * this.floor && inband > 0.5 * total) {
-          if (++this.holdCount >= CARRIER_HOLD) this.carrierUp(soft, k, inband);
+        if (inband > ABS_ON && inband > 4 * this.floor && inband > SHARE_ON * total) {
+          if (++this.holdCount >= CARRIER_HOLD_ON) this.carrierUp(soft, k, inband);
         } else {
           this.holdCount = 0;
+          // Noise floor: the mean in-band power while there is no carrier (and no candidate).
+          const f = this.floor;
+          this.floor = f + (inband - f) * (inband < 0.25 * f ? FLOOR_FAST : FLOOR_SLOW);
         }
-      } else if (inband < ABS_OFF || inband < 2 * this.floor || inband < 0.25 * total || inband < LEVEL_DROP * this.carrierLevel) {
-        if (++this.holdCount >= CARRIER_HOLD) {
-          // The tail of the signal is still in the smoothed power: let the floor start from
-          // there and follow it down, so the tail cannot raise the carrier again.
+      } else {
+        if (!this.synced) this.sinceUp++;
+        const off =
+          raw < LEVEL_DROP * this.carrierLevel || inband < ABS_OFF || inband < 2 * this.floor || inband < SHARE_OFF * total;
+        if (this.sinceUp > NO_SYNC_LIMIT || (off && ++this.holdCount >= CARRIER_HOLD)) {
+          // The tail of the signal is still in the smoothed power (or the carrier that never
+          // synchronised is the floor now): let the floor start from there and follow it
+          // down, so that the tail cannot raise the carrier again.
           if (inband > this.floor) this.floor = inband;
           this.carrierDown();
           this.prevSoft = soft;
           continue;
         }
-      } else {
-        this.holdCount = 0;
-        this.carrierLevel += (inband - this.carrierLevel) * LEVEL_SMOOTH;
+        if (!off) {
+          this.holdCount = 0;
+          this.carrierLevel += (inband - this.carrierLevel) * LEVEL_SMOOTH;
+        }
       }
 
-      if (this.carrier) this.clock(soft, k);
+      if (this.carrier) this.clock(k);
       this.prevSoft = soft;
     }
     this.ringAt = ringAt;
@@ -378,6 +426,7 @@ export class V21Receiver implements ModemReceiver {
     this.pw = pw;
     this.inband = inband;
     this.total = total;
+    this.sinceExact = sinceExact;
     this.samplesIn += length;
   }
 
@@ -420,30 +469,57 @@ export class V21Receiver implements ModemReceiver {
     this.goodRun = 0;
     this.synced = false;
     this.acquiring = true;
+    this.sinceUp = 0;
     this.carrierLevel = level;
     // The raw power rises above the off thresholds a few samples after the signal starts (a
     // strong signal at once, one at −43 dBm0 about half a window later).
     const now = this.blockBase + k;
-    this.onsetAt = (this.riseAt >= 0 ? this.riseAt : now - CARRIER_HOLD) - ONSET_LAG;
+    this.onsetAt = (this.riseAt >= 0 ? this.riseAt : now - CARRIER_HOLD_ON) - ONSET_LAG;
     this.riseAt = -1;
     this.bitPhase = 0;
     this.prevSoft = soft;
     this.sink.status('carrier-up');
+    // A transition may already have passed while the detector made up its mind: the latest
+    // crossing since the window filled with signal fixes the bit grid at once.
+    const ring = this.softRing;
+    const mask = SOFT_HISTORY - 1;
+    for (let t = now; t > this.onsetAt + W && t > now - SOFT_HISTORY + 1; t--) {
+      const a = ring[t & mask] as number;
+      const b = ring[(t - 1) & mask] as number;
+      if (a > 0 !== b > 0) {
+        this.acquire(t - a / (a - b), now, true);
+        return;
+      }
+    }
   }
 
   /**
-   * End of acquisition: deliver the bits sent since the onset of the signal. They all have the
-   * value decided before the first crossing (`bit`); there are as many as bit periods from the
-   * onset to `edgeAt`, the time of the first transition on the line (or of now, when the signal
-   * has none yet). Rounded up rather than down: a spare bit at the start is harmless, a missing
-   * one loses the first bit of the message.
+   * End of acquisition. `tc` is the time of a crossing of the soft decision (a tone change on
+   * the line half a window earlier), or the onset plus half a window when the signal has had
+   * no transition yet. Deliver, from the soft decisions kept, the bits sent since the onset of
+   * the signal — as many as bit periods from the onset to the line transition, rounded up
+   * rather than down (a spare bit at the start is harmless, a missing one loses the first bit
+   * of the message) — and those after `tc` up to now, each sampled half a bit after a crossing;
+   * then run the bit clock on that grid.
    */
-  private flushAcquired(bit: number, edgeAt: number, now: number): void {
+  private acquire(tc: number, now: number, crossing: boolean): void {
     this.acquiring = false;
-    const n = Math.max(0, Math.floor((edgeAt - this.onsetAt) / SAMPLES_PER_BIT + 0.7));
-    this.lastBit = bit;
-    this.lastBitAt = now + 1;
-    for (let i = 0; i < n; i++) this.sink.putBit(bit);
+    const ring = this.softRing;
+    const mask = SOFT_HISTORY - 1;
+    const oldest = now - SOFT_HISTORY + 1;
+    const before = Math.max(0, Math.floor((tc - W / 2 - this.onsetAt) / SAMPLES_PER_BIT + 0.7));
+    let t = tc + SAMPLES_PER_BIT / 2 - before * SAMPLES_PER_BIT;
+    let last = t - SAMPLES_PER_BIT;
+    for (; t <= now; t += SAMPLES_PER_BIT) {
+      const at = Math.max(oldest, Math.round(t));
+      const bit = (ring[at & mask] as number) > 0 ? 1 : 0;
+      this.lastBit = bit;
+      this.lastBitAt = now + 1;
+      this.sink.putBit(bit);
+      last = t;
+    }
+    this.bitPhase = now - last;
+    this.crossings = crossing ? 1 : 0;
   }
 
   private carrierDown(): void {
@@ -454,27 +530,30 @@ export class V21Receiver implements ModemReceiver {
   }
 
   /** Bit clock: track the crossings of the soft decision, sample half a bit after them. */
-  private clock(soft: number, k: number): void {
+  private clock(k: number): void {
+    // The soft decision comes from the history ring rather than as an argument: a double
+    // passed to a call that is not inlined would be boxed on the heap, once per sample.
+    const soft = this.softRing[(this.blockBase + k) & (SOFT_HISTORY - 1)] as number;
     const prev = this.prevSoft;
     let phase = this.bitPhase + 1;
-    if ((prev > 0 && soft <= 0) || (prev <= 0 && soft > 0)) {
+    if (((prev > 0 && soft <= 0) || (prev <= 0 && soft > 0)) && this.blind === 0) {
       // The crossing lies `frac` samples before this one; where the clock stood then.
       const frac = soft / (soft - prev);
       if (this.acquiring) {
-        // First crossing: it fixes the bit grid. The decision crosses half a window after the
-        // line changed tone.
+        // First crossing: it fixes the bit grid.
         const now = this.blockBase + k;
-        this.flushAcquired(prev > 0 ? 1 : 0, now - frac - W / 2, now);
-        phase = SAMPLES_PER_BIT / 2 + frac;
-        this.crossings = 1;
+        this.acquire(now - frac, now, true);
+        return;
       } else {
         let err = phase - frac - SAMPLES_PER_BIT / 2;
         // Wrap into (−½ bit, +½ bit]: the clock is late (err > 0) or early.
         if (err > SAMPLES_PER_BIT / 2) err -= SAMPLES_PER_BIT;
         else if (err <= -SAMPLES_PER_BIT / 2) err += SAMPLES_PER_BIT;
         const c = this.crossings++;
-        const gain = c === 1 ? 0.5 : c === 2 ? 0.25 : 0.125;
-        if (Math.abs(err) < SYNC_TOLERANCE) {
+        const gain = c === 0 ? 1 : c === 1 ? 0.5 : c === 2 ? 0.25 : 0.125;
+        if (c === 0) {
+          // The first crossing of a grid taken from the onset: no judgement yet.
+        } else if (Math.abs(err) < SYNC_TOLERANCE) {
           if (++this.goodRun >= SYNC_CROSSINGS && !this.synced) {
             this.synced = true;
             this.sink.status('training-succeeded');
@@ -488,11 +567,7 @@ export class V21Receiver implements ModemReceiver {
       // No transition yet: a steady tone. After ACQUIRE_BITS deliver what it carried and run
       // the clock from the onset.
       const now = this.blockBase + k;
-      if (now - this.onsetAt >= ACQUIRE_BITS * SAMPLES_PER_BIT) {
-        this.flushAcquired(soft > 0 ? 1 : 0, now - W / 2, now);
-        phase = (now - W / 2 - this.onsetAt) % SAMPLES_PER_BIT;
-      }
-      this.bitPhase = phase;
+      if (now - this.onsetAt >= ACQUIRE_BITS * SAMPLES_PER_BIT) this.acquire(this.onsetAt + W / 2, now, false);
       return;
     }
     if (phase >= SAMPLES_PER_BIT) {
@@ -523,15 +598,16 @@ export interface V21PreambleSink {
 /**
  * A fast detector of the T.30 V.21 preamble (T.30 §5.3.1: 1 s ± 15 % of HDLC flags before the
  * first frame of a V.21 message): what a T.38 gateway needs to switch a call to V.21 relay
- * (T.38 §7, the `v21-preamble` indicator) long before the preamble is over.
+ * (the T.38 `v21-preamble` indicator) long before the preamble is over.
  *
  * It runs a V21Receiver and watches its bits for three flags back to back (24 bits: 0x7E
  * three times, each 8 bits after the last). The receiver's carrier detect already refuses
  * noise, CED/CNG and wide-band modem signals; a random bit stream (a fast modem or speech that
  * raised the carrier) matches 24 chosen bits by chance once in 2²⁴ bits, 15 hours at 300 bit/s.
- * The first flag is usually cut by carrier detect and bit-clock acquisition, so the report
- * comes at the end of the 3rd or 4th flag: 80–110 ms after the preamble starts. It reports once
- * per carrier; the carrier going down re-arms it.
+ * The receiver's acquisition delivers the preamble from its first bit, so the report comes as
+ * the 3rd flag's last bit is sampled: 80 ms after the preamble starts (measured from −43 to
+ * −4 dBm0, G.711, ±10 Hz, 250 ppm, 12 dB SNR). It reports once per carrier; the carrier going
+ * down (or coming up) re-arms it. `atSample` is exact whatever the block size.
  */
 export class V21PreambleDetector implements BitSink {
   private readonly receiver: V21Receiver;

@@ -3,13 +3,15 @@
  *
  * Signal path, per 8 kHz sample: a power meter (carrier detection against a learnt noise floor),
  * then the fixed 1800 Hz carrier (a 40-sample table) brings the signal to baseband into a ring.
- * The matched root-raised-cosine filter (β = 0.5) is evaluated only where a sample is wanted — at
- * T/2 spacing, at any fractional time (a 64-phase polyphase table) — so filtering and timing
- * interpolation are one dot product at 3200 (4800) or 2400 (2400 bit/s) outputs a second.
+ * The matched root-raised-cosine filter (β = 0.5, ±2 symbols) is evaluated only where a sample is
+ * wanted — at T/2 spacing, at any fractional time (a 64-phase polyphase table) — so filtering and
+ * timing interpolation are one dot product at 3200 (4800) or 2400 (2400 bit/s) outputs a second.
  *
  * Start-up follows the synchronising signals of V.27ter §2.5 (Table 3):
- *  1. energy above max(−47 dBm0, noise floor + 4 dB): 'carrier-up' (the floor is learnt while
- *     idle, so a signal over a noise floor heard before it is found; noise alone is not);
+ *  1. energy above max(−47 dBm0, noise floor + 4 dB): 'carrier-up'. The floor is the mean power
+ *     heard while idle (learnt in the first 40 ms after construction or restart, then tracked
+ *     over ~130 ms), so a signal 6 dB over a noise floor heard before it is found, and the
+ *     noise alone never brings the carrier up;
  *  2. SEEK — outputs at T/4: segment 3's reversals are recognised by the one-symbol
  *     autocorrelation (≈ −1 for reversals, +1 for the echo-protection tone), and the symbol
  *     timing is estimated feed-forward from the baud-rate line of |y|² (Oerder–Meyr);
@@ -18,19 +20,25 @@
  *     the last 32 phase changes against the known conditioning pattern (robust to a few
  *     decision errors, unlike waiting for the single first 0° change);
  *  4. TRAIN — the rest of segment 4 trains a T/2 fractionally-spaced LMS equaliser (16 taps)
- *     and a decision-free carrier PLL against the known pattern;
+ *     and the carrier PLL (proportional + integral) against the known, regenerated pattern;
  *  5. TEST — segment 5 (scrambled ones) is demodulated as data: the descrambled bits must be
  *     ones and the constellation error small, else 'training-failed';
  *  6. DATA — decision-directed equaliser and PLL, Gardner timing with a second-order loop (it
  *     tracks a sender clock hundreds of ppm off for as long as the signal lasts), differential
  *     decoding (Tables 1 and 2), descrambling, bits to the sink.
- * 'carrier-down' when the power falls 10 dB below the signal (or to the floor) for 10 ms.
+ * 'carrier-down' when the power stays under max(−50 dBm0, floor + 2 dB, signal − 10 dB) for 10 ms
+ * (60 ms while seeking, to span segment 2's silence after the echo protection tone). A seek that
+ * finds no segment 4 within 120 symbols goes back to seeking; only a failed segment 5 check says
+ * 'training-failed' (then the receiver waits for the carrier to drop).
  *
  * `fillIn(n)` runs the clocks over n lost samples (as zeros) without adapting anything: the
  * symbol clock, carrier phase and bit count go on, so the receiver stays in step; the bits of the
  * symbols that overlap the gap (and the filters' spans around it) are undefined.
  *
- * Nothing is allocated after construction; state is a few kilobytes of typed arrays.
+ * Nothing is allocated after construction (typed arrays for the rings, the equaliser and the
+ * shared filter tables; no closures; doubles are handed between methods in fields, never boxed as
+ * arguments). Per instance ≈ 3 KiB of typed arrays; the polyphase tables (10 KiB at 4800, 14 KiB
+ * at 2400) are built once per process and shared.
  */
 
 import { dbm0ToPower, powerToDbm0 } from '../dsp/level.js';
@@ -107,6 +115,8 @@ const EQ_CENTRE = 8;
 const EQ_DELAY_SYMBOLS = EQ_CENTRE / 2;
 
 const TAN_22_5 = Math.tan(Math.PI / 8);
+/** In the data the equaliser adapts on one symbol in this many. */
+const EQ_DATA_EVERY = 4;
 
 /** The first MATCH_LEN phase changes of segment 4 (1 = 180°), oldest in the top bit. */
 const MATCH_PATTERN = (() => {
@@ -186,6 +196,9 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private hold = 0;
   // T/2 bookkeeping
   private isSym = false;
+  /** The output being processed (see output()). */
+  private yRe = 0;
+  private yIm = 0;
   private prevRe = 0;
   private prevIm = 0;
   private midRe = 0;
@@ -207,6 +220,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private kpC = 0;
   private kiC = 0;
   private mu = 0;
+  private eqSkip = 0;
+  private eqEvery = 1;
   // training and data
   private jz = 0;
   private state = 0;
@@ -215,6 +230,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private testBits = 0;
   private errAcc = 0;
   private isTrained = false;
+  /** 'training-in-progress' was said for this carrier (a seek that starts over says it once). */
+  private announced = false;
 
   constructor(sink: BitSink, opts: V27terRxOptions) {
     if (opts.rate !== 2400 && opts.rate !== 4800) throw new RangeError(`V.27ter: no rate ${String(opts.rate)}`);
@@ -222,8 +239,10 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     this.rate = opts.rate;
     this.baud = v27terBaud(opts.rate);
     this.sps = 8000 / this.baud;
-    // The matched filter spans ±2.6 symbols: 26 taps at 5 samples/symbol, 34 at 6⅔.
-    this.taps = opts.rate === 4800 ? 26 : 34;
+    // The matched filter spans ±2 symbols (20 taps at 5 samples/symbol, 26 at 6⅔): the
+    // truncated RRC's small ISI is the equaliser's to remove, and every tap costs two
+    // multiply-adds per output.
+    this.taps = opts.rate === 4800 ? 20 : 26;
     this.coef = matchedFilter(opts.rate, this.taps, this.sps);
     this.restart();
   }
@@ -299,7 +318,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       // Carrier detection (circuit 109).
       let event = false;
       if (mode === M_IDLE) {
-        event = this.idleSample(pw);
+        this.pw = pw;
+        event = this.idleSample();
       } else if (pw < offThr) {
         if (++below > hang) {
           this.pw = pw;
@@ -335,7 +355,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   }
 
   /** Idle: learn the noise floor, and detect a carrier rising above it. True on carrier-up. */
-  private idleSample(pw: number): boolean {
+  private idleSample(): boolean {
+    const pw = this.pw;
     const floor = this.floor;
     const on = floor * ON_OVER_FLOOR;
     if (this.learn > LEARN_SAMPLES - DEAF_SAMPLES) {
@@ -348,7 +369,6 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       // After a carrier-down, wait for the meter to fall back to the floor before listening again.
       if (pw < floor * OFF_OVER_FLOOR || pw < ABS_ON) this.armed = true;
     } else if (pw > ABS_ON && pw > on) {
-      this.pw = pw;
       this.carrierUp();
       return true;
     }
@@ -430,6 +450,7 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   private carrierUp(): void {
     this.resetDemodulator();
     this.mode = M_SEEK;
+    this.announced = false;
     this.below = 0;
     this.sigPw = 0;
     this.setOffThreshold();
@@ -469,8 +490,17 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       yr += (ringRe[base + m] as number) * h;
       yi += (ringIm[base + m] as number) * h;
     }
-    if (this.mode === M_SEEK) this.seek(yr, yi);
-    else this.halfBaud(yr * this.gain, yi * this.gain);
+    // Handed on in fields, not arguments: a double passed to a call V8 does not inline is boxed
+    // (an allocation per output).
+    if (this.mode === M_SEEK) {
+      this.yRe = yr;
+      this.yIm = yi;
+      this.seek();
+    } else {
+      this.yRe = yr * this.gain;
+      this.yIm = yi * this.gain;
+      this.halfBaud();
+    }
     if (this.mode === M_IDLE || this.mode === M_PARKED) {
       this.cd = -1;
       return;
@@ -484,7 +514,9 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   }
 
   /** SEEK: T/4 outputs; recognise segment 3 and estimate the symbol timing. */
-  private seek(yr: number, yi: number): void {
+  private seek(): void {
+    const yr = this.yRe;
+    const yi = this.yIm;
     const pwr = yr * yr + yi * yi;
     const j = this.k & 3;
     const hr = this.seekRe[j] as number;
@@ -523,8 +555,9 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       const sps = this.sps;
       const delta = (Math.atan2(xi, xr) / (2 * Math.PI)) * sps;
       // The next output is the first symbol sample: one symbol after that peak.
-      this.corr = sps - delta - this.step;
+      // (output() adds the new step, T/2, when it schedules it.)
       this.step = sps / 2;
+      this.corr = sps - delta - this.step;
       this.isSym = true;
       this.gain = 1 / Math.sqrt(2 * b);
       this.sigPw = this.pw;
@@ -533,12 +566,17 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       this.mode = M_REV;
       this.kpT = (0.3 * sps) / (2 * Math.PI);
       this.kiT = (0.004 * sps) / (2 * Math.PI);
-      this.sink.status('training-in-progress');
+      if (!this.announced) {
+        this.announced = true;
+        this.sink.status('training-in-progress');
+      }
     }
   }
 
   /** T/2 outputs (REV, TRAIN, TEST, DATA). */
-  private halfBaud(yr: number, yi: number): void {
+  private halfBaud(): void {
+    const yr = this.yRe;
+    const yi = this.yIm;
     // Into the equaliser's delay line (newest at eqW, written twice).
     const eqW = this.eqW === 0 ? EQ_LEN - 1 : this.eqW - 1;
     this.eqW = eqW;
@@ -565,7 +603,7 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     }
     switch (this.mode) {
       case M_REV:
-        this.rev(yr, yi);
+        this.rev();
         break;
       case M_TRAIN:
         this.train();
@@ -582,7 +620,9 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
   }
 
   /** REV: segment 3 reversals until the conditioning pattern of segment 4 is matched. */
-  private rev(yr: number, yi: number): void {
+  private rev(): void {
+    const yr = this.yRe;
+    const yi = this.yIm;
     // y·conj(previous): ≈ −1 for a reversal, +1 for a 0° change (times the carrier offset's turn).
     const dr = yr * this.prevRe + yi * this.prevIm;
     const di = yi * this.prevRe - yr * this.prevIm;
@@ -627,6 +667,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
     this.kpC = 0.15;
     this.kiC = 0.008;
     this.mu = 0.03;
+    this.eqEvery = 1;
+    this.eqSkip = 0;
     this.kpT = (0.08 * this.sps) / (2 * Math.PI);
     this.kiT = (0.002 * this.sps) / (2 * Math.PI);
     this.errAcc = 0;
@@ -703,15 +745,19 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
       const pe = yi * tr - yr * ti;
       this.freq = d + this.kiC * pe;
       d = this.freq + this.kpC * pe;
-      // LMS on the error rotated back into the equaliser's frame (× e^{jφ}).
-      const mu = this.mu;
-      const ezr = (er * c - ei * s) * mu;
-      const ezi = (ei * c + er * s) * mu;
-      for (let m = 0; m < EQ_LEN; m++) {
-        const ar = xRe[base + m] as number;
-        const ai = xIm[base + m] as number;
-        wRe[m] = (wRe[m] as number) + ezr * ar + ezi * ai;
-        wIm[m] = (wIm[m] as number) + ezi * ar - ezr * ai;
+      // LMS on the error rotated back into the equaliser's frame (× e^{jφ}); in the data only
+      // every EQ_DATA_EVERY-th symbol (the line changes slowly; timing is Gardner's job).
+      if (--this.eqSkip <= 0) {
+        this.eqSkip = this.eqEvery;
+        const mu = this.mu;
+        const ezr = (er * c - ei * s) * mu;
+        const ezi = (ei * c + er * s) * mu;
+        for (let m = 0; m < EQ_LEN; m++) {
+          const ar = xRe[base + m] as number;
+          const ai = xIm[base + m] as number;
+          wRe[m] = (wRe[m] as number) + ezr * ar + ezi * ai;
+          wIm[m] = (wIm[m] as number) + ezi * ar - ezr * ai;
+        }
       }
     }
     // Advance the phasor by d radians (small: third-order sin/cos), keeping |phasor| = 1.
@@ -794,7 +840,8 @@ export class V27terReceiver implements ModemReceiver, ModemRxMetrics {
         this.isTrained = true;
         this.freqAvg = this.freq;
         this.tIntAvg = this.tInt;
-        this.mu = 0.004;
+        this.mu = 0.004 * EQ_DATA_EVERY;
+        this.eqEvery = EQ_DATA_EVERY;
         this.kpC = 0.05;
         this.kiC = 0.001;
         this.kpT = (0.03 * this.sps) / (2 * Math.PI);

@@ -1,10 +1,10 @@
 /**
  * V.29 receiver (ITU-T V.29): 9600 and 7200 bit/s, 2400 baud on 1700 Hz.
  *
- * How, per 8 kHz sample: mix down by the nominal 1700 Hz (an 80-entry table) into a ring of
- * complex baseband samples. At every half symbol (T/2 = 5/3 samples, moved by the timing loop)
- * a polyphase square-root raised cosine (roll-off 0.5, 64 phases × 20 taps) both filters and
- * interpolates one complex sample at the exact instant wanted. Those T/2 samples feed:
+ * How: the 8 kHz samples go into a ring. At every half symbol (T/2 = 5/3 samples, moved by the
+ * timing loop) a polyphase square-root raised cosine (roll-off 0.5, 64 phases × 20 taps) with
+ * the nominal 1700 Hz carrier folded into its taps mixes down, filters and interpolates one
+ * complex baseband sample at the exact instant wanted. Those T/2 samples feed:
  * - a carrier detector whose threshold rides 5 dB above a noise floor it learns while no signal
  *   is present (and never below −49 dBm0), so a signal 6 dB above a noise that came first is
  *   seen, and a −43 dBm0 signal on a quiet line too;
@@ -20,8 +20,13 @@
  * level from about −49 to 0 dBm0 is demodulated the same way. Data: differential phase and
  * amplitude decoding (V.29 §2, Table 1), descrambling 1 + x^-18 + x^-23 (V.29 §4).
  *
- * Training succeeds when segment 3 has converged (normalised error below −10 dB) and the
- * scrambled ones of segment 4 come out as ones; bits go to the sink from then on.
+ * Energy that turns out not to be V.29 segment 2 (an echo protection tone, speech, noise: the
+ * ±1200 Hz lines of the alternations are missing, or A and B are not 135° apart) is dropped
+ * without a word; 'carrier-up' and 'training-in-progress' come once segment 2 is recognised.
+ * The ratio |A|/|B| (√2 at 9600, √2/3 at 7200) tells the rates apart: the wrong one fails.
+ * Training succeeds when segment 3 has converged (normalised error below −10 dB) and the first
+ * 32 symbols of segment 4 descramble to ones (90 %: in sync, if not error-free); bits go to the
+ * sink from then on (the rest of segment 4, then the data).
  *
  * Lost audio (`fillIn`): the clocks run on over the gap (the timing, carrier and equaliser hold
  * still), so the receiver stays in sync. Each symbol whose centre falls in the gap is delivered
@@ -29,7 +34,12 @@
  * straddle the gap are demodulated but not adapted on; the descrambler makes up to 23 bits after
  * the gap wrong.
  *
- * Allocation-free after construction; blocks of any size give the same bits.
+ * Allocation-free after construction (the per-T/2 and per-symbol steps hand values over in
+ * fields, so no double is boxed), about 3 KiB of state per receiver (plus one 20 KiB filter
+ * table shared by all); blocks of any size give the same bits.
+ *
+ * Interop note: spandsp 0.0.6's V.29 transmitter, when it sends the echo protection tone, cuts
+ * segment 4 to about 33 symbols of ones (48 without it), so training is decided on the first 32.
  */
 
 import { dbm0ToPower, powerToDbm0 } from '../dsp/level.js';
@@ -96,7 +106,7 @@ const ABAB_MEASURE = 32; // symbols for level / phase / frequency
 const WAIT_CD_MAX = 140;
 const CD_TEST_FROM = SEG3_CD - 96; // measure convergence over the last 96 symbols of segment 3
 const ONES_CHECK_FROM = 8; // segment 4 symbols: skip the descrambler's fill
-const ONES_DECIDE = 44; // decide at this segment-4 symbol (4 spare before the data)
+const ONES_DECIDE = 32; // decide at this segment-4 symbol (spandsp 0.0.6 with TEP sends only ~33 of the 48)
 
 /** Loop gains (per symbol). */
 const TIMING_KP_TRAIN = 0.1;
@@ -107,7 +117,10 @@ const CARRIER_KP_TRAIN = 0.12;
 const CARRIER_KI_TRAIN = 0.004;
 const CARRIER_KP_DATA = 0.06;
 const CARRIER_KI_DATA = 0.0008;
+const EQ_MU_FAST = 0.5;
+const MU_FAST_UNTIL = 160; // segment-3 symbols trained with the fast step
 const EQ_MU_TRAIN = 0.25;
+const EQ_MU_SETTLE = 0.12;
 const EQ_MU_DATA = 0.06;
 
 interface MutableMetrics {
@@ -121,15 +134,15 @@ export class V29Receiver implements ModemReceiver {
   private readonly rate: V29Rate;
   private readonly bps: number;
   private readonly pc: number; // constellation power
+  private readonly invPc: number;
   private readonly pts: V29TrainingPoints;
-  private readonly nPoints: number;
   /** First two segment-3 bits after the seed (what the transition detector looks for). */
   private readonly cd0: number;
   private readonly cd1: number;
 
-  /** Matched filter and interpolator with the carrier folded in (see the constructor). */
-  private readonly mfRe = new Float64Array(MF_PHASES * MF_LEN);
-  private readonly mfIm = new Float64Array(MF_PHASES * MF_LEN);
+  /** Matched filter and interpolator with the carrier folded in (shared, read-only). */
+  private readonly mfRe = MF_RE;
+  private readonly mfIm = MF_IM;
   private readonly ring = new Float64Array(2 * RING); // input samples, doubled
   private readonly eqRe = new Float64Array(2 * EQ_LEN); // delay line, doubled
   private readonly eqIm = new Float64Array(2 * EQ_LEN);
@@ -151,6 +164,7 @@ export class V29Receiver implements ModemReceiver {
   private pFast = 0; // in-band power, ~2 ms
   private noise = 0;
   private pSig = 0; // in-band power of the signal, measured on segment 2
+  private offThr = 0;
   private agc = 1;
 
   // Stage.
@@ -236,32 +250,12 @@ export class V29Receiver implements ModemReceiver {
     this.rate = opts.rate;
     this.bps = bitsPerSymbol(this.rate);
     this.pc = constellationPower(this.rate);
+    this.invPc = 1 / this.pc;
     this.pts = trainingPoints(this.rate);
-    this.nPoints = this.rate === 9600 ? 16 : 8;
     let r = trainingStep(TRAINING_SEED);
     this.cd0 = r & 1;
     r = trainingStep(r >> 1);
     this.cd1 = r & 1;
-    // Polyphase matched filter: row p interpolates at fraction p/MF_PHASES of a sample past
-    // floor(t); stored oldest-sample-first to run along the ring. Each row sums to √2, so a
-    // passband tone of mean square P gives |y|² = P. The mixing to baseband is folded in:
-    // y = Σ h[k]·x[m−k]·e^{-jω(m−k)} = e^{-jωm}·Σ (h[k]·e^{jωk})·x[m−k], so the rows hold
-    // h[k]·e^{jωk} and one rotation per output replaces a complex multiply per input sample.
-    const h = new Float64Array(MF_LEN);
-    for (let p = 0; p < MF_PHASES; p++) {
-      let sum = 0;
-      for (let k = 0; k < MF_LEN; k++) {
-        const d = p / MF_PHASES - MF_HALF + k; // t − (sample m − k), samples
-        h[k] = rootRaisedCosine(d / SPS, RX_ROLLOFF);
-        sum += h[k] as number;
-      }
-      for (let k = 0; k < MF_LEN; k++) {
-        const c = ((h[k] as number) * Math.SQRT2) / sum;
-        const ci = (k * CARRIER_TABLE_STEP) % CARRIER_TABLE_LEN;
-        this.mfRe[p * MF_LEN + (MF_LEN - 1 - k)] = c * (CARRIER_COS[ci] as number);
-        this.mfIm[p * MF_LEN + (MF_LEN - 1 - k)] = c * (CARRIER_SIN[ci] as number);
-      }
-    }
     this.restart();
   }
 
@@ -298,7 +292,8 @@ export class V29Receiver implements ModemReceiver {
   }
 
   rx(samples: Int16Array, offset = 0, length: number = samples.length - offset): void {
-    for (let i = 0; i < length; i++) this.push(samples[offset + i] as number);
+    const end = Math.min(offset + length, samples.length);
+    for (let i = offset; i < end; i++) this.push(samples[i] as number);
   }
 
   fillIn(n: number): void {
@@ -308,7 +303,7 @@ export class V29Receiver implements ModemReceiver {
     for (let i = 0; i < n; i++) this.push(0);
   }
 
-  /** One input sample: mix down, store, and run every T/2 output that is now computable. */
+  /** One input sample: store it, and run every T/2 output that is now computable. */
   private push(x: number): void {
     const n = this.n;
     const j = n & (RING - 1);
@@ -385,7 +380,7 @@ export class V29Receiver implements ModemReceiver {
         this.startAcquisition();
         return;
       }
-      this.noise += (this.pShort - this.noise) * (this.pShort < this.noise ? 1 / 64 : 1 / 256);
+      this.noise += (this.pShort - this.noise) * (this.pShort < this.noise ? 1 / 16 : 1 / 256);
       return;
     }
     if (stage === S_PARKED) {
@@ -398,7 +393,7 @@ export class V29Receiver implements ModemReceiver {
       return;
     }
     // Carrier off: the in-band power fell well below the signal's.
-    if (stage >= S_WAIT_CD && !held && this.pFast < this.offThreshold()) {
+    if (stage >= S_WAIT_CD && !held && this.pFast < this.offThr) {
       this.sink.status('carrier-down');
       this.toSearch();
       return;
@@ -430,7 +425,7 @@ export class V29Receiver implements ModemReceiver {
     }
     // Gardner timing detector (late sampling gives a negative error).
     if (!held) {
-      const e = ((this.prevRe - xr) * this.midRe + (this.prevIm - xi) * this.midIm) / this.pc;
+      const e = ((this.prevRe - xr) * this.midRe + (this.prevIm - xi) * this.midIm) * this.invPc;
       const ec = e > 1 ? 1 : e < -1 ? -1 : e;
       this.tNext += this.timingKp * ec;
       this.timingFreq += this.timingKi * ec;
@@ -443,10 +438,11 @@ export class V29Receiver implements ModemReceiver {
     this.onSymbol();
   }
 
-  private offThreshold(): number {
+  /** Carrier-off threshold: halfway (in dB) between the noise floor and the signal, at most 12 dB under the signal, at least 1.8 dB over the floor. */
+  private setOffThreshold(): void {
     const mid = Math.sqrt(this.noise * this.pSig);
     const lo = this.pSig * (1 / 16);
-    return Math.max(this.noise * 1.5, mid < lo ? mid : lo);
+    this.offThr = Math.max(this.noise * 1.5, mid < lo ? mid : lo);
   }
 
   private toSearch(): void {
@@ -502,6 +498,13 @@ export class V29Receiver implements ModemReceiver {
     }
     this.accPow += pw;
     if (++this.count < ACQ_HALVES) return;
+    // The alternations put a good part of their power in the two lines; a tone (an echo
+    // protection tone, V.29 §3 / V.17 §5.1), speech or noise does not: give up quietly.
+    const lines = (this.accPr * this.accPr + this.accPi * this.accPi + this.accMr * this.accMr + this.accMi * this.accMi) / (ACQ_HALVES * this.accPow * this.agc * this.agc);
+    if (!(lines > 0.15)) {
+      this.quietFail();
+      return;
+    }
     // P·conj(M) = |V|²/4·e^{j2φ}, φ = π(t0' − tA)/T with tA an instant of A or B.
     const cr = this.accPr * this.accMr + this.accPi * this.accMi;
     const cim = this.accPi * this.accMr - this.accPr * this.accMi;
@@ -514,6 +517,7 @@ export class V29Receiver implements ModemReceiver {
     // AGC from the measured level (the equaliser trims the rest).
     const meanPow = this.accPow / ACQ_HALVES;
     this.pSig = meanPow;
+    this.setOffThreshold();
     this.agc = Math.sqrt(this.pc / Math.max(meanPow, 1e-12));
     // Equaliser: a plain centre tap; carrier: not yet known.
     this.wRe.fill(0);
@@ -639,6 +643,8 @@ export class V29Receiver implements ModemReceiver {
         tr = bit ? p.dRe : p.cRe;
         ti = bit ? p.dIm : p.cIm;
         adapt = true;
+        // Step size: large while the equaliser is far off, smaller to settle (less misadjustment).
+        this.mu = this.count < MU_FAST_UNTIL ? EQ_MU_FAST : this.count < CD_TEST_FROM ? EQ_MU_TRAIN : EQ_MU_SETTLE;
         if (this.count >= CD_TEST_FROM) {
           this.errAcc += sq(ur - tr, ui - ti);
           this.refAcc += tr * tr + ti * ti;
@@ -672,9 +678,13 @@ export class V29Receiver implements ModemReceiver {
         adapt = true;
         const inGap = t - EQ_DELAY >= this.holdStart && t - EQ_DELAY < this.holdEnd;
         this.decode(idx, inGap);
-        if (!held) this.mse += (sq(ur - tr, ui - ti) / this.pc - this.mse) * (1 / 256);
+        if (!held) {
+          const er = ur - tr;
+          const ei = ui - ti;
+          this.mse += ((er * er + ei * ei) * this.invPc - this.mse) * (1 / 256);
+        }
         if (this.stage === S_TEST_ONES && ++this.count >= ONES_DECIDE) {
-          if (this.onesCount < 0.95 * this.onesTotal) {
+          if (this.onesCount < 0.9 * this.onesTotal) {
             this.fail();
             return;
           }
@@ -732,10 +742,8 @@ export class V29Receiver implements ModemReceiver {
     const w = Math.atan2(this.abFrIm, this.abFrRe) / 2;
     const plausible = this.abGood >= 0.6 * ABAB_MEASURE && Math.abs(w) < (2 * Math.PI * 20) / V29_BAUD;
     if (!plausible) {
-      // Not a V.29 synchronizing signal (noise, a tone, another modem): quietly back to search,
-      // taking its level as the floor to beat.
-      this.noise = Math.max(this.noise, this.pSig);
-      this.toSearch();
+      // Not a V.29 synchronizing signal (noise, another modem): quietly back to search.
+      this.quietFail();
       return;
     }
     this.sink.status('carrier-up');
@@ -765,6 +773,12 @@ export class V29Receiver implements ModemReceiver {
 
   private lastWasA(zr: number, zi: number): boolean {
     return zi * this.lastZr - zr * this.lastZi > 0;
+  }
+
+  /** Not our signal after all: no status was given, look again at once. */
+  private quietFail(): void {
+    this.toSearch();
+    this.armed = true;
   }
 
   private fail(): void {
@@ -923,6 +937,31 @@ export class V29Receiver implements ModemReceiver {
 }
 
 const dbm0ToPowerAbsOn = dbm0ToPower(ABS_ON_DBM0);
+
+const MF_RE = new Float64Array(MF_PHASES * MF_LEN);
+const MF_IM = new Float64Array(MF_PHASES * MF_LEN);
+{
+  // Polyphase matched filter: row p interpolates at fraction p/MF_PHASES of a sample past
+  // floor(t); stored oldest-sample-first to run along the ring. Each row sums to √2, so a
+  // passband tone of mean square P gives |y|² = P. The mixing to baseband is folded in:
+  // y = Σ h[k]·x[m−k]·e^{-jω(m−k)} = e^{-jωm}·Σ (h[k]·e^{jωk})·x[m−k], so the rows hold
+  // h[k]·e^{jωk} and one rotation per output replaces a complex multiply per input sample.
+  const h = new Float64Array(MF_LEN);
+  for (let p = 0; p < MF_PHASES; p++) {
+    let sum = 0;
+    for (let k = 0; k < MF_LEN; k++) {
+      const d = p / MF_PHASES - MF_HALF + k; // t − (sample m − k), samples
+      h[k] = rootRaisedCosine(d / SPS, RX_ROLLOFF);
+      sum += h[k] as number;
+    }
+    for (let k = 0; k < MF_LEN; k++) {
+      const c = ((h[k] as number) * Math.SQRT2) / sum;
+      const ci = (k * CARRIER_TABLE_STEP) % CARRIER_TABLE_LEN;
+      MF_RE[p * MF_LEN + (MF_LEN - 1 - k)] = c * (CARRIER_COS[ci] as number);
+      MF_IM[p * MF_LEN + (MF_LEN - 1 - k)] = c * (CARRIER_SIN[ci] as number);
+    }
+  }
+}
 
 function sq(a: number, b: number): number {
   return a * a + b * b;

@@ -41,9 +41,9 @@ import { END_OF_DATA, type BitSource, type ModemTransmitter } from './types.js';
 export interface V29TxOptions {
   readonly rate: V29Rate;
   /** Transmit level of the data signal, dBm0 (default −10). */
-  readonly levelDbm0?: number;
+  readonly levelDbm0?: number | undefined;
   /** 200 ms of unmodulated carrier before the synchronizing signal (echo protection). */
-  readonly tep?: boolean;
+  readonly tep?: boolean | undefined;
 }
 
 /** Transmit pulse: roll-off 0.25 keeps 1700 ± 1500 Hz inside the 200…3200 Hz band. */

@@ -86,3 +86,25 @@ export function sine(samples: number, hz: number, dbm0: number): Int16Array {
   for (let n = 0; n < samples; n++) out[n] = Math.round(a * Math.sin((2 * Math.PI * hz * n) / 8000));
   return out;
 }
+
+/**
+ * Band-limited Gaussian noise: white noise through a two-pole resonator at `centerHz` with a
+ * −3 dB bandwidth of about `bandwidthHz`, scaled to `dbm0`.
+ */
+export function bandNoise(samples: number, centerHz: number, bandwidthHz: number, dbm0: number, seed = 1): Int16Array {
+  const rnd = xorshift32(seed);
+  const r = Math.exp((-Math.PI * bandwidthHz) / 8000);
+  const c = 2 * r * Math.cos((2 * Math.PI * centerHz) / 8000);
+  const x = new Float64Array(samples);
+  let y1 = 0;
+  let y2 = 0;
+  for (let n = 0; n < samples; n++) {
+    const u1 = Math.max(unitInterval(rnd), 1e-12);
+    const g = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * unitInterval(rnd));
+    const y = g + c * y1 - r * r * y2;
+    y2 = y1;
+    y1 = y;
+    x[n] = y;
+  }
+  return toLevel(x, dbm0);
+}

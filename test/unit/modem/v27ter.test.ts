@@ -239,6 +239,26 @@ describe('V.27ter receiver', () => {
     });
   }
 
+  it('multipath (echoes at 1 and 7 samples): the equaliser trains on segment 4, BER 0', () => {
+    // Without adaptation this channel fails training at 4800 (checked by hand with μ = 0).
+    for (const rate of [4800, 2400] as const) {
+      const bits = prbsBits(3, rate * 2);
+      const x = concatSamples(silence(LEAD), runTransmitter(new V27terTransmitter(new ArrayBitSource(bits), { rate })), silence(TAIL));
+      const echo = [1, 0.5, 0, 0, 0, 0, 0, -0.4];
+      const y = new Int16Array(x.length);
+      for (let n = 0; n < x.length; n++) {
+        let a = 0;
+        for (let k = 0; k < echo.length && k <= n; k++) a += (echo[k] as number) * (x[n - k] as number);
+        y[n] = Math.max(-32768, Math.min(32767, Math.round(a)));
+      }
+      const sink = new RecordingBitSink();
+      const rx = new V27terReceiver(sink, { rate });
+      runReceiver(rx, y);
+      const ber = countBitErrors(bits, sink.bits);
+      assert.deepEqual([ber.offset, ber.errors, ber.missing], [0, 0, 0], `${rate}`);
+    }
+  });
+
   it('4800: AWGN at SNR 20 dB, noise present before the signal, BER 0', () => {
     const r = run(4800, 2, { noiseDbm0: -30, random: xorshift32(11) });
     assertClean(r, 'SNR 20 dB');

@@ -100,6 +100,46 @@ describe('V.29 receiver', () => {
     });
   }
 
+  it('trains after a talker echo protection tone (the tone alone raises no carrier)', () => {
+    for (const rate of [9600, 7200] as const) {
+      const bits = prbsBits(4, rate);
+      const audio = concatSamples(silence(800), runTransmitter(new V29Transmitter(new ArrayBitSource(bits), { rate, tep: true })), silence(400));
+      const sink = new RecordingBitSink();
+      const rx = new V29Receiver(sink, { rate });
+      runReceiver(rx, audio.subarray(0, 800 + 1600)); // the 200 ms tone
+      assert.deepEqual(sink.statuses, [], 'no carrier on the tone');
+      runReceiver(rx, audio.subarray(800 + 1600));
+      const ber = countBitErrors(bits, sink.bits);
+      assert.ok(sink.has('training-succeeded'));
+      assert.equal(ber.errors + ber.missing, 0, JSON.stringify(ber));
+    }
+  });
+
+  it('the equaliser learns a distorted line within the training (echo, band-edge loss)', () => {
+    // Channels the line model does not have: an echo 30 % at 0.9 ms, and −7 dB at the
+    // upper band edge (2900 Hz) with +6 dB at the lower (500 Hz), as FIRs at 8 kHz before the line.
+    const channels = [
+      [1, 0, 0, 0, 0, 0, 0, 0.3],
+      [0.15, 0.4, 1, 0.4, 0.15],
+    ];
+    for (const h of channels) {
+      for (const rate of [9600, 7200] as const) {
+        const bits = prbsBits(4, rate * 2);
+        const clean = concatSamples(silence(LEAD), runTransmitter(new V29Transmitter(new ArrayBitSource(bits), { rate })), silence(800));
+        const x = new Int16Array(clean.length);
+        for (let i = 0; i < clean.length; i++) {
+          let a = 0;
+          for (let k = 0; k < h.length && k <= i; k++) a += (h[k] as number) * (clean[i - k] as number);
+          x[i] = Math.round(a);
+        }
+        const sink = new RecordingBitSink();
+        runReceiver(new V29Receiver(sink, { rate }), lineModel(x, { noiseDbm0: -40 }));
+        const ber = countBitErrors(bits, sink.bits);
+        assert.equal(ber.errors + ber.missing, 0, `${rate} through [${h.join(', ')}]: ${JSON.stringify(ber)}`);
+      }
+    }
+  });
+
   it('A-law (9600) and µ-law (7200)', () => {
     assertBerZero(loop(9600, 2, { codec: 'alaw' }), 'A-law');
     assertBerZero(loop(7200, 2, { codec: 'ulaw' }), 'µ-law');
@@ -139,6 +179,16 @@ describe('V.29 receiver', () => {
     const r = loop(9600, 2, { noiseDbm0: -30 }, { level: -4, seed: 5 });
     assertBerZero(r, 'SNR 26 dB');
     assert.ok(r.snrDb > 22 && r.snrDb < 30, `decision SNR ${r.snrDb}`);
+  });
+
+  it('margins: 9600 BER 0 at SNR 20 dB, 7200 at SNR 16 dB (spandsp loses sync 2 dB earlier)', () => {
+    for (const seed of [1, 2]) {
+      assertBerZero(loop(9600, 2, { noiseDbm0: -30, random: xorshift32(seed + 10) }, { seed }), `9600 SNR 20 seed ${seed}`);
+      assertBerZero(loop(7200, 2, { noiseDbm0: -26, random: xorshift32(seed + 20) }, { seed }), `7200 SNR 16 seed ${seed}`);
+    }
+    // 4 dB below the 9600 margin errors appear, and the decision SNR the receiver reports says so.
+    const low = loop(9600, 1, { noiseDbm0: -26 });
+    assert.ok(low.sink.has('training-failed') || (low.ber.errors > 0 && low.snrDb < 19), `${JSON.stringify(low.ber)} ${low.snrDb}`);
   });
 
   it('7200 under a noise of −24 dBm0 (above spandsp’s fixed carrier threshold) heard first: BER 0', () => {
