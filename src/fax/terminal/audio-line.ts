@@ -50,6 +50,8 @@ export interface AudioLineStats extends AudioReceiverStats {
 }
 
 const SAMPLES_PER_MS = 8;
+/** Samples in which 1800 Hz and 1700 Hz both make whole cycles (9 and 8.5 → 80 for 1700 Hz; 40 covers 1800 Hz, the V.17/V.27ter carrier). */
+const CARRIER_GRID = 40;
 /** T.30 §5.3.1: 1 s ± 15 % of flags before the first V.21 frame. */
 const V21_PREAMBLE_FLAGS = 38;
 /** T.30 Annex A: 200 ms of flags before ECM frames on a fast modem. */
@@ -146,7 +148,7 @@ export class AudioLine {
           out.fill(0, offset + pos, offset + n);
           break;
         }
-        this.txNow = this.startStep(next);
+        this.txNow = this.startStep(next, this.stats.samplesSent + pos);
         continue;
       }
       if (t.kind === 'silence') {
@@ -170,10 +172,23 @@ export class AudioLine {
     this.events.push({ kind: 'tx-done' });
   }
 
-  private startStep(s: T30TxStep): TxNow {
+  /** `at`: the stream position (samples sent so far) where the step starts. */
+  private startStep(s: T30TxStep, at: number): TxNow {
     switch (s.kind) {
-      case 'silence':
-        return s.ms > 0 ? { kind: 'silence', left: Math.round(s.ms * SAMPLES_PER_MS) } : { kind: 'silence', left: 1 };
+      case 'silence': {
+        let left = s.ms > 0 ? Math.round(s.ms * SAMPLES_PER_MS) : 1;
+        // A fast modem's signal starts on a 40-sample boundary of the stream (up to 4.9 ms more
+        // silence, inside T.30's 75 ± 20 ms). 1800 Hz × 40 samples = 9 whole carrier cycles, so
+        // every burst starts at the same carrier phase relative to the far end's 20 ms frames.
+        // spandsp's V.17 short training relies on it: it does not re-acquire the carrier phase,
+        // it tells A from B by the phase the long training left (it holds for spandsp's own
+        // transmitter because everything it sends is on that grid); off the grid it fails.
+        const next = this.steps[0];
+        if (next !== undefined && (next.kind === 'tcf' || next.kind === 'image' || (next.kind === 'hdlc' && next.modulation !== 'v21'))) {
+          left += (CARRIER_GRID - ((at + left) % CARRIER_GRID)) % CARRIER_GRID;
+        }
+        return { kind: 'silence', left };
+      }
       case 'tone':
         return { kind: 'signal', gen: this.kit.tone(s.tone, Math.round(s.ms * SAMPLES_PER_MS), this.level) };
       case 'hdlc': {
