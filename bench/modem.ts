@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { createModemReceiver, createModemTransmitter } from '../src/modem/factory.js';
 import { FAX_MODULATION_BIT_RATE, FAX_MODULATIONS, type FaxModulation } from '../src/modem/modulation.js';
 import { END_OF_DATA, type BitSink, type BitSource, type ModemReceiver, type ModemTransmitter } from '../src/modem/types.js';
+import { prbsBits } from '../test/sim/bits.js';
 import { repoRoot, sharedDir, tempDir, type Baseline, type BaselineRunner, type BaselineUnavailable, type BenchCase, type BenchSettings, type BenchSuite, type RawResult } from './lib.js';
 
 /** Seconds of data in the generated signal (modembench's default). */
@@ -50,20 +51,8 @@ function peerModem(m: FaxModulation): { modem: string; rate: number } {
   return { modem, rate: Number(rate) };
 }
 
-/** The peer's PRBS (xorshift32 from the seed, bit = x & 1), `n` bits. */
-export function prbs(seed: number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 1;
-  }
-  return out;
-}
+/** The peer's PRBS (test/sim/bits.ts). */
+export const prbs = prbsBits;
 
 class Bits implements BitSource {
   at = 0;

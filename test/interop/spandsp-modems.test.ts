@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { countBitErrors } from '../sim/bits.js';
+import { countBitErrors, prbsBits } from '../sim/bits.js';
 import { FAXWIRE_CLI, PEER_BUILD, ensurePeer, runProc } from './peer.js';
 
 const MODEMGEN = join(PEER_BUILD, 'modemgen');
@@ -88,18 +88,7 @@ describe('modems: faxwire transmitters → spandsp receivers (BER 0)', () => {
           const bits = join(dir, 'bits');
           const audio = join(dir, 'tx.raw');
           // The same PRBS modemgen sends, 3 s worth (10 s at V.21).
-          const n = rate * (modem === 'v21' ? 10 : 3);
-          let x = (101 + i) >>> 0;
-          let s = '';
-          for (let k = 0; k < n; k++) {
-            x ^= x << 13;
-            x >>>= 0;
-            x ^= x >>> 17;
-            x ^= x << 5;
-            x >>>= 0;
-            s += x & 1 ? '1' : '0';
-          }
-          writeFileSync(bits, `${s}\n`);
+          writeFileSync(bits, `${prbsBits(101 + i, rate * (modem === 'v21' ? 10 : 3)).join('')}\n`);
           const tx = await runProc('node', [FAXWIRE_CLI, 'modem', 'tx', '--modem', modem, '--rate', String(rate), '--bits', bits, '--out', audio, '--format', format], 60).done;
           assert.equal(tx.code, 0, `faxwire modem tx: ${tx.stderr}`);
           const b = await runProc(MODEMBENCH, ['--modem', modem, '--rate', String(rate), '--in', audio, '--format', format, '--bits', bits], 60).done;

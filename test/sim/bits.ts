@@ -5,20 +5,14 @@
  * match), because a receiver may emit a few bits of training or lose none.
  */
 
+import { xorshift32 } from '../../src/util/random.js';
 import { END_OF_DATA, type BitSink, type BitSource, type ModemRxStatus } from '../../src/modem/types.js';
 
-/** `n` PRBS bits from `seed`: x ^= x<<13; x ^= x>>17; x ^= x<<5 (32-bit); bit = x & 1. */
+/** `n` PRBS bits from `seed`: the low bit of each xorshift32 draw (util/random.ts), as modemgen. */
 export function prbsBits(seed: number, n: number): Uint8Array {
   const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 1;
-  }
+  const next = xorshift32(seed);
+  for (let i = 0; i < n; i++) out[i] = next() & 1;
   return out;
 }
 

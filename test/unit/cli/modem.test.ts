@@ -24,6 +24,7 @@ import type { FaxModulation } from '../../../src/modem/modulation.js';
 import type { ModemRxOptions, ModemTxOptions } from '../../../src/modem/factory.js';
 import { FAKE_AMPLITUDE, FAKE_SPB, FAKE_TRAIN, FakeModemReceiver, FakeModemTransmitter } from '../../sim/nrz-modem.js';
 import { cli } from './helpers.js';
+import { prbsBits } from '../../sim/bits.js';
 
 const TRAIN = FAKE_TRAIN;
 const SPB = FAKE_SPB;
@@ -59,19 +60,7 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function prbs(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = x & 1;
-  }
-  return out;
-}
+const prbs = (n: number, seed: number): Uint8Array => prbsBits(seed, n);
 
 describe('faxwire modem: pure helpers', () => {
   it('(modem, rate) → FaxModulation, and a clear UsageError for what does not exist', () => {
