@@ -53,6 +53,19 @@ describe('analyze: G.711 fax audio in captures', () => {
     assert.ok((ced[0]?.time ?? Infinity) < (frames[0]?.time ?? 0));
   });
 
+  it("Asterisk testsuite, carrier leg (14 packets lost): the caller's TSI and DCS, then V.29 9600 trains on the TCF", (t) => {
+    const file = join(B_LEG, 'CARRIER_G711U.pcap');
+    if (skipLoudly(t, file)) return;
+    const rs = records(file);
+    const frames = t30(rs);
+    assert.deepEqual(frames.map((f) => f.name), ['TSI', 'DCS']);
+    assert.ok(frames.every((f) => f.ok));
+    assert.match(frames[1]?.summary ?? '', /V\.29 9600/);
+    const trained = rs.filter((r) => r.type === 'signal' && r.modem === 'v29-9600');
+    assert.equal(trained.length, 1, 'the TCF after the DCS trains the V.29 receiver the DCS named');
+    assert.ok((trained[0]?.time ?? 0) > (frames[1]?.time ?? Infinity));
+  });
+
   it('a G.711 call that switches to T.38 is one timeline: CED and V.21 in audio, then DIS over UDPTL', (t) => {
     if (skipLoudly(t, VEGA)) return;
     const rs = records(VEGA);
