@@ -61,7 +61,7 @@ describe('analyze: G.711 fax audio in captures', () => {
     assert.deepEqual(frames.map((f) => f.name), ['TSI', 'DCS']);
     assert.ok(frames.every((f) => f.ok));
     assert.match(frames[1]?.summary ?? '', /V\.29 9600/);
-    const trained = rs.filter((r) => r.type === 'signal' && r.modem === 'v29-9600');
+    const trained = rs.filter((r): r is Extract<AnalyzeRecord, { type: 'signal' }> => r.type === 'signal' && r.modem === 'v29-9600');
     assert.equal(trained.length, 1, 'the TCF after the DCS trains the V.29 receiver the DCS named');
     assert.ok((trained[0]?.time ?? 0) > (frames[1]?.time ?? Infinity));
   });
