@@ -32,6 +32,8 @@ interface Case {
   readonly modem: 'v17' | 'v29' | 'v27';
   readonly bitRate: string;
   readonly pages: 1 | 3;
+  /** The peer's sample clock off by this many ppm (audiofax --drift): frames arrive faster or slower than faxwire plays them. */
+  readonly drift?: number;
 }
 
 const cases: Case[] = [];
@@ -44,8 +46,14 @@ for (const dir of ['faxwire->spandsp', 'spandsp->faxwire'] as const) {
   cases.push({ dir, ecm: true, codec: 'slin', rtp: false, modem: 'v27', bitRate: '4800', pages: 1 });
 }
 
+// Clock drift: the peer's sound card runs 500 ppm fast or slow (30 ms a minute). faxwire's
+// play-out catches up (two frames in a tick) or waits (none), never cutting a modem burst.
+cases.push({ dir: 'spandsp->faxwire', ecm: false, codec: 'alaw', rtp: true, modem: 'v17', bitRate: '14400', pages: 3, drift: 500 });
+cases.push({ dir: 'spandsp->faxwire', ecm: false, codec: 'alaw', rtp: true, modem: 'v17', bitRate: '14400', pages: 3, drift: -500 });
+cases.push({ dir: 'faxwire->spandsp', ecm: false, codec: 'ulaw', rtp: true, modem: 'v17', bitRate: '14400', pages: 3, drift: -500 });
+
 function name(c: Case): string {
-  return `${c.dir} ${c.ecm ? 'ECM' : 'non-ECM'} ${c.codec}${c.rtp ? '/RTP' : ''} ${c.modem} ${c.pages} page${c.pages > 1 ? 's' : ''}`;
+  return `${c.dir} ${c.ecm ? 'ECM' : 'non-ECM'} ${c.codec}${c.rtp ? '/RTP' : ''} ${c.modem} ${c.pages} page${c.pages > 1 ? 's' : ''}${c.drift ? `, peer clock ${c.drift > 0 ? '+' : ''}${c.drift} ppm` : ''}`;
 }
 
 function tail(s: string, n = 3000): string {
@@ -71,6 +79,7 @@ describe('audio fax interop with spandsp audiofax (UDP frames, pixel comparison)
           '--ecm', c.ecm ? 'on' : 'off',
           '--modems', c.modem,
           '--timeout', String(PROC_TIMEOUT - 10),
+          ...(c.drift ? ['--drift', String(c.drift)] : []),
         ];
         const fwArgs = [
           '--audio', `127.0.0.1:${peerPort}`,
