@@ -10,7 +10,7 @@
  *    training within 500 ms was noise: the floor jumps to it and the detector re-arms, so a
  *    signal 6 dB above a noise floor that was there before it is still found.
  * 2. Demodulator at T/2 (4800/s): a complex band-pass square-root raised cosine (roll-off 0.25,
- *    27 taps) centred on 1800 Hz, in 64 fractional phases, evaluated only at the output instants
+ *    23 taps) centred on 1800 Hz, in 64 fractional phases, evaluated only at the output instants
  *    (interpolating to the timing loop's fractional sample), then a numerically controlled
  *    oscillator brings it to baseband. AGC normalises the level during the search and is frozen
  *    when the training is recognised (so −4…−43 dBm0 all arrive at the same scale).
@@ -71,8 +71,8 @@ export interface V17RxOptions {
 
 // ---- Receive filter: band-pass RRC in fractional phases ------------------------------------
 
-const RX_TAPS = 27;
-const RX_CENTRE = 13;
+const RX_TAPS = 23;
+const RX_CENTRE = 11;
 const RX_PHASES = 64;
 const RX_BETA = 0.25;
 const W0 = (2 * Math.PI * V17_CARRIER_HZ) / 8000;
@@ -98,10 +98,15 @@ const RX_IM = new Float64Array((RX_PHASES + 1) * RX_TAPS);
   }
 }
 
-const SIN_BITS = 12;
+const SIN_BITS = 11; // 2048 steps a turn: ±0.09°, a phase noise far below the slicer's needs
 const SIN_SIZE = 1 << SIN_BITS;
 const SIN_TABLE = new Float64Array(SIN_SIZE + SIN_SIZE / 4);
 for (let i = 0; i < SIN_TABLE.length; i++) SIN_TABLE[i] = Math.sin((2 * Math.PI * i) / SIN_SIZE);
+
+/** The known symbols of segments 2 and 3 (ABCD indices), long and short training. */
+const TRAIN_LONG = trainingSymbols(SEG2_LONG_SYMBOLS, SEG3_SYMBOLS).symbols;
+const TRAIN_SHORT = trainingSymbols(SEG2_SHORT_SYMBOLS, 0).symbols;
+if (TRAIN_LONG[0] !== 2 || TRAIN_SHORT[0] !== 2) throw new Error('V.17: segment 2 must start with C (the reversal of A)');
 
 // ---- Slicer grid: nearest point of each of the 8 subsets, by 0.5-unit cell --------------------
 
@@ -296,8 +301,8 @@ export class V17Receiver implements ModemReceiver {
     this.bps = bitsPerSymbol(opts.rate);
     this.points = constellation(opts.rate);
     this.grid = subsetGrid(opts.rate, this.points);
-    this.trainLong = trainingSymbols(SEG2_LONG_SYMBOLS, SEG3_SYMBOLS).symbols;
-    this.trainShort = trainingSymbols(SEG2_SHORT_SYMBOLS, 0).symbols;
+    this.trainLong = TRAIN_LONG;
+    this.trainShort = TRAIN_SHORT;
     const dmin = this.rate === 14400 ? Math.SQRT2 : this.rate === 12000 ? 2 : this.rate === 9600 ? 2 * Math.SQRT2 : 4;
     this.dmin2 = dmin * dmin;
     this.shortTrain = opts.shortTrain === true;
@@ -793,7 +798,7 @@ export class V17Receiver implements ModemReceiver {
     this.vitCount = 0;
     this.prevDiff = this.trainLen === SEG2_SHORT_SYMBOLS ? 0 : 1;
     this.descrambler = 0;
-    this.mu = 0.004 / (EQ_LEN * POINT_POWER); // applied every other symbol
+    this.mu = 0.008 / (EQ_LEN * POINT_POWER); // applied every fourth symbol
     this.pKp = 0.06;
     this.pKi = 0.0005;
     this.tKp = 0.02;
@@ -854,14 +859,15 @@ export class V17Receiver implements ModemReceiver {
     this.driftAvg += (this.drift - this.driftAvg) * (1 / 256);
     this.freqAvg += (this.freq - this.freqAvg) * (1 / 256);
     // Decision-directed tracking on the nearest point (no trellis delay in the loops). The
-    // equaliser adapts on every other symbol only (with twice the step): drift is slow.
+    // equaliser adapts on every fourth symbol only (with four times the step): what it follows
+    // in data (line drift, the residue of the timing loop) is slow.
     if (adapt) {
       const tr = pts[2 * best] as number;
       const ti = pts[2 * best + 1] as number;
       this.tRe = tr;
       this.tIm = ti;
       this.phaseLoop();
-      if ((this.symbolsSeen & 1) === 0) this.lms();
+      if ((this.symbolsSeen & 3) === 0) this.lms();
     }
 
     // Add-compare-select, unrolled over the trellis (IN_PREV/IN_SUB, checked against the
