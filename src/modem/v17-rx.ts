@@ -267,6 +267,7 @@ export class V17Receiver implements ModemReceiver {
   private trainLen = 0;
   private errAcc = 0;
   private errN = 0;
+  private errAvg = 0.5;
   private hold = 0;
 
   // Trellis decoder.
@@ -724,16 +725,20 @@ export class V17Receiver implements ModemReceiver {
     this.count = 1; // this symbol was the first of segment 2
     this.errAcc = 0;
     this.errN = 0;
-    const long = !(this.shortTrain && this.haveSave);
+    this.errAvg = 0;
+    const long = !this.shortTrain;
     this.trainLen = long ? SEG2_LONG_SYMBOLS : SEG2_SHORT_SYMBOLS;
     if (long) {
       this.mu = 0.05 / (EQ_LEN * POINT_POWER);
       this.pKp = 0.12;
       this.pKi = 0.004;
     } else {
-      this.mu = 0.005 / (EQ_LEN * POINT_POWER);
+      // Short training: 37 known symbols to pull in the phase and touch up the equaliser. Without
+      // a long training before (a receiver created for short training), the equaliser starts as
+      // a plain delay and adapts faster; on a line without much distortion that is enough.
+      this.mu = (this.haveSave ? 0.005 : 0.03) / (EQ_LEN * POINT_POWER);
       this.pKp = 0.15;
-      this.pKi = 0.002;
+      this.pKi = this.haveSave ? 0.002 : 0.004;
     }
     this.sink.status('training-in-progress');
   }
@@ -755,6 +760,12 @@ export class V17Receiver implements ModemReceiver {
         this.mu = 0.004 / (EQ_LEN * POINT_POWER);
         this.tKp = 0.02;
         this.tKi = 0.0001;
+      }
+      // Segment 2 no longer matches (a short training, or not V.17 at all): give up early.
+      if (adapt) this.errAvg += (er * er + ei * ei - this.errAvg) * (1 / 32);
+      if (n > 400 && n <= seg2 - 20 && this.errAvg > POINT_POWER / 3) {
+        this.fail();
+        return;
       }
       if (n > seg2 - 276 && n <= seg2 - 20 && adapt) {
         this.errAcc += er * er + ei * ei;
