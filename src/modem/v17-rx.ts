@@ -812,8 +812,8 @@ export class V17Receiver implements ModemReceiver {
     this.mu = 0.008 / (EQ_LEN * POINT_POWER); // applied every fourth symbol
     this.pKp = 0.06;
     this.pKi = 0.0005;
-    this.tKp = 0.02;
-    this.tKi = 0.0001;
+    this.tKp = 0.015;
+    this.tKi = 0.00005;
   }
 
   /** Differential decoding (V.17 §3: Q1Q2 = Y1Y2 − previous Y1Y2, mod 4), descrambling, delivery. */
@@ -867,8 +867,8 @@ export class V17Receiver implements ModemReceiver {
     }
     // Smoothed figures for metrics().
     this.mseAvg += (bestD - this.mseAvg) * (1 / 256);
-    this.driftAvg += (this.drift - this.driftAvg) * (1 / 256);
-    this.freqAvg += (this.freq - this.freqAvg) * (1 / 256);
+    this.driftAvg += (this.drift - this.driftAvg) * (1 / 2048);
+    this.freqAvg += (this.freq - this.freqAvg) * (1 / 1024);
     // Decision-directed tracking on the nearest point (no trellis delay in the loops). The
     // equaliser adapts on every fourth symbol only (with four times the step): what it follows
     // in data (line drift, the residue of the timing loop) is slow.

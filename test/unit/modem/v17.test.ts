@@ -102,7 +102,7 @@ describe('V.17 loopback', () => {
       const { ber, rx } = loop(14400, 10, { clockPpm: ppm });
       assertClean(ber, `${ppm} ppm`);
       const m = rx.metrics();
-      assert.ok(Math.abs(m.symbolTimingPpm - ppm) < 60, `timing estimate ${m.symbolTimingPpm} for ${ppm} ppm`);
+      assert.ok(Math.abs(m.symbolTimingPpm - ppm) < 20, `timing estimate ${m.symbolTimingPpm} for ${ppm} ppm`);
     }
   });
 
