@@ -71,7 +71,7 @@ export interface V17RxOptions {
 
 // ---- Receive filter: band-pass RRC in fractional phases ------------------------------------
 
-const RX_TAPS = 23;
+const RX_TAPS = 24; // 23 taps and a zero, so the dot product runs in pairs
 const RX_CENTRE = 11;
 const RX_PHASES = 64;
 const RX_BETA = 0.25;
@@ -84,8 +84,8 @@ const RX_IM = new Float64Array((RX_PHASES + 1) * RX_TAPS);
   for (let p = 0; p <= RX_PHASES; p++) {
     const f = p / RX_PHASES;
     let dc = 0;
-    for (let i = 0; i < RX_TAPS; i++) dc += rrc((i - RX_CENTRE + f) / V17_SPS, RX_BETA);
-    for (let i = 0; i < RX_TAPS; i++) {
+    for (let i = 0; i < RX_TAPS - 1; i++) dc += rrc((i - RX_CENTRE + f) / V17_SPS, RX_BETA);
+    for (let i = 0; i < RX_TAPS - 1; i++) {
       // Tap i weighs x[n − i]; the output is the baseband signal at time n − RX_CENTRE − f… once
       // the NCO removes e^{jω0 n}: y = e^{−jθ(n)} Σ x[n−i] h(i − c + f) e^{jω0 i}.
       const x = (i - RX_CENTRE + f) / V17_SPS;
@@ -474,13 +474,21 @@ export class V17Receiver implements ModemReceiver {
     const base = p * RX_TAPS;
     const ring = this.ring;
     const rp = this.ringPos; // oldest sample of the window
+    // Two interleaved partial sums per output keep the multiply-add chains short.
     let re = 0;
     let im = 0;
-    for (let j = 0; j < RX_TAPS; j++) {
+    let re2 = 0;
+    let im2 = 0;
+    for (let j = 0; j < RX_TAPS; j += 2) {
       const x = ring[rp + j] as number;
+      const x2 = ring[rp + j + 1] as number;
       re += x * (RX_RE[base + j] as number);
       im += x * (RX_IM[base + j] as number);
+      re2 += x2 * (RX_RE[base + j + 1] as number);
+      im2 += x2 * (RX_IM[base + j + 1] as number);
     }
+    re += re2;
+    im += im2;
     this.due += V17_SPS / 2 + this.drift;
     // To baseband: multiply by e^{−j2π·phase}.
     const idx = (this.phase * SIN_SIZE) | 0;
@@ -526,13 +534,30 @@ export class V17Receiver implements ModemReceiver {
     const ep = this.eqPos; // oldest
     let zr = 0;
     let zi = 0;
-    for (let j = 0; j < EQ_LEN; j++) {
+    let zr2 = 0;
+    let zi2 = 0;
+    for (let j = 0; j < EQ_LEN - 1; j += 2) {
       const ur = eqRe[ep + j] as number;
       const ui = eqIm[ep + j] as number;
       const cr = cRe[j] as number;
       const ci = cIm[j] as number;
       zr += cr * ur - ci * ui;
       zi += cr * ui + ci * ur;
+      const ur2 = eqRe[ep + j + 1] as number;
+      const ui2 = eqIm[ep + j + 1] as number;
+      const cr2 = cRe[j + 1] as number;
+      const ci2 = cIm[j + 1] as number;
+      zr2 += cr2 * ur2 - ci2 * ui2;
+      zi2 += cr2 * ui2 + ci2 * ur2;
+    }
+    {
+      const j = EQ_LEN - 1; // EQ_LEN is odd
+      const ur = eqRe[ep + j] as number;
+      const ui = eqIm[ep + j] as number;
+      const cr = cRe[j] as number;
+      const ci = cIm[j] as number;
+      zr += cr * ur - ci * ui + zr2;
+      zi += cr * ui + ci * ur + zi2;
     }
     this.zRe = zr;
     this.zIm = zi;
@@ -860,10 +885,9 @@ export class V17Receiver implements ModemReceiver {
       const di = zi - (pts[2 * l + 1] as number);
       const d = dr * dr + di * di;
       dist[s] = d;
-      if (d < bestD) {
-        bestD = d;
-        best = l;
-      }
+      const closer = d < bestD;
+      best = closer ? l : best;
+      bestD = closer ? d : bestD;
     }
     // Smoothed figures for metrics().
     this.mseAvg += (bestD - this.mseAvg) * (1 / 256);
