@@ -10,7 +10,7 @@
  *    training within 500 ms was noise: the floor jumps to it and the detector re-arms, so a
  *    signal 6 dB above a noise floor that was there before it is still found.
  * 2. Demodulator at T/2 (4800/s): a complex band-pass square-root raised cosine (roll-off 0.25,
- *    23 taps) centred on 1800 Hz, in 64 fractional phases, evaluated only at the output instants
+ *    15 taps, ±2 symbols: the equaliser does the rest) centred on 1800 Hz, in 64 fractional phases, evaluated only at the output instants
  *    (interpolating to the timing loop's fractional sample), then a numerically controlled
  *    oscillator brings it to baseband. AGC normalises the level during the search and is frozen
  *    when the training is recognised (so −4…−43 dBm0 all arrive at the same scale).
@@ -71,8 +71,8 @@ export interface V17RxOptions {
 
 // ---- Receive filter: band-pass RRC in fractional phases ------------------------------------
 
-const RX_TAPS = 24; // 23 taps and a zero, so the dot product runs in pairs
-const RX_CENTRE = 11;
+const RX_TAPS = 16; // 15 taps and a zero, so the dot product runs in pairs
+const RX_CENTRE = 7;
 const RX_PHASES = 64;
 const RX_BETA = 0.25;
 const W0 = (2 * Math.PI * V17_CARRIER_HZ) / 8000;
