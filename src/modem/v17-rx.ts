@@ -10,9 +10,9 @@
  *    training within 500 ms was noise: the floor jumps to it and the detector re-arms, so a
  *    signal 6 dB above a noise floor that was there before it is still found.
  * 2. Demodulator at T/2 (4800/s): a complex band-pass square-root raised cosine (roll-off 0.25,
- *    15 taps, ±2 symbols: the equaliser does the rest) centred on 1800 Hz, in 64 fractional phases, evaluated only at the output instants
- *    (interpolating to the timing loop's fractional sample), then a numerically controlled
- *    oscillator brings it to baseband. AGC normalises the level during the search and is frozen
+ *    15 taps = ±2 symbols, the equaliser shapes the rest) centred on 1800 Hz, in 64 fractional
+ *    phases, evaluated only at the output instants (interpolating to the timing loop's
+ *    fractional sample), then a numerically controlled oscillator brings it to baseband. AGC normalises the level during the search and is frozen
  *    when the training is recognised (so −4…−43 dBm0 all arrive at the same scale).
  * 3. Symbol timing: Gardner's detector on the T/2 samples drives a second-order loop whose
  *    integrator holds the sender's clock offset (±250 ppm and more); it keeps tracking in data.
