@@ -271,7 +271,6 @@ export class V17Receiver implements ModemReceiver {
   private hold = 0;
 
   // Trellis decoder.
-  private readonly dist = new Float64Array(8);
   private readonly near = new Uint8Array(8);
   private readonly pm = new Float64Array(8);
   private readonly survPrev = new Uint8Array(VIT_RING * 8);
@@ -874,20 +873,77 @@ export class V17Receiver implements ModemReceiver {
     else if (gy >= GRID) gy = GRID - 1;
     const gb = (gx * GRID + gy) * 8;
     const grid = this.grid;
-    const dist = this.dist;
+    // Nearest point of each subset Y2Y1Y0 (grid lookup) and its squared distance, unrolled.
     const near = this.near;
-    let best = 0;
-    let bestD = Infinity;
-    for (let s = 0; s < 8; s++) {
-      const l = grid[gb + s] as number;
-      near[s] = l;
-      const dr = zr - (pts[2 * l] as number);
-      const di = zi - (pts[2 * l + 1] as number);
-      const d = dr * dr + di * di;
-      dist[s] = d;
-      const closer = d < bestD;
-      best = closer ? l : best;
-      bestD = closer ? d : bestD;
+    const l0 = grid[gb + 0] as number;
+    const x0 = zr - (pts[2 * l0] as number);
+    const y0 = zi - (pts[2 * l0 + 1] as number);
+    const d0 = x0 * x0 + y0 * y0;
+    near[0] = l0;
+    const l1 = grid[gb + 1] as number;
+    const x1 = zr - (pts[2 * l1] as number);
+    const y1 = zi - (pts[2 * l1 + 1] as number);
+    const d1 = x1 * x1 + y1 * y1;
+    near[1] = l1;
+    const l2 = grid[gb + 2] as number;
+    const x2 = zr - (pts[2 * l2] as number);
+    const y2 = zi - (pts[2 * l2 + 1] as number);
+    const d2 = x2 * x2 + y2 * y2;
+    near[2] = l2;
+    const l3 = grid[gb + 3] as number;
+    const x3 = zr - (pts[2 * l3] as number);
+    const y3 = zi - (pts[2 * l3 + 1] as number);
+    const d3 = x3 * x3 + y3 * y3;
+    near[3] = l3;
+    const l4 = grid[gb + 4] as number;
+    const x4 = zr - (pts[2 * l4] as number);
+    const y4 = zi - (pts[2 * l4 + 1] as number);
+    const d4 = x4 * x4 + y4 * y4;
+    near[4] = l4;
+    const l5 = grid[gb + 5] as number;
+    const x5 = zr - (pts[2 * l5] as number);
+    const y5 = zi - (pts[2 * l5 + 1] as number);
+    const d5 = x5 * x5 + y5 * y5;
+    near[5] = l5;
+    const l6 = grid[gb + 6] as number;
+    const x6 = zr - (pts[2 * l6] as number);
+    const y6 = zi - (pts[2 * l6 + 1] as number);
+    const d6 = x6 * x6 + y6 * y6;
+    near[6] = l6;
+    const l7 = grid[gb + 7] as number;
+    const x7 = zr - (pts[2 * l7] as number);
+    const y7 = zi - (pts[2 * l7 + 1] as number);
+    const d7 = x7 * x7 + y7 * y7;
+    near[7] = l7;
+    let best = l0;
+    let bestD = d0;
+    if (d1 < bestD) {
+      bestD = d1;
+      best = l1;
+    }
+    if (d2 < bestD) {
+      bestD = d2;
+      best = l2;
+    }
+    if (d3 < bestD) {
+      bestD = d3;
+      best = l3;
+    }
+    if (d4 < bestD) {
+      bestD = d4;
+      best = l4;
+    }
+    if (d5 < bestD) {
+      bestD = d5;
+      best = l5;
+    }
+    if (d6 < bestD) {
+      bestD = d6;
+      best = l6;
+    }
+    if (d7 < bestD) {
+      bestD = d7;
+      best = l7;
     }
     // Smoothed figures for metrics().
     this.mseAvg += (bestD - this.mseAvg) * (1 / 256);
@@ -912,8 +968,6 @@ export class V17Receiver implements ModemReceiver {
     const pm = this.pm;
     const p0 = pm[0] as number, p1 = pm[1] as number, p2 = pm[2] as number, p3 = pm[3] as number;
     const p4 = pm[4] as number, p5 = pm[5] as number, p6 = pm[6] as number, p7 = pm[7] as number;
-    const d0 = dist[0] as number, d1 = dist[1] as number, d2 = dist[2] as number, d3 = dist[3] as number;
-    const d4 = dist[4] as number, d5 = dist[5] as number, d6 = dist[6] as number, d7 = dist[7] as number;
     const vp = this.vitPos;
     const survPrev = this.survPrev;
     const survPoint = this.survPoint;
