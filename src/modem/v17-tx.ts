@@ -138,11 +138,13 @@ export class V17Transmitter implements ModemTransmitter {
 
   tx(out: Int16Array, offset = 0, length = out.length - offset): number {
     const pulse = TX_PULSE;
+    if (this.stage === ST_DONE) return 0;
     for (let i = 0; i < length; i++) {
       this.baud += 3;
       if (this.baud >= TX_PHASES) {
         this.baud -= TX_PHASES;
-        if (!this.nextSymbol()) return i;
+        // The signal ends with the last symbol of silence (the pulse tails have died out by then).
+        if (!this.nextSymbol() || this.stage === ST_DONE) return i;
       }
       // Root raised cosine pulse shaping at baseband, newest symbol first.
       const base = this.baud * TX_TAPS;
