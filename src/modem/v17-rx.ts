@@ -6,7 +6,8 @@
  *    line is idle (falls at once, rises with a 250 ms time constant). Carrier is on 4.5 dB above
  *    the floor (and above −47.5 dBm0), off below floor + 2 dB or 12 dB below the level the
  *    training was received at (so noise that came up with the signal does not hold the carrier
- *    on after it; the meter makes carrier-down ≈ 20–70 ms late). A "carrier" that shows no V.17
+ *    on after it), for 25 ms (TEP's 20 ms of silence is not an end); carrier-down comes
+ *    ≈ 45–95 ms after the signal. A "carrier" that shows no V.17
  *    training within 500 ms was noise: the floor jumps to it and the detector re-arms, so a
  *    signal 6 dB above a noise floor that was there before it is still found.
  * 2. Demodulator at T/2 (4800/s): a complex band-pass square-root raised cosine (roll-off 0.25,
@@ -174,6 +175,7 @@ const ON_RATIO = 10 ** (4.5 / 10);
 const OFF_RATIO = 10 ** (2 / 10);
 /** Carrier off also when the level falls 12 dB below what it was when the training was recognised. */
 const DROP_RATIO = 10 ** (-12 / 10);
+const OFF_HANGOVER = 200; // samples (25 ms)
 const ABS_FLOOR = dbm0ToPower(-52);
 const SEARCH_TIMEOUT_SYMBOLS = 1200; // 500 ms: TEP + ABAB fit well inside
 const VIT_DEPTH = 16; // survivor memory traced back before a decision (symbols)
@@ -206,6 +208,7 @@ export class V17Receiver implements ModemReceiver {
   private floor = ABS_FLOOR;
   private carrier = false;
   private levelRef = 0; // power when the training was recognised (0: not yet)
+  private offCount = 0;
   private stage = S_IDLE;
 
   // Receive filter ring (duplicated) and NCO.
@@ -359,11 +362,17 @@ export class V17Receiver implements ModemReceiver {
           active = true;
         }
       } else if (pw < this.floor * OFF_RATIO || pw < this.levelRef * DROP_RATIO) {
-        // What is left may be noise that came with the signal: the floor restarts from here
-        // (and falls with the power at once if it was only the signal's tail).
-        if (pw > this.floor) this.floor = pw;
-        this.carrierDown();
-        active = false;
+        // Off only after 25 ms below the threshold: the 20 ms of silence between TEP and the
+        // training (V.17 Table 3) must not split one signal in two.
+        if (++this.offCount >= OFF_HANGOVER) {
+          // What is left may be noise that came with the signal: the floor restarts from here
+          // (and falls with the power at once if it was only the signal's tail).
+          if (pw > this.floor) this.floor = pw;
+          this.carrierDown();
+          active = false;
+        }
+      } else {
+        this.offCount = 0;
       }
       // Receive filter ring, NCO.
       ring[rp] = x;
@@ -419,6 +428,7 @@ export class V17Receiver implements ModemReceiver {
 
   private carrierUp(): void {
     this.carrier = true;
+    this.offCount = 0;
     this.levelRef = 0;
     this.sink.status('carrier-up');
     this.startSearch();

@@ -161,10 +161,12 @@ describe('V.17 loopback', () => {
     assertClean(ber, 'combined');
   });
 
-  it('talker echo protection tone before the training: BER 0', () => {
-    const { ber, sink } = loop(9600, 2, {}, { tep: true });
-    assertClean(ber, 'TEP');
-    assert.deepEqual(statuses(sink), ['carrier-up', 'training-in-progress', 'training-succeeded', 'carrier-down']);
+  it('talker echo protection tone before the training: BER 0, one carrier over TEP, its silence and the training', () => {
+    for (const levelDbm0 of [-10, -43]) {
+      const { ber, sink } = loop(9600, 2, {}, { tep: true, levelDbm0 });
+      assertClean(ber, `TEP at ${levelDbm0} dBm0`);
+      assert.deepEqual(statuses(sink), ['carrier-up', 'training-in-progress', 'training-succeeded', 'carrier-down']);
+    }
   });
 
   it('blocks of 1, 7, 160 and 1000 samples give the same bits', () => {
