@@ -320,7 +320,7 @@ export class V17Receiver implements ModemReceiver {
     this.trainedFlag = false;
   }
 
-  /** What the receiver knows of the signal (after training: smoothed over the last ~100 ms). */
+  /** What the receiver knows of the signal (in data: clock and carrier averaged over ≈ 0.5–1 s, SNR over 0.1 s). */
   metrics(): V17RxMetrics {
     const locked = this.stage === S_DATA || (!this.carrier && this.haveSave);
     const drift = locked ? this.driftAvg : this.drift;
