@@ -183,6 +183,8 @@ const VIT_BATCH = 4; // decisions per traceback
 const VIT_RING = VIT_DEPTH + VIT_BATCH;
 const HOLD_EXTRA_SYMBOLS = 24; // after a fill-in: the receive filter and equaliser spans
 const TWO_PI = 2 * Math.PI;
+const INV_TWO_PI = 1 / TWO_PI;
+const INV_POINT_POWER = 1 / POINT_POWER;
 
 // Stages.
 const S_IDLE = 0;
@@ -522,7 +524,7 @@ export class V17Receiver implements ModemReceiver {
     this.half = 0;
     // Gardner timing error: positive when we sample late.
     if (this.hold === 0) {
-      const e = (this.midRe * (yr - this.lastRe) + this.midIm * (yi - this.lastIm)) / POINT_POWER;
+      const e = (this.midRe * (yr - this.lastRe) + this.midIm * (yi - this.lastIm)) * INV_POINT_POWER;
       const ec = e > 1 ? 1 : e < -1 ? -1 : e;
       this.drift -= this.tKi * ec;
       this.due -= this.tKp * ec;
@@ -611,10 +613,11 @@ export class V17Receiver implements ModemReceiver {
     const zi = this.zIm;
     const tr = this.tRe;
     const ti = this.tIm;
-    // Phase error ≈ Im(z·conj(t)) / |t|².
-    const pe = (zi * tr - zr * ti) / (tr * tr + ti * ti);
-    this.freq += (this.pKi * pe) / TWO_PI;
-    let ph = this.phase + (this.pKp * pe) / TWO_PI;
+    // Phase error ≈ Im(z·conj(t)) / |t|², scaled by the mean point power instead of |t|² (no
+    // division per symbol; outer points weigh more, which only helps the estimate).
+    const pe = (zi * tr - zr * ti) * INV_POINT_POWER;
+    this.freq += this.pKi * pe * INV_TWO_PI;
+    let ph = this.phase + this.pKp * pe * INV_TWO_PI;
     if (ph >= 1) ph -= 1;
     else if (ph < 0) ph += 1;
     this.phase = ph;
