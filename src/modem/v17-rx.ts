@@ -181,6 +181,8 @@ const SEARCH_TIMEOUT_SYMBOLS = 1200; // 500 ms: TEP + ABAB fit well inside
 const VIT_DEPTH = 16; // survivor memory traced back before a decision (symbols)
 const VIT_BATCH = 4; // decisions per traceback
 const VIT_RING = VIT_DEPTH + VIT_BATCH;
+/** Symbols of segment 2 (counting from its first) up to which the long/short probe looks. */
+const PROBE_END = SEG2_SHORT_SYMBOLS + 16;
 const HOLD_EXTRA_SYMBOLS = 24; // after a fill-in: the receive filter and equaliser spans
 const TWO_PI = 2 * Math.PI;
 const INV_TWO_PI = 1 / TWO_PI;
@@ -273,6 +275,8 @@ export class V17Receiver implements ModemReceiver {
   private errAcc = 0;
   private errN = 0;
   private errAvg = 0.5;
+  private fitEarly = 0.5; // long/short training probe (squared errors)
+  private fitLate = 0.5;
   private hold = 0;
 
   // Trellis decoder.
@@ -587,7 +591,10 @@ export class V17Receiver implements ModemReceiver {
         const ti = ABCD[k + 1] as number;
         this.tRe = tr;
         this.tIm = ti;
-        if (adapt) this.track();
+        // Long training: symbols 39…54 may already be segment 4 of a short training (checked in
+        // trainStep), so the loops do not learn from them.
+        const probe = this.trainLen === SEG2_LONG_SYMBOLS && idx >= SEG2_SHORT_SYMBOLS && idx < PROBE_END;
+        if (adapt && !probe) this.track();
         this.count = idx + 1;
         this.trainStep(adapt);
         return;
@@ -763,6 +770,8 @@ export class V17Receiver implements ModemReceiver {
     this.errAcc = 0;
     this.errN = 0;
     this.errAvg = 0;
+    this.fitEarly = 0;
+    this.fitLate = 0;
     const long = !this.shortTrain;
     this.trainLen = long ? SEG2_LONG_SYMBOLS : SEG2_SHORT_SYMBOLS;
     if (long) {
@@ -798,7 +807,21 @@ export class V17Receiver implements ModemReceiver {
         this.tKp = 0.02;
         this.tKi = 0.0001;
       }
-      // Segment 2 no longer matches (a short training, or not V.17 at all): give up early.
+      // Which training is it? A short one has only 38 symbols of segment 2: compare how well
+      // symbols 10…38 and 39…54 fit the CDBA sequence (V.17 Table 3) and take the short path
+      // if the first part fits and the second does not.
+      const e2 = er * er + ei * ei;
+      if (n >= 10 && n <= SEG2_SHORT_SYMBOLS) this.fitEarly += e2;
+      else if (n > SEG2_SHORT_SYMBOLS && n <= PROBE_END) this.fitLate += e2;
+      if (n === PROBE_END) {
+        const early = this.fitEarly / (SEG2_SHORT_SYMBOLS - 9);
+        const late = this.fitLate / (PROBE_END - SEG2_SHORT_SYMBOLS);
+        if (early < POINT_POWER / 8 && late > POINT_POWER / 2) {
+          this.shortFound();
+          return;
+        }
+      }
+      // Segment 2 no longer matches (not V.17 at all, or lost): give up early.
       if (adapt) this.errAvg += (er * er + ei * ei - this.errAvg) * (1 / 32);
       if (n > 400 && n <= seg2 - 20 && this.errAvg > POINT_POWER / 3) {
         this.fail();
@@ -825,6 +848,27 @@ export class V17Receiver implements ModemReceiver {
     } else if (n === seg2 + SEG3_SYMBOLS) {
       this.startSeg4();
     }
+  }
+
+  /** A long training was expected but this is a short one: we are 16 symbols into segment 4. */
+  private shortFound(): void {
+    this.trainLen = SEG2_SHORT_SYMBOLS;
+    this.startSeg4();
+    this.pm.fill(0); // the encoder's state is unknown 16 symbols in
+    this.count = PROBE_END - SEG2_SHORT_SYMBOLS;
+  }
+
+  /** A short training was expected but segment 2 goes on: this is a long one. */
+  private longFound(): void {
+    this.stage = S_TRAIN;
+    this.trainLen = SEG2_LONG_SYMBOLS;
+    this.count = PROBE_END;
+    this.errAcc = 0;
+    this.errN = 0;
+    this.errAvg = 0;
+    this.mu = 0.05 / (EQ_LEN * POINT_POWER);
+    this.pKp = 0.12;
+    this.pKi = 0.004;
   }
 
   private fail(): void {
@@ -1092,6 +1136,17 @@ export class V17Receiver implements ModemReceiver {
     }
 
     if (this.stage === S_SEG4) {
+      if (this.trainLen === SEG2_SHORT_SYMBOLS && this.count < PROBE_END - SEG2_SHORT_SYMBOLS) {
+        // Short training expected: does segment 2 go on (a long training)?
+        const k = (TRAIN_LONG[SEG2_SHORT_SYMBOLS + this.count] as number) << 1;
+        const dr = zr - (ABCD[k] as number);
+        const di = zi - (ABCD[k + 1] as number);
+        this.fitEarly += dr * dr + di * di;
+        if (this.count === PROBE_END - SEG2_SHORT_SYMBOLS - 1 && this.fitEarly < ((PROBE_END - SEG2_SHORT_SYMBOLS) * POINT_POWER) / 8) {
+          this.longFound();
+          return;
+        }
+      }
       if (adapt) {
         this.errAcc += bestD;
         this.errN++;
