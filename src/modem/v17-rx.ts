@@ -473,7 +473,10 @@ export class V17Receiver implements ModemReceiver {
     this.eqIm.fill(0);
     this.lastRe = this.lastIm = this.midRe = this.midIm = 0;
     this.agc = Math.sqrt(POINT_POWER / (AGC_REF * Math.max(this.power, 1)));
-    if (this.shortTrain && this.haveSave) {
+    if (this.haveSave) {
+      // What the last successful training learned of this line: the start for a short training,
+      // and a head start for a long one (which retrains everything anyway) — also when a short
+      // training comes while a long one was expected.
       this.cRe.set(this.saveRe);
       this.cIm.set(this.saveIm);
       this.freq = this.saveFreq;
