@@ -6,13 +6,14 @@
  *    line is idle (falls at once, rises with a 250 ms time constant). Carrier is on 4.5 dB above
  *    the floor (and above −47.5 dBm0), off below floor + 2 dB or 12 dB below the level the
  *    training was received at (so noise that came up with the signal does not hold the carrier
- *    on after it; the meter makes carrier-down ≈ 20–70 ms late). A "carrier" that shows no V.17
+ *    on after it). Hangovers: 25 ms on the floor rule (TEP's 20 ms of silence is not an end),
+ *    10 ms on a fast 2 ms meter for the level drop: carrier-down ≈ 15 ms after a trained signal. A "carrier" that shows no V.17
  *    training within 500 ms was noise: the floor jumps to it and the detector re-arms, so a
  *    signal 6 dB above a noise floor that was there before it is still found.
  * 2. Demodulator at T/2 (4800/s): a complex band-pass square-root raised cosine (roll-off 0.25,
- *    27 taps) centred on 1800 Hz, in 64 fractional phases, evaluated only at the output instants
- *    (interpolating to the timing loop's fractional sample), then a numerically controlled
- *    oscillator brings it to baseband. AGC normalises the level during the search and is frozen
+ *    15 taps = ±2 symbols, the equaliser shapes the rest) centred on 1800 Hz, in 64 fractional
+ *    phases, evaluated only at the output instants (interpolating to the timing loop's
+ *    fractional sample), then a numerically controlled oscillator brings it to baseband. AGC normalises the level during the search and is frozen
  *    when the training is recognised (so −4…−43 dBm0 all arrive at the same scale).
  * 3. Symbol timing: Gardner's detector on the T/2 samples drives a second-order loop whose
  *    integrator holds the sender's clock offset (±250 ppm and more); it keeps tracking in data.
@@ -71,8 +72,8 @@ export interface V17RxOptions {
 
 // ---- Receive filter: band-pass RRC in fractional phases ------------------------------------
 
-const RX_TAPS = 27;
-const RX_CENTRE = 13;
+const RX_TAPS = 16; // 15 taps and a zero, so the dot product runs in pairs
+const RX_CENTRE = 7;
 const RX_PHASES = 64;
 const RX_BETA = 0.25;
 const W0 = (2 * Math.PI * V17_CARRIER_HZ) / 8000;
@@ -84,8 +85,8 @@ const RX_IM = new Float64Array((RX_PHASES + 1) * RX_TAPS);
   for (let p = 0; p <= RX_PHASES; p++) {
     const f = p / RX_PHASES;
     let dc = 0;
-    for (let i = 0; i < RX_TAPS; i++) dc += rrc((i - RX_CENTRE + f) / V17_SPS, RX_BETA);
-    for (let i = 0; i < RX_TAPS; i++) {
+    for (let i = 0; i < RX_TAPS - 1; i++) dc += rrc((i - RX_CENTRE + f) / V17_SPS, RX_BETA);
+    for (let i = 0; i < RX_TAPS - 1; i++) {
       // Tap i weighs x[n − i]; the output is the baseband signal at time n − RX_CENTRE − f… once
       // the NCO removes e^{jω0 n}: y = e^{−jθ(n)} Σ x[n−i] h(i − c + f) e^{jω0 i}.
       const x = (i - RX_CENTRE + f) / V17_SPS;
@@ -98,10 +99,15 @@ const RX_IM = new Float64Array((RX_PHASES + 1) * RX_TAPS);
   }
 }
 
-const SIN_BITS = 12;
+const SIN_BITS = 11; // 2048 steps a turn: ±0.09°, a phase noise far below the slicer's needs
 const SIN_SIZE = 1 << SIN_BITS;
 const SIN_TABLE = new Float64Array(SIN_SIZE + SIN_SIZE / 4);
 for (let i = 0; i < SIN_TABLE.length; i++) SIN_TABLE[i] = Math.sin((2 * Math.PI * i) / SIN_SIZE);
+
+/** The known symbols of segments 2 and 3 (ABCD indices), long and short training. */
+const TRAIN_LONG = trainingSymbols(SEG2_LONG_SYMBOLS, SEG3_SYMBOLS).symbols;
+const TRAIN_SHORT = trainingSymbols(SEG2_SHORT_SYMBOLS, 0).symbols;
+if (TRAIN_LONG[0] !== 2 || TRAIN_SHORT[0] !== 2) throw new Error('V.17: segment 2 must start with C (the reversal of A)');
 
 // ---- Slicer grid: nearest point of each of the 8 subsets, by 0.5-unit cell --------------------
 
@@ -169,13 +175,20 @@ const ON_RATIO = 10 ** (4.5 / 10);
 const OFF_RATIO = 10 ** (2 / 10);
 /** Carrier off also when the level falls 12 dB below what it was when the training was recognised. */
 const DROP_RATIO = 10 ** (-12 / 10);
+const OFF_HANGOVER = 200; // samples (25 ms)
+const DROP_HANGOVER = 80; // samples (10 ms)
+const FAST_ALPHA = 1 / 16; // 2 ms power meter for the end of a trained signal
 const ABS_FLOOR = dbm0ToPower(-52);
 const SEARCH_TIMEOUT_SYMBOLS = 1200; // 500 ms: TEP + ABAB fit well inside
 const VIT_DEPTH = 16; // survivor memory traced back before a decision (symbols)
 const VIT_BATCH = 4; // decisions per traceback
 const VIT_RING = VIT_DEPTH + VIT_BATCH;
+/** Symbols of segment 2 (counting from its first) up to which the long/short probe looks. */
+const PROBE_END = SEG2_SHORT_SYMBOLS + 16;
 const HOLD_EXTRA_SYMBOLS = 24; // after a fill-in: the receive filter and equaliser spans
 const TWO_PI = 2 * Math.PI;
+const INV_TWO_PI = 1 / TWO_PI;
+const INV_POINT_POWER = 1 / POINT_POWER;
 
 // Stages.
 const S_IDLE = 0;
@@ -201,6 +214,9 @@ export class V17Receiver implements ModemReceiver {
   private floor = ABS_FLOOR;
   private carrier = false;
   private levelRef = 0; // power when the training was recognised (0: not yet)
+  private offCount = 0;
+  private dropCount = 0;
+  private fastPower = 0.5;
   private stage = S_IDLE;
 
   // Receive filter ring (duplicated) and NCO.
@@ -262,10 +278,12 @@ export class V17Receiver implements ModemReceiver {
   private trainLen = 0;
   private errAcc = 0;
   private errN = 0;
+  private errAvg = 0.5;
+  private fitEarly = 0.5; // long/short training probe (squared errors)
+  private fitLate = 0.5;
   private hold = 0;
 
   // Trellis decoder.
-  private readonly dist = new Float64Array(8);
   private readonly near = new Uint8Array(8);
   private readonly pm = new Float64Array(8);
   private readonly survPrev = new Uint8Array(VIT_RING * 8);
@@ -296,8 +314,8 @@ export class V17Receiver implements ModemReceiver {
     this.bps = bitsPerSymbol(opts.rate);
     this.points = constellation(opts.rate);
     this.grid = subsetGrid(opts.rate, this.points);
-    this.trainLong = trainingSymbols(SEG2_LONG_SYMBOLS, SEG3_SYMBOLS).symbols;
-    this.trainShort = trainingSymbols(SEG2_SHORT_SYMBOLS, 0).symbols;
+    this.trainLong = TRAIN_LONG;
+    this.trainShort = TRAIN_SHORT;
     const dmin = this.rate === 14400 ? Math.SQRT2 : this.rate === 12000 ? 2 : this.rate === 9600 ? 2 * Math.SQRT2 : 4;
     this.dmin2 = dmin * dmin;
     this.shortTrain = opts.shortTrain === true;
@@ -312,7 +330,7 @@ export class V17Receiver implements ModemReceiver {
     this.trainedFlag = false;
   }
 
-  /** What the receiver knows of the signal (after training: smoothed over the last ~100 ms). */
+  /** What the receiver knows of the signal (in data: clock and carrier averaged over ≈ 0.5–1 s, SNR over 0.1 s). */
   metrics(): V17RxMetrics {
     const locked = this.stage === S_DATA || (!this.carrier && this.haveSave);
     const drift = locked ? this.driftAvg : this.drift;
@@ -332,6 +350,7 @@ export class V17Receiver implements ModemReceiver {
     const end = offset + length;
     // The hot state lives in locals through the loop and goes back to the fields around calls.
     let pw = this.power;
+    let fp = this.fastPower;
     let ph = this.phase;
     let freq = this.freq;
     let due = this.due;
@@ -342,6 +361,7 @@ export class V17Receiver implements ModemReceiver {
       // Carrier detector.
       pw += (x * x - pw) * PW_ALPHA;
       if (!this.carrier) {
+        fp = pw;
         const fl = this.floor;
         const nf = pw < fl ? pw : fl + (pw - fl) * FLOOR_RISE;
         const floor = nf > ABS_FLOOR ? nf : ABS_FLOOR;
@@ -353,12 +373,21 @@ export class V17Receiver implements ModemReceiver {
           freq = this.freq;
           active = true;
         }
-      } else if (pw < this.floor * OFF_RATIO || pw < this.levelRef * DROP_RATIO) {
-        // What is left may be noise that came with the signal: the floor restarts from here
-        // (and falls with the power at once if it was only the signal's tail).
-        if (pw > this.floor) this.floor = pw;
-        this.carrierDown();
-        active = false;
+      } else {
+        // Off after 25 ms below floor + 2 dB (the 20 ms of silence between TEP and the training,
+        // V.17 Table 3, must not split one signal in two), or once trained, after 10 ms with a
+        // fast (2 ms) meter 12 dB below the level of the training: a live V.17 signal never dips
+        // that long, and the receiver stops delivering garbage soon after the end.
+        fp += (x * x - fp) * FAST_ALPHA;
+        this.offCount = pw < this.floor * OFF_RATIO ? this.offCount + 1 : 0;
+        this.dropCount = fp < this.levelRef * DROP_RATIO ? this.dropCount + 1 : 0;
+        if (this.offCount >= OFF_HANGOVER || this.dropCount >= DROP_HANGOVER) {
+          // What is left may be noise that came with the signal: the floor restarts from here
+          // (and falls with the power at once if it was only the signal's tail).
+          if (pw > this.floor) this.floor = pw;
+          this.carrierDown();
+          active = false;
+        }
       }
       // Receive filter ring, NCO.
       ring[rp] = x;
@@ -380,6 +409,7 @@ export class V17Receiver implements ModemReceiver {
       active = this.stage !== S_IDLE && this.stage !== S_PARKED;
     }
     this.power = pw;
+    this.fastPower = fp;
     this.phase = ph;
     this.due = due;
     this.ringPos = rp;
@@ -414,6 +444,8 @@ export class V17Receiver implements ModemReceiver {
 
   private carrierUp(): void {
     this.carrier = true;
+    this.offCount = 0;
+    this.dropCount = 0;
     this.levelRef = 0;
     this.sink.status('carrier-up');
     this.startSearch();
@@ -441,7 +473,10 @@ export class V17Receiver implements ModemReceiver {
     this.eqIm.fill(0);
     this.lastRe = this.lastIm = this.midRe = this.midIm = 0;
     this.agc = Math.sqrt(POINT_POWER / (AGC_REF * Math.max(this.power, 1)));
-    if (this.shortTrain && this.haveSave) {
+    if (this.haveSave) {
+      // What the last successful training learned of this line: the start for a short training,
+      // and a head start for a long one (which retrains everything anyway) — also when a short
+      // training comes while a long one was expected.
       this.cRe.set(this.saveRe);
       this.cIm.set(this.saveIm);
       this.freq = this.saveFreq;
@@ -468,13 +503,21 @@ export class V17Receiver implements ModemReceiver {
     const base = p * RX_TAPS;
     const ring = this.ring;
     const rp = this.ringPos; // oldest sample of the window
+    // Two interleaved partial sums per output keep the multiply-add chains short.
     let re = 0;
     let im = 0;
-    for (let j = 0; j < RX_TAPS; j++) {
+    let re2 = 0;
+    let im2 = 0;
+    for (let j = 0; j < RX_TAPS; j += 2) {
       const x = ring[rp + j] as number;
+      const x2 = ring[rp + j + 1] as number;
       re += x * (RX_RE[base + j] as number);
       im += x * (RX_IM[base + j] as number);
+      re2 += x2 * (RX_RE[base + j + 1] as number);
+      im2 += x2 * (RX_IM[base + j + 1] as number);
     }
+    re += re2;
+    im += im2;
     this.due += V17_SPS / 2 + this.drift;
     // To baseband: multiply by e^{−j2π·phase}.
     const idx = (this.phase * SIN_SIZE) | 0;
@@ -499,7 +542,7 @@ export class V17Receiver implements ModemReceiver {
     this.half = 0;
     // Gardner timing error: positive when we sample late.
     if (this.hold === 0) {
-      const e = (this.midRe * (yr - this.lastRe) + this.midIm * (yi - this.lastIm)) / POINT_POWER;
+      const e = (this.midRe * (yr - this.lastRe) + this.midIm * (yi - this.lastIm)) * INV_POINT_POWER;
       const ec = e > 1 ? 1 : e < -1 ? -1 : e;
       this.drift -= this.tKi * ec;
       this.due -= this.tKp * ec;
@@ -520,13 +563,30 @@ export class V17Receiver implements ModemReceiver {
     const ep = this.eqPos; // oldest
     let zr = 0;
     let zi = 0;
-    for (let j = 0; j < EQ_LEN; j++) {
+    let zr2 = 0;
+    let zi2 = 0;
+    for (let j = 0; j < EQ_LEN - 1; j += 2) {
       const ur = eqRe[ep + j] as number;
       const ui = eqIm[ep + j] as number;
       const cr = cRe[j] as number;
       const ci = cIm[j] as number;
       zr += cr * ur - ci * ui;
       zi += cr * ui + ci * ur;
+      const ur2 = eqRe[ep + j + 1] as number;
+      const ui2 = eqIm[ep + j + 1] as number;
+      const cr2 = cRe[j + 1] as number;
+      const ci2 = cIm[j + 1] as number;
+      zr2 += cr2 * ur2 - ci2 * ui2;
+      zi2 += cr2 * ui2 + ci2 * ur2;
+    }
+    {
+      const j = EQ_LEN - 1; // EQ_LEN is odd
+      const ur = eqRe[ep + j] as number;
+      const ui = eqIm[ep + j] as number;
+      const cr = cRe[j] as number;
+      const ci = cIm[j] as number;
+      zr += cr * ur - ci * ui + zr2;
+      zi += cr * ui + ci * ur + zi2;
     }
     this.zRe = zr;
     this.zIm = zi;
@@ -545,7 +605,10 @@ export class V17Receiver implements ModemReceiver {
         const ti = ABCD[k + 1] as number;
         this.tRe = tr;
         this.tIm = ti;
-        if (adapt) this.track();
+        // Long training: symbols 39…54 may already be segment 4 of a short training (checked in
+        // trainStep), so the loops do not learn from them.
+        const probe = this.trainLen === SEG2_LONG_SYMBOLS && idx >= SEG2_SHORT_SYMBOLS && idx < PROBE_END;
+        if (adapt && !probe) this.track();
         this.count = idx + 1;
         this.trainStep(adapt);
         return;
@@ -571,10 +634,11 @@ export class V17Receiver implements ModemReceiver {
     const zi = this.zIm;
     const tr = this.tRe;
     const ti = this.tIm;
-    // Phase error ≈ Im(z·conj(t)) / |t|².
-    const pe = (zi * tr - zr * ti) / (tr * tr + ti * ti);
-    this.freq += (this.pKi * pe) / TWO_PI;
-    let ph = this.phase + (this.pKp * pe) / TWO_PI;
+    // Phase error ≈ Im(z·conj(t)) / |t|², scaled by the mean point power instead of |t|² (no
+    // division per symbol; outer points weigh more, which only helps the estimate).
+    const pe = (zi * tr - zr * ti) * INV_POINT_POWER;
+    this.freq += this.pKi * pe * INV_TWO_PI;
+    let ph = this.phase + this.pKp * pe * INV_TWO_PI;
     if (ph >= 1) ph -= 1;
     else if (ph < 0) ph += 1;
     this.phase = ph;
@@ -719,16 +783,22 @@ export class V17Receiver implements ModemReceiver {
     this.count = 1; // this symbol was the first of segment 2
     this.errAcc = 0;
     this.errN = 0;
-    const long = !(this.shortTrain && this.haveSave);
+    this.errAvg = 0;
+    this.fitEarly = 0;
+    this.fitLate = 0;
+    const long = !this.shortTrain;
     this.trainLen = long ? SEG2_LONG_SYMBOLS : SEG2_SHORT_SYMBOLS;
     if (long) {
       this.mu = 0.05 / (EQ_LEN * POINT_POWER);
       this.pKp = 0.12;
       this.pKi = 0.004;
     } else {
-      this.mu = 0.005 / (EQ_LEN * POINT_POWER);
+      // Short training: 37 known symbols to pull in the phase and touch up the equaliser. Without
+      // a long training before (a receiver created for short training), the equaliser starts as
+      // a plain delay and adapts faster; on a line without much distortion that is enough.
+      this.mu = (this.haveSave ? 0.005 : 0.03) / (EQ_LEN * POINT_POWER);
       this.pKp = 0.15;
-      this.pKi = 0.002;
+      this.pKi = this.haveSave ? 0.002 : 0.004;
     }
     this.sink.status('training-in-progress');
   }
@@ -750,6 +820,26 @@ export class V17Receiver implements ModemReceiver {
         this.mu = 0.004 / (EQ_LEN * POINT_POWER);
         this.tKp = 0.02;
         this.tKi = 0.0001;
+      }
+      // Which training is it? A short one has only 38 symbols of segment 2: compare how well
+      // symbols 10…38 and 39…54 fit the CDBA sequence (V.17 Table 3) and take the short path
+      // if the first part fits and the second does not.
+      const e2 = er * er + ei * ei;
+      if (n >= 10 && n <= SEG2_SHORT_SYMBOLS) this.fitEarly += e2;
+      else if (n > SEG2_SHORT_SYMBOLS && n <= PROBE_END) this.fitLate += e2;
+      if (n === PROBE_END) {
+        const early = this.fitEarly / (SEG2_SHORT_SYMBOLS - 9);
+        const late = this.fitLate / (PROBE_END - SEG2_SHORT_SYMBOLS);
+        if (early < POINT_POWER / 8 && late > POINT_POWER / 2) {
+          this.shortFound();
+          return;
+        }
+      }
+      // Segment 2 no longer matches (not V.17 at all, or lost): give up early.
+      if (adapt) this.errAvg += (er * er + ei * ei - this.errAvg) * (1 / 32);
+      if (n > 400 && n <= seg2 - 20 && this.errAvg > POINT_POWER / 3) {
+        this.fail();
+        return;
       }
       if (n > seg2 - 276 && n <= seg2 - 20 && adapt) {
         this.errAcc += er * er + ei * ei;
@@ -774,6 +864,27 @@ export class V17Receiver implements ModemReceiver {
     }
   }
 
+  /** A long training was expected but this is a short one: we are 16 symbols into segment 4. */
+  private shortFound(): void {
+    this.trainLen = SEG2_SHORT_SYMBOLS;
+    this.startSeg4();
+    this.pm.fill(0); // the encoder's state is unknown 16 symbols in
+    this.count = PROBE_END - SEG2_SHORT_SYMBOLS;
+  }
+
+  /** A short training was expected but segment 2 goes on: this is a long one. */
+  private longFound(): void {
+    this.stage = S_TRAIN;
+    this.trainLen = SEG2_LONG_SYMBOLS;
+    this.count = PROBE_END;
+    this.errAcc = 0;
+    this.errN = 0;
+    this.errAvg = 0;
+    this.mu = 0.05 / (EQ_LEN * POINT_POWER);
+    this.pKp = 0.12;
+    this.pKi = 0.004;
+  }
+
   private fail(): void {
     this.stage = S_PARKED;
     this.trainedFlag = false;
@@ -793,11 +904,11 @@ export class V17Receiver implements ModemReceiver {
     this.vitCount = 0;
     this.prevDiff = this.trainLen === SEG2_SHORT_SYMBOLS ? 0 : 1;
     this.descrambler = 0;
-    this.mu = 0.004 / (EQ_LEN * POINT_POWER); // applied every other symbol
+    this.mu = 0.008 / (EQ_LEN * POINT_POWER); // applied every fourth symbol
     this.pKp = 0.06;
     this.pKi = 0.0005;
-    this.tKp = 0.02;
-    this.tKi = 0.0001;
+    this.tKp = 0.015;
+    this.tKi = 0.00005;
   }
 
   /** Differential decoding (V.17 §3: Q1Q2 = Y1Y2 − previous Y1Y2, mod 4), descrambling, delivery. */
@@ -833,35 +944,92 @@ export class V17Receiver implements ModemReceiver {
     else if (gy >= GRID) gy = GRID - 1;
     const gb = (gx * GRID + gy) * 8;
     const grid = this.grid;
-    const dist = this.dist;
+    // Nearest point of each subset Y2Y1Y0 (grid lookup) and its squared distance, unrolled.
     const near = this.near;
-    let best = 0;
-    let bestD = Infinity;
-    for (let s = 0; s < 8; s++) {
-      const l = grid[gb + s] as number;
-      near[s] = l;
-      const dr = zr - (pts[2 * l] as number);
-      const di = zi - (pts[2 * l + 1] as number);
-      const d = dr * dr + di * di;
-      dist[s] = d;
-      if (d < bestD) {
-        bestD = d;
-        best = l;
-      }
+    const l0 = grid[gb + 0] as number;
+    const x0 = zr - (pts[2 * l0] as number);
+    const y0 = zi - (pts[2 * l0 + 1] as number);
+    const d0 = x0 * x0 + y0 * y0;
+    near[0] = l0;
+    const l1 = grid[gb + 1] as number;
+    const x1 = zr - (pts[2 * l1] as number);
+    const y1 = zi - (pts[2 * l1 + 1] as number);
+    const d1 = x1 * x1 + y1 * y1;
+    near[1] = l1;
+    const l2 = grid[gb + 2] as number;
+    const x2 = zr - (pts[2 * l2] as number);
+    const y2 = zi - (pts[2 * l2 + 1] as number);
+    const d2 = x2 * x2 + y2 * y2;
+    near[2] = l2;
+    const l3 = grid[gb + 3] as number;
+    const x3 = zr - (pts[2 * l3] as number);
+    const y3 = zi - (pts[2 * l3 + 1] as number);
+    const d3 = x3 * x3 + y3 * y3;
+    near[3] = l3;
+    const l4 = grid[gb + 4] as number;
+    const x4 = zr - (pts[2 * l4] as number);
+    const y4 = zi - (pts[2 * l4 + 1] as number);
+    const d4 = x4 * x4 + y4 * y4;
+    near[4] = l4;
+    const l5 = grid[gb + 5] as number;
+    const x5 = zr - (pts[2 * l5] as number);
+    const y5 = zi - (pts[2 * l5 + 1] as number);
+    const d5 = x5 * x5 + y5 * y5;
+    near[5] = l5;
+    const l6 = grid[gb + 6] as number;
+    const x6 = zr - (pts[2 * l6] as number);
+    const y6 = zi - (pts[2 * l6 + 1] as number);
+    const d6 = x6 * x6 + y6 * y6;
+    near[6] = l6;
+    const l7 = grid[gb + 7] as number;
+    const x7 = zr - (pts[2 * l7] as number);
+    const y7 = zi - (pts[2 * l7 + 1] as number);
+    const d7 = x7 * x7 + y7 * y7;
+    near[7] = l7;
+    let best = l0;
+    let bestD = d0;
+    if (d1 < bestD) {
+      bestD = d1;
+      best = l1;
+    }
+    if (d2 < bestD) {
+      bestD = d2;
+      best = l2;
+    }
+    if (d3 < bestD) {
+      bestD = d3;
+      best = l3;
+    }
+    if (d4 < bestD) {
+      bestD = d4;
+      best = l4;
+    }
+    if (d5 < bestD) {
+      bestD = d5;
+      best = l5;
+    }
+    if (d6 < bestD) {
+      bestD = d6;
+      best = l6;
+    }
+    if (d7 < bestD) {
+      bestD = d7;
+      best = l7;
     }
     // Smoothed figures for metrics().
     this.mseAvg += (bestD - this.mseAvg) * (1 / 256);
-    this.driftAvg += (this.drift - this.driftAvg) * (1 / 256);
-    this.freqAvg += (this.freq - this.freqAvg) * (1 / 256);
+    this.driftAvg += (this.drift - this.driftAvg) * (1 / 2048);
+    this.freqAvg += (this.freq - this.freqAvg) * (1 / 1024);
     // Decision-directed tracking on the nearest point (no trellis delay in the loops). The
-    // equaliser adapts on every other symbol only (with twice the step): drift is slow.
+    // equaliser adapts on every fourth symbol only (with four times the step): what it follows
+    // in data (line drift, the residue of the timing loop) is slow.
     if (adapt) {
       const tr = pts[2 * best] as number;
       const ti = pts[2 * best + 1] as number;
       this.tRe = tr;
       this.tIm = ti;
       this.phaseLoop();
-      if ((this.symbolsSeen & 1) === 0) this.lms();
+      if ((this.symbolsSeen & 3) === 0) this.lms();
     }
 
     // Add-compare-select, unrolled over the trellis (IN_PREV/IN_SUB, checked against the
@@ -871,8 +1039,6 @@ export class V17Receiver implements ModemReceiver {
     const pm = this.pm;
     const p0 = pm[0] as number, p1 = pm[1] as number, p2 = pm[2] as number, p3 = pm[3] as number;
     const p4 = pm[4] as number, p5 = pm[5] as number, p6 = pm[6] as number, p7 = pm[7] as number;
-    const d0 = dist[0] as number, d1 = dist[1] as number, d2 = dist[2] as number, d3 = dist[3] as number;
-    const d4 = dist[4] as number, d5 = dist[5] as number, d6 = dist[6] as number, d7 = dist[7] as number;
     const vp = this.vitPos;
     const survPrev = this.survPrev;
     const survPoint = this.survPoint;
@@ -984,6 +1150,17 @@ export class V17Receiver implements ModemReceiver {
     }
 
     if (this.stage === S_SEG4) {
+      if (this.trainLen === SEG2_SHORT_SYMBOLS && this.count < PROBE_END - SEG2_SHORT_SYMBOLS) {
+        // Short training expected: does segment 2 go on (a long training)?
+        const k = (TRAIN_LONG[SEG2_SHORT_SYMBOLS + this.count] as number) << 1;
+        const dr = zr - (ABCD[k] as number);
+        const di = zi - (ABCD[k + 1] as number);
+        this.fitEarly += dr * dr + di * di;
+        if (this.count === PROBE_END - SEG2_SHORT_SYMBOLS - 1 && this.fitEarly < ((PROBE_END - SEG2_SHORT_SYMBOLS) * POINT_POWER) / 8) {
+          this.longFound();
+          return;
+        }
+      }
       if (adapt) {
         this.errAcc += bestD;
         this.errN++;

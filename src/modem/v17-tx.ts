@@ -6,7 +6,9 @@
  * TEP, ABAB, scrambled CDBA, bridge, scrambled ones through the data encoder), then data: each
  * symbol takes Q1…Qn from the BitSource through the scrambler (§5), differentially encodes Q1Q2
  * and adds the trellis bit Y0 (§3, Figure 2), then maps the label to a point (Figures 3–6).
- * After END_OF_DATA it sends scrambled ones for 32 symbols and 48 symbols of silence, and ends.
+ * After END_OF_DATA it finishes the symbol with ones, sends 32 symbols of scrambled ones, then
+ * silence until the pulse tails have died out (47 symbols), and ends (as the spandsp reference
+ * modem does; V.17 leaves the turn-off sequence to the implementation).
  *
  * Pulse shaping is a square-root raised cosine (roll-off 0.25, 12 symbols long) evaluated as a
  * 10-phase polyphase filter: a sample at 8 kHz falls 3/10 of a symbol after the previous one, so
@@ -152,11 +154,13 @@ export class V17Transmitter implements ModemTransmitter {
 
   tx(out: Int16Array, offset = 0, length = out.length - offset): number {
     const pulse = TX_PULSE;
+    if (this.stage === ST_DONE) return 0;
     for (let i = 0; i < length; i++) {
       this.baud += 3;
       if (this.baud >= TX_PHASES) {
         this.baud -= TX_PHASES;
-        if (!this.nextSymbol()) return i;
+        // The signal ends with the last symbol of silence (the pulse tails have died out by then).
+        if (!this.nextSymbol() || this.stage === ST_DONE) return i;
       }
       // Root raised cosine pulse shaping at baseband, newest symbol first.
       const base = this.baud * TX_TAPS;
