@@ -49,3 +49,27 @@ describe('every modulation: own tx → line → own rx, BER 0', () => {
     }
   });
 });
+
+describe('V.17 short training after a long one, every rate (what T.30 does: TCF long, pages short)', () => {
+  for (const m of ['v17-7200', 'v17-9600', 'v17-12000', 'v17-14400'] as const) {
+    it(`${m}: long then short on the same receiver, BER 0 in both`, () => {
+      const rate = FAX_MODULATION_BIT_RATE[m];
+      const b1 = prbsBits(7, rate);
+      const b2 = prbsBits(8, rate);
+      const long = runTransmitter(createModemTransmitter(m, new ArrayBitSource(b1)));
+      const short = runTransmitter(createModemTransmitter(m, new ArrayBitSource(b2), { shortTrain: true }));
+      const s1 = new RecordingBitSink();
+      const rx = createModemReceiver(m, s1);
+      runReceiver(rx, lineModel(concatSamples(silence(1600), long, silence(1600)), { codec: 'alaw' }));
+      rx.restart(true);
+      const before = s1.bits.length;
+      // An odd gap: the short burst starts at an unrelated carrier and symbol phase.
+      runReceiver(rx, lineModel(concatSamples(silence(12345), short, silence(1600)), { codec: 'alaw' }));
+      const r1 = countBitErrors(b1, s1.bits.slice(0, before));
+      const r2 = countBitErrors(b2, s1.bits.slice(before));
+      assert.equal(r1.errors + r1.missing, 0, 'long');
+      assert.ok(r2.offset >= 0, 'short: the data was found');
+      assert.equal(r2.errors + r2.missing, 0, 'short');
+    });
+  }
+});
