@@ -204,15 +204,7 @@ export async function runCall(
       (outcome.notConnected
         ? `no TCP connection${outcome.connectError !== undefined ? `: ${outcome.connectError}` : ` within ${(settings.timeoutMs / 1000).toFixed(0)} s`}`
         : `no result after ${(settings.timeoutMs / 1000).toFixed(0)} s`),
-    pages,
-    bitRate: r?.bitRate ?? 0,
-    ecm: r?.ecm ?? false,
-    coding: r?.coding ?? null,
-    remoteIdent: r?.remoteIdent ?? '',
-    badRows: r?.badRows ?? 0,
-    durationSec: Math.round((r?.durationMs ?? outcome.faxMs) / 100) / 10,
-    wallSec: Math.round(outcome.wallMs / 100) / 10,
-    speed: settings.speed,
+    ...resultFields(r, pages, outcome, settings.speed),
     transport: settings.endpoint.kind === 'udptl' ? 'udptl' : 'tpkt',
     t38Version: terminal.version,
     stats: {
@@ -225,6 +217,26 @@ export async function runCall(
     },
   };
   return { report, result: r };
+}
+
+/** The report fields both kinds of call take from the T.30 result and the driver's clock. */
+function resultFields(
+  r: T30Result | undefined,
+  pages: number,
+  outcome: { readonly faxMs: number; readonly wallMs: number },
+  speed: number,
+): Pick<CallReport, 'pages' | 'bitRate' | 'ecm' | 'coding' | 'remoteIdent' | 'badRows' | 'durationSec' | 'wallSec' | 'speed'> {
+  return {
+    pages,
+    bitRate: r?.bitRate ?? 0,
+    ecm: r?.ecm ?? false,
+    coding: r?.coding ?? null,
+    remoteIdent: r?.remoteIdent ?? '',
+    badRows: r?.badRows ?? 0,
+    durationSec: Math.round((r?.durationMs ?? outcome.faxMs) / 100) / 10,
+    wallSec: Math.round(outcome.wallMs / 100) / 10,
+    speed,
+  };
 }
 
 /** Ctrl-C hangs up properly (DCN); a second one stops at once. Returns the two signals and the cleanup. */
@@ -309,15 +321,7 @@ async function runAudioCall(
     status,
     code: r?.code ?? 'timeout',
     message: r?.message ?? `no result after ${(settings.timeoutMs / 1000).toFixed(0)} s`,
-    pages,
-    bitRate: r?.bitRate ?? 0,
-    ecm: r?.ecm ?? false,
-    coding: r?.coding ?? null,
-    remoteIdent: r?.remoteIdent ?? '',
-    badRows: r?.badRows ?? 0,
-    durationSec: Math.round((r?.durationMs ?? outcome.faxMs) / 100) / 10,
-    wallSec: Math.round(outcome.wallMs / 100) / 10,
-    speed: settings.speed,
+    ...resultFields(r, pages, outcome, settings.speed),
     transport: `audio-${ep.codec}${ep.rtp ? '-rtp' : ''}`,
     t38Version: 0,
     stats: {
