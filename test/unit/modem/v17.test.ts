@@ -276,11 +276,12 @@ describe('V.17 loopback', () => {
 
   it('a long training decodes when a short one was expected (segment 2 goes on)', () => {
     // A long training sent to a receiver expecting a short one (T.30 keeps them straight, but a
-    // receiver should not depend on it). The other way round — a short training to a receiver
-    // that never had a long one, so has no equaliser to start from — is a known gap since the
-    // transmitter's carrier starts at 171° for spandsp's sake (v17-tx.ts): at 9600 it decodes
-    // with 82…4362 errors in 9600 bits over 12 seeds. T.30 always trains long first, and after a
-    // long training a short one decodes at every rate (the next test and audio-call.test.ts).
+    // receiver should not depend on it). The other way round — a receiver expecting a long
+    // training that has never had one, handed a short one — is a known gap: with the carrier
+    // starting at 171° for spandsp's sake (v17-tx.ts), at 9600 it decodes with 82…4362 errors in
+    // 9600 bits over 12 seeds; at 14 400 no receiver without a long training behind it trains on a
+    // short one (it refuses, matrix.test.ts). After a long training a short one decodes at every rate
+    // (matrix.test.ts, audio-call.test.ts); that is what T.30 does.
     const long = burst(9600, 1, 43);
     const s2 = new RecordingBitSink();
     runReceiver(new V17Receiver(s2, { rate: 9600, shortTrain: true }), concatSamples(silence(LEAD), long.audio, silence(TAIL)));
