@@ -20,7 +20,7 @@ import type { BitSink, BitSource, ModemReceiver, ModemRxStatus, ModemTransmitter
 import { HdlcDeframer, type HdlcSink } from '../hdlc/index.js';
 import type { T30LineEvent } from '../t30/line.js';
 import { assertNever } from '../util/errors.js';
-import { fastModemFromFrame, type FastModemPlan } from './fast-modem-plan.js';
+import { fastModemFromFrame } from './fast-modem-plan.js';
 
 /** What the audio line builds its signals with (the real modems by default; tests inject fakes). */
 export interface AudioModemKit {
@@ -72,7 +72,6 @@ export class AudioReceiver {
   private readonly toneDetector: { rx(samples: Int16Array, offset: number, length: number): void };
 
   // --- the fast modem named by the last DCS/CTC
-  private plan: FastModemPlan | undefined;
   private planEcm = false;
   private fastRx: ModemReceiver | undefined;
   private fastRxModulation: FaxModulation | undefined;
@@ -104,7 +103,7 @@ export class AudioReceiver {
 
   /** The fast modem the last DCS/CTC named (undefined before one was heard). */
   get fastModulation(): FaxModulation | undefined {
-    return this.plan?.modulation;
+    return this.fastRxModulation;
   }
 
   /** Demodulates `n` received samples at `samples[offset…]`. */
@@ -150,10 +149,7 @@ export class AudioReceiver {
     return {
       frame: (bytes, ok) => {
         const m = which === 'v21' ? 'v21' : (this.fastRxModulation ?? 'v21');
-        if (which === 'v21' && !this.v21Signal) {
-          this.v21Signal = true;
-          this.emit({ kind: 'signal', modulation: 'v21' });
-        }
+        if (which === 'v21') this.v21Started();
         this.stats.framesReceived++;
         if (!ok) this.stats.framesBad++;
         const frame = bytes.slice();
@@ -161,12 +157,16 @@ export class AudioReceiver {
         if (ok && which === 'v21') this.snoop(frame);
       },
       flags: () => {
-        if (which === 'v21' && !this.v21Signal) {
-          this.v21Signal = true;
-          this.emit({ kind: 'signal', modulation: 'v21' });
-        }
+        if (which === 'v21') this.v21Started();
       },
     };
+  }
+
+  /** V.21 flags or a frame: the signal is reported once per burst. */
+  private v21Started(): void {
+    if (this.v21Signal) return;
+    this.v21Signal = true;
+    this.emit({ kind: 'signal', modulation: 'v21' });
   }
 
   /** A DCS or CTC from the far end names the next fast signal. */
@@ -174,7 +174,6 @@ export class AudioReceiver {
     const p = fastModemFromFrame(frame);
     if (p === undefined) return;
     const isDcs = p.ecm !== undefined;
-    this.plan = p;
     if (isDcs) this.planEcm = p.ecm === true;
     this.tcfNext = isDcs;
     this.trainedSincePlan = false;
@@ -183,13 +182,9 @@ export class AudioReceiver {
       this.fastRxModulation = p.modulation;
       this.fastDeframer = new HdlcDeframer(this.hdlcSink('fast'), { bitOrder: 'msb-first' });
     } else {
-      this.fastTrained = false;
-      this.restarting = true;
-      try {
-        this.fastRx.restart(false);
-      } finally {
-        this.restarting = false;
-      }
+      // Called from the V.21 receiver's callback, not the fast one's: restarting here is safe.
+      // Long training (trainedSincePlan is false again).
+      this.restartFast();
     }
     this.fastTrained = false;
   }

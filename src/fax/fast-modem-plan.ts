@@ -28,11 +28,12 @@ export function fastModemFromFrame(frame: Uint8Array): FastModemPlan | undefined
   if (fcf === FCF_DCS) {
     const d = decodeDis(fif, 'DCS');
     if (!d.ok) return undefined;
-    const code = ((fif[1] as number) >> 2) & 0x0f; // bits 11–14 (bit n = octet ⌊(n−1)/8⌋, mask 0x80 ≫ (n−1) mod 8)
-    const step = stepForRateCode(code);
+    const step = stepForRateCode(d.value.rateCode);
     return step ? { modulation: step.modulation, ecm: d.value.ecm === true } : undefined;
   }
   if (fcf === FCF_CTC && fif.length >= 2) {
+    // CTC's FIF is DCS octets 1–2 only (Annex A §A.4.3), too short for decodeDis: bits 11–14
+    // are bits 5…2 of its second octet (bit n is in octet ⌊(n−1)/8⌋, mask 0x80 ≫ (n−1) mod 8).
     const step = stepForRateCode(((fif[1] as number) >> 2) & 0x0f);
     return step ? { modulation: step.modulation, ecm: undefined } : undefined;
   }

@@ -86,9 +86,11 @@ export class FastModemDetector {
     // Several in one block is unlikely (each receiver checks its own rate); if it happens, V.17
     // wins — its training (segments 1–4, 1.4 s) is the longest and the most specific — else the
     // first in list order.
-    const t = this.candidates.filter((c) => c.trained);
-    if (t.length === 0) return;
-    const pick = t.find((c) => c.modulation.startsWith('v17')) ?? t[0];
+    let pick: Candidate | undefined;
+    for (const c of this.candidates) {
+      if (!c.trained) continue;
+      if (pick === undefined || c.modulation.startsWith('v17')) pick = c;
+    }
     if (pick !== undefined) this.found = { modulation: pick.modulation, atSample: this.samples };
   }
 }
