@@ -1,0 +1,405 @@
+/**
+ * The T.38 gateway (sans-IO): a G3 fax machine on a G.711 audio leg on one side, a T.38 peer
+ * (gateway or Internet-aware fax terminal) on UDPTL on the other (T.38 §5, Figure 1 — the
+ * "emitting" and "receiving" gateway roles are both played, one per direction). The fax machine
+ * must not notice that its call crossed an IP network.
+ *
+ * ```
+ *  fax machine ──audio──▶ AudioToT38 (tones, V.21, fast modems → IFPs) ──▶ UdptlSender ──▶ IP
+ *  fax machine ◀──audio── T38ToAudio (IFPs → modems, fax-aware play-out) ◀── UdptlReceiver ◀── IP
+ *                         └──── one FaxMessageEditor edits the T.30 frames both ways ────┘
+ * ```
+ * Two clocks. The audio side runs on its own sample clock: `audioReceive` demodulates whatever
+ * the fax machine sent (every sample, none slipped), `audioTransmit` generates the next `n`
+ * samples of what the fax machine hears. A driver that keeps the audio leg healthy sends one
+ * frame for each frame the fax machine sends, so the gateway's audio clock is the fax machine's.
+ * The T.38 side runs on injected ms (`t38Receive(bytes, now)`, `tick(now)`). The two may differ
+ * by the clock drift between the PSTN codec and the host (±1000 ppm is allowed for here): the
+ * difference is absorbed by `T38ToAudio` — in the silences between bursts and by fill bits at
+ * T.4 EOLs / extra HDLC flags — and never by slipping samples inside a burst.
+ *
+ * Call bookkeeping watches the frames the halves relay (after editing): DCS gives the rate and
+ * ECM, an MCF (or RTP) answering a page-ending post-page message counts a page, DCN ends the
+ * call. `finished` turns true once DCN has been relayed and played out (plus a short linger),
+ * and `summary()` gives the one-line result the CLI prints.
+ */
+
+import type { FaxModulation } from '../../modem/modulation.js';
+import { decodeIfp, describeIfp, encodeIfp, type T38Version } from '../../t38/ifp.js';
+import { UdptlReceiver, type UdptlReceiverStats } from '../../t38/udptl-receiver.js';
+import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
+import { decodeT30Frame } from '../../t30/frames.js';
+import { invalid } from '../../util/check.js';
+import type { AudioModemKit } from '../audio-receiver.js';
+import { SPANDSP_REPEAT_COUNTS } from '../terminal/t38-line.js';
+import { AudioToT38, type AudioToT38Stats } from './audio-to-t38.js';
+import { FaxMessageEditor, type FaxMessageEditOptions } from './editor.js';
+import { T38ToAudio, type T38ToAudioStats } from './t38-to-audio.js';
+import type { GatewayIfp, GatewaySide } from './types.js';
+
+export interface T38GatewayOptions {
+  /** T38FaxVersion of the IP side (0..4, default 0). */
+  readonly t38Version?: T38Version;
+  /** UDPTL error recovery sent (T38FaxUdpEC). Default: redundancy 3 for every category. */
+  readonly errorCorrection?: UdptlErrorCorrection;
+  /** T38FaxMaxDatagram. Default 1400. */
+  readonly maxDatagram?: number;
+  /** UDPTL reorder window, datagrams (default 4: the play-out cushion hides the wait). */
+  readonly reorderWindow?: number;
+  /** Longest wait for a missing UDPTL seq, ms (default 120). */
+  readonly reorderHoldMs?: number;
+  /** Send spandsp's per-category repeats with the same seq (default false: redundancy covers loss). */
+  readonly repeats?: boolean;
+  /** Relay ECM (default true). false: the ECM bit is removed from DIS/DTC (the editor). */
+  readonly ecm?: boolean;
+  /** Data-rate management method 1 (local TCF) instead of 2 (transferred TCF, default). */
+  readonly localTcf?: boolean;
+  /** T38FaxFillBitRemoval negotiated: fill removed towards IP (and put back towards audio by the play-out). */
+  readonly fillBitRemoval?: boolean;
+  /** Message editing (NSx, V.8 bits, modems, T.6, rate cap). `ecm` above is merged in. */
+  readonly edit?: FaxMessageEditOptions;
+  /** Modems and tones (default faxwire's). */
+  readonly kit?: AudioModemKit;
+  /** Transmit level towards the fax machine, dBm0 (default −10). */
+  readonly levelDbm0?: number;
+  /** Longest time the play-out keeps a burst alive with flags/fill waiting for late data, ms. */
+  readonly maxHoldMs?: number;
+  /** One line per IFP relayed each way, protocol-analyser style. */
+  readonly onTrace?: (line: string) => void;
+  /** Time after the call's DCN has been played/relayed before `finished` (default 500 ms). */
+  readonly lingerMs?: number;
+}
+
+/** What the gateway reports as the call goes (takeEvents). */
+export type GatewayEvent =
+  | { readonly type: 'frame'; readonly from: GatewaySide; readonly name: string; readonly ok: boolean; readonly modulation: FaxModulation }
+  | { readonly type: 'page'; readonly pages: number }
+  | { readonly type: 'dcn'; readonly from: GatewaySide };
+
+export interface GatewaySummary {
+  /** Pages confirmed (MCF/RTP/PIP after a page-ending post-page message). */
+  readonly pages: number;
+  /** Rate from the last DCS (bit/s), 0 if none. */
+  readonly bitRate: number;
+  readonly ecm: boolean;
+  /** DCN relayed after at least one confirmed page, with EOP (or PPS-EOP) as the last post-page message. */
+  readonly completed: boolean;
+  readonly ifpsSent: number;
+  readonly datagramsSent: number;
+  readonly ifpsReceived: number;
+  /** IFPs the UDPTL receiver restored from redundancy or FEC. */
+  readonly ifpsRecovered: number;
+  /** IFPs lost for good (gaps nothing repaired) plus malformed ones. */
+  readonly ifpsLost: number;
+  /** Times the play-out had to pad a burst (flags/fill) because data was late. */
+  readonly underruns: number;
+  /** Data dropped because the play-out buffer was full. */
+  readonly overruns: number;
+  /** Audio clock against the T.38 clock, ppm (positive: the audio side runs fast); undefined until 10 s. */
+  readonly driftPpm: number | undefined;
+}
+
+export interface T38GatewayStats {
+  readonly audioToT38: AudioToT38Stats;
+  readonly t38ToAudio: T38ToAudioStats;
+  readonly udptlTx: UdptlSenderStats;
+  readonly udptlRx: UdptlReceiverStats;
+  readonly editor: ReturnType<FaxMessageEditor['getStats']>;
+  audioSamplesReceived: number;
+  audioSamplesFilledIn: number;
+  audioSamplesSent: number;
+  ifpsSent: number;
+  ifpsReceived: number;
+  malformedIfps: number;
+  lostIfps: number;
+}
+
+const DEFAULT_REORDER_WINDOW = 4;
+const DEFAULT_REORDER_HOLD_MS = 120;
+const DEFAULT_LINGER_MS = 500;
+/** Drift is reported once the two clocks have been compared over this long. */
+const DRIFT_MIN_MS = 10_000;
+
+/** Post-page messages that end a page (T.30 §5.3.6.1.7; PPS carries them as FCF2 in ECM). */
+const PAGE_END = new Set(['MPS', 'EOP', 'EOM', 'PRI-MPS', 'PRI-EOP', 'PRI-EOM']);
+/** Answers that confirm the page (RTP: received, retrain next; PIP: received, operator wanted). */
+const PAGE_CONFIRM = new Set(['MCF', 'RTP', 'PIP']);
+
+export class T38Gateway {
+  readonly version: T38Version;
+  private readonly sender: UdptlSender;
+  private readonly udptlRx: UdptlReceiver;
+  private readonly editor: FaxMessageEditor;
+  private readonly a2t: AudioToT38;
+  private readonly t2a: T38ToAudio;
+  private readonly onTrace: ((line: string) => void) | undefined;
+  private readonly reorderHoldMs: number;
+  private readonly lingerMs: number;
+  private readonly output: Uint8Array[] = [];
+  private events: GatewayEvent[] = [];
+  private holdSince: number | undefined;
+  private lastRxSeq: number | undefined;
+  /** Latest T.38-side time seen. */
+  private now = 0;
+  private readonly counters = {
+    audioSamplesReceived: 0,
+    audioSamplesFilledIn: 0,
+    audioSamplesSent: 0,
+    ifpsSent: 0,
+    ifpsReceived: 0,
+    malformedIfps: 0,
+    lostIfps: 0,
+  };
+
+  // --- call bookkeeping
+  private pages = 0;
+  private bitRate = 0;
+  private ecm = false;
+  /** The last post-page message seen, waiting for its answer (undefined: none pending). */
+  private pendingPostPage: string | undefined;
+  private lastPostPage: string | undefined;
+  private dcnFrom: GatewaySide | undefined;
+  /** Audio time (samples sent) when the DCN was out and the play-out idle. */
+  private dcnDoneAt: number | undefined;
+  // --- drift: first and latest (T.38 ms, audio samples received+filled) pairs
+  private driftT0: number | undefined;
+  private driftS0 = 0;
+
+  constructor(options: T38GatewayOptions = {}) {
+    const v = options.t38Version ?? 0;
+    if (!Number.isInteger(v) || v < 0 || v > 4) invalid(`t38Version ${v} (0..4)`);
+    this.version = v;
+    this.onTrace = options.onTrace;
+    this.reorderHoldMs = options.reorderHoldMs ?? DEFAULT_REORDER_HOLD_MS;
+    if (!Number.isFinite(this.reorderHoldMs) || this.reorderHoldMs < 0) invalid(`reorderHoldMs = ${this.reorderHoldMs}`);
+    this.lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
+    const r = SPANDSP_REPEAT_COUNTS;
+    this.sender = new UdptlSender({
+      errorCorrection: options.errorCorrection ?? { mode: 'redundancy', depth: { indicator: 3, control: 3, image: 3 } },
+      ...(options.maxDatagram !== undefined ? { maxDatagram: options.maxDatagram } : {}),
+      ...(options.repeats === true ? { repeat: { indicator: r.indicator, control: r.control, controlEnd: r['control-end'], image: r.image, imageEnd: r['image-end'] } } : {}),
+    });
+    this.udptlRx = new UdptlReceiver({ reorderWindow: options.reorderWindow ?? DEFAULT_REORDER_WINDOW, ifpVersion: v });
+    this.editor = new FaxMessageEditor({ ...(options.edit ?? {}), ...(options.ecm === false ? { ecm: false } : {}) });
+    const kit = options.kit !== undefined ? { kit: options.kit } : {};
+    this.a2t = new AudioToT38(
+      {
+        ...kit,
+        editor: this.editor,
+        onFrame: (f, ok, m, from) => this.observe(f, ok, m, from),
+        localTcf: options.localTcf ?? false,
+        onTcf: (ok) => this.editor.tcfVerdict(ok),
+        fillBitRemoval: options.fillBitRemoval ?? false,
+      },
+      (p) => this.sendIfp(p),
+    );
+    this.t2a = new T38ToAudio({
+      ...kit,
+      editor: this.editor,
+      onFrame: (f, ok, m, from) => this.observe(f, ok, m, from),
+      ...(options.levelDbm0 !== undefined ? { levelDbm0: options.levelDbm0 } : {}),
+      ...(options.maxHoldMs !== undefined ? { maxHoldMs: options.maxHoldMs } : {}),
+      localTcf: options.localTcf ?? false,
+    });
+  }
+
+  // ============================================================================================
+  // audio side (sample clock)
+
+  /** `n` samples the fax machine sent (`input` null: a lost frame of `n` samples, ridden through). */
+  audioReceive(input: Int16Array | null, offset = 0, n = input === null ? 160 : input.length - offset): void {
+    if (input === null) {
+      this.a2t.fillIn(n);
+      this.counters.audioSamplesFilledIn += n;
+    } else {
+      this.a2t.receive(input, offset, n);
+      this.counters.audioSamplesReceived += n;
+    }
+  }
+
+  /** The next `n` samples the fax machine hears, at `out[offset…]`. */
+  audioTransmit(out: Int16Array, offset = 0, n = out.length - offset): void {
+    this.t2a.transmit(out, offset, n);
+    this.counters.audioSamplesSent += n;
+    if (this.dcnFrom !== undefined && this.dcnDoneAt === undefined && !this.t2a.signalActive && !this.a2t.signalActive) {
+      this.dcnDoneAt = this.counters.audioSamplesSent;
+    }
+  }
+
+  // ============================================================================================
+  // T.38 side (ms clock)
+
+  /** One UDPTL datagram from the IP side. */
+  t38Receive(datagram: Uint8Array, now: number): void {
+    this.clock(now);
+    if (this.holdExpired(now)) this.giveUpHeld(now);
+    for (const r of this.udptlRx.receive(datagram)) this.onIfp(r.ifp, r.seq, now);
+    if (!this.udptlRx.holding) this.holdSince = undefined;
+    else this.holdSince ??= now;
+  }
+
+  /** Runs the reorder wait's deadline. */
+  tick(now: number): void {
+    this.clock(now);
+    if (this.holdExpired(now)) this.giveUpHeld(now);
+  }
+
+  /** When `tick` has something to do (ms), or undefined. */
+  nextTimeout(): number | undefined {
+    return this.holdSince === undefined ? undefined : this.holdSince + this.reorderHoldMs;
+  }
+
+  /** UDPTL datagrams to send, in order. */
+  takeOutput(): Uint8Array[] {
+    return this.output.splice(0, this.output.length);
+  }
+
+  takeEvents(): GatewayEvent[] {
+    const e = this.events;
+    this.events = [];
+    return e;
+  }
+
+  /** DCN has gone through and been played out, and the linger has passed (audio time). */
+  get finished(): boolean {
+    return this.dcnDoneAt !== undefined && this.counters.audioSamplesSent - this.dcnDoneAt >= this.lingerMs * 8;
+  }
+
+  /** Something other than silence is being relayed either way. */
+  get active(): boolean {
+    return this.t2a.signalActive || this.a2t.signalActive;
+  }
+
+  summary(): GatewaySummary {
+    const rx = this.udptlRx.getStats();
+    const t2a = this.t2a.getStats();
+    return {
+      pages: this.pages,
+      bitRate: this.bitRate,
+      ecm: this.ecm,
+      completed: this.dcnFrom !== undefined && this.pages > 0 && (this.lastPostPage === 'EOP' || this.lastPostPage === 'PRI-EOP'),
+      ifpsSent: this.counters.ifpsSent,
+      datagramsSent: this.sender.getStats().datagrams,
+      ifpsReceived: this.counters.ifpsReceived,
+      ifpsRecovered: rx.recoveredFromSecondary + rx.recoveredFromFec,
+      ifpsLost: this.counters.lostIfps + this.counters.malformedIfps,
+      underruns: t2a.underruns,
+      overruns: t2a.overruns,
+      driftPpm: this.driftPpm(),
+    };
+  }
+
+  getStats(): T38GatewayStats {
+    return {
+      audioToT38: this.a2t.getStats(),
+      t38ToAudio: this.t2a.getStats(),
+      udptlTx: this.sender.getStats(),
+      udptlRx: this.udptlRx.getStats(),
+      editor: this.editor.getStats(),
+      ...this.counters,
+    };
+  }
+
+  /** Data queued towards the fax machine, ms of line time (the latency the play-out adds now). */
+  get playoutMs(): number {
+    return this.t2a.bufferedMs;
+  }
+
+  // ============================================================================================
+
+  private clock(now: number): void {
+    this.now = now;
+    if (this.driftT0 === undefined) {
+      this.driftT0 = now;
+      this.driftS0 = this.audioSamples();
+    }
+  }
+
+  private audioSamples(): number {
+    return this.counters.audioSamplesReceived + this.counters.audioSamplesFilledIn;
+  }
+
+  private driftPpm(): number | undefined {
+    if (this.driftT0 === undefined) return undefined;
+    const wall = this.now - this.driftT0;
+    if (wall < DRIFT_MIN_MS) return undefined;
+    const audio = (this.audioSamples() - this.driftS0) / 8;
+    return Math.round(((audio - wall) / wall) * 1e6);
+  }
+
+  private sendIfp(p: GatewayIfp): void {
+    const bytes = encodeIfp(p.ifp, this.version, { fieldAlignment: 'octet' });
+    const r = this.sender.send(bytes, p.category);
+    this.counters.ifpsSent++;
+    for (const d of r.datagrams) this.output.push(d);
+    if (this.onTrace) this.trace(this.counters.audioSamplesReceived / 8, 'TX', r.seq, describeIfp(p.ifp));
+  }
+
+  private onIfp(bytes: Uint8Array, seq: number, now: number): void {
+    if (this.lastRxSeq !== undefined) {
+      const gap = (seq - this.lastRxSeq - 1) & 0xffff;
+      // A huge "gap" is a sequence restart (the receiver already reset itself), not a loss.
+      if (gap > 0 && gap < 2000) {
+        this.counters.lostIfps += gap;
+        this.t2a.markMissing(gap);
+      }
+    }
+    this.lastRxSeq = seq;
+    const r = decodeIfp(bytes, this.version);
+    if (!r.ok) {
+      this.counters.malformedIfps++;
+      this.t2a.markMissing(1);
+      if (this.onTrace) this.trace(now, 'RX', seq, `MALFORMED (${r.error.code})`);
+      return;
+    }
+    this.counters.ifpsReceived++;
+    if (this.onTrace) this.trace(now, 'RX', seq, describeIfp(r.value));
+    this.t2a.receive(r.value, now);
+  }
+
+  private holdExpired(now: number): boolean {
+    return this.holdSince !== undefined && now >= this.holdSince + this.reorderHoldMs;
+  }
+
+  private giveUpHeld(now: number): void {
+    this.holdSince = undefined;
+    for (const r of this.udptlRx.flush()) this.onIfp(r.ifp, r.seq, now);
+  }
+
+  /** Follows the call from the frames both halves relay (T.30 §5.3.6). */
+  private observe(frame: Uint8Array, ok: boolean, modulation: FaxModulation, from: GatewaySide): void {
+    const d = ok ? decodeT30Frame(frame) : undefined;
+    const name = d?.ok === true ? (d.value.type === 'unknown' ? 'unknown' : d.value.type) : 'bad';
+    if (modulation === 'v21' || name !== 'FCD') this.events.push({ type: 'frame', from, name, ok, modulation });
+    if (d?.ok !== true) return;
+    const f = d.value;
+    switch (f.type) {
+      case 'DCS':
+        this.bitRate = f.dis.rate.bitRate ?? 0;
+        this.ecm = f.dis.ecm;
+        break;
+      case 'PPS':
+        if (PAGE_END.has(f.fcf2)) this.pendingPostPage = f.fcf2;
+        else this.pendingPostPage = undefined;
+        break;
+      case 'DCN':
+        if (this.dcnFrom === undefined) {
+          this.dcnFrom = from;
+          this.events.push({ type: 'dcn', from });
+        }
+        break;
+      default:
+        if (PAGE_END.has(f.type)) this.pendingPostPage = f.type;
+        else if (PAGE_CONFIRM.has(f.type) && this.pendingPostPage !== undefined) {
+          this.pages++;
+          this.lastPostPage = this.pendingPostPage;
+          this.pendingPostPage = undefined;
+          this.events.push({ type: 'page', pages: this.pages });
+        }
+    }
+  }
+
+  private trace(at: number, dir: 'TX' | 'RX', seq: number, what: string): void {
+    this.onTrace?.(`TRACE ${at.toFixed(1).padStart(9)}ms ${dir} seq=${String(seq).padStart(5)} ${what}`);
+  }
+}
