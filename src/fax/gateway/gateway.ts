@@ -373,29 +373,24 @@ export class T38Gateway {
     if (modulation === 'v21' || name !== 'FCD') this.events.push({ type: 'frame', from, name, ok, modulation });
     if (d?.ok !== true) return;
     const f = d.value;
-    switch (f.type) {
-      case 'DCS':
-        this.bitRate = f.dis.rate.bitRate ?? 0;
-        this.ecm = f.dis.ecm;
-        break;
-      case 'PPS':
-        if (PAGE_END.has(f.fcf2)) this.pendingPostPage = f.fcf2;
-        else this.pendingPostPage = undefined;
-        break;
-      case 'DCN':
-        if (this.dcnFrom === undefined) {
-          this.dcnFrom = from;
-          this.events.push({ type: 'dcn', from });
-        }
-        break;
-      default:
-        if (PAGE_END.has(f.type)) this.pendingPostPage = f.type;
-        else if (PAGE_CONFIRM.has(f.type) && this.pendingPostPage !== undefined) {
-          this.pages++;
-          this.lastPostPage = this.pendingPostPage;
-          this.pendingPostPage = undefined;
-          this.events.push({ type: 'page', pages: this.pages });
-        }
+    if (f.type === 'DCS') {
+      this.bitRate = f.dis.rate.bitRate ?? 0;
+      this.ecm = f.dis.ecm;
+    } else if (f.type === 'PPS') {
+      // PPS-NULL ends a block inside a page; the FCF2 says whether the page ends (T.30 Annex A).
+      this.pendingPostPage = PAGE_END.has(f.fcf2) ? f.fcf2 : undefined;
+    } else if (f.type === 'DCN') {
+      if (this.dcnFrom === undefined) {
+        this.dcnFrom = from;
+        this.events.push({ type: 'dcn', from });
+      }
+    } else if (PAGE_END.has(f.type)) {
+      this.pendingPostPage = f.type;
+    } else if (PAGE_CONFIRM.has(f.type) && this.pendingPostPage !== undefined) {
+      this.pages++;
+      this.lastPostPage = this.pendingPostPage;
+      this.pendingPostPage = undefined;
+      this.events.push({ type: 'page', pages: this.pages });
     }
   }
 
