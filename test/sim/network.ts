@@ -98,6 +98,39 @@ export class BurstLoss implements LossProcess {
   }
 }
 
+/**
+ * Bursts of exactly `length` losses: one starts with probability `p` (one draw per datagram
+ * outside a burst and its gap); after each, at least `gap` datagrams arrive (default 1). Parity
+ * FEC with `entries` ≥ `length` restores every such burst once past its wind-up.
+ */
+export class FixedBurstLoss implements LossProcess {
+  private left = 0;
+  private gapLeft = 0;
+
+  constructor(
+    private readonly p: number,
+    private readonly length: number,
+    private readonly random: Random32,
+    private readonly gap = 1,
+  ) {}
+
+  lost(): boolean {
+    if (this.left > 0) {
+      this.left--;
+      if (this.left === 0) this.gapLeft = this.gap;
+      return true;
+    }
+    if (this.gapLeft > 0) {
+      this.gapLeft--;
+      return false;
+    }
+    if (unitInterval(this.random) >= this.p) return false;
+    this.left = this.length - 1;
+    if (this.left === 0) this.gapLeft = this.gap;
+    return true;
+  }
+}
+
 /** Loss patterns by name, each at a rate `p`. */
 export type LossPattern = 'random' | 'gilbert' | 'bursts';
 
@@ -132,6 +165,10 @@ export interface Impairments {
   readonly loss?: number;
   /** Gilbert–Elliott burst loss (each direction its own state), before the independent loss. */
   readonly burst?: GilbertElliott;
+  /** Any other loss process (one per direction, made from the network's random source), after the independent loss. */
+  readonly lossProcess?: (random: Random32) => LossProcess;
+  /** Datagrams each direction delivers before `burst`, `loss` and `lossProcess` start (e.g. a FEC's wind-up). Default 0. */
+  readonly lossFrom?: number;
   /** Probability that a datagram arrives twice. */
   readonly duplicate?: number;
   /** One-way delay, ms: fixed, or uniform in [min, max] per copy — reorders when max − min exceeds the spacing. Default 20. */
@@ -142,7 +179,9 @@ export interface Impairments {
 export class Link {
   private readonly burst: GilbertElliottLoss | undefined;
   private readonly loss: BernoulliLoss;
+  private readonly other: LossProcess | undefined;
   private readonly duplicate: BernoulliLoss;
+  private sent = 0;
 
   constructor(
     private readonly imp: Impairments,
@@ -150,12 +189,14 @@ export class Link {
   ) {
     this.burst = imp.burst ? new GilbertElliottLoss(imp.burst, random) : undefined;
     this.loss = new BernoulliLoss(imp.loss ?? 0, random);
+    this.other = imp.lossProcess?.(random);
     this.duplicate = new BernoulliLoss(imp.duplicate ?? 0, random);
   }
 
   /** Arrival times of a datagram sent at `now`: none (lost), one, or two (duplicated). */
   transmit(now: number): number[] {
-    if (this.burst?.lost() === true || this.loss.lost()) return [];
+    // Before lossFrom nothing is drawn for loss, so the draws of a run without it are unchanged.
+    if (this.sent++ >= (this.imp.lossFrom ?? 0) && (this.burst?.lost() === true || this.loss.lost() || this.other?.lost() === true)) return [];
     const copies = this.duplicate.lost() ? 2 : 1;
     const at: number[] = [];
     for (let i = 0; i < copies; i++) at.push(now + this.delay());
