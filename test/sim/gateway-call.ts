@@ -27,7 +27,9 @@
  * Efficiency: event-driven, not per ms — the loop jumps to the next audio frame, datagram arrival
  * or timer, so nearly all the time goes to the modems' DSP.
  *
- * The answerer starts `answererLeadMs` (300) before the caller, as in the other call harnesses.
+ * The answerer starts `answererLeadMs` (300) before the caller, as in the other call harnesses;
+ * every audio leg is up from wall time 0 (a fax machine not started yet is silent), so both
+ * gateways' audio and T.38 clocks run over the same span, as the drift estimate assumes.
  * The run stops when both terminals are done and the gateways have `finished` (DCN relayed and
  * played out), or `drainMs` after both terminals are done, or at `limit` ms of wall time. A
  * terminal that is done is left alone: its gateway then hears silence, its datagrams are dropped.
@@ -126,6 +128,7 @@ interface AudioSide {
   readonly pagesToSend: number;
   readonly fax: AudioTerminal;
   readonly gw: T38Gateway;
+  /** When the fax machine starts its call (its audio leg runs from wall time 0). */
   readonly startAt: number;
   /** Wall ms per frame on this fax machine's clock. */
   readonly period: number;
@@ -210,24 +213,25 @@ export function runGatewayCall(caller: GatewayCallEnd, answerer: GatewayCallEnd,
   /** One 20 ms frame on an audio end's clock: the fax hears, speaks; its gateway listens, answers. */
   const audioFrame = (s: AudioSide): void => {
     const index = s.frame;
-    if (!s.fax.done) {
-      if (!s.started) {
-        s.started = true;
-        s.fax.start();
-      }
+    if (!s.started && s.startAt <= s.frame * s.period) {
+      s.started = true;
+      s.fax.start();
+    }
+    if (s.started && !s.fax.done) {
       const heard = channel(s.toFax, { end: s.index, toward: 'fax', index });
       s.fax.receive(heard, 0, n);
       s.fax.transmit(s.fromFax, 0, n);
       s.gw.audioReceive(channel(s.fromFax, { end: s.index, toward: 'gateway', index }), 0, n);
       s.gw.audioTransmit(s.toFax, 0, n);
     } else {
-      // The fax machine has hung up: its gateway's audio leg goes on hearing silence.
+      // The fax machine has not started yet (the answerer picked up first) or has hung up: its
+      // gateway's audio leg is up all the same, and hears silence.
       s.gw.audioReceive(silence, 0, n);
       s.gw.audioTransmit(discard, 0, n);
     }
     s.frame++;
   };
-  const nextFrameAt = (s: AudioSide): number => s.startAt + s.frame * s.period;
+  const nextFrameAt = (s: AudioSide): number => s.frame * s.period;
 
   let now = 0;
   let bothDoneAt: number | undefined;
@@ -253,6 +257,10 @@ export function runGatewayCall(caller: GatewayCallEnd, answerer: GatewayCallEnd,
     } else stall = 0;
     now = Math.max(now, t);
 
+    // Audio frames due first, then arrivals and timers — the same order at every instant, so a
+    // gateway's frame-grained audio count stands in the same relation to its T.38 time at every
+    // T.38 event (the drift estimate's sample points).
+    for (const s of sides) if (s.kind === 'audio') while (nextFrameAt(s) <= now) audioFrame(s);
     for (const p of net.due(now)) {
       const s = sides[p.to];
       if (s.kind === 'audio') s.gw.t38Receive(p.bytes, now);
@@ -262,7 +270,6 @@ export function runGatewayCall(caller: GatewayCallEnd, answerer: GatewayCallEnd,
       if (s.kind === 'audio') {
         const due = s.gw.nextTimeout();
         if (due !== undefined && due <= now) s.gw.tick(now);
-        while (nextFrameAt(s) <= now) audioFrame(s);
       } else if (!s.started) {
         if (s.startAt <= now) {
           s.started = true;

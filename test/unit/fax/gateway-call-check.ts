@@ -75,3 +75,8 @@ export function assertGatewayCall(o: GatewayCallOutcome, pages: readonly Bitmap[
     if (expect.ecm !== undefined) assert.equal(s.ecm, expect.ecm, `gateway summary ECM — ${diag}`);
   }
 }
+
+/** describeOutcome, one t.diagnostic line each. */
+export function printOutcome(t: { diagnostic(message: string): void }, o: GatewayCallOutcome): void {
+  for (const l of describeOutcome(o).split('\n')) t.diagnostic(l);
+}

@@ -17,7 +17,7 @@
 import { describe, it } from 'node:test';
 import type { T30Modem } from '../../../src/t30/negotiate.js';
 import { runGatewayCall } from '../../sim/gateway-call.js';
-import { assertGatewayCall, describeOutcome, testPage } from './gateway-call-check.js';
+import { assertGatewayCall, printOutcome, testPage } from './gateway-call-check.js';
 
 interface Rate {
   readonly modem: T30Modem;
@@ -48,7 +48,7 @@ describe('gateway calls, topology A: audio fax → gateway → IP → gateway �
           { audio: { role: 'answering', receive: true, ecm, ...at(r) } },
           { limit: 300_000 },
         );
-        for (const l of describeOutcome(o).split('\n')) t.diagnostic(l);
+        printOutcome(t, o);
         assertGatewayCall(o, pages, { bitRate: r.bitRate, ecm });
       });
     }
@@ -67,7 +67,7 @@ describe('gateway calls, topology B: audio fax ⇄ gateway ⇄ IP ⇄ T.38 termi
             sender === 'audio'
               ? runGatewayCall({ audio: caller }, { t38: answerer }, { limit: 300_000 })
               : runGatewayCall({ t38: caller }, { audio: answerer }, { limit: 300_000 });
-          for (const l of describeOutcome(o).split('\n')) t.diagnostic(l);
+          printOutcome(t, o);
           assertGatewayCall(o, pages, { bitRate: r.bitRate, ecm });
         });
       }
