@@ -20,7 +20,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { UdptlErrorCorrection } from '../../../src/t38/udptl-sender.js';
 import { xorshift32 } from '../../../src/util/random.js';
-import { runGatewayCall, type GatewayCallOutcome } from '../../sim/gateway-call.js';
+import { g711Channel, runGatewayCall, type GatewayCallOutcome } from '../../sim/gateway-call.js';
 import { FixedBurstLoss, VirtualNet, type Impairments } from '../../sim/network.js';
 import { assertGatewayCall, printOutcome, testPage } from './gateway-call-check.js';
 
@@ -112,4 +112,41 @@ describe('gateway calls over an impaired IP network', () => {
       c.check(o);
     });
   }
+});
+
+describe('gateway calls with impaired audio legs', () => {
+  for (const [law, ecm] of [
+    ['alaw', true],
+    ['ulaw', false],
+  ] as const) {
+    it(`A: both audio legs through G.711 ${law}, ${ecm ? 'ECM' : 'non-ECM'}`, (t) => {
+      const pages = [testPage(31, 160), testPage(32, 120)];
+      const o = runGatewayCall({ audio: { role: 'calling', send: { pages }, ecm } }, { audio: { role: 'answering', receive: true, ecm } }, { audioChannel: g711Channel(law), limit: 300_000 });
+      printOutcome(t, o);
+      assertGatewayCall(o, pages, { bitRate: 14400, ecm });
+    });
+  }
+
+  it('A: an audio frame lost on its way to the sending gateway in the middle of an ECM page — ridden through (fillIn), repaired by ECM', (t) => {
+    const pages = [testPage(41, 600)];
+    let lostAt = -1;
+    let loud = 0;
+    const o = runGatewayCall({ audio: { role: 'calling', send: { pages } } }, { audio: { role: 'answering', receive: true } }, {
+      limit: 300_000,
+      audioChannel: (f, leg) => {
+        // The 30th loud frame the caller sends after 12 s: inside the page's V.17 burst.
+        if (leg.end === 0 && leg.toward === 'gateway' && leg.index * 20 > 12_000 && lostAt < 0 && f.some((v) => Math.abs(v) > 1000) && ++loud === 30) {
+          lostAt = leg.index;
+          return null;
+        }
+        return f;
+      },
+    });
+    printOutcome(t, o);
+    t.diagnostic(`lost frame ${lostAt}`);
+    assert.ok(lostAt > 0, 'a frame was dropped');
+    assertGatewayCall(o, pages, { ecm: true });
+    assert.equal(o.caller.gatewayStats?.audioSamplesFilledIn, 160, 'the gateway filled in one frame');
+    assert.ok((o.caller.result?.ecmRetries ?? 0) > 0, 'the hit was inside the page: ECM sent frames again');
+  });
 });
