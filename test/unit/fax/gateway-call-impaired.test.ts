@@ -10,7 +10,9 @@
  * - 300 ms of jitter (one-way delay uniform in 20…320 ms: datagrams ~30 ms apart overtake each
  *   other by up to ten places) — with the gateways' default UDPTL reorder buffer (4 datagrams,
  *   120 ms; the T.38 terminal's 2 / 60 ms), and with one sized for the network (16 / 350 ms); the
- *   play-out buffer must keep every burst whole.
+ *   play-out buffer must keep every burst whole;
+ * - 10 % of datagrams duplicated (with 3 % loss and 40 ms of jitter).
+ * And the audio legs impaired: G.711 A-law and µ-law, an audio frame lost in a page.
  * Pages must still be pixel-identical; the rate may fall back where the loss hits the TCF, so
  * only ECM and the pages are required. The recovery figures are checked to be non-zero where
  * the network lost something (the impairment was real), and printed.
@@ -72,6 +74,15 @@ const CASES: readonly Case[] = [
     ec: REDUNDANCY_3,
     imp: { delay: { min: 20, max: 320 } },
     check: (o) => assert.ok(reordered(o) > 0 || recovered(o) > 0, 'datagrams arrived out of order'),
+  },
+  {
+    name: '10 % of datagrams duplicated, 3 % lost, 20…60 ms delay',
+    ec: REDUNDANCY_3,
+    imp: { duplicate: 0.1, loss: 0.03, delay: { min: 20, max: 60 } },
+    check: (o) => {
+      const dups = (o.caller.gatewayStats?.udptlRx.duplicates ?? 0) + (o.answerer.gatewayStats?.udptlRx.duplicates ?? 0);
+      assert.ok(dups > 0, 'duplicates arrived and were dropped');
+    },
   },
   {
     // The same network with the UDPTL reorder buffer sized for it (16 datagrams, 350 ms > the
