@@ -7,3 +7,4 @@
 export * from './session.js';
 export * from './terminal/t38-line.js';
 export * from './terminal/t38-terminal.js';
+export * from './gateway/t38-to-audio.js';
