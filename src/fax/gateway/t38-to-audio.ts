@@ -742,7 +742,10 @@ export class T38ToAudio implements BitSource {
 
   // --- the BitSource the modems pull (hot path)
 
-  /** The next data bit of the burst on the line. */
+  /**
+   * The next data bit of the burst on the line: the `BitSource` of the modems this class builds
+   * (public only because they hold `this`; a caller has no reason to call it).
+   */
   getBit(): number {
     const s = this.playing;
     if (s === undefined) return END_OF_DATA;
