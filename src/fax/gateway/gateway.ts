@@ -204,6 +204,7 @@ export class T38Gateway {
       ...(options.levelDbm0 !== undefined ? { levelDbm0: options.levelDbm0 } : {}),
       ...(options.maxHoldMs !== undefined ? { maxHoldMs: options.maxHoldMs } : {}),
       localTcf: options.localTcf ?? false,
+      fillBitRemoval: options.fillBitRemoval ?? false,
     });
   }
 

@@ -76,6 +76,7 @@ import { dataTypeModulation, indicatorModulation } from '../../t38/modulation-ma
 import { checkInt } from '../../util/check.js';
 import { assertNever } from '../../util/errors.js';
 import type { AudioModemKit } from '../audio-receiver.js';
+import { decodeT30Frame } from '../../t30/frames.js';
 import { fastModemFromFrame } from '../fast-modem-plan.js';
 import { FAXWIRE_MODEMS } from '../terminal/modem-kit.js';
 import type { GatewayFrameEditor, GatewayFrameObserver } from './types.js';
@@ -102,6 +103,12 @@ export interface T38ToAudioOptions {
   readonly midRxTimeoutMs?: number;
   /** Longest HDLC frame played, octets (default 260: an ECM frame with 256 octets, T.30 Annex A). */
   readonly maxFrameLength?: number;
+  /**
+   * T38FaxFillBitRemoval was negotiated: the far end may have removed the fill that made each
+   * row last the DCS's minimum scan-line time, so it is put back here (T.4 §4.1.3, T.30 Table 2
+   * bits 21–23; T.38 §7.4 leaves re-insertion to the receiving gateway). Default false.
+   */
+  readonly fillBitRemoval?: boolean;
 }
 
 export interface T38ToAudioStats {
@@ -150,6 +157,8 @@ export interface T38ToAudioStats {
   midRxTimeouts: number;
   /** TCFs generated locally (localTcf). */
   tcfGenerated: number;
+  /** Zero bits added before EOLs so that rows last the DCS's minimum scan-line time (fillBitRemoval). */
+  scanTimeFillBits: number;
   samplesSent: number;
 }
 
@@ -252,6 +261,13 @@ export class T38ToAudio implements BitSource {
   /** Sample (stream position) where the last burst ended; −∞ before the first. */
   private lastEnd = -Infinity;
   private starveBits = 0;
+  // --- minimum scan-line time (fillBitRemoval): the DCS's time, and the row on the line
+  private readonly fillBitRemoval: boolean;
+  private minScanMs = 0;
+  private minRowBits = 0;
+  /** Zeros just played, and bits played since the last EOL's 1 (the row being played). */
+  private outZeros = 0;
+  private rowBits = 0;
   private holdSamples = 0;
   private lastRxSample = 0;
 
@@ -268,6 +284,7 @@ export class T38ToAudio implements BitSource {
     this.maxHoldSamples = this.maxHoldMs * SAMPLES_PER_MS;
     this.midRxSamples = checkInt(o.midRxTimeoutMs ?? 15_000, 1, 3_600_000, 'midRxTimeoutMs') * SAMPLES_PER_MS;
     this.maxFrameLength = checkInt(o.maxFrameLength ?? HDLC_DEFAULT_MAX_FRAME, 1, 65535, 'maxFrameLength');
+    this.fillBitRemoval = o.fillBitRemoval ?? false;
     this.assembler = new T38FieldAssembler({ maxFrameLength: this.maxFrameLength });
     const bursts = {} as Record<FaxModulation, number>;
     for (const m of FAX_MODULATIONS) bursts[m] = 0;
@@ -288,6 +305,7 @@ export class T38ToAudio implements BitSource {
       framesAborted: 0,
       flagsAdded: 0,
       fillBitsAtEol: 0,
+      scanTimeFillBits: 0,
       zeroBitsBeforeFirstEol: 0,
       tcfPadBits: 0,
       nonEcmOctetsReceived: 0,
@@ -546,6 +564,10 @@ export class T38ToAudio implements BitSource {
 
   /** A DCS or CTC the local machine will hear names the next fast signals (T.30 §5.3.6.2.3, Annex A §A.4.3). */
   private snoop(frame: Uint8Array): void {
+    if (this.fillBitRemoval) {
+      const d = decodeT30Frame(frame);
+      if (d.ok && d.value.type === 'DCS') this.minScanMs = d.value.dis.minScanLineTime?.ms ?? 0;
+    }
     const p = fastModemFromFrame(frame);
     if (p === undefined) return;
     if (p.ecm !== undefined) {
@@ -697,6 +719,12 @@ export class T38ToAudio implements BitSource {
     }
     const m = s.modulation ?? 'v21';
     if (this.readBit < s.startBit) this.readBit = s.startBit;
+    this.outZeros = 0;
+    this.rowBits = 0;
+    // The fast modem's rate and the DCS's time give the shortest row in bits (T.4 §4.1.3);
+    // the DCS time is the one for 3.85 lines/mm — at finer resolutions it may be halved
+    // (T.30 Table 2 note), so using it as is errs on the long side, which costs only time.
+    this.minRowBits = this.fillBitRemoval && !s.isTcf && m !== 'v21' ? Math.ceil((this.minScanMs * FAX_MODULATION_BIT_RATE[m]) / 1000) : 0;
     this.stats.bursts[m]++;
     const opts: ModemTxOptions = m === 'v21' ? { levelDbm0: this.level } : { levelDbm0: this.level, shortTrain: s.shortTrain, tep: this.tep };
     this.gen = this.kit.transmitter(m, this, opts);
@@ -758,11 +786,27 @@ export class T38ToAudio implements BitSource {
     const limit = s.ended ? s.endBit : this.releaseBit;
     const r = this.readBit;
     if (r < limit) {
+      const bit = ((this.ring[(r >>> 3) & RING_MASK] as number) >>> (7 - (r & 7))) & 1;
+      if (this.minRowBits > 0) {
+        if (bit === 1 && this.outZeros >= EOL_ZEROS) {
+          // The 1 that ends an EOL: a row shorter than the minimum scan-line time gets fill first.
+          if (this.rowBits < this.minRowBits) {
+            this.rowBits++;
+            this.stats.scanTimeFillBits++;
+            return 0;
+          }
+          this.rowBits = 0;
+        }
+        this.outZeros = bit === 0 ? this.outZeros + 1 : 0;
+        this.rowBits++;
+      }
       this.readBit = r + 1;
       this.starveBits = 0;
-      return ((this.ring[(r >>> 3) & RING_MASK] as number) >>> (7 - (r & 7))) & 1;
+      return bit;
     }
     if (s.ended) return END_OF_DATA;
+    this.outZeros++;
+    this.rowBits++;
     // Nothing releasable: fill (T.4 §4.1.3) — at an EOL, before the page's first EOL, or TCF.
     if (s.isTcf) this.stats.tcfPadBits++;
     else if (r === s.startBit) this.stats.zeroBitsBeforeFirstEol++;

@@ -391,6 +391,45 @@ describe('T38ToAudio: play-out', () => {
     assert.equal(r.gw.getStats().tcfGenerated, 1);
   });
 
+  it('fill-bit removal: rows shorter than the DCS minimum scan-line time get fill again before their EOL', () => {
+    // The DCS built here says 20 ms (scan-time code 000, T.30 Table 2): 192 bits a row at 9600.
+    const m: FaxModulation = 'v29-9600';
+    const want = page(40, 5);
+    const img = encodeT4(want, { coding: 'mh' });
+    /** Bits from each EOL's 1 to the next EOL's 1 in the received page, after the first EOL. */
+    const rowLengths = (data: Uint8Array): number[] => {
+      const out: number[] = [];
+      let zeros = 0;
+      let last = -1;
+      for (let i = 0; i < data.length * 8; i++) {
+        const bit = ((data[i >> 3] as number) >> (7 - (i & 7))) & 1;
+        if (bit === 0) {
+          zeros++;
+          continue;
+        }
+        if (zeros >= 11) {
+          if (last >= 0) out.push(i - last);
+          last = i;
+        }
+        zeros = 0;
+      }
+      return out;
+    };
+    const results = [false, true].map((fillBitRemoval) => {
+      const r = run(t38Ifps(nonEcmSteps(m, img)), { gw: { fillBitRemoval } });
+      const data = nonEcmSignals(r.events)[1];
+      assertPage(data, want, `fillBitRemoval ${fillBitRemoval}`);
+      return { rows: rowLengths(data ?? new Uint8Array(0)), fill: r.gw.getStats().scanTimeFillBits };
+    });
+    const [plain, restored] = results as [{ rows: number[]; fill: number }, { rows: number[]; fill: number }];
+    assert.ok(Math.min(...plain.rows) < 192, `the page has short rows to begin with (shortest ${Math.min(...plain.rows)} bits)`);
+    assert.equal(plain.fill, 0);
+    assert.ok(restored.fill > 0);
+    // Every row but the last (RTC follows it) lasts at least 192 bits on the line.
+    const short = restored.rows.slice(0, want.height - 1).filter((n) => n < 192);
+    assert.deepEqual(short, [], `rows shorter than 20 ms at 9600: ${short.length}`);
+  });
+
   it('(e) hostile IFPs (random indicators, types, fields, losses) never throw and stay bounded', () => {
     const rnd: Random32 = xorshift32(99);
     const gw = new T38ToAudio({ maxHoldMs: 500 });
