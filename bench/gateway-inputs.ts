@@ -60,7 +60,7 @@ export interface GatewayBenchInputs {
   readonly datagrams: readonly RecordedDatagram[];
   /** Length of the T.38 window, samples (the last datagram + 1 s for the play-out to finish). */
   readonly t38Samples: number;
-  /** The page's V.17 burst in `audio` (the longest burst), samples. */
+  /** The page's V.17 burst in `audio` (the burst before the EOP's), samples. */
   readonly pageAudio: Burst;
   /** Arrival of the page's training indicator (the last fast-modem indicator), samples. */
   readonly pageIfpAt: number;
@@ -274,9 +274,11 @@ export function recordInputs(rows = 1143): GatewayBenchInputs {
   const page = benchPage(rows);
   const { audio, frames } = recordAudio(page);
   const { datagrams, t38Samples, pageIfpAt } = recordDatagrams(page);
+  // The page is the burst just before the one carrying the EOP (a short page can be shorter than the TCF).
   const bursts = findBursts(audio);
-  let pageAudio: Burst = { start: 0, end: 0 };
-  for (const b of bursts) if (b.end - b.start > pageAudio.end - pageAudio.start) pageAudio = b;
+  const eopEnd = frames.find((f) => f.name === 'EOP')?.end ?? audio.length;
+  const eopBurst = bursts.findIndex((b) => b.start < eopEnd && eopEnd <= b.end + QUIET_RUN);
+  const pageAudio: Burst = bursts[eopBurst - 1] ?? { start: 0, end: 0 };
   return { audio, frames, datagrams, t38Samples, pageAudio, pageIfpAt, rows };
 }
 
