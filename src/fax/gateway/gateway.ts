@@ -91,9 +91,13 @@ export interface GatewaySummary {
   readonly ifpsRecovered: number;
   /** IFPs lost for good (gaps nothing repaired) plus malformed ones. */
   readonly ifpsLost: number;
-  /** Times the play-out had to pad a burst (flags/fill) because data was late. */
+  /**
+   * Play-out underruns, in bits of padding put on the line because the IP side's data was late:
+   * HDLC flags (8 bits each) while waiting for a frame, fill zeros at T.4 EOLs and before a page's
+   * first EOL, TCF zeros. Never silence inside a burst: this is what the fax machine got instead.
+   */
   readonly underruns: number;
-  /** Data dropped because the play-out buffer was full. */
+  /** Play-out overruns: octets refused because the buffer was full, plus signals dropped. */
   readonly overruns: number;
   /** Audio clock against the T.38 clock, ppm (positive: the audio side runs fast); undefined until 10 s. */
   readonly driftPpm: number | undefined;
@@ -200,6 +204,7 @@ export class T38Gateway {
       ...(options.levelDbm0 !== undefined ? { levelDbm0: options.levelDbm0 } : {}),
       ...(options.maxHoldMs !== undefined ? { maxHoldMs: options.maxHoldMs } : {}),
       localTcf: options.localTcf ?? false,
+      fillBitRemoval: options.fillBitRemoval ?? false,
     });
   }
 
@@ -283,8 +288,8 @@ export class T38Gateway {
       ifpsReceived: this.counters.ifpsReceived,
       ifpsRecovered: rx.recoveredFromSecondary + rx.recoveredFromFec,
       ifpsLost: this.counters.lostIfps + this.counters.malformedIfps,
-      underruns: t2a.underruns,
-      overruns: t2a.overruns,
+      underruns: t2a.flagsAdded * 8 + t2a.fillBitsAtEol + t2a.zeroBitsBeforeFirstEol + t2a.tcfPadBits,
+      overruns: t2a.overrunOctets + t2a.signalsDropped,
       driftPpm: this.driftPpm(),
     };
   }
