@@ -1,7 +1,7 @@
 /**
  * Gateway calls over an impaired IP network (issue 11 "How it is checked"), V.17 14400, ECM and
  * non-ECM, 3 pages: audio fax → gateway → impaired IP → gateway → audio fax (topology A), and
- * audio fax → gateway → impaired IP → T.38 terminal (topology B).
+ * audio fax → gateway → impaired IP → T.38 terminal (ECM) and back (non-ECM) (topology B).
  * - 10 % random loss each way with UDPTL redundancy 3 (T.38 §9.1: each datagram carries the 3
  *   previous IFPs as secondaries);
  * - bursts of exactly 5 lost datagrams with parity FEC (span 3, 5 entries: T.38 §9.1 fec-info;
@@ -137,6 +137,17 @@ describe('gateway calls over an impaired IP network', () => {
       assertGatewayCall(o, pages, { ecm: true, ...(c.lossless === true ? { bitRate: 14400 } : {}) });
       c.check(o);
     });
+    it(`B: ${c.name}, non-ECM, a T.38 terminal sends to the audio fax`, (t) => {
+      const pages = [testPage(23, 160), testPage(24, 120)];
+      const o = runGatewayCall(
+        { t38: { role: 'calling', send: { pages }, ecm: false, errorCorrection: c.ec, ...c.reorder } },
+        { audio: { role: 'answering', receive: true, ecm: false }, gateway: { errorCorrection: c.ec, ...c.reorder } },
+        { net: new VirtualNet(c.imp, xorshift32(22)), limit: 400_000 },
+      );
+      printOutcome(t, o);
+      assertGatewayCall(o, pages, { ecm: false, ...(c.lossless === true ? { bitRate: 14400 } : {}) });
+      c.check(o);
+    });
   }
 });
 
@@ -174,5 +185,22 @@ describe('gateway calls with impaired audio legs', () => {
     assertGatewayCall(o, pages, { ecm: true });
     assert.equal(o.caller.gatewayStats?.audioSamplesFilledIn, 160, 'the gateway filled in one frame');
     assert.ok((o.caller.result?.ecmRetries ?? 0) > 0, 'the hit was inside the page: ECM sent frames again');
+  });
+});
+
+describe('the gateway call harness', () => {
+  it('is deterministic: the same seed gives the same call, another seed another one', () => {
+    const run = (seed: number): string => {
+      const pages = [testPage(51, 80)];
+      const o = runGatewayCall(
+        { audio: { role: 'calling', send: { pages } } },
+        { audio: { role: 'answering', receive: true } },
+        { net: new VirtualNet({ loss: 0.1, delay: { min: 20, max: 40 } }, xorshift32(seed)), limit: 300_000 },
+      );
+      return JSON.stringify({ net: o.net instanceof VirtualNet ? o.net.counters : null, end: o.endedAt, a: o.caller.gatewayStats?.udptlRx, b: o.answerer.gatewayStats?.udptlRx });
+    };
+    const first = run(5);
+    assert.equal(run(5), first);
+    assert.notEqual(run(6), first);
   });
 });
