@@ -151,6 +151,10 @@ export interface T38ToAudioStats {
   resyncs: number;
   /** Most data queued but not yet played, ms of line time. */
   maxBufferedMs: number;
+  /** V.21 flag bursts started by `holdWithFlags` (the fax machine held while the answer is late). */
+  holdsStarted: number;
+  /** Of those, continued by the far end's own V.21 burst. */
+  holdsAdopted: number;
   /** Bursts ended because flags/fill ran longer than maxHoldMs. */
   holdTimeouts: number;
   /** Signals ended because no IFP came for midRxTimeoutMs. */
@@ -238,6 +242,8 @@ export class T38ToAudio implements BitSource {
   private readonly signals: Signal[] = [];
   /** The signal data is written to (the last one created), until the next one starts. */
   private writeSig: Signal | undefined;
+  /** The V.21 burst `holdWithFlags` started, until the far end's own burst takes it over or it ends. */
+  private holdSig: Signal | undefined;
   private lastIndicator: T30Indicator | undefined;
 
   // --- what the DCS/CTC going by said about the next fast signals
@@ -306,6 +312,8 @@ export class T38ToAudio implements BitSource {
       flagsAdded: 0,
       fillBitsAtEol: 0,
       scanTimeFillBits: 0,
+      holdsStarted: 0,
+      holdsAdopted: 0,
       zeroBitsBeforeFirstEol: 0,
       tcfPadBits: 0,
       nonEcmOctetsReceived: 0,
@@ -363,6 +371,27 @@ export class T38ToAudio implements BitSource {
     if (w !== undefined && !w.ended && w.kind === 'non-ecm' && !w.isTcf && w.hasData && !this.resyncing) this.startResync();
   }
 
+  /**
+   * Holds the local fax machine while the answer to its command is late on the IP side (the
+   * "spoofing" of T.38 gateways): starts a V.21 burst of flags now, when nothing is queued or
+   * playing. A T.30 terminal that hears flags after a command knows its answer is coming and
+   * waits for the frame instead of letting its response timer T4 (3 s ± 15 %, T.30 §5.4.3.2)
+   * run out and repeating the command into the far end's answer. The far end's V.21 preamble
+   * takes the burst over; its frames follow the flags. Anything else from the far end (a fast
+   * training, a tone) ends the flags first; with nothing at all they stop after `maxHoldMs`.
+   * Returns whether a hold was started.
+   */
+  holdWithFlags(now: number): boolean {
+    if (this.signalActive) return false;
+    const s = this.newSignal('hdlc', 'v21', undefined, false, now);
+    if (s === undefined) return false;
+    this.holdSig = s;
+    // The far end's next indicator is news, whatever the last one was.
+    this.lastIndicator = undefined;
+    this.stats.holdsStarted++;
+    return true;
+  }
+
   /** One IFP from the IP side, in order; `now` is the T.38 side's clock (ms). */
   receive(ifp: Ifp, now: number): void {
     this.stats.ifpsReceived++;
@@ -386,8 +415,19 @@ export class T38ToAudio implements BitSource {
   private onField(e: T38FieldEvent, now: number): void {
     switch (e.kind) {
       case 'indicator': {
-        this.endWriteSignal(now);
         const ind = e.indicator;
+        const h = this.holdSig;
+        if (h !== undefined && h === this.writeSig && !h.ended) {
+          // Holding the fax machine with flags: the far end's silence before its answer does not
+          // end them, and its V.21 preamble simply continues them (one burst, frames to follow).
+          if (ind === 'no-signal') return;
+          this.holdSig = undefined;
+          if (ind === 'v21-preamble') {
+            this.stats.holdsAdopted++;
+            return;
+          }
+        }
+        this.endWriteSignal(now);
         if (ind === 'no-signal') return;
         if (ind === 'cng' || ind === 'ced') {
           this.newSignal('tone', undefined, ind, false, now);
@@ -543,6 +583,7 @@ export class T38ToAudio implements BitSource {
   }
 
   private queueFrame(s: Signal, m: FaxModulation, frame: Uint8Array, ok: boolean): void {
+    if (s === this.holdSig) this.holdSig = undefined;
     const f = s.framer;
     if (f === undefined) return;
     let out = frame;
