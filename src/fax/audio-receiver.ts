@@ -38,6 +38,13 @@ export interface AudioReceiverOptions {
   readonly kit: AudioModemKit;
   /** Consecutive flags before a V.21 burst counts as a signal (default 3 ≈ 80 ms of a 1 s preamble). */
   readonly v21SignalFlags?: number;
+  /**
+   * Progressive delivery of ECM frames on the fast modem (the HDLC deframer's `octets` and
+   * `frameEnd`, src/hdlc/deframer.ts), besides the whole-frame `hdlc-frame` events: a T.38
+   * gateway relays them as they are demodulated (T.38 §7.4), so its datagrams leave paced by the
+   * line instead of in a bunch at each frame's end.
+   */
+  readonly fastOctets?: Pick<HdlcSink, 'octets' | 'frameEnd'>;
 }
 
 export interface AudioReceiverStats {
@@ -60,6 +67,7 @@ export type FastBurstKind = 'tcf' | 'page' | 'ecm';
 
 export class AudioReceiver {
   private readonly kit: AudioModemKit;
+  private readonly fastOctets: Pick<HdlcSink, 'octets' | 'frameEnd'> | undefined;
   private readonly stats: AudioReceiverStats = {
     samplesReceived: 0,
     samplesFilledIn: 0,
@@ -100,6 +108,7 @@ export class AudioReceiver {
     private readonly emit: (ev: T30LineEvent) => void,
   ) {
     this.kit = options.kit;
+    this.fastOctets = options.fastOctets;
     this.v21Deframer = new HdlcDeframer(this.hdlcSink('v21'), { bitOrder: 'msb-first', flagThreshold: options.v21SignalFlags ?? 3 });
     this.v21Rx = this.kit.receiver('v21', this.v21BitSink(), {});
     this.toneDetector = this.kit.toneDetector((tone) => this.emit({ kind: 'tone', tone }));
@@ -168,7 +177,10 @@ export class AudioReceiver {
   }
 
   private hdlcSink(which: 'v21' | 'fast'): HdlcSink {
+    const progressive = which === 'fast' ? this.fastOctets : undefined;
     return {
+      ...(progressive?.octets !== undefined ? { octets: progressive.octets } : {}),
+      ...(progressive?.frameEnd !== undefined ? { frameEnd: progressive.frameEnd } : {}),
       frame: (bytes, ok) => {
         const m = which === 'v21' ? 'v21' : (this.fastRxModulation ?? 'v21');
         if (which === 'v21') this.v21Started();

@@ -23,10 +23,14 @@
  * ```
  * The V.21 ending (fcs-OK, then a separate hdlc-sig-end and no-signal) is spandsp's gateway
  * style; every T.38 peer accepts it (interop README, "spandsp's gateway differs from its
- * terminal"). Frames are relayed whole when they end rather than octet by octet: a V.21 frame
- * needs editing before it leaves (NSF/DIS, editor.ts), and for an ECM frame the delay is one
- * frame time (≤ 150 ms at 14 400 bit/s), which the far gateway's play-out absorbs. A frame with
- * a bad FCS is relayed as bad, never dropped (T.38 §7.4: the receiving side decides).
+ * terminal"). V.21 frames are relayed whole when they end, since they may need editing before
+ * they leave (NSF/DIS, editor.ts); at 300 bit/s the frame's own time is the delay. ECM frames on
+ * the fast modem are relayed as they are demodulated, in chunkMs pieces (an octet leaves once the
+ * two after it show it is not FCS, src/hdlc/deframer.ts): their datagrams leave paced by the line,
+ * not in a bunch of 5 or 6 at each frame's end that a jittery network reorders past any small
+ * reorder window (seen: the first datagram of each bunch lost 60 % of the time at 40 ms jitter
+ * with a 4-datagram window), and the far gateway can start playing sooner. A frame with
+ * a bad FCS (or cut short) is relayed as bad, never dropped (T.38 §7.4: the receiving side decides).
  *
  * Data-rate management (T38FaxRateManagement, T.38 Annex D SDP): by default (method 2,
  * "transferredTCF") TCF is relayed like any non-ECM data and judged by the far end. With
@@ -58,6 +62,7 @@ import { modulationDataType, modulationIndicator } from '../../t38/modulation-ma
 import type { UdptlCategory } from '../../t38/udptl-sender.js';
 import type { T30LineEvent } from '../../t30/line.js';
 import { TCF_MIN_ZERO_RUN_MS } from '../../t30/timers.js';
+import type { HdlcFrameEnd } from '../../hdlc/index.js';
 import { checkInt, invalid } from '../../util/check.js';
 import { assertNever } from '../../util/errors.js';
 import { AudioReceiver, type AudioModemKit } from '../audio-receiver.js';
@@ -176,6 +181,8 @@ export class AudioToT38 {
   private readonly out: Uint8Array;
   private chunk = 1;
   private outLen = 0;
+  /** Octets of the ECM frame in progress already relayed. */
+  private ecmFrameOctets = 0;
   /** Fill removal: bits packed so far into `acc` (0…7), the zero run, input bits since the last IFP. */
   private accBits = 0;
   private acc = 0;
@@ -201,7 +208,16 @@ export class AudioToT38 {
     this.onTcf = o.onTcf;
     this.fillBitRemoval = o.fillBitRemoval ?? false;
     this.out = new Uint8Array(this.chunkOctets('v17-14400'));
-    this.rx = new AudioReceiver({ kit: o.kit ?? FAXWIRE_MODEMS }, (ev) => this.onEvent(ev));
+    this.rx = new AudioReceiver(
+      {
+        kit: o.kit ?? FAXWIRE_MODEMS,
+        fastOctets: {
+          octets: (buf, start, end) => this.ecmOctets(buf, start, end),
+          frameEnd: (end) => this.ecmFrameEnd(end),
+        },
+      },
+      (ev) => this.onEvent(ev),
+    );
   }
 
   /** Demodulates `n` samples at `samples[offset…]`; the IFPs they complete are emitted now. */
@@ -308,6 +324,9 @@ export class AudioToT38 {
         this.data('hdlc-sig-end', undefined, 'control-end');
         break;
       case 'fast-hdlc':
+        // A frame cut by the carrier's end was closed by the deframer ('aborted') before this.
+        this.outLen = 0;
+        this.ecmFrameOctets = 0;
         this.data('hdlc-sig-end', undefined, 'image-end');
         break;
       case 'page':
@@ -331,8 +350,41 @@ export class AudioToT38 {
     this.indicator('no-signal');
   }
 
+  /** ECM frame octets as they are demodulated: relayed in chunkMs pieces (T.38 §7.4). */
+  private ecmOctets(buf: Uint8Array, start: number, end: number): void {
+    if (this.burst !== 'fast-hdlc') return;
+    for (let i = start; i < end; i++) {
+      this.out[this.outLen++] = buf[i] as number;
+      if (this.outLen === this.chunk) this.flushHdlc();
+    }
+    this.ecmFrameOctets += end - start;
+  }
+
+  /** The ECM frame in progress ended: its last octets, then fcs-OK or fcs-BAD. */
+  private ecmFrameEnd(end: HdlcFrameEnd): void {
+    if (this.burst !== 'fast-hdlc') return;
+    // A frame that never delivered an octet (a runt, stray bits between flags) is nothing to relay.
+    if (this.ecmFrameOctets === 0 && this.outLen === 0) return;
+    if (this.outLen > 0) this.flushHdlc();
+    this.ecmFrameOctets = 0;
+    // Aborted or overlong frames are relayed as bad too: the far end must not take them for good.
+    this.data(end === 'ok' ? 'hdlc-fcs-OK' : 'hdlc-fcs-BAD', undefined, 'image');
+  }
+
+  private flushHdlc(): void {
+    this.data('hdlc-data', this.out.slice(0, this.outLen), 'image');
+    this.outLen = 0;
+  }
+
   private relayFrame(frame: Uint8Array, ok: boolean, m: FaxModulation): void {
     if (this.burst === 'none') return; // cannot happen: AudioReceiver signals before frames
+    if (m !== 'v21') {
+      // ECM frames went out octet by octet (ecmOctets/ecmFrameEnd); only count and report them.
+      this.stats.framesRelayed++;
+      if (!ok) this.stats.framesBad++;
+      this.onFrame?.(frame, ok, m, 'audio');
+      return;
+    }
     let f = frame;
     if (m === 'v21' && this.editor !== undefined) {
       f = this.editor.edit(frame, 'audio');

@@ -25,7 +25,7 @@
  */
 
 import type { FaxModulation } from '../../modem/modulation.js';
-import { decodeIfp, describeIfp, encodeIfp, type T38Version } from '../../t38/ifp.js';
+import { decodeIfp, describeIfp, encodeIfp, type Ifp, type T38Version } from '../../t38/ifp.js';
 import { UdptlReceiver, type UdptlReceiverStats } from '../../t38/udptl-receiver.js';
 import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
 import { decodeT30Frame } from '../../t30/frames.js';
@@ -128,11 +128,29 @@ export interface T38GatewayStats {
   lostIfps: number;
 }
 
-const DEFAULT_REORDER_WINDOW = 4;
-const DEFAULT_REORDER_HOLD_MS = 120;
+/**
+ * UDPTL reorder window and wait. A gateway can afford to wait: its play-out keeps the fax machine
+ * on flags or fill meanwhile, and T.30 timing has seconds to spare, not ms. 350 ms covers the
+ * 300 ms of jitter the gateway is specified for (a datagram overtaken by every one sent in the
+ * 300 ms after it: ~10 at 30 ms pacing, more at V.21), which a 4-datagram / 120 ms window did
+ * not (measured in test/unit/fax/gateway-call-impaired.test.ts: 5 IFPs lost, 4 bad rows).
+ */
+const DEFAULT_REORDER_WINDOW = 32;
+const DEFAULT_REORDER_HOLD_MS = 350;
+/**
+ * After a signal ends (no-signal sent) the line is quiet, so no later datagram would carry the
+ * end's redundancy or FEC until the next signal, seconds later: a burst of loss there would cost
+ * the end of a T.30 command and a repeat. So no-signal is repeated this many times, 30 ms apart,
+ * with new sequence numbers (receivers ignore a repeated indicator — T38Line, spandsp's
+ * t38_core): each carries the previous IFPs as secondaries, or closes their FEC groups.
+ */
+const END_REPEATS = 5;
+const END_REPEAT_SAMPLES = 30 * 8;
 const DEFAULT_LINGER_MS = 500;
 /** Drift is reported once the two clocks have been compared over this long. */
 const DRIFT_MIN_MS = 10_000;
+
+const NO_SIGNAL: Ifp = { type: 't30-indicator', indicator: 'no-signal' };
 
 /** Commands after which the local fax machine waits (T4) for an answer on V.21 (T.30 §5.3.6.1). */
 const AWAITS_V21_ANSWER = new Set(['DIS', 'DTC', 'DCS', 'MPS', 'EOP', 'EOM', 'PRI-MPS', 'PRI-EOP', 'PRI-EOM', 'PPS', 'EOR', 'CTC', 'RR']);
@@ -161,6 +179,9 @@ export class T38Gateway {
   private readonly output: Uint8Array[] = [];
   private events: GatewayEvent[] = [];
   private holdSince: number | undefined;
+  /** no-signal repeats still to send after a signal's end, and audio samples since the last one. */
+  private endRepeatsLeft = 0;
+  private endRepeatSamples = 0;
   private lastRxSeq: number | undefined;
   /** Latest T.38-side time seen. */
   private now = 0;
@@ -241,6 +262,14 @@ export class T38Gateway {
     } else {
       this.a2t.receive(input, offset, n);
       this.counters.audioSamplesReceived += n;
+    }
+    if (this.endRepeatsLeft > 0) {
+      this.endRepeatSamples += n;
+      if (this.endRepeatSamples >= END_REPEAT_SAMPLES) {
+        this.endRepeatSamples = 0;
+        this.endRepeatsLeft--;
+        this.sendNow({ ifp: NO_SIGNAL, category: 'indicator' });
+      }
     }
   }
 
@@ -374,6 +403,13 @@ export class T38Gateway {
   }
 
   private sendIfp(p: GatewayIfp): void {
+    const end = p.ifp.type === 't30-indicator' && p.ifp.indicator === 'no-signal';
+    this.endRepeatsLeft = end ? END_REPEATS : 0;
+    this.endRepeatSamples = 0;
+    this.sendNow(p);
+  }
+
+  private sendNow(p: GatewayIfp): void {
     const bytes = encodeIfp(p.ifp, this.version, { fieldAlignment: 'octet' });
     const r = this.sender.send(bytes, p.category);
     this.counters.ifpsSent++;

@@ -8,9 +8,9 @@
  *   bursts up to `entries` long are restored once past the FEC's wind-up, the first span×entries
  *   datagrams each way, which the network spares);
  * - 300 ms of jitter (one-way delay uniform in 20…320 ms: datagrams ~30 ms apart overtake each
- *   other by up to ten places) — with the gateways' default UDPTL reorder buffer (4 datagrams,
- *   120 ms; the T.38 terminal's 2 / 60 ms), and with one sized for the network (32 / 350 ms); the
- *   play-out buffer must keep every burst whole;
+ *   other by up to ten places) — with the gateways' default UDPTL reorder buffer (32 datagrams,
+ *   350 ms; the T.38 terminal of topology B configured the same), whose play-out must keep every
+ *   burst whole (with the 4 / 120 ms the gateway had first, 5 IFPs were lost and 4 rows bad);
  * - 40 ms of jitter (20…60 ms) with the default reorder buffer;
  * - 10 % of datagrams duplicated (with 3 % loss).
  * And the audio legs impaired: G.711 A-law and µ-law, an audio frame lost in a page.
@@ -50,6 +50,13 @@ function t38Recovered(o: GatewayCallOutcome): number {
   const s = e.terminalStats;
   return 'udptlRx' in s && s.udptlRx ? s.udptlRx.recoveredFromSecondary + s.udptlRx.recoveredFromFec : 0;
 }
+
+/**
+ * The T.38 terminal's reorder buffer in topology B: its own default (2 datagrams / 60 ms, chosen
+ * to deliver with little delay, src/fax/terminal/t38-terminal.ts) is not meant for 300 ms of
+ * jitter, so the terminal is configured as the gateway's default — it is the gateway under test.
+ */
+const TERMINAL_REORDER = { reorderWindow: 32, reorderHoldMs: 350 } as const;
 
 const lostOnNet = (o: GatewayCallOutcome): number => (o.net instanceof VirtualNet ? o.net.counters.lost : 0);
 const reordered = (o: GatewayCallOutcome): number => (o.caller.gatewayStats?.udptlRx.reordered ?? 0) + (o.answerer.gatewayStats?.udptlRx.reordered ?? 0);
@@ -98,16 +105,6 @@ const CASES: readonly Case[] = [
       assert.ok(dups > 0, 'duplicates arrived and were dropped');
     },
   },
-  {
-    // The same network with the UDPTL reorder buffer sized for it (32 datagrams, 350 ms > the
-    // 300 ms spread): what is left to prove is that the play-out keeps the bursts whole.
-    name: '300 ms of jitter with reordering, redundancy 3, reorder buffer 32 datagrams / 350 ms',
-    ec: REDUNDANCY_3,
-    imp: { delay: { min: 20, max: 320 } },
-    lossless: true,
-    reorder: { reorderWindow: 32, reorderHoldMs: 350 },
-    check: (o) => assert.ok(reordered(o) > 0 || recovered(o) > 0, 'datagrams arrived out of order'),
-  },
 ];
 
 describe('gateway calls over an impaired IP network', () => {
@@ -130,7 +127,7 @@ describe('gateway calls over an impaired IP network', () => {
       const pages = [testPage(21, 160), testPage(22, 120)];
       const o = runGatewayCall(
         { audio: { role: 'calling', send: { pages } }, gateway: { errorCorrection: c.ec, ...c.reorder } },
-        { t38: { role: 'answering', receive: true, errorCorrection: c.ec, ...c.reorder } },
+        { t38: { role: 'answering', receive: true, errorCorrection: c.ec, ...TERMINAL_REORDER, ...c.reorder } },
         { net: new VirtualNet(c.imp, xorshift32(21)), limit: 400_000 },
       );
       printOutcome(t, o);
@@ -140,7 +137,7 @@ describe('gateway calls over an impaired IP network', () => {
     it(`B: ${c.name}, non-ECM, a T.38 terminal sends to the audio fax`, (t) => {
       const pages = [testPage(23, 160), testPage(24, 120)];
       const o = runGatewayCall(
-        { t38: { role: 'calling', send: { pages }, ecm: false, errorCorrection: c.ec, ...c.reorder } },
+        { t38: { role: 'calling', send: { pages }, ecm: false, errorCorrection: c.ec, ...TERMINAL_REORDER, ...c.reorder } },
         { audio: { role: 'answering', receive: true, ecm: false }, gateway: { errorCorrection: c.ec, ...c.reorder } },
         { net: new VirtualNet(c.imp, xorshift32(22)), limit: 400_000 },
       );
