@@ -201,3 +201,28 @@ describe('the gateway call harness', () => {
     assert.notEqual(run(6), first);
   });
 });
+
+describe('a slow IP path: the gateway holds the fax machine with flags (T.30 response-time spoofing)', () => {
+  // One second each way: the answer to a command reaches the sending machine 3.5–4 s after it
+  // (two crossings, the far machine's own reaction and its 1 s V.21 preamble), past its T4
+  // (3 s + 15 %). Without the hold it repeats DCS into the far end's CFR and the call fails
+  // (measured: "invalid-response-after-page", one page of two); with it the machine hears
+  // flags 2 s after its command, restarts its wait, and the answer follows.
+  for (const ecm of [false, true]) {
+    it(`1000 ms one-way delay, ${ecm ? 'ECM' : 'non-ECM'}: both pages arrive, held by flags`, (t) => {
+      const pages = [testPage(61, 100), testPage(62, 100)];
+      const o = runGatewayCall(
+        { audio: { role: 'calling', send: { pages }, ecm } },
+        { audio: { role: 'answering', receive: true, ecm } },
+        { net: new VirtualNet({ delay: 1000 }, xorshift32(61)), limit: 400_000 },
+      );
+      printOutcome(t, o);
+      assertGatewayCall(o, pages, { ecm });
+      const holds = (o.caller.gatewayStats?.t38ToAudio.holdsStarted ?? 0) + (o.answerer.gatewayStats?.t38ToAudio.holdsStarted ?? 0);
+      const adopted = (o.caller.gatewayStats?.t38ToAudio.holdsAdopted ?? 0) + (o.answerer.gatewayStats?.t38ToAudio.holdsAdopted ?? 0);
+      t.diagnostic(`holds started ${holds}, taken over by the far end's preamble ${adopted}`);
+      assert.ok(holds > 0, 'the gateway held a machine with flags');
+      assert.equal(adopted, holds, 'every hold was continued by the real answer');
+    });
+  }
+});
