@@ -790,7 +790,9 @@ export class T38ToAudio implements BitSource {
     }
     this.playing = undefined;
     this.gen = undefined;
-    this.lastEnd = endAt;
+    // A signal that put nothing on the line (a tone whose indicator was followed at once by
+    // no-signal — e.g. restored together from one datagram's secondaries) needs no silence after it.
+    if (this.played > 0) this.lastEnd = endAt;
   }
 
   private flagsAddedIn(s: Signal): number {

@@ -430,6 +430,18 @@ describe('T38ToAudio: play-out', () => {
     assert.deepEqual(short, [], `rows shorter than 20 ms at 9600: ${short.length}`);
   });
 
+  it('a tone ended in the same instant it began (restored from one datagram) costs no silence before the next burst', () => {
+    const gw = new T38ToAudio({});
+    for (const indicator of ['no-signal', 'cng', 'no-signal', 'v21-preamble'] as const) gw.receive({ type: 't30-indicator', indicator }, 100);
+    const out = new Int16Array(8);
+    let firstSound = -1;
+    for (let k = 0; k < 200 && firstSound < 0; k++) {
+      gw.transmit(out, 0, 8);
+      if (out.some((v) => v !== 0)) firstSound = k;
+    }
+    assert.ok(firstSound >= 0 && firstSound <= 1, `the V.21 preamble starts at once, not after 75 ms (first sound at ${firstSound} ms)`);
+  });
+
   it('(e) hostile IFPs (random indicators, types, fields, losses) never throw and stay bounded', () => {
     const rnd: Random32 = xorshift32(99);
     const gw = new T38ToAudio({ maxHoldMs: 500 });
