@@ -15,10 +15,11 @@
 
 import type { FaxMessageEditOptions } from '../fax/gateway/editor.js';
 import { T38Gateway, type T38GatewayOptions } from '../fax/gateway/gateway.js';
-import { runGateway, type GatewayDriverOutcome } from '../node/gateway-driver.js';
+import { runGateway } from '../node/gateway-driver.js';
 import type { T38Version } from '../t38/ifp.js';
 import { UsageError, parseCommandArgs, parseNumber } from './command.js';
 import { parseErrorCorrection, parseHostPort, parsePort } from './call-options.js';
+import { resultLine } from './gateway-result.js';
 
 export const USAGE = `usage: faxwire gateway --audio-local PORT --audio-remote HOST:PORT --t38-local PORT --t38-remote HOST:PORT [options]
   A T.38 gateway for one call: a fax machine on the audio leg (8 kHz frames over UDP, like
@@ -82,19 +83,6 @@ const MODEMS: Readonly<Record<string, BlockableModem>> = { v17: 'v17', v29: 'v29
 function required(v: string | undefined, option: string): string {
   if (v === undefined) throw new UsageError(`${option} is required`);
   return v;
-}
-
-/** The result line (module comment). */
-export function resultLine(o: GatewayDriverOutcome): string {
-  const s = o.summary;
-  const drift = s.driftPpm === undefined ? '?' : `${s.driftPpm >= 0 ? '+' : ''}${s.driftPpm}`;
-  return (
-    `gateway: pages=${s.pages} rate=${s.bitRate} ecm=${s.ecm ? 'on' : 'off'} completed=${s.completed ? 'yes' : 'no'} ` +
-    `ifps-tx=${s.ifpsSent} ifps-rx=${s.ifpsReceived} lost=${s.ifpsLost} recovered=${s.ifpsRecovered} ` +
-    `underruns=${s.underruns} overruns=${s.overruns} drift=${drift}ppm ` +
-    `end=${o.end} fax-seconds=${(o.faxMs / 1000).toFixed(1)} clock-lock=+${o.clock.extraFrames}/-${o.clock.withheldFrames} ` +
-    `audio-underruns=${o.audio.playout.underruns} late-ticks=${o.lateTicks}`
-  );
 }
 
 export async function run(args: string[]): Promise<number> {
