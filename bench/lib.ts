@@ -109,6 +109,23 @@ export interface BenchSuite {
   readonly skipped?: readonly string[];
   /** Lines printed under the suite's table (filled by the cases' `verify`, e.g. BER, state size). */
   readonly notes?: readonly string[];
+  /**
+   * Called once after every selected case has been timed: lines for under the table derived from
+   * the figures (e.g. channels per core from ns per sample) and measured after timing (memory).
+   */
+  readonly report?: (ctx: SuiteReportContext) => string[];
+}
+
+/** What a suite's `report` sees: the timed cases, the settings, whether C baselines run. */
+export interface SuiteReportContext {
+  readonly results: readonly {
+    readonly name: string;
+    readonly nsPerOp: number;
+    readonly baselineNsPerOp?: number;
+    readonly ratio?: number;
+  }[];
+  readonly settings: BenchSettings;
+  readonly cEnabled: boolean;
 }
 
 export interface BenchSettings {

@@ -36,12 +36,13 @@ import {
   type Measurement,
   type RawResult,
 } from './lib.js';
+import { gatewaySuite } from './gateway.js';
 import { modemSuite } from './modem.js';
 import { t4Suite } from './t4.js';
 import { udptlSuite } from './udptl.js';
 
 /** Every layer adds its suite here. */
-const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite];
+const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite, () => gatewaySuite()];
 
 interface Options {
   readonly filters: string[];
@@ -312,6 +313,9 @@ function runSuite(suite: BenchSuite, opts: Options): SuiteReport | undefined {
       `   ${c.name.padEnd(36)} ${fmtRate(m.opsPerSec).padStart(9)}/s  ${fmtNs(m.nsPerOp).padStart(7)} ns` +
         (r.ratio !== undefined ? `  ${r.ratio.toFixed(2)}× C` : ''),
     );
+  }
+  if (suite.report !== undefined && report.results.length > 0) {
+    report.notes.push(...suite.report({ results: report.results, settings: opts.settings, cEnabled: !opts.noC }));
   }
   // Baseline table: each C result pooled over all its measurements in this run.
   for (const [name, raws] of pooled) {

@@ -7,6 +7,11 @@
  *   faxwire's transmitters — a V.21 DCS burst then a V.17, V.29 or V.27ter TCF — so mutations start
  *   inside trained receivers. Checked: never throws; the events come in a sane shape (frames are
  *   within the HDLC limit, non-ECM data only after a fast signal).
+ * - `audio-to-t38`: the same inputs through the gateway's AudioToT38 (with fill-bit removal, local
+ *   TCF and the message editor on alternate runs, as the input's second octet says). Checked:
+ *   never throws; every IFP encodes in both ASN.1 modules; the first IFP is no-signal; data IFPs
+ *   come only inside a signal (after its indicator, before its no-signal) and the sig-end
+ *   forms close one.
  * - `modem-receivers`: the same audio straight into every receiver (V.21, V.27ter, V.29, V.17).
  * - `audio-playout`: a script of pushes (sizes, sequence numbers) and pops on an AudioPlayout.
  *   Checked: never throws; played + lost never exceeds what could have been queued; depth never
@@ -14,6 +19,10 @@
  */
 
 import { AudioReceiver } from '../src/fax/audio-receiver.js';
+import { AudioToT38 } from '../src/fax/gateway/audio-to-t38.js';
+import { FaxMessageEditor } from '../src/fax/gateway/editor.js';
+import type { GatewayIfp } from '../src/fax/gateway/types.js';
+import { encodeIfp } from '../src/t38/ifp.js';
 import { FAXWIRE_MODEMS } from '../src/fax/terminal/modem-kit.js';
 import { HdlcFramer } from '../src/hdlc/index.js';
 import { createModemReceiver, createModemTransmitter } from '../src/modem/factory.js';
@@ -98,6 +107,46 @@ function runReceiver(b: Uint8Array): void {
   }
 }
 
+function runAudioToT38(b: Uint8Array): void {
+  const block = Math.max(1, b[0] ?? 160);
+  const flags = b[1] ?? 0;
+  const samples = audioOf(b, 2);
+  let first = true;
+  let inSignal = false;
+  const check1 = (p: GatewayIfp): void => {
+    encodeIfp(p.ifp, 0);
+    encodeIfp(p.ifp, 3);
+    if (first) check(p.ifp.type === 't30-indicator' && p.ifp.indicator === 'no-signal', 'first IFP is no-signal');
+    first = false;
+    if (p.ifp.type === 't30-indicator') {
+      inSignal = p.ifp.indicator !== 'no-signal';
+      return;
+    }
+    check(inSignal, `${p.ifp.fields?.[0]?.type ?? '?'} outside a signal`);
+    const t = p.ifp.fields?.[0]?.type;
+    if (t === 'hdlc-sig-end' || t === 't4-non-ecm-sig-end') inSignal = false;
+  };
+  const gw = new AudioToT38(
+    {
+      kit: FAXWIRE_MODEMS,
+      fillBitRemoval: (flags & 1) === 1,
+      localTcf: (flags & 2) === 2,
+      onTcf: () => {},
+      ...((flags & 4) === 4 ? { editor: new FaxMessageEditor({ blockModems: ['v17'], ecm: false }) } : {}),
+    },
+    check1,
+  );
+  const lossEvery = flags >> 4;
+  let k = 0;
+  for (let at = 0; at < samples.length; at += block, k++) {
+    const n = Math.min(block, samples.length - at);
+    if (lossEvery > 0 && k % lossEvery === lossEvery - 1) gw.fillIn(n);
+    else gw.receive(samples, at, n);
+  }
+  const st = gw.getStats();
+  check(st.framesBad <= st.framesRelayed, 'bad frames ≤ frames');
+}
+
 function runModemReceivers(b: Uint8Array): void {
   const samples = audioOf(b, 2);
   const block = Math.max(1, b[0] ?? 160);
@@ -135,6 +184,7 @@ export function audioTargets(): FuzzTarget[] {
   const seeds = [seed('v17-14400', 0b0001), seed('v29-9600', 0b1000), seed('v27ter-4800', 0b0100)];
   return [
     { name: 'audio-receiver', seeds, run: runReceiver, weight: 20 },
+    { name: 'audio-to-t38', seeds, run: runAudioToT38, weight: 20 },
     { name: 'modem-receivers', seeds, run: runModemReceivers, weight: 20 },
     { name: 'audio-playout', seeds: [Uint8Array.of(5, 2, 1, 1, 2, 3, 200, 5, 200, 9, 200, 200, 3, 200)], run: runPlayout },
   ];

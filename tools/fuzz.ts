@@ -46,6 +46,8 @@ import { xorshift32, type Random32 } from '../src/util/random.js';
 import { audioTargets } from './fuzz-audio.js';
 import { hdlcTargets } from './fuzz-hdlc.js';
 import { statefulTargets, type FuzzTarget } from './fuzz-stateful.js';
+import { t38ToAudioTargets } from './fuzz-t38-to-audio.js';
+import { gatewayTargets } from './fuzz-gateway.js';
 
 /** xorshift32: reproducible from --seed. */
 class Rng {
@@ -309,6 +311,8 @@ function buildTargets(root: string, pdf: readonly Uint8Array[] = []): Target[] {
     ...statefulTargets(udptlFlows, frames),
     ...hdlcTargets(frames),
     ...audioTargets(),
+    ...t38ToAudioTargets(),
+    ...gatewayTargets(),
     { name: 'pdf', seeds: [...pdf], run: async (b) => outcome(await readPdfFaxPages(b, FUZZ_BUDGET)), weight: 50 },
     {
       // The convert pipeline: any document in, fax pages, TIFF and PDF out.

@@ -9,8 +9,10 @@
  * the T.30 engine here follow the same rule on the transmit side). HDLC octets come out in T.30
  * document notation (first transmitted bit = MSB): the deframers run `msb-first`.
  *
- * Used by the audio terminal's line (terminal/audio-line.ts) and by `faxwire analyze` on the
- * audio of a capture, one receiver per direction. `fillIn(n)` tells the receivers that `n`
+ * Used by the audio terminal's line (terminal/audio-line.ts), by the gateway's audio → T.38
+ * half (gateway/audio-to-t38.ts, which also reads `fastShortTrain` and `fastBurst` to pick the
+ * T.38 indicator and treat TCF apart) and by `faxwire analyze` on the audio of a capture, one
+ * receiver per direction. `fillIn(n)` tells the receivers that `n`
  * samples were lost (a missing RTP packet) so they keep symbol and carrier sync.
  */
 
@@ -53,6 +55,9 @@ const NON_ECM_CHUNK = 256;
 
 type FastMode = 'non-ecm' | 'hdlc';
 
+/** What the fast signal in progress carries: TCF after a DCS, a T.4 page, or ECM HDLC frames. */
+export type FastBurstKind = 'tcf' | 'page' | 'ecm';
+
 export class AudioReceiver {
   private readonly kit: AudioModemKit;
   private readonly stats: AudioReceiverStats = {
@@ -80,6 +85,9 @@ export class AudioReceiver {
   private fastMode: FastMode = 'non-ecm';
   private tcfNext = false;
   private trainedSincePlan = false;
+  /** The fast receiver was (re)started for V.17 short training. */
+  private shortTrainNow = false;
+  private burstKind: FastBurstKind = 'page';
   private restarting = false;
   private restartPending = false;
   private readonly nonEcm = new Uint8Array(NON_ECM_CHUNK);
@@ -104,6 +112,20 @@ export class AudioReceiver {
   /** The fast modem the last DCS/CTC named (undefined before one was heard). */
   get fastModulation(): FaxModulation | undefined {
     return this.fastRxModulation;
+  }
+
+  /**
+   * Whether the fast signal last reported ('signal') trained short — V.17 after a long training
+   * since the DCS (V.17 §5.3); always false for V.27ter/V.29, which have one training. A gateway
+   * reads it to pick the T.38 indicator (T.38 §7.2: `v17-…-short-training` / `-long-training`).
+   */
+  get fastShortTrain(): boolean {
+    return this.shortTrainNow;
+  }
+
+  /** What the fast signal last reported ('signal') carries (valid from its 'signal' event on). */
+  get fastBurst(): FastBurstKind {
+    return this.burstKind;
   }
 
   /** Demodulates `n` received samples at `samples[offset…]`. */
@@ -181,6 +203,7 @@ export class AudioReceiver {
       this.fastRx = this.kit.receiver(p.modulation, this.fastBitSink(), { shortTrain: false });
       this.fastRxModulation = p.modulation;
       this.fastDeframer = new HdlcDeframer(this.hdlcSink('fast'), { bitOrder: 'msb-first' });
+      this.shortTrainNow = false;
     } else {
       // Called from the V.21 receiver's callback, not the fast one's: restarting here is safe.
       // Long training (trainedSincePlan is false again).
@@ -209,6 +232,7 @@ export class AudioReceiver {
         this.trainedSincePlan = true;
         this.stats.fastTrainings++;
         this.fastMode = this.tcfNext || !this.planEcm ? 'non-ecm' : 'hdlc';
+        this.burstKind = this.tcfNext ? 'tcf' : this.planEcm ? 'ecm' : 'page';
         this.tcfNext = false;
         this.fastDeframer?.restart();
         this.nonEcmLen = 0;
@@ -260,7 +284,8 @@ export class AudioReceiver {
   private restartFastNow(m: FaxModulation): void {
     if (this.fastRx === undefined) return;
     // V.17 short training once a long one has succeeded since the DCS (T.30 §5.3.2.1).
-    this.fastRx.restart(m.startsWith('v17') && this.trainedSincePlan);
+    this.shortTrainNow = m.startsWith('v17') && this.trainedSincePlan;
+    this.fastRx.restart(this.shortTrainNow);
   }
 
   private nonEcmBit(bit: number): void {

@@ -66,6 +66,16 @@ export interface T38GatewayOptions {
   readonly maxHoldMs?: number;
   /** One line per IFP relayed each way, protocol-analyser style. */
   readonly onTrace?: (line: string) => void;
+  /**
+   * Spoofing of the T.30 response time: after the local fax machine's command (DIS/DTC, DCS and
+   * its TCF, a post-page message, PPS, EOR, CTC, RR) this long of silence on both sides starts
+   * V.21 flags towards it, so its T4 (3 s ± 15 %) does not expire while the answer crosses the
+   * IP network (see T38ToAudio.holdWithFlags). Flags buy one more T4 from when they are
+   * heard (T.30 §5.4.3.1 resets the timer once, on the flags; spandsp restarts 3 s), so they start
+   * late enough to cover a slow answer yet before the shortest T4 (2.55 s): default 2000 ms; 0
+   * turns it off.
+   */
+  readonly holdAfterMs?: number;
   /** Time after the call's DCN has been played/relayed before `finished` (default 500 ms). */
   readonly lingerMs?: number;
 }
@@ -91,9 +101,13 @@ export interface GatewaySummary {
   readonly ifpsRecovered: number;
   /** IFPs lost for good (gaps nothing repaired) plus malformed ones. */
   readonly ifpsLost: number;
-  /** Times the play-out had to pad a burst (flags/fill) because data was late. */
+  /**
+   * Play-out underruns, in bits of padding put on the line because the IP side's data was late:
+   * HDLC flags (8 bits each) while waiting for a frame, fill zeros at T.4 EOLs and before a page's
+   * first EOL, TCF zeros. Never silence inside a burst: this is what the fax machine got instead.
+   */
   readonly underruns: number;
-  /** Data dropped because the play-out buffer was full. */
+  /** Play-out overruns: octets refused because the buffer was full, plus signals dropped. */
   readonly overruns: number;
   /** Audio clock against the T.38 clock, ppm (positive: the audio side runs fast); undefined until 10 s. */
   readonly driftPpm: number | undefined;
@@ -120,6 +134,10 @@ const DEFAULT_LINGER_MS = 500;
 /** Drift is reported once the two clocks have been compared over this long. */
 const DRIFT_MIN_MS = 10_000;
 
+/** Commands after which the local fax machine waits (T4) for an answer on V.21 (T.30 §5.3.6.1). */
+const AWAITS_V21_ANSWER = new Set(['DIS', 'DTC', 'DCS', 'MPS', 'EOP', 'EOM', 'PRI-MPS', 'PRI-EOP', 'PRI-EOM', 'PPS', 'EOR', 'CTC', 'RR']);
+const DEFAULT_HOLD_AFTER_MS = 2000;
+
 /** Post-page messages that end a page (T.30 §5.3.6.1.7; PPS carries them as FCF2 in ECM). */
 const PAGE_END = new Set(['MPS', 'EOP', 'EOM', 'PRI-MPS', 'PRI-EOP', 'PRI-EOM']);
 /** Answers that confirm the page (RTP: received, retrain next; PIP: received, operator wanted). */
@@ -135,6 +153,11 @@ export class T38Gateway {
   private readonly onTrace: ((line: string) => void) | undefined;
   private readonly reorderHoldMs: number;
   private readonly lingerMs: number;
+  private readonly holdAfterSamples: number;
+  /** The local fax machine sent a command and waits for the answer (hold armed). */
+  private awaitingAnswer = false;
+  /** Samples of silence both ways since then. */
+  private quietSamples = 0;
   private readonly output: Uint8Array[] = [];
   private events: GatewayEvent[] = [];
   private holdSince: number | undefined;
@@ -173,6 +196,9 @@ export class T38Gateway {
     this.reorderHoldMs = options.reorderHoldMs ?? DEFAULT_REORDER_HOLD_MS;
     if (!Number.isFinite(this.reorderHoldMs) || this.reorderHoldMs < 0) invalid(`reorderHoldMs = ${this.reorderHoldMs}`);
     this.lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
+    const holdAfter = options.holdAfterMs ?? DEFAULT_HOLD_AFTER_MS;
+    if (!Number.isFinite(holdAfter) || holdAfter < 0) invalid(`holdAfterMs = ${holdAfter}`);
+    this.holdAfterSamples = Math.round(holdAfter * 8);
     const r = SPANDSP_REPEAT_COUNTS;
     this.sender = new UdptlSender({
       errorCorrection: options.errorCorrection ?? { mode: 'redundancy', depth: { indicator: 3, control: 3, image: 3 } },
@@ -200,6 +226,7 @@ export class T38Gateway {
       ...(options.levelDbm0 !== undefined ? { levelDbm0: options.levelDbm0 } : {}),
       ...(options.maxHoldMs !== undefined ? { maxHoldMs: options.maxHoldMs } : {}),
       localTcf: options.localTcf ?? false,
+      fillBitRemoval: options.fillBitRemoval ?? false,
     });
   }
 
@@ -221,9 +248,28 @@ export class T38Gateway {
   audioTransmit(out: Int16Array, offset = 0, n = out.length - offset): void {
     this.t2a.transmit(out, offset, n);
     this.counters.audioSamplesSent += n;
+    if (this.awaitingAnswer) this.spoofResponseTime(n);
     if (this.dcnFrom !== undefined && this.dcnDoneAt === undefined && !this.t2a.signalActive && !this.a2t.signalActive) {
       this.dcnDoneAt = this.counters.audioSamplesSent;
     }
+  }
+
+  /** Holds the local fax machine with flags when the answer to its command is late (see `holdAfterMs`). */
+  private spoofResponseTime(n: number): void {
+    if (this.t2a.signalActive) {
+      // The answer (or something) is coming from the far end: nothing to hold.
+      this.awaitingAnswer = false;
+      return;
+    }
+    if (this.a2t.signalActive) {
+      // The machine is still sending (a DCS's TCF follows it): the wait starts after.
+      this.quietSamples = 0;
+      return;
+    }
+    this.quietSamples += n;
+    if (this.quietSamples < this.holdAfterSamples) return;
+    this.awaitingAnswer = false;
+    this.t2a.holdWithFlags(this.now);
   }
 
   // ============================================================================================
@@ -283,8 +329,8 @@ export class T38Gateway {
       ifpsReceived: this.counters.ifpsReceived,
       ifpsRecovered: rx.recoveredFromSecondary + rx.recoveredFromFec,
       ifpsLost: this.counters.lostIfps + this.counters.malformedIfps,
-      underruns: t2a.underruns,
-      overruns: t2a.overruns,
+      underruns: t2a.flagsAdded * 8 + t2a.fillBitsAtEol + t2a.zeroBitsBeforeFirstEol + t2a.tcfPadBits,
+      overruns: t2a.overrunOctets + t2a.signalsDropped,
       driftPpm: this.driftPpm(),
     };
   }
@@ -373,6 +419,15 @@ export class T38Gateway {
     if (modulation === 'v21' || name !== 'FCD') this.events.push({ type: 'frame', from, name, ok, modulation });
     if (d?.ok !== true) return;
     const f = d.value;
+    if (from === 'audio' && this.holdAfterSamples > 0 && modulation === 'v21') {
+      // The last frame of a burst (final bit, T.30 §5.3.6.1) decides what the machine waits for.
+      if (f.final) {
+        this.awaitingAnswer = AWAITS_V21_ANSWER.has(f.type);
+        this.quietSamples = 0;
+      }
+    } else if (from === 't38') {
+      this.awaitingAnswer = false;
+    }
     if (f.type === 'DCS') {
       this.bitRate = f.dis.rate.bitRate ?? 0;
       this.ecm = f.dis.ecm;
