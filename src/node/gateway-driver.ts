@@ -137,7 +137,7 @@ export interface ClockLockStats {
   readonly credit: number;
   readonly minCredit: number;
   readonly maxCredit: number;
-  /** The peer's clock against ours from the frame counts, ppm (positive: the peer runs fast); undefined before 10 s. */
+  /** The peer's clock against ours from its frames' arrival times (PeerClockEstimate), ppm (positive: the peer runs fast); undefined before 10 s. */
   readonly peerPpm: number | undefined;
 }
 
@@ -178,6 +178,54 @@ const SILENCE_DBM0 = -50;
 const MAX_CATCH_UP = 10;
 /** The peer's clock is estimated once this many frames have arrived (10 s at 20 ms). */
 const PPM_MIN_FRAMES = 500;
+/** Frames per block of the peer-clock estimate (5 s at 20 ms). */
+const PPM_BLOCK = 250;
+
+/**
+ * The audio peer's clock from its frames' arrival times: frame k (by count, or RTP sequence)
+ * arriving at t_k has the offset t_k − k·frameMs, which drifts by −frameMs·p per frame for a
+ * clock p (relative) fast. Network and scheduling delay only ever add to an offset, so the
+ * earliest arrival of a block is its best phase: the slope between the first block's minimum
+ * and the latest full block's gives p, unbiased by a slow start or a stall.
+ */
+class PeerClockEstimate {
+  private firstMin = Infinity;
+  private firstK = 0;
+  private blockMin = Infinity;
+  private blockK = 0;
+  private lastMin = Infinity;
+  private lastK = 0;
+  constructor(private readonly frameMs: number) {}
+  reset(): void {
+    this.firstMin = this.blockMin = this.lastMin = Infinity;
+  }
+  /** Frame `k` (0-based since the lock) arrived at fax ms `t`. */
+  arrival(k: number, t: number): void {
+    const off = t - k * this.frameMs;
+    const block = Math.floor(k / PPM_BLOCK);
+    if (block === 0) {
+      if (off < this.firstMin) {
+        this.firstMin = off;
+        this.firstK = k;
+      }
+      return;
+    }
+    if (off < this.blockMin) {
+      this.blockMin = off;
+      this.blockK = k;
+    }
+    if (k % PPM_BLOCK === PPM_BLOCK - 1) {
+      this.lastMin = this.blockMin;
+      this.lastK = this.blockK;
+      this.blockMin = Infinity;
+    }
+  }
+  /** ppm (positive: the peer runs fast), once a block after the first is complete. */
+  ppm(): number | undefined {
+    if (this.lastMin === Infinity || this.firstMin === Infinity || this.lastK <= this.firstK) return undefined;
+    return Math.round((-(this.lastMin - this.firstMin) / ((this.lastK - this.firstK) * this.frameMs)) * 1e6);
+  }
+}
 
 async function resolve4(host: string): Promise<string> {
   return isIP(host) !== 0 ? host : (await lookup(host, { family: 4 })).address;
@@ -231,6 +279,7 @@ export async function runGateway(o: GatewayDriverOptions): Promise<GatewayDriver
   let arrived = 0; // frames the peer has sent since its first one (RTP: by sequence number)
   let lastSeq = 0; // RTP: the highest sequence number seen
   let lastArrival = 0; // fax ms of the latest arrival
+  const peerClock = new PeerClockEstimate(frameMs);
   let sentSinceLock = 0;
   let locked = false;
   let runHigh = 0;
@@ -239,7 +288,6 @@ export async function runGateway(o: GatewayDriverOptions): Promise<GatewayDriver
   let withheldFrames = 0;
   let minCredit = 0;
   let maxCredit = 0;
-  let lockT0 = 0; // fax ms of the first arrival
   let ticksSinceArrival = 0;
   let everLocked = false;
   let creditAtLastArrival = 0;
@@ -301,7 +349,7 @@ export async function runGateway(o: GatewayDriverOptions): Promise<GatewayDriver
     }
     lastArrival = faxNow();
     ticksSinceArrival = 0;
-    creditAtLastArrival = arrived + 1 - sentSinceLock;
+    let newest = true; // this frame is the newest the peer has sent (not a late or reordered one)
     if (!locked) {
       if (everLocked) relocks++;
       everLocked = true;
@@ -311,7 +359,7 @@ export async function runGateway(o: GatewayDriverOptions): Promise<GatewayDriver
       sentSinceLock = 0;
       runHigh = 0;
       runLow = 0;
-      lockT0 = lastArrival;
+      peerClock.reset();
     } else if (framing.rtp) {
       // Arrivals by sequence number (the highest seen, extended past the 16-bit wrap), so a frame
       // lost or reordered on the way still counts as one the peer sent.
@@ -319,10 +367,14 @@ export async function runGateway(o: GatewayDriverOptions): Promise<GatewayDriver
       if (d > 0) {
         arrived += d;
         lastSeq = f.seq;
+      } else {
+        newest = false;
       }
     } else {
       arrived++;
     }
+    creditAtLastArrival = arrived - sentSinceLock;
+    if (newest) peerClock.arrival(arrived - 1, lastArrival);
     if (playout.push(f.payload, f.seq) !== 'queued' && !framing.rtp) a.malformed++;
   });
 
@@ -447,7 +499,6 @@ export async function runGateway(o: GatewayDriverOptions): Promise<GatewayDriver
   });
 
   const wallMs = performance.now() - t0;
-  const lockedFaxMs = lastArrival - lockT0;
   const outcome: GatewayDriverOutcome = {
     end,
     wallMs,
@@ -464,7 +515,7 @@ export async function runGateway(o: GatewayDriverOptions): Promise<GatewayDriver
       minCredit,
       maxCredit,
       // Frames the peer sent against the frames of our local clock over the same fax time.
-      peerPpm: everLocked && arrived >= PPM_MIN_FRAMES ? Math.round(((arrived - 1) / (lockedFaxMs / frameMs) - 1) * 1e6) : undefined,
+      peerPpm: everLocked && arrived >= PPM_MIN_FRAMES ? peerClock.ppm() : undefined,
     },
     lateTicks,
     socketErrors,
