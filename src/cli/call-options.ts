@@ -87,13 +87,15 @@ export interface CallSettings {
   readonly simSeed: number;
 }
 
-function parsePort(s: string, what: string): number {
+/** A UDP/TCP port 0..65535 (UsageError naming `what` otherwise). */
+export function parsePort(s: string, what: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${what}: bad port '${s}'`);
   return n;
 }
 
-function parseHostPort(s: string, what: string): { host: string; port: number } {
+/** `host:port` (IPv6 in brackets). */
+export function parseHostPort(s: string, what: string): { host: string; port: number } {
   const i = s.lastIndexOf(':');
   if (i <= 0) throw new UsageError(`${what} wants host:port, got '${s}'`);
   return { host: s.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: parsePort(s.slice(i + 1), what) };
@@ -115,6 +117,22 @@ function parseNames<T>(list: string, option: string, what: string, names: Readon
     out.push(x);
   }
   return out;
+}
+
+/** `--redundancy N` or `--fec SPAN,ENTRIES` (not both) → UDPTL error correction; undefined when neither. */
+export function parseErrorCorrection(redundancy: string | undefined, fec: string | undefined): UdptlErrorCorrection | undefined {
+  if (redundancy !== undefined && fec !== undefined) throw new UsageError('--redundancy and --fec together');
+  if (redundancy !== undefined) {
+    const n = parseNumber(redundancy, '--redundancy', 0, 15, true) ?? 0;
+    return n === 0 ? { mode: 'none' } : { mode: 'redundancy', depth: { indicator: n, control: n, image: n } };
+  } else if (fec !== undefined) {
+    const m = /^(\d+),(\d+)$/.exec(fec);
+    if (!m) throw new UsageError(`--fec wants span,entries (e.g. 3,3), got '${fec}'`);
+    const span = parseNumber(m[1], '--fec span', 1, 32, true) ?? 3;
+    const entries = parseNumber(m[2], '--fec entries', 1, 32, true) ?? 3;
+    return { mode: 'fec', span, entries };
+  }
+  return undefined;
 }
 
 /** Turns parsed option values into call settings (identity and header line from config.ts); throws UsageError on bad input. */
@@ -158,18 +176,7 @@ export function callSettings(v: CallValues, sources?: ConfigSources): CallSettin
   }
   if (v.ecm && v['no-ecm']) throw new UsageError('--ecm and --no-ecm together');
   const version = parseNumber(v['t38-version'], '--t38-version', 0, 4, true) as T38Version | undefined;
-  if (v.redundancy !== undefined && v.fec !== undefined) throw new UsageError('--redundancy and --fec together');
-  let errorCorrection: UdptlErrorCorrection | undefined;
-  if (v.redundancy !== undefined) {
-    const n = parseNumber(v.redundancy, '--redundancy', 0, 15, true) ?? 0;
-    errorCorrection = n === 0 ? { mode: 'none' } : { mode: 'redundancy', depth: { indicator: n, control: n, image: n } };
-  } else if (v.fec !== undefined) {
-    const m = /^(\d+),(\d+)$/.exec(v.fec);
-    if (!m) throw new UsageError(`--fec wants span,entries (e.g. 3,3), got '${v.fec}'`);
-    const span = parseNumber(m[1], '--fec span', 1, 32, true) ?? 3;
-    const entries = parseNumber(m[2], '--fec entries', 1, 32, true) ?? 3;
-    errorCorrection = { mode: 'fec', span, entries };
-  }
+  const errorCorrection = parseErrorCorrection(v.redundancy, v.fec);
   const modems = v.modems === undefined ? undefined : parseNames<T30Modem>(v.modems, '--modems', 'modem', MODEM_NAMES, ['v17', 'v29', 'v27ter'], 'v17, v29, v27, all');
   const codings = v.codings === undefined ? undefined : parseNames<T4Coding>(v.codings, '--codings', 'coding', CODING_NAMES, ['mh', 'mr', 'mmr'], 'mh, mr, mmr, all');
   const maxBitRate = parseNumber(v['max-bit-rate'], '--max-bit-rate', 2400, 14400, true);

@@ -1,22 +1,36 @@
 /**
- * `faxwire demo` — a complete T.38 fax between two faxwire terminals in this process: a caller
- * sending a built-in two-page test document and an answerer receiving it, over UDPTL on two
- * loopback UDP sockets, with simulated packet loss on both receive paths (default 3 %) repaired
- * by UDPTL redundancy (default 3 secondaries). The fax clock runs faster than real time
- * (`--speed`, default 10) so the whole call takes seconds. Prints both results and writes what
- * was received to `faxwire-demo.pdf` (or `--out`). Needs nothing but Node: the test pages are
- * drawn here, with the built-in 5 × 7 font.
+ * `faxwire demo` — the picture of issue 11, all faxwire, in this process on loopback UDP:
+ *
+ * ```
+ *  audio fax terminal ──A-law/RTP──▶ gateway A ──T.38/UDPTL, lossy──▶ gateway B ──A-law/RTP──▶ audio fax terminal
+ *   (caller, sends)      (8 kHz frames)            (loss each way,        (remodulates)          (answerer, receives)
+ *                                                   redundancy repairs)
+ * ```
+ * Two G3 fax machines (AudioTerminal: T.30 over V.21/V.17/V.29/V.27ter modems on 8 kHz audio)
+ * each on an audio leg of its own (one 20 ms A-law frame per UDP datagram behind an RTP header,
+ * audio-driver.ts), two T.38 gateways (gateway-driver.ts) that demodulate one leg into IFPs and
+ * remodulate the other's, and between the gateways UDPTL with simulated packet loss on both
+ * receive paths (default 3 %) repaired by redundancy (default 3 secondaries). The caller sends a
+ * built-in two-page test document (drawn here with the built-in 5 × 7 font); the fax clock runs
+ * faster than real time (`--speed`, default 4: four audio legs of real DSP share one process).
+ * Prints one line per hop — each terminal's result, each gateway's summary line, the network —
+ * writes what was received to `faxwire-demo.pdf` (or `--out`), and exits 0 only when every page
+ * arrived pixel-identical to what was sent.
  */
 
-import { T38Terminal } from '../fax/terminal/t38-terminal.js';
+import { T38Gateway } from '../fax/gateway/gateway.js';
+import { AudioTerminal } from '../fax/terminal/audio-terminal.js';
 import { drawText, fillRect, textWidth } from '../image/text.js';
 import { createBitmap, setPixel, type Bitmap } from '../t4/bitmap.js';
-import { openUdpSocket, runUdpTerminal } from '../node/udp-driver.js';
+import { runAudioTerminal } from '../node/audio-driver.js';
+import { runGateway, type GatewayDriverOutcome } from '../node/gateway-driver.js';
+import { openUdpSocket } from '../node/udp-driver.js';
 import type { T30Event } from '../t30/engine.js';
 import type { T30Result } from '../t30/result.js';
 import type { T38Version } from '../t38/ifp.js';
 import { UsageError, parseCommandArgs, parseNumber } from './command.js';
 import { IDENTITY_OPTIONS, IDENTITY_USAGE, configuredIdentity } from './config.js';
+import { resultLine } from './gateway-result.js';
 import { PageCollector, outputFormatOf, writePages } from './pages-out.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -150,20 +164,30 @@ export function demoDocument(): Bitmap[] {
 
 const DEMO_TX_IDENT = 'FAXWIRE DEMO TX';
 const DEMO_RX_IDENT = 'FAXWIRE DEMO RX';
+/** Play-out cushion on every audio leg, frames: 8 × 20 ms of fax time = 40 ms of wall time at ×4, for a busy machine. */
+const CUSHION = 8;
 
 export const USAGE = `usage: faxwire demo [--out FILE.pdf|.tif] [--loss PCT] [--redundancy N] [--speed F] [--no-ecm] [--t38-version N] [--seed N] [--timeout SEC] [--json] [--ident STR] [--config FILE]
-  Sends the built-in 2-page test document between two faxwire terminals over UDPTL on loopback,
-  with PCT % of the datagrams lost on each receive path (default 3, up to 50) and N redundant
-  IFPs per datagram (default 3, up to 15); the fax clock runs F× the wall clock (default 10).
-  Writes the received pages to FILE (default faxwire-demo.pdf). --t38-version 0..3 (default 0),
-  --seed N the loss pattern (default 1), --timeout SEC the wall-clock limit (default 120).
-  The caller's identity (TSI) is the configured one, else "${DEMO_TX_IDENT}"; the answerer's is
-  "${DEMO_RX_IDENT}".
+  Sends the built-in 2-page test document from an audio fax terminal through a T.38 gateway,
+  over UDPTL with PCT % of the datagrams lost on each receive path (default 3, up to 50) and N
+  redundant IFPs per datagram (default 3, up to 15), through a second gateway to an audio fax
+  terminal — all faxwire, on loopback UDP, the audio legs A-law over RTP. The fax clock runs F×
+  the wall clock (default 4). Prints what each hop saw; writes the received pages to FILE
+  (default faxwire-demo.pdf); exit 0 only when they are pixel-identical to the ones sent.
+  --t38-version 0..3 (default 0), --seed N the loss pattern (default 1), --timeout SEC the
+  wall-clock limit (default 120). The caller's identity (TSI) is the configured one, else
+  "${DEMO_TX_IDENT}"; the answerer's is "${DEMO_RX_IDENT}".
 ${IDENTITY_USAGE}`;
 
-function summary(who: string, r: T30Result | undefined): string {
+function summary(who: string, r: T30Result | undefined, sender: boolean): string {
   if (!r) return `${who}: no result`;
-  return `${who}: ${r.ok ? 'OK' : 'FAILED'} (${r.code}: ${r.message}) pages=${who === 'sender' ? r.pagesSent : r.pagesReceived} ${r.bitRate} bit/s ecm=${r.ecm ? 'on' : 'off'} coding=${r.coding ?? '-'} remote="${r.remoteIdent}" bad_rows=${r.badRows}`;
+  return `${who}: ${r.ok ? 'OK' : 'FAILED'} (${r.code}: ${r.message}) pages=${sender ? r.pagesSent : r.pagesReceived} ${r.bitRate} bit/s ${r.modulation ?? '-'} ecm=${r.ecm ? 'on' : 'off'} coding=${r.coding ?? '-'} remote="${r.remoteIdent}" bad_rows=${r.badRows}`;
+}
+
+function sameBitmap(x: Bitmap, y: Bitmap): boolean {
+  if (x.width !== y.width || x.height !== y.height || x.data.length !== y.data.length) return false;
+  for (let i = 0; i < x.data.length; i++) if (x.data[i] !== y.data[i]) return false;
+  return true;
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -173,7 +197,7 @@ export async function run(args: string[]): Promise<number> {
       out: { type: 'string', short: 'o', default: 'faxwire-demo.pdf' },
       loss: { type: 'string', default: '3' },
       redundancy: { type: 'string', default: '3' },
-      speed: { type: 'string', default: '10' },
+      speed: { type: 'string', default: '4' },
       'no-ecm': { type: 'boolean', default: false },
       't38-version': { type: 'string', default: '0' },
       seed: { type: 'string', default: '1' },
@@ -184,27 +208,31 @@ export async function run(args: string[]): Promise<number> {
   });
   const loss = parseNumber(values.loss, '--loss', 0, 50, false) ?? 3;
   const redundancy = parseNumber(values.redundancy, '--redundancy', 0, 15, true) ?? 3;
-  const speed = parseNumber(values.speed, '--speed', 0.01, 1000, false) ?? 10;
+  const speed = parseNumber(values.speed, '--speed', 0.01, 100, false) ?? 4;
   const version = (parseNumber(values['t38-version'], '--t38-version', 0, 3, true) ?? 0) as T38Version;
   const seed = parseNumber(values.seed, '--seed', 1, 0xffffffff, true) ?? 1;
   const timeout = parseNumber(values.timeout, '--timeout', 0.1, 86_400, false) ?? 120;
   const format = outputFormatOf(values.out);
   if (format === undefined) throw new UsageError(`--out: cannot tell the format of '${values.out}' (use .tif, .tiff, .pdf, .png or .pbm)`);
   const ident = configuredIdentity({ ident: values.ident, config: values.config }).ident ?? DEMO_TX_IDENT;
+  const ecm = !values['no-ecm'];
   const pages = demoDocument();
   const ec = redundancy === 0 ? ({ mode: 'none' } as const) : ({ mode: 'redundancy', depth: { indicator: redundancy, control: redundancy, image: redundancy } } as const);
-  const common = { transport: 'udptl' as const, t38Version: version, errorCorrection: ec, ecm: !values['no-ecm'] };
-  const sender = new T38Terminal({ ...common, role: 'calling', send: { pages }, ident, headerLine: 'faxwire demo - T.38 over UDPTL' });
-  const receiver = new T38Terminal({ ...common, role: 'answering', receive: true, ident: DEMO_RX_IDENT });
+  // No header line: the self-check compares the received pages with these bitmaps pixel for pixel.
+  const caller = new AudioTerminal({ role: 'calling', send: { pages }, ident, ecm });
+  const answerer = new AudioTerminal({ role: 'answering', receive: true, ident: DEMO_RX_IDENT, ecm });
+  const gwA = new T38Gateway({ t38Version: version, errorCorrection: ec });
+  const gwB = new T38Gateway({ t38Version: version, errorCorrection: ec });
   const collector = new PageCollector();
-  const sockA = await openUdpSocket(0, '127.0.0.1');
-  const sockB = await openUdpSocket(0, '127.0.0.1');
-  const portA = sockA.address().port;
-  const portB = sockB.address().port;
+  // Six sockets: caller audio, gateway A audio + T.38, gateway B T.38 + audio, answerer audio.
+  const [sCaller, sAa, sAt, sBt, sBa, sAnswerer] = await Promise.all([0, 1, 2, 3, 4, 5].map(() => openUdpSocket(0, '127.0.0.1')));
+  if (!sCaller || !sAa || !sAt || !sBt || !sBa || !sAnswerer) throw new Error('demo: sockets');
+  const port = (s: typeof sCaller): number => s.address().port;
   if (!values.json) {
     process.stdout.write(
-      `faxwire demo: ${pages.length} pages, caller 127.0.0.1:${portA} -> answerer 127.0.0.1:${portB}, UDPTL T.38 v${version}, ` +
-        `redundancy ${redundancy}, ${loss} % simulated loss each way, ECM ${values['no-ecm'] ? 'off' : 'on'}, fax clock ${speed}x real time\n`,
+      `faxwire demo: ${pages.length} pages, audio fax terminal :${port(sCaller)} -> gateway A :${port(sAa)}/:${port(sAt)} -> T.38 v${version} UDPTL ` +
+        `(${loss} % loss each way, redundancy ${redundancy}) -> gateway B :${port(sBt)}/:${port(sBa)} -> audio fax terminal :${port(sAnswerer)}; ` +
+        `A-law/RTP audio legs, ECM ${ecm ? 'on' : 'off'}, fax clock ${speed}x real time\n`,
     );
   }
   const progress = process.stderr.isTTY === true && !values.json;
@@ -214,41 +242,62 @@ export async function run(args: string[]): Promise<number> {
     if (e.type === 'page-tx-end') process.stderr.write(`  page ${e.page}: ${e.response}\n`);
   };
   const timeoutMs = timeout * 1000;
-  const [rx, tx] = await Promise.all([
-    runUdpTerminal({ terminal: receiver, socket: sockB, localPort: portB, remoteHost: '127.0.0.1', remotePort: portA, speed, timeoutMs, lossPercent: loss, lossSeed: seed * 7, onEvent: collector.onEvent }),
-    runUdpTerminal({ terminal: sender, socket: sockA, localPort: portA, remoteHost: '127.0.0.1', remotePort: portB, speed, timeoutMs, lossPercent: loss, lossSeed: seed * 11, onEvent: onTx }),
+  const audio = { codec: 'alaw' as const, rtp: true, cushion: CUSHION, localPort: 0, remoteHost: '127.0.0.1', speed, timeoutMs };
+  const gwCommon = { speed, timeoutMs, idleSec: 2 };
+  const [tx, oa, ob, rx]: [Awaited<ReturnType<typeof runAudioTerminal>>, GatewayDriverOutcome, GatewayDriverOutcome, Awaited<ReturnType<typeof runAudioTerminal>>] = await Promise.all([
+    runAudioTerminal<T30Event>({ ...audio, terminal: caller, socket: sCaller, remotePort: port(sAa), onEvent: onTx }),
+    runGateway({
+      ...gwCommon,
+      gateway: gwA,
+      audio: { codec: 'alaw', rtp: true, cushion: CUSHION, localPort: 0, socket: sAa, remoteHost: '127.0.0.1', remotePort: port(sCaller) },
+      t38: { localPort: 0, socket: sAt, remoteHost: '127.0.0.1', remotePort: port(sBt), lossPercent: loss, lossSeed: seed * 11 },
+    }),
+    runGateway({
+      ...gwCommon,
+      gateway: gwB,
+      audio: { codec: 'alaw', rtp: true, cushion: CUSHION, localPort: 0, socket: sBa, remoteHost: '127.0.0.1', remotePort: port(sAnswerer) },
+      t38: { localPort: 0, socket: sBt, remoteHost: '127.0.0.1', remotePort: port(sAt), lossPercent: loss, lossSeed: seed * 7 },
+    }),
+    runAudioTerminal<T30Event>({ ...audio, terminal: answerer, socket: sAnswerer, remotePort: port(sBa), onEvent: collector.onEvent }),
   ]);
-  const rs = receiver.getStats();
-  const ts = sender.getStats();
   let written = '';
-  if (collector.pages.length > 0) {
-    written = (await writePages(values.out, format, collector.pages)).join(', ');
-  }
-  const ok = sender.result?.ok === true && receiver.result?.ok === true && collector.pages.length === pages.length;
+  if (collector.pages.length > 0) written = (await writePages(values.out, format, collector.pages)).join(', ');
+  const identical = collector.pages.length === pages.length && collector.pages.every((p, i) => sameBitmap(p.bitmap, pages[i] as Bitmap));
+  const ok = caller.result?.ok === true && answerer.result?.ok === true && identical;
+  const wallSec = Math.max(tx.wallMs, rx.wallMs, oa.wallMs, ob.wallMs) / 1000;
   if (values.json) {
+    const gw = (o: GatewayDriverOutcome): Record<string, unknown> => ({ ...o.summary, end: o.end, t38: o.t38, clock: o.clock, audioUnderruns: o.audio.playout.underruns });
     process.stdout.write(
       `${JSON.stringify({
         ok,
-        sender: sender.result ?? null,
-        receiver: receiver.result ?? null,
+        identical,
+        sender: caller.result ?? null,
+        receiver: answerer.result ?? null,
+        gatewayA: gw(oa),
+        gatewayB: gw(ob),
         pagesWritten: collector.pages.length,
         out: written || null,
         speed,
-        wallSec: Math.max(tx.wallMs, rx.wallMs) / 1000,
-        dropped: { toReceiver: rx.simulatedDrops, toSender: tx.simulatedDrops },
-        recovered: { byReceiver: rs.udptlRx?.recoveredFromSecondary ?? 0, bySender: ts.udptlRx?.recoveredFromSecondary ?? 0 },
-        lost: { byReceiver: rs.lostIfps, bySender: ts.lostIfps },
+        wallSec,
+        dropped: { byGatewayA: oa.t38.simulatedDrops, byGatewayB: ob.t38.simulatedDrops },
       })}\n`,
     );
   } else {
-    process.stdout.write(`${summary('sender', sender.result)}\n${summary('receiver', receiver.result)}\n`);
+    process.stdout.write(`${summary('caller    (audio fax terminal)', caller.result, true)}\n`);
+    process.stdout.write(`gateway A (audio -> T.38) ${resultLine(oa)}\n`);
     process.stdout.write(
-      `network: ${tx.datagramsSent} datagrams caller->answerer, ${rx.datagramsSent} back; simulated loss dropped ${rx.simulatedDrops} + ${tx.simulatedDrops}, ` +
-        `redundancy recovered ${(rs.udptlRx?.recoveredFromSecondary ?? 0) + (ts.udptlRx?.recoveredFromSecondary ?? 0)}, lost for good ${rs.lostIfps + ts.lostIfps} IFPs\n`,
+      `network   (UDPTL) ${oa.t38.datagramsSent} datagrams A->B, ${ob.t38.datagramsSent} B->A; simulated loss dropped ${ob.t38.simulatedDrops} + ${oa.t38.simulatedDrops}; ` +
+        `redundancy recovered ${oa.summary.ifpsRecovered + ob.summary.ifpsRecovered}, lost for good ${oa.summary.ifpsLost + ob.summary.ifpsLost} IFPs\n`,
     );
-    const faxSec = (sender.result?.durationMs ?? tx.faxMs) / 1000;
-    process.stdout.write(`time: ${faxSec.toFixed(1)} s of fax time in ${(Math.max(tx.wallMs, rx.wallMs) / 1000).toFixed(1)} s wall (--speed ${speed})\n`);
-    process.stdout.write(written ? `received ${collector.pages.length} page(s) -> ${written}\n` : 'nothing received, no file written\n');
+    process.stdout.write(`gateway B (T.38 -> audio) ${resultLine(ob)}\n`);
+    process.stdout.write(`${summary('answerer  (audio fax terminal)', answerer.result, false)}\n`);
+    const faxSec = (caller.result?.durationMs ?? tx.faxMs) / 1000;
+    process.stdout.write(`time: ${faxSec.toFixed(1)} s of fax time in ${wallSec.toFixed(1)} s wall (--speed ${speed})\n`);
+    process.stdout.write(
+      written
+        ? `received ${collector.pages.length} of ${pages.length} page(s), ${identical ? 'pixel-identical to the ones sent' : 'NOT identical to the ones sent'} -> ${written}\n`
+        : 'nothing received, no file written\n',
+    );
   }
   return ok ? 0 : 1;
 }

@@ -18,6 +18,7 @@ const COMMANDS: ReadonlyMap<string, () => Promise<CommandModule>> = new Map<stri
   ['receive', () => import('./receive.js')],
   ['demo', () => import('./demo.js')],
   ['modem', () => import('./modem.js')],
+  ['gateway', () => import('./gateway.js')],
 ]);
 
 const USAGE = `faxwire — real-time fax over IP (ITU-T T.38)
@@ -37,6 +38,9 @@ usage:
       answer a T.38 fax call and write the pages received
   faxwire demo [--out faxwire-demo.pdf] [--loss 3] [--redundancy 3] [--speed 10]
       a complete fax between two faxwire terminals over UDPTL on loopback, with packet loss
+
+  faxwire gateway --audio-local P --audio-remote HOST:P --t38-local P --t38-remote HOST:P [options]
+      a T.38 gateway for one call: a fax machine on 8 kHz audio over UDP <-> T.38 over UDPTL
 
   faxwire modem tx|rx --modem v17|v29|v27ter|v21 --rate R (--bits F --out A.raw|.wav | --in A.raw|.wav --bits-out F)
       a fax modem on files: data bits to audio and back (spandsp-peer modemgen/modembench files)

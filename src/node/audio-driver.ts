@@ -12,6 +12,9 @@
  * end's clock runs fast and frames pile up — and the transmit side always sends exactly one.
  * With RTP a frame that never came is ridden through (`fillIn`).
  *
+ * The framing (sizes, RTP header, G.711 coding) is audio-frames.ts, shared with the gateway's
+ * driver.
+ *
  * Media from the right place only (as udp-driver.ts): datagrams from the signalled remote, or
  * with `latch` from the first source of a well-formed frame.
  */
@@ -22,11 +25,9 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 import type { AudioCodec } from '../fax/terminal/audio-terminal.js';
-import { G711_PAYLOAD_TYPE, g711Decode, g711Encode } from '../g711/index.js';
-import { decodeRtp, encodeRtpInto, RTP_FIXED_HEADER_SIZE } from '../rtp/packet.js';
 import { AudioPlayout, type AudioPlayoutStats } from '../rtp/playout.js';
 import { SourceFilter, type UdpEndpoint } from '../t38/source-filter.js';
-import { systemRandom32 } from '../util/random.js';
+import { AudioFraming } from './audio-frames.js';
 import { bindUdp } from './udp-driver.js';
 
 /** What the driver needs from an audio terminal (`AudioTerminal` implements it). */
@@ -85,14 +86,8 @@ const MAX_CATCH_UP = 10;
 export async function runAudioTerminal<E>(o: AudioDriverOptions<E>): Promise<AudioDriverOutcome> {
   const speed = o.speed ?? 1;
   if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be > 0, got ${speed}`);
-  const frameMs = o.frameMs ?? 20;
-  if (!Number.isInteger(frameMs) || frameMs < 10 || frameMs > 60) throw new RangeError(`frameMs must be an integer 10..60, got ${frameMs}`);
-  const rtp = o.rtp ?? false;
-  if (rtp && o.codec === 'slin') throw new RangeError('RTP framing is for G.711 (alaw/ulaw) only');
-  const samples = frameMs * 8;
-  const payloadBytes = o.codec === 'slin' ? samples * 2 : samples;
-  const headerBytes = rtp ? RTP_FIXED_HEADER_SIZE : 0;
-  const payloadType = o.codec === 'slin' ? 0 : G711_PAYLOAD_TYPE[o.codec];
+  const framing = new AudioFraming({ codec: o.codec, ...(o.rtp !== undefined ? { rtp: o.rtp } : {}), ...(o.frameMs !== undefined ? { frameMs: o.frameMs } : {}) });
+  const { samples, payloadBytes, frameMs } = framing;
 
   const sock: Socket = o.socket ?? createSocket({ type: 'udp4', reuseAddr: false });
   let socketErrors = 0;
@@ -101,16 +96,11 @@ export async function runAudioTerminal<E>(o: AudioDriverOptions<E>): Promise<Aud
   });
   const remoteAddress = isIP(o.remoteHost) !== 0 ? o.remoteHost : (await lookup(o.remoteHost, { family: 4 })).address;
   // Valid for latching: a datagram of exactly one frame (with a decodable RTP header when RTP).
-  const validFrame = (d: Uint8Array): boolean => {
-    if (!rtp) return d.length === payloadBytes;
-    const p = decodeRtp(d);
-    return p.ok && p.value.payload.length === payloadBytes;
-  };
-  const filter = new SourceFilter({ remote: { address: remoteAddress, port: o.remotePort }, latch: o.latch ?? false, isValid: validFrame });
+  const filter = new SourceFilter({ remote: { address: remoteAddress, port: o.remotePort }, latch: o.latch ?? false, isValid: (d) => framing.isValid(d) });
   if (!o.socket) await bindUdp(sock, o.localPort, o.localAddress ?? '0.0.0.0');
   o.onBound?.(sock.address().port);
 
-  const playout = new AudioPlayout({ frameBytes: payloadBytes, cushion: o.cushion ?? 2, sequenced: rtp });
+  const playout = new AudioPlayout({ frameBytes: payloadBytes, cushion: o.cushion ?? 2, sequenced: framing.rtp });
   const rxPayload = new Uint8Array(payloadBytes);
   const rxLinear = new Int16Array(samples);
   const txLinear = new Int16Array(samples);
@@ -118,55 +108,19 @@ export async function runAudioTerminal<E>(o: AudioDriverOptions<E>): Promise<Aud
   let datagramsReceived = 0;
   let malformed = 0;
   let lateTicks = 0;
-  let txSeq = systemRandom32() & 0xffff;
-  let txTs = systemRandom32() >>> 0;
-  const ssrc = systemRandom32() >>> 0;
 
   sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
     if (!filter.accept(bytes, rinfo)) return;
     datagramsReceived++;
-    if (rtp) {
-      const p = decodeRtp(bytes);
-      if (!p.ok || p.value.payload.length !== payloadBytes) {
-        malformed++;
-        return;
-      }
-      playout.push(p.value.payload, p.value.sequenceNumber);
-    } else if (playout.push(bytes) !== 'queued') {
-      malformed++;
-    }
+    const f = framing.receive(bytes);
+    if (!f.ok) malformed++;
+    // With RTP a late or duplicate frame is the play-out's business (counted there), not malformed.
+    else if (playout.push(f.payload, f.seq) !== 'queued' && !framing.rtp) malformed++;
   });
 
-  const decode = (): void => {
-    if (o.codec === 'slin') {
-      for (let i = 0; i < samples; i++) {
-        const v = (rxPayload[2 * i] as number) | ((rxPayload[2 * i + 1] as number) << 8);
-        rxLinear[i] = v >= 0x8000 ? v - 0x10000 : v;
-      }
-    } else {
-      g711Decode(o.codec, rxPayload, rxLinear, samples);
-    }
-  };
-
-  const noPayload = new Uint8Array(0);
   const send = (): void => {
-    // A new buffer per datagram: dgram keeps a reference until the send completes.
-    const out = new Uint8Array(headerBytes + payloadBytes);
-    if (rtp) {
-      encodeRtpInto({ marker: false, payloadType, sequenceNumber: txSeq, timestamp: txTs, ssrc, csrcs: [], extension: null, payload: noPayload, paddingLength: 0 }, out, 0);
-      txSeq = (txSeq + 1) & 0xffff;
-      txTs = (txTs + samples) >>> 0;
-    }
-    if (o.codec === 'slin') {
-      for (let i = 0; i < samples; i++) {
-        const v = txLinear[i] as number;
-        out[headerBytes + 2 * i] = v & 0xff;
-        out[headerBytes + 2 * i + 1] = (v >> 8) & 0xff;
-      }
-    } else {
-      g711Encode(o.codec, txLinear, out.subarray(headerBytes), samples);
-    }
+    const out = framing.encode(txLinear);
     datagramsSent++;
     const to: UdpEndpoint = filter.destination;
     sock.send(out, to.port, to.address, (err) => {
@@ -182,7 +136,7 @@ export async function runAudioTerminal<E>(o: AudioDriverOptions<E>): Promise<Aud
       if (r === 'empty') break;
       if (r === 'lost') o.terminal.receive(null, 0, samples);
       else {
-        decode();
+        framing.decode(rxPayload, rxLinear);
         o.terminal.receive(rxLinear, 0, samples);
       }
     }

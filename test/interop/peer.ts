@@ -21,6 +21,8 @@ export const PEER_BUILD = join(REPO_ROOT, '.build', 'spandsp-peer');
 export const T38PEER = join(PEER_BUILD, 't38peer');
 export const TEST3 = join(PEER_BUILD, 'test3.tif');
 export const TEST1 = join(PEER_BUILD, 'test1.tif');
+export const AUDIOFAX = join(PEER_BUILD, 'audiofax');
+export const T38GW = join(PEER_BUILD, 't38gw');
 
 /** The compiled faxwire CLI next to this compiled test (dist/test/interop → dist/src/cli). */
 export const FAXWIRE_CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
@@ -133,4 +135,14 @@ export async function udpPortPair(base: number): Promise<[number, number]> {
     if ((await udpPortFree(p)) && (await udpPortFree(p + 1))) return [p, p + 1];
   }
   throw new Error(`no two free UDP ports from ${base}`);
+}
+
+/** `n` free consecutive UDP ports from `base` upwards (as udpPortPair, for chains of more than two processes). */
+export async function udpPortRun(base: number, n: number): Promise<number[]> {
+  for (let p = base; p < base + 400 && p + n < 32768; p += n) {
+    let free = true;
+    for (let k = 0; k < n && free; k++) free = await udpPortFree(p + k);
+    if (free) return Array.from({ length: n }, (_, k) => p + k);
+  }
+  throw new Error(`no ${n} free consecutive UDP ports from ${base}`);
 }

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { register } from 'node:module';
 import { CLI, cli, cliEnv } from './helpers.js';
 
-const COMMANDS = ['analyze', 'convert', 'send', 'receive', 'demo', 'modem'] as const;
+const COMMANDS = ['analyze', 'convert', 'send', 'receive', 'demo', 'modem', 'gateway'] as const;
 
 /** A bad option for each command (parse error or bad value). */
 const BAD: Readonly<Record<(typeof COMMANDS)[number], string[]>> = {
@@ -21,6 +21,7 @@ const BAD: Readonly<Record<(typeof COMMANDS)[number], string[]>> = {
   receive: ['--out', 'x.doc', '--listen-tcp', '4000'],
   demo: ['--loss', '90'],
   modem: ['tx', '--modem', 'v99'],
+  gateway: ['--audio-local', '1', '--audio-remote', '127.0.0.1:2', '--t38-local', '3', '--t38-remote', '127.0.0.1:4', '--block-modems', 'v34'],
 };
 
 function assertUsage(r: { code: number | null; out: string; err: string }, first: RegExp, what: string): void {

@@ -2,7 +2,7 @@
  * `faxwire send` → `faxwire receive` as real processes on loopback (UDPTL and TCP/TPKT), at a
  * high `--speed`, with bounded timeouts: exit codes, the one-line / JSON result, the file
  * written, and the received pages compared pixel by pixel with what was sent. Also
- * `faxwire demo` end to end, and usage errors.
+ * `faxwire demo` end to end (audio terminal → gateway → T.38 → gateway → audio terminal), and usage errors.
  */
 
 import { after, describe, it } from 'node:test';
@@ -134,13 +134,22 @@ describe('faxwire send / receive / demo (real processes on 127.0.0.1)', () => {
     }
   });
 
-  it('faxwire demo: two terminals, 3 % loss, redundancy 3; writes the PDF', { timeout: 90_000 }, async () => {
+  it('faxwire demo: audio terminal -> gateway -> lossy T.38 -> gateway -> audio terminal; pages pixel-identical, PDF written', { timeout: 120_000 }, async () => {
     const out = join(dir, 'demo.pdf');
-    const r = await faxwire(['demo', '--out', out, '--speed', SPEED, '--json'], { timeoutMs: 80_000 }).done;
+    const r = await faxwire(['demo', '--out', out, '--json'], { timeoutMs: 110_000 }).done;
     assert.equal(r.code, 0, r.out + r.err);
     const j = lastJson(r.out);
-    assert.equal(j['ok'], true);
-    assert.equal(j['pagesWritten'], 2);
+    assert.equal(j['ok'], true, r.out);
+    assert.equal(j['identical'], true, r.out);
+    assert.equal(j['pagesWritten'], 2, r.out);
+    for (const g of ['gatewayA', 'gatewayB']) {
+      const s = j[g] as Record<string, unknown>;
+      assert.equal(s['completed'], true, `${g}: ${r.out}`);
+      assert.equal(s['pages'], 2, `${g}: ${r.out}`);
+    }
+    // The loss really happened, and redundancy repaired it.
+    const d = j['dropped'] as Record<string, number>;
+    assert.ok((d['byGatewayA'] ?? 0) + (d['byGatewayB'] ?? 0) > 0, r.out);
     assert.equal(readFileSync(out).subarray(0, 5).toString('latin1'), '%PDF-');
   });
 
