@@ -149,6 +149,8 @@ const END_REPEAT_SAMPLES = 30 * 8;
 const DEFAULT_LINGER_MS = 500;
 /** Drift is reported once the two clocks have been compared over this long. */
 const DRIFT_MIN_MS = 10_000;
+/** Blocks over which the drift estimate keeps the upper envelope, ms. */
+const DRIFT_BLOCK_MS = 5_000;
 
 const NO_SIGNAL: Ifp = { type: 't30-indicator', indicator: 'no-signal' };
 
@@ -205,9 +207,15 @@ export class T38Gateway {
   private dcnFrom: GatewaySide | undefined;
   /** Audio time (samples sent) when the DCN was out and the play-out idle. */
   private dcnDoneAt: number | undefined;
-  // --- drift: first and latest (T.38 ms, audio samples received+filled) pairs
+  // --- drift: audio time ahead of T.38 time, d = audio ms − T.38 ms since the first T.38 event,
+  // sampled at T.38 events; per block of DRIFT_BLOCK_MS its highest value (the audio count can
+  // only lag — a play-out cushion, a late frame — so the upper envelope is the clock's).
   private driftT0: number | undefined;
   private driftS0 = 0;
+  private driftBlock = -1;
+  private driftBest: { t: number; d: number } | undefined;
+  private driftFirst: { t: number; d: number } | undefined;
+  private driftLast: { t: number; d: number } | undefined;
 
   constructor(options: T38GatewayOptions = {}) {
     const v = options.t38Version ?? 0;
@@ -384,9 +392,23 @@ export class T38Gateway {
 
   private clock(now: number): void {
     this.now = now;
+    const samples = this.audioSamples();
     if (this.driftT0 === undefined) {
       this.driftT0 = now;
-      this.driftS0 = this.audioSamples();
+      this.driftS0 = samples;
+    }
+    const t = now - this.driftT0;
+    const d = (samples - this.driftS0) / 8 - t;
+    const block = Math.floor(t / DRIFT_BLOCK_MS);
+    if (block !== this.driftBlock) {
+      if (this.driftBest !== undefined) {
+        if (this.driftFirst === undefined) this.driftFirst = this.driftBest;
+        else this.driftLast = this.driftBest;
+      }
+      this.driftBlock = block;
+      this.driftBest = { t, d };
+    } else if (this.driftBest !== undefined && d > this.driftBest.d) {
+      this.driftBest = { t, d };
     }
   }
 
@@ -394,12 +416,16 @@ export class T38Gateway {
     return this.counters.audioSamplesReceived + this.counters.audioSamplesFilledIn;
   }
 
+  /**
+   * The audio clock against the T.38 clock, from the slope of the upper envelope of (audio time −
+   * T.38 time) between the first and the last complete block. Only T.38 events sample it, so audio
+   * that flows before the IP side starts or after it stops does not count.
+   */
   private driftPpm(): number | undefined {
-    if (this.driftT0 === undefined) return undefined;
-    const wall = this.now - this.driftT0;
-    if (wall < DRIFT_MIN_MS) return undefined;
-    const audio = (this.audioSamples() - this.driftS0) / 8;
-    return Math.round(((audio - wall) / wall) * 1e6);
+    const a = this.driftFirst;
+    const b = this.driftLast;
+    if (a === undefined || b === undefined || b.t - a.t < DRIFT_MIN_MS) return undefined;
+    return Math.round(((b.d - a.d) / (b.t - a.t)) * 1e6);
   }
 
   private sendIfp(p: GatewayIfp): void {
