@@ -13,21 +13,15 @@
 
 import { T38Gateway } from '../src/fax/gateway/gateway.js';
 import { T38Line } from '../src/fax/terminal/t38-line.js';
-import { dcsRateCode, emptyDisFields, encodeDis } from '../src/t30/dis.js';
 import type { T30TxStep } from '../src/t30/line.js';
-import { createBitmap } from '../src/t4/bitmap.js';
-import { encodeT4 } from '../src/t4/index.js';
 import { UdptlSender } from '../src/t38/udptl-sender.js';
 import { lenRecords, toLenRecords, type FuzzTarget } from './fuzz-stateful.js';
+import { seedSignals } from './fuzz-t38-to-audio.js';
 
 class FuzzFailure extends Error {}
 
 function check(cond: boolean, what: string): void {
   if (!cond) throw new FuzzFailure(what);
-}
-
-function dcs(modem: 'V.17' | 'V.29', rate: number, ecm: boolean): Uint8Array {
-  return Uint8Array.from([0xff, 0xc8, 0xc1, ...encodeDis({ ...emptyDisFields('DCS'), rateCode: dcsRateCode(modem, rate), ecm, octets: 4 })]);
 }
 
 /** The datagrams (redundancy 2) a T.38 terminal's line sends for `steps`. */
@@ -47,25 +41,7 @@ function seed(steps: readonly T30TxStep[]): Uint8Array {
 }
 
 function seeds(): Uint8Array[] {
-  const page = createBitmap(1728, 12, { x: 204, y: 98 });
-  page.data.fill(0x5a, 0, page.stride * 3);
-  const img = encodeT4(page, { coding: 'mh' });
-  const fcd = Uint8Array.from({ length: 68 }, (_, i) => (i < 4 ? [0xff, 0x03, 0x06, 0][i] ?? 0 : (i * 37) & 0xff));
-  return [
-    seed([
-      { kind: 'tone', tone: 'ced', ms: 300 },
-      { kind: 'hdlc', modulation: 'v21', frames: [dcs('V.29', 9600, false)] },
-      { kind: 'silence', ms: 75 },
-      { kind: 'tcf', modulation: 'v29-9600', ms: 200 },
-      { kind: 'silence', ms: 75 },
-      { kind: 'image', modulation: 'v29-9600', shortTrain: false, data: img },
-    ]),
-    seed([
-      { kind: 'hdlc', modulation: 'v21', frames: [dcs('V.17', 14400, true)] },
-      { kind: 'silence', ms: 75 },
-      { kind: 'hdlc', modulation: 'v17-14400', frames: [fcd, fcd, Uint8Array.of(0xff, 0x03, 0x86)] },
-    ]),
-  ];
+  return seedSignals().map(seed);
 }
 
 const HOLD_MS = 300;

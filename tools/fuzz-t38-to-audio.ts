@@ -43,26 +43,34 @@ function seed(steps: readonly T30TxStep[]): Uint8Array {
   return toLenRecords(out);
 }
 
-function seeds(): Uint8Array[] {
+/**
+ * What the seeds carry, as a T.38 terminal's transmit steps (shared with the whole-gateway target,
+ * fuzz-gateway.ts): a DCS, a TCF and a non-ECM page on V.29; CED, a DCS and ECM frames on V.17.
+ */
+export function seedSignals(): T30TxStep[][] {
   const page = createBitmap(1728, 12, { x: 204, y: 98 });
   page.data.fill(0x5a, 0, page.stride * 3);
   const img = encodeT4(page, { coding: 'mh' });
   const fcd = Uint8Array.from({ length: 68 }, (_, i) => (i < 4 ? [0xff, 0x03, 0x06, 0][i] ?? 0 : (i * 37) & 0xff));
   return [
-    seed([
+    [
       { kind: 'hdlc', modulation: 'v21', frames: [dcs('V.29', 9600, false)] },
       { kind: 'silence', ms: 75 },
       { kind: 'tcf', modulation: 'v29-9600', ms: 200 },
       { kind: 'silence', ms: 75 },
       { kind: 'image', modulation: 'v29-9600', shortTrain: false, data: img },
-    ]),
-    seed([
+    ],
+    [
       { kind: 'tone', tone: 'ced', ms: 300 },
       { kind: 'hdlc', modulation: 'v21', frames: [dcs('V.17', 14400, true)] },
       { kind: 'silence', ms: 75 },
       { kind: 'hdlc', modulation: 'v17-14400', frames: [fcd, fcd, Uint8Array.of(0xff, 0x03, 0x86)] },
-    ]),
+    ],
   ];
+}
+
+function seeds(): Uint8Array[] {
+  return seedSignals().map(seed);
 }
 
 const HOLD_MS = 300;

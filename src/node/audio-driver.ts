@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import type { AudioCodec } from '../fax/terminal/audio-terminal.js';
 import { AudioPlayout, type AudioPlayoutStats } from '../rtp/playout.js';
 import { SourceFilter, type UdpEndpoint } from '../t38/source-filter.js';
-import { AudioFraming } from './audio-frames.js';
+import { AudioFraming, type AudioLegOptions } from './audio-frames.js';
 import { bindUdp } from './udp-driver.js';
 
 /** What the driver needs from an audio terminal (`AudioTerminal` implements it). */
@@ -41,21 +41,9 @@ export interface DrivenAudioTerminal<E> {
   abort?(why: 'local' | 'remote'): void;
 }
 
-export interface AudioDriverOptions<E> {
+export interface AudioDriverOptions<E> extends Omit<AudioLegOptions, 'codec'> {
   readonly terminal: DrivenAudioTerminal<E>;
   readonly codec: AudioCodec;
-  /** RTP header on every frame (G.711 only). */
-  readonly rtp?: boolean;
-  /** Frame length, ms (10..60, default 20). */
-  readonly frameMs?: number;
-  /** Play-out cushion, frames (default 2). */
-  readonly cushion?: number;
-  readonly localPort: number;
-  readonly socket?: Socket;
-  readonly localAddress?: string;
-  readonly remoteHost: string;
-  readonly remotePort: number;
-  readonly latch?: boolean;
   readonly speed?: number;
   readonly timeoutMs?: number;
   readonly onEvent?: (e: E) => void;

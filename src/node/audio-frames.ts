@@ -12,6 +12,8 @@
  * buffers; encoding allocates one datagram, which `dgram` keeps until the send completes.
  */
 
+import type { Socket } from 'node:dgram';
+
 import { G711_PAYLOAD_TYPE, g711Decode, g711Encode } from '../g711/index.js';
 import { decodeRtp, encodeRtpInto, RTP_FIXED_HEADER_SIZE } from '../rtp/packet.js';
 import { systemRandom32 } from '../util/random.js';
@@ -25,6 +27,21 @@ export interface AudioFramingOptions {
   readonly rtp?: boolean;
   /** Frame length, ms (integer 10..60, default 20). */
   readonly frameMs?: number;
+}
+
+/** One audio leg on a UDP socket: its framing, the play-out cushion and where it goes (the audio driver and the gateway driver). */
+export interface AudioLegOptions extends AudioFramingOptions {
+  /** Play-out cushion, frames (default 2). */
+  readonly cushion?: number;
+  /** Local UDP port (0: any). Ignored when `socket` is given. */
+  readonly localPort: number;
+  /** An already bound socket to use (closed at the end). */
+  readonly socket?: Socket;
+  readonly localAddress?: string;
+  readonly remoteHost: string;
+  readonly remotePort: number;
+  /** Symmetric latching: answer the first source of a well-formed frame. */
+  readonly latch?: boolean;
 }
 
 /** A received datagram's payload (and its RTP sequence number when RTP), or why it is not a frame. */

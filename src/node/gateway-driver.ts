@@ -58,7 +58,7 @@ import { SourceFilter, type UdpEndpoint } from '../t38/source-filter.js';
 import { decodeUdptl } from '../t38/udptl.js';
 import { xorshift32 } from '../util/random.js';
 import { seqDiff } from '../util/seq.js';
-import { AudioFraming, type AudioFrameCodec } from './audio-frames.js';
+import { AudioFraming, type AudioLegOptions } from './audio-frames.js';
 import { bindUdp } from './udp-driver.js';
 
 /** What the driver needs from a gateway (`T38Gateway` implements it). */
@@ -76,23 +76,8 @@ export interface DrivenGateway {
   summary(): GatewaySummary;
 }
 
-export interface GatewayAudioLeg {
-  readonly codec: AudioFrameCodec;
-  /** RTP header on every frame (G.711 only). */
-  readonly rtp?: boolean;
-  /** Frame length, ms (10..60, default 20). */
-  readonly frameMs?: number;
-  /** Play-out cushion, frames (default 2). */
-  readonly cushion?: number;
-  /** Local UDP port (0: any). Ignored when `socket` is given. */
-  readonly localPort: number;
-  /** An already bound socket to use (closed at the end). */
-  readonly socket?: Socket;
-  readonly localAddress?: string;
-  readonly remoteHost: string;
-  readonly remotePort: number;
-  readonly latch?: boolean;
-}
+/** The gateway's audio leg (as an audio terminal's: audio-frames.ts). */
+export type GatewayAudioLeg = AudioLegOptions;
 
 export interface GatewayT38Leg {
   readonly localPort: number;
