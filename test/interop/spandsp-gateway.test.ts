@@ -10,11 +10,15 @@
  * gateway audio PORT+1 and T.38 PORT+2, second gateway T.38 PORT+3 and audio PORT+4, receiving
  * audiofax PORT+5.
  *
- * Fax clocks at `--speed 2` with a 6-frame play-out cushion on every audio leg (faxwire
- * `--cushion 6`, spandsp `--prefill 6`): three to five processes share two cores with other
- * jobs; at ×2 a frame is 10 ms of wall time and 6 frames ride through a 60 ms stall — at ×4
- * with 4 frames (20 ms) spandsp's play-out inserts silence mid-page on a loaded machine, and
- * its V.17 receiver then cuts a non-ECM page short (spandsp-audio.test.ts, peer README).
+ * Fax clocks at `--speed 2` with a 10-frame play-out cushion on every audio leg (faxwire
+ * `--cushion 10`, spandsp `--prefill 10`): three to five processes share two cores; at ×2 a frame
+ * is 10 ms of wall time, so 10 frames ride through a 100 ms stall of either process. With 6
+ * frames (60 ms, enough for the two-process audio suite) one run in 14 lost a 10-page call: the
+ * gateway's process ran late 5 times, spandsp's play-out ran dry mid-call (rx_underruns=2),
+ * inserted silence into its receiver and the post-page exchange after page 1 failed. Silence
+ * inserted by the peer's own play-out is the failure the spandsp peer README describes; a
+ * real PSTN leg has no such stalls. The cushion costs 100 ms of delay each way, far inside
+ * T.30's timers.
  *
  * Each case checks every exit status, both spandsp RESULT lines (status 0, pages, ECM), the
  * faxwire gateway's one-line summary (pages, rate, ECM, completed=yes), and the received TIFF
@@ -35,7 +39,7 @@ import { AUDIOFAX, FAXWIRE_CLI, T38GW, T38PEER, TEST1, TEST3, ensurePeer, parseR
 import { need } from './util.js';
 
 const SPEED = 2;
-const CUSHION = 6;
+const CUSHION = 10;
 const BASE_PORT = 24600;
 
 type Codec = { readonly codec: 'slin' | 'alaw' | 'ulaw'; readonly rtp: boolean };
