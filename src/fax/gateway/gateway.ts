@@ -109,7 +109,7 @@ export interface GatewaySummary {
   readonly underruns: number;
   /** Play-out overruns: octets refused because the buffer was full, plus signals dropped. */
   readonly overruns: number;
-  /** Audio clock against the T.38 clock, ppm (positive: the audio side runs fast); undefined until 10 s. */
+  /** Audio clock against the T.38 clock, ppm (positive: the audio side runs fast); undefined for the first 20 s. */
   readonly driftPpm: number | undefined;
 }
 
@@ -393,6 +393,8 @@ export class T38Gateway {
   private clock(now: number): void {
     this.now = now;
     const samples = this.audioSamples();
+    // The audio leg is not up yet: nothing to compare (its start would read as a jump).
+    if (samples === 0) return;
     if (this.driftT0 === undefined) {
       this.driftT0 = now;
       this.driftS0 = samples;
@@ -401,7 +403,9 @@ export class T38Gateway {
     const d = (samples - this.driftS0) / 8 - t;
     const block = Math.floor(t / DRIFT_BLOCK_MS);
     if (block !== this.driftBlock) {
-      if (this.driftBest !== undefined) {
+      // Block 0 is skipped: the legs settle there (a play-out filling its cushion, the other
+      // leg starting later) and its first point, d = 0 by definition, would stand above them.
+      if (this.driftBest !== undefined && this.driftBlock >= 1) {
         if (this.driftFirst === undefined) this.driftFirst = this.driftBest;
         else this.driftLast = this.driftBest;
       }
