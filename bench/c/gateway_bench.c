@@ -40,6 +40,13 @@
 #include <spandsp.h>
 
 #include "udptl.h"
+#include "bench_measure.h"
+
+/* One op is a sample; the first trial batch is 160 ops. */
+static void measure(const char *name, const char *description, batch_fn_t fn, void *ctx)
+{
+    measure_ops(name, description, "sample", "", 160, fn, ctx);
+}
 
 #define BLOCK 160
 #define LATENCY_BLOCK 8
@@ -57,7 +64,6 @@ static dgram_t *dgrams;
 static long n_dgrams;
 static long t38_samples;
 static int t38_version;
-static volatile uint64_t sink;
 
 static void die(const char *msg)
 {
@@ -261,71 +267,6 @@ static uint64_t t2a_run(void *ctx, uint64_t n)
 
 /* ---- timing (the same method as bench/lib.ts and udptl_baseline.c) ---- */
 
-static clockid_t bench_clock = CLOCK_PROCESS_CPUTIME_ID;
-static double min_seconds;
-static int runs;
-static double warmup_seconds;
-
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec*1e-9;
-}
-
-static double now_s(void)
-{
-    return clock_s(bench_clock);
-}
-
-typedef uint64_t (*batch_fn_t)(void *ctx, uint64_t n);
-
-static void measure(const char *name, const char *description, batch_fn_t fn, void *ctx)
-{
-    uint64_t batch = 160;
-    double t0;
-    double dt;
-    double ns[64];
-    double wall_ns[64];
-    uint64_t ops[64];
-    int r;
-
-    for (;;) {
-        t0 = now_s();
-        sink ^= fn(ctx, batch);
-        dt = now_s() - t0;
-        if (dt >= min_seconds/50 || batch >= ((uint64_t) 1 << 40))
-            break;
-        batch *= 2;
-    }
-    t0 = now_s();
-    while (now_s() - t0 < warmup_seconds)
-        sink ^= fn(ctx, batch);
-    for (r = 0; r < runs && r < 64; r++) {
-        uint64_t n = 0;
-        double w0 = clock_s(CLOCK_MONOTONIC);
-        t0 = now_s();
-        do {
-            sink ^= fn(ctx, batch);
-            n += batch;
-            dt = now_s() - t0;
-        } while (dt < min_seconds);
-        wall_ns[r] = (clock_s(CLOCK_MONOTONIC) - w0)*1e9/(double) n;
-        ns[r] = dt*1e9/(double) n;
-        ops[r] = n;
-    }
-    printf("{\"name\":\"%s\",\"description\":\"%s\",\"unit\":\"sample\",\"ops\":[", name, description);
-    for (r = 0; r < runs && r < 64; r++)
-        printf("%s%llu", r ? "," : "", (unsigned long long) ops[r]);
-    printf("],\"nsPerOp\":[");
-    for (r = 0; r < runs && r < 64; r++)
-        printf("%s%.4f", r ? "," : "", ns[r]);
-    printf("],\"wallNsPerOp\":[");
-    for (r = 0; r < runs && r < 64; r++)
-        printf("%s%.4f", r ? "," : "", wall_ns[r]);
-    printf("]}\n");
-    fflush(stdout);
-}
 
 static int selected(int n_names, char **names, const char *name)
 {

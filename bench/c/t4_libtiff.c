@@ -32,6 +32,13 @@
 #include <string.h>
 #include <time.h>
 #include <tiffio.h>
+#include "bench_measure.h"
+
+/* One op is a page; the first trial batch is 1 ops. */
+static void measure(const char *name, const char *description, batch_fn_t fn, void *ctx, const char *check)
+{
+    measure_ops(name, description, "page", check, 1, fn, ctx);
+}
 
 #define MAX_PAGES 64
 
@@ -51,30 +58,13 @@ typedef struct {
 
 static page_t pages[MAX_PAGES];
 static int n_pages;
-static double min_seconds;
-static int runs;
-static double warmup_seconds;
 static int n_names;
 static char **names;
-static volatile uint64_t sink;
-static clockid_t bench_clock = CLOCK_PROCESS_CPUTIME_ID;
 
 static void die(const char *msg)
 {
     fprintf(stderr, "t4_libtiff: %s\n", msg);
     exit(2);
-}
-
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
-
-static double now_s(void)
-{
-    return clock_s(bench_clock);
 }
 
 static uint32_t fnv1a(uint32_t h, const uint8_t *p, size_t n)
@@ -317,54 +307,6 @@ static uint8_t *raw_strip(mem_t *m, tmsize_t *len)
 
 /* ---- timing ---- */
 
-typedef uint64_t (*batch_fn_t)(void *ctx, uint64_t n);
-
-static void measure(const char *name, const char *description, batch_fn_t fn, void *ctx, const char *check)
-{
-    uint64_t batch = 1;
-    double t0;
-    double dt;
-    double ns[64];
-    double wall_ns[64];
-    uint64_t ops[64];
-    int r;
-
-    for (;;) {
-        t0 = now_s();
-        sink ^= fn(ctx, batch);
-        dt = now_s() - t0;
-        if (dt >= min_seconds / 50 || batch >= ((uint64_t) 1 << 40))
-            break;
-        batch *= 2;
-    }
-    t0 = now_s();
-    while (now_s() - t0 < warmup_seconds)
-        sink ^= fn(ctx, batch);
-    for (r = 0; r < runs && r < 64; r++) {
-        uint64_t n = 0;
-        double w0 = clock_s(CLOCK_MONOTONIC);
-        t0 = now_s();
-        do {
-            sink ^= fn(ctx, batch);
-            n += batch;
-            dt = now_s() - t0;
-        } while (dt < min_seconds);
-        wall_ns[r] = (clock_s(CLOCK_MONOTONIC) - w0) * 1e9 / (double) n;
-        ns[r] = dt * 1e9 / (double) n;
-        ops[r] = n;
-    }
-    printf("{\"name\":\"%s\",\"description\":\"%s\",\"unit\":\"page\",\"check\":\"%s\",\"ops\":[", name, description, check);
-    for (r = 0; r < runs && r < 64; r++)
-        printf("%s%llu", r ? "," : "", (unsigned long long) ops[r]);
-    printf("],\"nsPerOp\":[");
-    for (r = 0; r < runs && r < 64; r++)
-        printf("%s%.4f", r ? "," : "", ns[r]);
-    printf("],\"wallNsPerOp\":[");
-    for (r = 0; r < runs && r < 64; r++)
-        printf("%s%.4f", r ? "," : "", wall_ns[r]);
-    printf("]}\n");
-    fflush(stdout);
-}
 
 static void bench_coding(coding_t coding)
 {

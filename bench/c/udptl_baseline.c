@@ -36,6 +36,13 @@
 #include <spandsp.h>
 
 #include "udptl.h"
+#include "bench_measure.h"
+
+/* One op is a datagram; the first trial batch is 64 ops. */
+static void measure(const char *name, const char *description, batch_fn_t fn, void *ctx, const char *check)
+{
+    measure_ops(name, description, "datagram", check, 64, fn, ctx);
+}
 
 #define FP_COUNT 512            /* outputs covered by a fingerprint */
 #define IFP_HEADER 5            /* d0 01 b0 00 35 */
@@ -51,30 +58,10 @@ typedef struct {
 
 static dgram_t *pool;
 static uint32_t pool_mask;
-static double min_seconds;
-static int runs;
-static double warmup_seconds;
 static int n_names;
 static char **names;
-static volatile uint64_t sink;
 
 /* ---- helpers ---- */
-
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
-
-/* The clock that runs are measured and bounded by: process CPU time (default, like node's
-   process.cpuUsage(), robust on a shared machine) or wall time. */
-static clockid_t bench_clock = CLOCK_PROCESS_CPUTIME_ID;
-
-static double now_s(void)
-{
-    return clock_s(bench_clock);
-}
 
 static uint32_t fnv1a(uint32_t h, const uint8_t *p, int n)
 {
@@ -147,59 +134,6 @@ static void load_pool(const char *path)
     fclose(f);
 }
 
-typedef uint64_t (*batch_fn_t)(void *ctx, uint64_t n);
-
-/* Warm-up, then `runs` runs of >= min_seconds each; prints one JSON line. */
-static void measure(const char *name, const char *description, batch_fn_t fn, void *ctx, const char *check)
-{
-    uint64_t batch = 64;
-    double t0;
-    double dt;
-    int r;
-
-    /* A batch of ~min_seconds/50 keeps clock reads negligible and overshoot small. */
-    for (;;) {
-        t0 = now_s();
-        sink ^= fn(ctx, batch);
-        dt = now_s() - t0;
-        if (dt >= min_seconds / 50 || batch >= ((uint64_t) 1 << 40))
-            break;
-        batch *= 2;
-    }
-    t0 = now_s();
-    while (now_s() - t0 < warmup_seconds)
-        sink ^= fn(ctx, batch);
-
-    printf("{\"name\":\"%s\",\"description\":\"%s\",\"unit\":\"datagram\",\"check\":\"%s\",\"ops\":[", name, description, check);
-    {
-        double ns[64];
-        double wall_ns[64];
-        uint64_t ops[64];
-        for (r = 0; r < runs && r < 64; r++) {
-            uint64_t n = 0;
-            double w0 = clock_s(CLOCK_MONOTONIC);
-            t0 = now_s();
-            do {
-                sink ^= fn(ctx, batch);
-                n += batch;
-                dt = now_s() - t0;
-            } while (dt < min_seconds);
-            wall_ns[r] = (clock_s(CLOCK_MONOTONIC) - w0) * 1e9 / (double) n;
-            ns[r] = dt * 1e9 / (double) n;
-            ops[r] = n;
-        }
-        for (r = 0; r < runs && r < 64; r++)
-            printf("%s%llu", r ? "," : "", (unsigned long long) ops[r]);
-        printf("],\"nsPerOp\":[");
-        for (r = 0; r < runs && r < 64; r++)
-            printf("%s%.4f", r ? "," : "", ns[r]);
-        printf("],\"wallNsPerOp\":[");
-        for (r = 0; r < runs && r < 64; r++)
-            printf("%s%.4f", r ? "," : "", wall_ns[r]);
-    }
-    printf("]}\n");
-    fflush(stdout);
-}
 
 /* ---- decode: peer udptl_receive + spandsp t38_core_rx_ifp_packet ---- */
 
