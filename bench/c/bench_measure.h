@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static double min_seconds;
@@ -86,6 +87,18 @@ static void measure_ops(const char *name, const char *description, const char *u
         printf("%s%.4f", r ? "," : "", wall_ns[r]);
     printf("]}\n");
     fflush(stdout);
+}
+
+/* Whether case `name` was asked for: the names given on the command line, or all when none. */
+static int bench_selected(int n_names, char **names, const char *name)
+{
+    int i;
+    if (n_names == 0)
+        return 1;
+    for (i = 0; i < n_names; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
 }
 
 #endif

@@ -268,17 +268,6 @@ static uint64_t t2a_run(void *ctx, uint64_t n)
 /* ---- timing (the same method as bench/lib.ts and udptl_baseline.c) ---- */
 
 
-static int selected(int n_names, char **names, const char *name)
-{
-    int i;
-    if (n_names == 0)
-        return 1;
-    for (i = 0; i < n_names; i++)
-        if (strcmp(names[i], name) == 0)
-            return 1;
-    return 0;
-}
-
 static int mode_bench(int argc, char **argv)
 {
     static a2t_t a2t;
@@ -296,11 +285,11 @@ static int mode_bench(int argc, char **argv)
     warmup_seconds = atof(argv[4]);
     if (min_seconds <= 0 || runs < 1 || runs > 64 || warmup_seconds < 0)
         die("bad MIN_SECONDS / RUNS / WARMUP_SECONDS");
-    if (selected(argc - 5, argv + 5, "c/spandsp/gateway/audio-to-t38")) {
+    if (bench_selected(argc - 5, argv + 5, "c/spandsp/gateway/audio-to-t38")) {
         channel_init(&a2t.ch);
         measure("c/spandsp/gateway/audio-to-t38", "spandsp t38_gateway_rx + udptl_build (redundancy 3), 160-sample blocks", a2t_run, &a2t);
     }
-    if (selected(argc - 5, argv + 5, "c/spandsp/gateway/t38-to-audio")) {
+    if (bench_selected(argc - 5, argv + 5, "c/spandsp/gateway/t38-to-audio")) {
         channel_init(&t2a.ch);
         measure("c/spandsp/gateway/t38-to-audio", "spandsp udptl_receive + t38_core_rx_ifp_packet + t38_gateway_tx, 160-sample blocks", t2a_run, &t2a);
     }

@@ -81,13 +81,7 @@ static uint32_t fnv1a(uint32_t h, const uint8_t *p, size_t n)
 
 static int selected(const char *name)
 {
-    int i;
-    if (n_names == 0)
-        return 1;
-    for (i = 0; i < n_names; i++)
-        if (strcmp(names[i], name) == 0)
-            return 1;
-    return 0;
+    return bench_selected(n_names, names, name);
 }
 
 static uint32_t le32(const uint8_t *b)

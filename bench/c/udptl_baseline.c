@@ -83,13 +83,7 @@ static void put_seq(uint8_t *d, uint16_t seq)
 
 static int selected(const char *name)
 {
-    int i;
-    if (n_names == 0)
-        return 1;
-    for (i = 0; i < n_names; i++)
-        if (strcmp(names[i], name) == 0)
-            return 1;
-    return 0;
+    return bench_selected(n_names, names, name);
 }
 
 static void die(const char *msg)
