@@ -9,6 +9,7 @@ export * from './modulation-map.js';
 export * from './udptl.js';
 export * from './udptl-sender.js';
 export * from './udptl-receiver.js';
+export * from './udptl-timed-receiver.js';
 export * from './source-filter.js';
 export * from './tpkt.js';
 export * from './tcp-bare.js';

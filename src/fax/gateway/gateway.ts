@@ -26,7 +26,8 @@
 
 import type { FaxModulation } from '../../modem/modulation.js';
 import { decodeIfp, describeIfp, encodeIfp, type Ifp, type T38Version } from '../../t38/ifp.js';
-import { UdptlReceiver, type UdptlReceiverStats } from '../../t38/udptl-receiver.js';
+import type { UdptlReceiverStats } from '../../t38/udptl-receiver.js';
+import { UdptlTimedReceiver } from '../../t38/udptl-timed-receiver.js';
 import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
 import { decodeT30Frame } from '../../t30/frames.js';
 import { invalid } from '../../util/check.js';
@@ -166,12 +167,11 @@ const PAGE_CONFIRM = new Set(['MCF', 'RTP', 'PIP']);
 export class T38Gateway {
   readonly version: T38Version;
   private readonly sender: UdptlSender;
-  private readonly udptlRx: UdptlReceiver;
+  private readonly udptlRx: UdptlTimedReceiver;
   private readonly editor: FaxMessageEditor;
   private readonly a2t: AudioToT38;
   private readonly t2a: T38ToAudio;
   private readonly onTrace: ((line: string) => void) | undefined;
-  private readonly reorderHoldMs: number;
   private readonly lingerMs: number;
   private readonly holdAfterSamples: number;
   /** The local fax machine sent a command and waits for the answer (hold armed). */
@@ -180,11 +180,9 @@ export class T38Gateway {
   private quietSamples = 0;
   private readonly output: Uint8Array[] = [];
   private events: GatewayEvent[] = [];
-  private holdSince: number | undefined;
   /** no-signal repeats still to send after a signal's end, and audio samples since the last one. */
   private endRepeatsLeft = 0;
   private endRepeatSamples = 0;
-  private lastRxSeq: number | undefined;
   /** Latest T.38-side time seen. */
   private now = 0;
   private readonly counters = {
@@ -222,8 +220,6 @@ export class T38Gateway {
     if (!Number.isInteger(v) || v < 0 || v > 4) invalid(`t38Version ${v} (0..4)`);
     this.version = v;
     this.onTrace = options.onTrace;
-    this.reorderHoldMs = options.reorderHoldMs ?? DEFAULT_REORDER_HOLD_MS;
-    if (!Number.isFinite(this.reorderHoldMs) || this.reorderHoldMs < 0) invalid(`reorderHoldMs = ${this.reorderHoldMs}`);
     this.lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
     const holdAfter = options.holdAfterMs ?? DEFAULT_HOLD_AFTER_MS;
     if (!Number.isFinite(holdAfter) || holdAfter < 0) invalid(`holdAfterMs = ${holdAfter}`);
@@ -234,7 +230,7 @@ export class T38Gateway {
       ...(options.maxDatagram !== undefined ? { maxDatagram: options.maxDatagram } : {}),
       ...(options.repeats === true ? { repeat: { indicator: r.indicator, control: r.control, controlEnd: r['control-end'], image: r.image, imageEnd: r['image-end'] } } : {}),
     });
-    this.udptlRx = new UdptlReceiver({ reorderWindow: options.reorderWindow ?? DEFAULT_REORDER_WINDOW, ifpVersion: v });
+    this.udptlRx = new UdptlTimedReceiver({ reorderWindow: options.reorderWindow ?? DEFAULT_REORDER_WINDOW, ifpVersion: v, holdMs: options.reorderHoldMs ?? DEFAULT_REORDER_HOLD_MS });
     this.editor = new FaxMessageEditor({ ...(options.edit ?? {}), ...(options.ecm === false ? { ecm: false } : {}) });
     const kit = options.kit !== undefined ? { kit: options.kit } : {};
     this.a2t = new AudioToT38(
@@ -315,21 +311,18 @@ export class T38Gateway {
   /** One UDPTL datagram from the IP side. */
   t38Receive(datagram: Uint8Array, now: number): void {
     this.clock(now);
-    if (this.holdExpired(now)) this.giveUpHeld(now);
-    for (const r of this.udptlRx.receive(datagram)) this.onIfp(r.ifp, r.seq, now);
-    if (!this.udptlRx.holding) this.holdSince = undefined;
-    else this.holdSince ??= now;
+    this.udptlRx.receive(datagram, now, (ifp, seq, lost) => this.onIfp(ifp, seq, lost, now));
   }
 
   /** Runs the reorder wait's deadline. */
   tick(now: number): void {
     this.clock(now);
-    if (this.holdExpired(now)) this.giveUpHeld(now);
+    if (this.udptlRx.expired(now)) this.udptlRx.giveUp((ifp, seq, lost) => this.onIfp(ifp, seq, lost, now));
   }
 
   /** When `tick` has something to do (ms), or undefined. */
   nextTimeout(): number | undefined {
-    return this.holdSince === undefined ? undefined : this.holdSince + this.reorderHoldMs;
+    return this.udptlRx.deadline;
   }
 
   /** UDPTL datagrams to send, in order. */
@@ -447,16 +440,12 @@ export class T38Gateway {
     if (this.onTrace) this.trace(this.counters.audioSamplesReceived / 8, 'TX', r.seq, describeIfp(p.ifp));
   }
 
-  private onIfp(bytes: Uint8Array, seq: number, now: number): void {
-    if (this.lastRxSeq !== undefined) {
-      const gap = (seq - this.lastRxSeq - 1) & 0xffff;
-      // A huge "gap" is a sequence restart (the receiver already reset itself), not a loss.
-      if (gap > 0 && gap < 2000) {
-        this.counters.lostIfps += gap;
-        this.t2a.markMissing(gap);
-      }
+  /** An IFP out of UDPTL, after `lost` IFPs nothing repaired. */
+  private onIfp(bytes: Uint8Array, seq: number, lost: number, now: number): void {
+    if (lost > 0) {
+      this.counters.lostIfps += lost;
+      this.t2a.markMissing(lost);
     }
-    this.lastRxSeq = seq;
     const r = decodeIfp(bytes, this.version);
     if (!r.ok) {
       this.counters.malformedIfps++;
@@ -467,15 +456,6 @@ export class T38Gateway {
     this.counters.ifpsReceived++;
     if (this.onTrace) this.trace(now, 'RX', seq, describeIfp(r.value));
     this.t2a.receive(r.value, now);
-  }
-
-  private holdExpired(now: number): boolean {
-    return this.holdSince !== undefined && now >= this.holdSince + this.reorderHoldMs;
-  }
-
-  private giveUpHeld(now: number): void {
-    this.holdSince = undefined;
-    for (const r of this.udptlRx.flush()) this.onIfp(r.ifp, r.seq, now);
   }
 
   /** Follows the call from the frames both halves relay (T.30 §5.3.6). */

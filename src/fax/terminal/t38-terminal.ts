@@ -46,9 +46,9 @@ import type { T30Event, T30Stats } from '../../t30/engine.js';
 import type { T30Result } from '../../t30/result.js';
 import { decodeIfp, describeIfp, type T38Version } from '../../t38/ifp.js';
 import { encodeTpkt, TpktParser } from '../../t38/tpkt.js';
-import { UdptlReceiver, type UdptlReceiverStats } from '../../t38/udptl-receiver.js';
+import type { UdptlReceiverStats } from '../../t38/udptl-receiver.js';
+import { UdptlTimedReceiver } from '../../t38/udptl-timed-receiver.js';
 import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
-import { invalid } from '../../util/check.js';
 import { FaxwireError } from '../../util/errors.js';
 import { createT30Engine, FaxSession, type FaxTerminalOptions, type T30EngineLike } from '../session.js';
 import { SPANDSP_REPEAT_COUNTS, T38Line, type T38LineStats, type T38RateManagement, type T38TxPacket } from './t38-line.js';
@@ -120,16 +120,12 @@ export class T38Terminal<E = T30Event> {
   private readonly session: FaxSession<E>;
   private readonly line: T38Line;
   private readonly sender: UdptlSender | undefined;
-  private readonly udptlRx: UdptlReceiver | undefined;
+  private readonly udptlRx: UdptlTimedReceiver | undefined;
   private readonly tpkt: TpktParser | undefined;
   private readonly onTrace: ((line: string) => void) | undefined;
   private readonly output: Uint8Array[] = [];
-  private lastRxSeq: number | undefined;
   private receiveReadyFlag = true;
   private transportErrorInfo: { readonly code: 'tcp-framing-error'; readonly message: string } | undefined;
-  private readonly reorderHoldMs: number;
-  /** Fax time the UDPTL receiver started holding IFPs behind a missing seq (undefined: not holding). */
-  private holdSince: number | undefined;
   private readonly counters = { ifpsReceived: 0, malformedIfps: 0, lostIfps: 0, outputs: 0, tcpFramingErrors: 0 };
 
   constructor(options: T38TerminalOptions<E>) {
@@ -152,8 +148,6 @@ export class T38Terminal<E = T30Event> {
     });
     this.session = new FaxSession(engine, this.line, options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {});
     this.onTrace = options.onTrace;
-    this.reorderHoldMs = options.reorderHoldMs ?? DEFAULT_REORDER_HOLD_MS;
-    if (!Number.isFinite(this.reorderHoldMs) || this.reorderHoldMs < 0) invalid(`reorderHoldMs = ${this.reorderHoldMs}, must be a finite number ≥ 0`);
     if (this.transport === 'udptl') {
       const repeats = options.repeats ?? paced;
       const r = SPANDSP_REPEAT_COUNTS;
@@ -162,7 +156,11 @@ export class T38Terminal<E = T30Event> {
         ...(options.maxDatagram !== undefined ? { maxDatagram: options.maxDatagram } : {}),
         ...(repeats ? { repeat: { indicator: r.indicator, control: r.control, controlEnd: r['control-end'], image: r.image, imageEnd: r['image-end'] } } : {}),
       });
-      this.udptlRx = new UdptlReceiver({ reorderWindow: options.reorderWindow ?? DEFAULT_REORDER_WINDOW, ifpVersion: this.version });
+      this.udptlRx = new UdptlTimedReceiver({
+        reorderWindow: options.reorderWindow ?? DEFAULT_REORDER_WINDOW,
+        ifpVersion: this.version,
+        holdMs: options.reorderHoldMs ?? DEFAULT_REORDER_HOLD_MS,
+      });
     } else if (this.transport === 'tpkt') {
       this.tpkt = new TpktParser();
     } else {
@@ -223,7 +221,7 @@ export class T38Terminal<E = T30Event> {
   }
 
   tick(now: number): void {
-    if (this.holdExpired(now)) this.session.input(now, () => this.giveUpHeld(now));
+    if (this.udptlRx?.expired(now) === true) this.session.input(now, () => this.giveUpHeld(now));
     else this.session.tick(now);
     this.sendPackets();
   }
@@ -240,7 +238,7 @@ export class T38Terminal<E = T30Event> {
   /** When `tick` should next be called (fax ms), or undefined when nothing is pending. */
   nextTimeout(): number | undefined {
     const t = this.session.nextTimeout();
-    const h = this.holdDeadline();
+    const h = this.udptlRx?.deadline;
     return t === undefined ? h : h === undefined ? t : Math.min(t, h);
   }
 
@@ -281,10 +279,8 @@ export class T38Terminal<E = T30Event> {
   private feed(bytes: Uint8Array, now: number): void {
     if (this.udptlRx) {
       // A wait that should have ended before this datagram (a late driver) ends first.
-      if (this.holdExpired(now)) this.giveUpHeld(now);
-      for (const r of this.udptlRx.receive(bytes)) this.onIfp(r.ifp, r.seq, now);
-      if (!this.udptlRx.holding) this.holdSince = undefined;
-      else this.holdSince ??= now;
+      if (this.udptlRx.expired(now)) this.giveUpHeld(now);
+      this.udptlRx.receive(bytes, now, (ifp, seq, lost) => this.onUdptlIfp(ifp, seq, lost, now));
     } else if (this.tpkt) {
       const errorsBefore = this.tpkt.getStats().errors;
       for (const payload of this.tpkt.push(bytes)) this.onIfp(payload, undefined, now);
@@ -297,19 +293,17 @@ export class T38Terminal<E = T30Event> {
     }
   }
 
-  private onIfp(bytes: Uint8Array, seq: number | undefined, now: number): void {
-    if (seq !== undefined) {
-      if (this.lastRxSeq !== undefined) {
-        const gap = (seq - this.lastRxSeq - 1) & 0xffff;
-        // A huge "gap" is a sequence restart (the receiver already reset itself), not a loss.
-        if (gap > 0 && gap < 2000) {
-          this.counters.lostIfps += gap;
-          this.line.markMissing(gap, now);
-          this.trace(now, 'RX', undefined, `${gap} IFP(s) lost before seq ${seq}`);
-        }
-      }
-      this.lastRxSeq = seq;
+  /** An IFP out of UDPTL, after `lost` IFPs nothing repaired. */
+  private onUdptlIfp(bytes: Uint8Array, seq: number, lost: number, now: number): void {
+    if (lost > 0) {
+      this.counters.lostIfps += lost;
+      this.line.markMissing(lost, now);
+      this.trace(now, 'RX', undefined, `${lost} IFP(s) lost before seq ${seq}`);
     }
+    this.onIfp(bytes, seq, now);
+  }
+
+  private onIfp(bytes: Uint8Array, seq: number | undefined, now: number): void {
     const r = decodeIfp(bytes, this.version);
     if (!r.ok) {
       this.counters.malformedIfps++;
@@ -322,25 +316,15 @@ export class T38Terminal<E = T30Event> {
     this.line.receive(r.value, now);
   }
 
-  private holdDeadline(): number | undefined {
-    return this.holdSince === undefined ? undefined : this.holdSince + this.reorderHoldMs;
-  }
-
-  private holdExpired(now: number): boolean {
-    const h = this.holdDeadline();
-    return h !== undefined && now >= h;
-  }
-
   /**
    * The reorder wait is over: the UDPTL receiver delivers what it holds and declares the missing
    * seqs lost. Everything held arrived after the wait began, so no IFP waits longer than
    * `reorderHoldMs` (a gap that opened later in the wait is given up with the first one).
    */
   private giveUpHeld(now: number): void {
-    this.holdSince = undefined;
     if (!this.udptlRx) return;
-    this.trace(now, 'RX', undefined, `reorder wait over after ${this.reorderHoldMs} ms`);
-    for (const r of this.udptlRx.flush()) this.onIfp(r.ifp, r.seq, now);
+    this.trace(now, 'RX', undefined, `reorder wait over after ${this.udptlRx.holdMs} ms`);
+    this.udptlRx.giveUp((ifp, seq, lost) => this.onUdptlIfp(ifp, seq, lost, now));
   }
 
   /** Frames the IFPs the line has made due for the transport. */

@@ -191,7 +191,7 @@ describe('formatT38SdpAttributes', () => {
     );
   });
 
-  it('property: any attribute text parses without throwing', () => {
+  it('property: arbitrary attribute text parses without throwing', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('T38FaxVersion:', 'T38FaxUdpECDepth:', 't38maxbitrate:').chain((n) => fc.string().map((v) => n + v)))), (lines) => {
         const r = parseT38SdpAttributes(lines);
