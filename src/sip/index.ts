@@ -1,4 +1,11 @@
-/** `faxwire/sip` — SIP for fax (issue 12, in progress): the T.38 SDP attributes (sdp-t38.ts), fax SDP offer/answer (fax-sdp.ts), digest authentication (digest.ts). */
+/**
+ * `faxwire/sip` — SIP for fax, sans-IO: messages (message.ts), transactions (transaction.ts),
+ * the user agent and its dialogs (user-agent.ts, dialog.ts), digest authentication (digest.ts),
+ * SDP offer/answer for fax (fax-sdp.ts, sdp-t38.ts) and fax call control (fax-call.ts). The
+ * sockets are in `faxwire/node` (sip-transport.ts, sip-fax.ts).
+ */
+export * from './address.js';
 export * from './sdp-t38.js';
 export * from './fax-sdp.js';
 export * from './digest.js';
+export * from './message.js';
