@@ -1,2 +1,6 @@
-/** `faxwire/sip` — SIP for fax (issue 12, in progress): the T.38 SDP attributes (sdp-t38.ts). */
+/**
+ * `faxwire/sip` — SIP for fax (issue 12, in progress): the T.38 SDP attributes (sdp-t38.ts) and
+ * the RFC 3261 §17 transaction layer (transaction.ts).
+ */
 export * from './sdp-t38.js';
+export * from './transaction.js';
