@@ -49,7 +49,6 @@ import { SipTransactionLayer, newBranch, type ClientTransaction, type ServerTran
 import { FaxwireError } from '../util/errors.js';
 import type { Random32 } from '../util/random.js';
 
-export type { SipAddress } from './address.js';
 
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO';
 const SUPPORTED = 'timer';
@@ -535,7 +534,7 @@ function getHeaderLinesOf(msg: SipMessage, name: string): string[] {
 
 interface ReofferState {
   readonly sdp: () => string | undefined;
-  tx?: ClientTransaction;
+  tx?: ClientTransaction | undefined;
   timer?: Timer;
   attempts: number;
   readonly refresh: boolean;
