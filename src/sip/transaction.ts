@@ -43,6 +43,7 @@
 import { FaxwireError } from '../util/errors.js';
 import type { Random32 } from '../util/random.js';
 import {
+  canonicalHeaderName,
   createResponse,
   formatVia,
   getHeader,
@@ -446,7 +447,7 @@ function buildAck(invite: SipRequest, res: SipResponse): SipRequest {
   const headers: SipHeader[] = [];
   const via = getHeaderList(invite, 'Via')[0];
   if (via !== undefined) headers.push({ name: 'Via', value: via });
-  for (const h of invite.headers) if (h.name === 'Route') headers.push(h);
+  for (const h of invite.headers) if (canonicalHeaderName(h.name) === 'Route') headers.push({ name: 'Route', value: h.value });
   const pick = (name: string, from: SipMessage): void => {
     const v = getHeader(from, name);
     if (v !== undefined) headers.push({ name, value: v });
@@ -656,6 +657,10 @@ function tagOf(msg: SipMessage, header: 'To' | 'From'): string {
   return typeof tag === 'string' ? tag : '';
 }
 
+function hasDialogHeaders(m: SipMessage): boolean {
+  return getHeader(m, 'From') !== undefined && getHeader(m, 'To') !== undefined && getHeader(m, 'Call-ID') !== undefined;
+}
+
 function bareHost(h: string): string {
   return (h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h).toLowerCase();
 }
@@ -808,8 +813,9 @@ export class SipTransactionLayer {
     const top = topVia(req);
     const cseq = parseCSeq(getHeader(req, 'CSeq') ?? '');
     // §8.2 would answer 400 to a request without a usable CSeq, but without a top Via there is
-    // nowhere to send it; both are dropped and counted.
-    if (top === undefined || cseq === undefined || cseq.method !== req.method) {
+    // nowhere to send it; both are dropped and counted, as is one without From, To or Call-ID
+    // (§8.1.1: mandatory; the parser already refuses such requests).
+    if (top === undefined || cseq === undefined || cseq.method !== req.method || !hasDialogHeaders(req)) {
       this.counters.dropped++;
       return;
     }
@@ -922,8 +928,13 @@ function stampVia(req: SipRequest, via: Via, from: SipAddress): void {
   const params = new Map(via.params);
   params.set('received', bareHost(from.host));
   if (wantsRport) params.set('rport', String(from.port));
-  const stamped = formatVia({ ...via, params });
-  const i = req.headers.findIndex((h) => h.name === 'Via');
+  let stamped: string;
+  try {
+    stamped = formatVia({ ...via, params });
+  } catch {
+    return; // a source address formatVia refuses (a driver's mistake): left as received
+  }
+  const i = req.headers.findIndex((h) => canonicalHeaderName(h.name) === 'Via');
   const line = req.headers[i];
   if (line === undefined) return;
   // The first Via line may carry a comma list: only its first element changes.
