@@ -4,6 +4,7 @@
  * SDP offer/answer for fax (fax-sdp.ts, sdp-t38.ts) and fax call control (fax-call.ts). The
  * sockets are in `faxwire/node` (sip-transport.ts, sip-fax.ts).
  */
+export * from './address.js';
 export * from './sdp-t38.js';
 export * from './fax-sdp.js';
 export * from './digest.js';

@@ -40,6 +40,7 @@
  * - Terminated transactions are removed at once; whatever arrives for them later is new or stray.
  */
 
+import type { SipAddress } from './address.js';
 import { FaxwireError } from '../util/errors.js';
 import type { Random32 } from '../util/random.js';
 import {
@@ -62,11 +63,6 @@ import {
 // ------------------------------------------------------------------------------------------
 // public types
 
-export interface SipAddress {
-  readonly transport: 'udp' | 'tcp';
-  readonly host: string;
-  readonly port: number;
-}
 
 /** RFC 3261 §17.1.1.1 / table 4, in ms. */
 export interface SipTimerSettings {

@@ -21,9 +21,9 @@ import {
   type ClientTransactionUser,
   type ServerFailure,
   type ServerTransaction,
-  type SipAddress,
   type TransactionLayerOptions,
 } from '../../../src/sip/transaction.js';
+import type { SipAddress } from '../../../src/sip/address.js';
 import { patternLoss, VirtualNet, type LossPattern } from '../../sim/network.js';
 
 // ------------------------------------------------------------------------------------------
