@@ -13,3 +13,4 @@ export * from './transaction.js';
 export * from './dialog.js';
 export * from './user-agent.js';
 export * from './fax-call.js';
+export * from './fax-b2bua.js';
