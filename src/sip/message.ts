@@ -746,7 +746,8 @@ const FRAMER_INITIAL = 4096;
  *
  * Memory: the incomplete message is held in one buffer that never grows past maxMessageBytes (a
  * head without its empty line by then, or a head + Content-Length above it, is `too-large` as
- * soon as that is known). Complete messages wait in the queue for `next()`.
+ * soon as that is known). Complete messages wait in the queue for `next()`. A result's
+ * `bytesRead` is that message's own length (head + body; keep-alive CRLFs before it not counted).
  */
 export class SipStreamFramer {
   private readonly limits: Limits;
