@@ -492,6 +492,8 @@ interface Head {
   readonly headers: SipHeader[];
   /** -1 when the message has no Content-Length. */
   readonly contentLength: number;
+  /** Offset of the body (after the empty line) in the parsed octets. */
+  readonly bodyStart: number;
 }
 
 type HeadResult = { readonly ok: true; readonly head: Head } | { readonly ok: false; readonly error: SipParseError };
@@ -551,37 +553,62 @@ function contentLengthValue(v: string): number {
 const MANDATORY = ['Via', 'From', 'To', 'Call-ID', 'CSeq'] as const;
 
 /**
- * Parses the head bytes[start, textEnd) (start line and header lines, each with its line end; the
- * empty line excluded): limits on octets first, then one UTF-8 decode, then the lines.
+ * Parses the head that starts at bytes[start] (a non-empty start line) and ends at the first empty
+ * line before `end`: limits and control characters on the octets first, then one UTF-8 decode,
+ * then the lines. `bodyStart` is the offset after the empty line; no empty line → 'truncated'.
  */
-function parseHead(bytes: Uint8Array, start: number, textEnd: number, L: Limits): HeadResult {
-  // 1. Octets: logical line lengths (continuations added) and the header count.
+function parseHead(bytes: Uint8Array, start: number, end: number, L: Limits): HeadResult {
+  // 1. One pass over the octets: logical line lengths (continuations added), the header count,
+  //    and the first control character (C0 but HTAB, DEL; a CR not followed by LF), in octets
+  //    and before anything is decoded.
   let count = -1;
   let logical = 0;
-  for (let p = start; p < textEnd; ) {
-    let lf = bytes.indexOf(0x0a, p);
-    if (lf < 0 || lf >= textEnd) lf = textEnd;
-    let le = lf;
-    if (le > p && bytes[le - 1] === 0x0d) le--;
-    const b = bytes[p];
-    if (count >= 0 && (b === 0x20 || b === 0x09)) logical += le - p;
+  let lineStart = start;
+  let ctl = -1;
+  let ctlLine = -1;
+  let textEnd = -1;
+  let bodyStart = -1;
+  for (let p = start; p < end; p++) {
+    const b = bytes[p]!;
+    if (b >= 0x20 && b !== 0x7f) continue;
+    if (b === 0x09) continue;
+    if (b === 0x0d && bytes[p + 1] === 0x0a) continue;
+    if (b !== 0x0a) {
+      if (ctl < 0) {
+        ctl = p;
+        ctlLine = count; // -1 while in the start line
+      }
+      continue;
+    }
+    // End of a physical line [lineStart, p) (its CR excluded).
+    const len = p - lineStart - (p > lineStart && bytes[p - 1] === 0x0d ? 1 : 0);
+    if (len === 0) {
+      textEnd = lineStart;
+      bodyStart = p + 1;
+      break;
+    }
+    const c0 = bytes[lineStart];
+    if (count >= 0 && (c0 === 0x20 || c0 === 0x09)) logical += len;
     else {
       if (logical > L.maxLine) return fail('line-too-long', `a line of ${logical} octets (limit ${L.maxLine})`);
       if (++count > L.maxHeaders) return fail('too-many-headers', `more than ${L.maxHeaders} header lines`);
-      logical = le - p;
+      logical = len;
     }
-    p = lf + 1;
+    lineStart = p + 1;
   }
   if (logical > L.maxLine) return fail('line-too-long', `a line of ${logical} octets (limit ${L.maxLine})`);
+  if (bodyStart < 0) return fail('truncated', 'no empty line after the headers');
+  if (ctl >= 0) {
+    const at = `control character 0x${bytes[ctl]!.toString(16).padStart(2, '0')} at octet ${ctl}`;
+    return ctlLine < 0 ? fail('bad-start-line', `${at}, in the start line`) : fail('bad-header', `${at}, in a header line`);
+  }
 
   // 2. Text.
   const text = DECODER.decode(bytes.subarray(start, textEnd));
   const n = text.length;
   let nl = text.indexOf('\n');
   if (nl < 0) nl = n;
-  const first = text.slice(0, nl > 0 && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl);
-  if (CTL.test(first)) return fail('bad-start-line', `control character in the start line ${excerpt(first)}`);
-  const sl = parseStartLine(first);
+  const sl = parseStartLine(text.slice(0, nl > 0 && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl));
   if ('code' in sl) return { ok: false, error: sl };
 
   const headers: SipHeader[] = [];
@@ -592,7 +619,6 @@ function parseHead(bytes: Uint8Array, start: number, textEnd: number, L: Limits)
     if (e < 0) e = n;
     const line = text.slice(pos, e > pos && text.charCodeAt(e - 1) === 0x0d ? e - 1 : e);
     pos = e + 1;
-    if (CTL.test(line)) return fail('bad-header', `control character in header line ${excerpt(line)}`);
     if (isWsp(line.charCodeAt(0))) {
       // §7.3.1: a line starting with whitespace continues the previous one; the fold is one SP.
       if (name === undefined) return fail('bad-header', 'a continuation line right after the start line');
@@ -653,7 +679,7 @@ function parseHead(bytes: Uint8Array, start: number, textEnd: number, L: Limits)
   if (sl.kind === 'request' && cs.method !== sl.method) return fail('bad-cseq', `CSeq method ${cs.method} ≠ request method ${sl.method}`);
   if (clProblem !== undefined) return fail('bad-content-length', clProblem);
   if (contentLength > L.maxBody) return fail('body-too-large', `Content-Length ${String(contentLength)} above the limit ${L.maxBody}`);
-  return { ok: true, head: { start: sl, headers, contentLength: contentLength < 0 ? -1 : contentLength } };
+  return { ok: true, head: { start: sl, headers, contentLength: contentLength < 0 ? -1 : contentLength, bodyStart } };
 }
 
 function buildMessage(start: StartLine, headers: SipHeader[], body: Uint8Array): SipMessage {
@@ -664,6 +690,7 @@ function buildMessage(start: StartLine, headers: SipHeader[], body: Uint8Array):
 
 /** A copy of bytes[from, to) in a plain Uint8Array (never a view of the caller's or our buffer). */
 function copyOf(bytes: Uint8Array, from: number, to: number): Uint8Array {
+  if (from === to) return new Uint8Array(0);
   const out = new Uint8Array(to - from);
   out.set(bytes.subarray(from, to));
   return out;
@@ -682,24 +709,10 @@ export function parseSipMessage(bytes: Uint8Array, limits?: SipParseLimits): Sip
   while (start < n && (bytes[start] === 0x0d || bytes[start] === 0x0a)) start++;
   if (start === n) return fail('empty', n === 0 ? 'no octets' : 'only line ends (a keep-alive)');
   if (n - start > L.maxMessage) return fail('too-large', `${n - start} octets (limit ${L.maxMessage})`);
-  // The empty line that ends the head.
-  let lineStart = start;
-  let bodyStart = -1;
-  for (let p = start; ; ) {
-    const lf = bytes.indexOf(0x0a, p);
-    if (lf < 0) break;
-    const le = lf > lineStart && bytes[lf - 1] === 0x0d ? lf - 1 : lf;
-    if (le === lineStart) {
-      bodyStart = lf + 1;
-      break;
-    }
-    lineStart = lf + 1;
-    p = lf + 1;
-  }
-  if (bodyStart < 0) return fail('truncated', 'no empty line after the headers');
-  const r = parseHead(bytes, start, lineStart, L);
+  const r = parseHead(bytes, start, n, L);
   if (!r.ok) return r;
   const { head } = r;
+  const bodyStart = head.bodyStart;
   const rest = n - bodyStart;
   let end = n;
   if (head.contentLength < 0) {
@@ -733,7 +746,8 @@ const FRAMER_INITIAL = 4096;
  *
  * Memory: the incomplete message is held in one buffer that never grows past maxMessageBytes (a
  * head without its empty line by then, or a head + Content-Length above it, is `too-large` as
- * soon as that is known). Complete messages wait in the queue for `next()`.
+ * soon as that is known). Complete messages wait in the queue for `next()`. A result's
+ * `bytesRead` is that message's own length (head + body; keep-alive CRLFs before it not counted).
  */
 export class SipStreamFramer {
   private readonly limits: Limits;
@@ -802,7 +816,7 @@ export class SipStreamFramer {
           if (this.len >= cap) this.fail('too-large', `no end of the head within ${cap} octets`);
           continue;
         }
-        const r = parseHead(this.buf, 0, this.lineStart, this.limits);
+        const r = parseHead(this.buf, 0, bodyStart, this.limits);
         if (!r.ok) {
           this.error = r;
           return;
@@ -889,41 +903,70 @@ export function serializeSipMessage(msg: SipMessage): Uint8Array {
   let head: string;
   if (msg.kind === 'request') {
     if (!isToken(msg.method)) misuse(`SIP method must be a token, got ${excerpt(msg.method)}`);
-    if (msg.uri === '' || msg.uri.includes(' ') || CTL.test(msg.uri) || msg.uri.includes('\t')) misuse(`bad Request-URI ${excerpt(msg.uri)}`);
+    if (msg.uri === '' || msg.uri.includes(' ') || msg.uri.includes('\t')) misuse(`bad Request-URI ${excerpt(msg.uri)}`);
     head = `${msg.method} ${msg.uri} SIP/2.0\r\n`;
   } else {
     if (!Number.isInteger(msg.status) || msg.status < 100 || msg.status > 699) misuse(`SIP status must be an integer in 100..699, got ${msg.status}`);
-    if (CTL.test(msg.reason)) misuse('SIP reason phrase contains a line break or control character');
     head = `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
   }
   const bodyLength = msg.body.length;
   let lengthWritten = false;
+  let lines = 1;
   for (const h of msg.headers) {
-    const name = canonicalHeaderName(h.name);
-    if (name === 'Content-Length') {
-      if (!lengthWritten) head += `Content-Length: ${bodyLength}\r\n`;
-      lengthWritten = true;
-      continue;
+    // A name from the table is a token; any other is checked.
+    let name = NAMES.get(h.name);
+    if (name === undefined) {
+      name = canonicalHeaderName(h.name);
+      if (!isToken(name)) misuse(`SIP header name must be a token, got ${excerpt(h.name)}`);
     }
-    if (!isToken(name)) misuse(`SIP header name must be a token, got ${excerpt(h.name)}`);
-    if (CTL.test(h.value)) misuse(`SIP header ${name}: value contains a line break or control character`);
-    head += `${name}: ${h.value}\r\n`;
+    if (name === 'Content-Length') {
+      if (lengthWritten) continue;
+      head += `Content-Length: ${bodyLength}\r\n`;
+      lengthWritten = true;
+    } else head += `${name}: ${h.value}\r\n`;
+    lines++;
   }
-  if (!lengthWritten) head += `Content-Length: ${bodyLength}\r\n`;
+  if (!lengthWritten) {
+    head += `Content-Length: ${bodyLength}\r\n`;
+    lines++;
+  }
   head += '\r\n';
-  // The usual head is ASCII: then its length is its octet count and one allocation does.
-  // eslint-disable-next-line no-control-regex -- ASCII test
-  if (!/[^\x00-\x7f]/.test(head)) {
-    const out = new Uint8Array(head.length + bodyLength);
-    ENCODER.encodeInto(head, out);
-    out.set(msg.body, head.length);
-    return out;
+  // The usual head is ASCII: then it fits exactly in head.length octets and one allocation does
+  // (encodeInto stops short, read < length, as soon as a char needs more than one octet).
+  let out = new Uint8Array(head.length + bodyLength);
+  let headBytes = head.length;
+  const r = ENCODER.encodeInto(head, out);
+  if (r.read !== head.length || r.written !== head.length) {
+    const h = ENCODER.encode(head);
+    headBytes = h.length;
+    out = new Uint8Array(headBytes + bodyLength);
+    out.set(h);
   }
-  const h = ENCODER.encode(head);
-  const out = new Uint8Array(h.length + bodyLength);
-  out.set(h);
-  out.set(msg.body, h.length);
+  // Values are checked on the octets, in one pass: the only control characters may be the CRLFs
+  // written here, exactly one per line (a value holding "\r\n" adds a line: header injection).
+  if (!cleanHead(out, headBytes, lines + 1)) misuse(`SIP message: a start-line field or header value contains a line break or control character (${badField(msg)})`);
+  out.set(msg.body, headBytes);
   return out;
+}
+
+/** True when out[0, end) has no control octets but HTAB and exactly `crlfs` CRLF pairs. */
+function cleanHead(out: Uint8Array, end: number, crlfs: number): boolean {
+  let n = 0;
+  for (let i = 0; i < end; i++) {
+    const b = out[i]!;
+    if (b >= 0x20 ? b === 0x7f : b !== 0x09) {
+      if (b !== 0x0d || out[i + 1] !== 0x0a) return false;
+      n++;
+      i++;
+    }
+  }
+  return n === crlfs;
+}
+
+/** Names the field cleanHead refused, for the error message (the slow path of a misuse). */
+function badField(msg: SipMessage): string {
+  if (msg.kind === 'request' ? CTL.test(msg.uri) : CTL.test(msg.reason)) return msg.kind === 'request' ? 'Request-URI' : 'reason phrase';
+  return msg.headers.find((h) => CTL.test(h.value))?.name ?? '?';
 }
 
 // =============================================================================================

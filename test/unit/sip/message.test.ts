@@ -241,6 +241,8 @@ describe('serializeSipMessage', () => {
     throwsCode(() => serializeSipMessage({ ...base(), headers: [{ name: 'Subject', value: 'x\r\nVia: evil' }] }));
     throwsCode(() => serializeSipMessage({ ...base(), method: 'OPT IONS' }));
     throwsCode(() => serializeSipMessage({ ...base(), uri: 'sip:a b' }));
+    throwsCode(() => serializeSipMessage({ ...base(), uri: 'sip:a\r\nVia:x' }));
+    throwsCode(() => serializeSipMessage({ ...base(), headers: [{ name: 'Subject', value: 'x\u007f' }] }));
     throwsCode(() => serializeSipMessage({ kind: 'response', status: 99, reason: 'x', headers: [], body: new Uint8Array(0) }));
     throwsCode(() => serializeSipMessage({ kind: 'response', status: 200, reason: 'O\nK', headers: [], body: new Uint8Array(0) }));
   });
