@@ -22,7 +22,7 @@ const LAYERS = {
   t38: ['modem', 'hdlc', 'rtp', 'util'],
   fax: ['t30', 't38', 'modem', 'hdlc', 't4', 'image', 'rtp', 'capture', 'dsp', 'g711', 'util'],
   analyze: ['fax', 't30', 't38', 'modem', 'hdlc', 't4', 'image', 'rtp', 'capture', 'dsp', 'g711', 'util'],
-  node: ['fax', 't30', 't38', 'modem', 'hdlc', 't4', 'image', 'rtp', 'capture', 'dsp', 'g711', 'util'],
+  node: ['sip', 'fax', 't30', 't38', 'modem', 'hdlc', 't4', 'image', 'rtp', 'capture', 'dsp', 'g711', 'util'],
   sip: ['fax', 't30', 't38', 'modem', 'hdlc', 't4', 'image', 'rtp', 'capture', 'dsp', 'g711', 'util'],
   server: ['sip', 'node', 'analyze', 'fax', 't30', 't38', 'modem', 'hdlc', 't4', 'image', 'rtp', 'capture', 'dsp', 'g711', 'util'],
   cli: ['server', 'sip', 'node', 'analyze', 'fax', 't30', 't38', 'modem', 'hdlc', 't4', 'image', 'rtp', 'capture', 'dsp', 'g711', 'util'],

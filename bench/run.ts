@@ -38,11 +38,12 @@ import {
 } from './lib.js';
 import { gatewaySuite } from './gateway.js';
 import { modemSuite } from './modem.js';
+import { sipSuite } from './sip.js';
 import { t4Suite } from './t4.js';
 import { udptlSuite } from './udptl.js';
 
 /** Every layer adds its suite here. */
-const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite, () => gatewaySuite()];
+const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite, () => gatewaySuite(), sipSuite];
 
 interface Options {
   readonly filters: string[];

@@ -30,6 +30,7 @@ import { parseWav, readCapture, writeWav } from '../src/capture/index.js';
 import { documentToFaxPages, readJpeg, readPdfFaxPages, readPng, readPnm, readTiff, writeDocument, writeGreyPng, writePdf, writePng } from '../src/image/index.js';
 import { createBitmap, setPixel } from '../src/t4/bitmap.js';
 import { decodeRed, decodeRtp } from '../src/rtp/index.js';
+import { parseSipMessage as parseSipWire, SipStreamFramer } from '../src/sip/message.js';
 import { decodeDis, decodeT30Frame } from '../src/t30/index.js';
 import { decodeT4 } from '../src/t4/index.js';
 import {
@@ -174,6 +175,24 @@ async function pdfSeeds(): Promise<Uint8Array[]> {
   return [await writePdf([b])];
 }
 
+/**
+ * SIP seeds built here (RFC 3261 §7): an INVITE with a T.38 SDP body, a 200 OK, an OPTIONS with
+ * bare LF line ends, folding and compact forms; for the stream target, all three back to back with
+ * RFC 5626 pings between them.
+ */
+function sipSeeds(): { datagrams: Uint8Array[]; stream: Uint8Array[] } {
+  const sdp = 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=image 4000 udptl t38\r\na=T38FaxVersion:0\r\n';
+  const core = 'From: "Fax" <sip:fax@example.org>;tag=1\r\nTo: <sip:gw@example.net>\r\nCall-ID: fz@192.0.2.1\r\n';
+  const invite =
+    'INVITE sip:gw@example.net SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;rport\r\n' +
+    core +
+    `CSeq: 1 INVITE\r\nContact: <sip:fax@192.0.2.1>\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`;
+  const ok = `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;received=192.0.2.1\r\n${core}CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`;
+  const options = 'OPTIONS sip:gw@example.net SIP/2.0\nv: SIP/2.0/TCP [2001:db8::1];branch=z9hG4bK2\nf: <sip:a@b>;tag=2\nt: <sip:c@d>\ni: o@x\nCSeq: 7 OPTIONS\nSubject: one,\n two\nl: 2\n\nhi';
+  const e = (s: string): Uint8Array => new TextEncoder().encode(s);
+  return { datagrams: [invite, ok, options].map(e), stream: [e(`\r\n\r\n${invite}\r\n\r\n${ok}${options}`), e(ok + ok)] };
+}
+
 /** Budgets small enough that a mutated size field cannot make one input run for long. */
 const FUZZ_BUDGET = { maxPages: 4, maxPixels: 4_000_000, maxTotalPixels: 8_000_000 } as const;
 
@@ -220,6 +239,7 @@ function buildTargets(root: string, pdf: readonly Uint8Array[] = []): Target[] {
     Uint8Array.of(0xff, 0xc0, 0x60, 0x00, 1, 2, 3),
   ];
   const view = new IfpView();
+  const sip = sipSeeds();
   // Image seeds: the corpus TIFFs and raw MH streams (small ones, to keep iterations fast).
   const images = (dir: string, re: RegExp): Uint8Array[] =>
     !existsSync(dir)
@@ -287,6 +307,37 @@ function buildTargets(root: string, pdf: readonly Uint8Array[] = []): Target[] {
       run: (b) => {
         const e = parseSipMessage(b, { frame: 1, time: 0, src: 'a', dst: 'b' });
         return e === undefined ? 'none' : `${e.media.length}:${e.t38.length}`;
+      },
+    },
+    {
+      name: 'sip-message',
+      seeds: [...sip.datagrams, ...udp.filter((u) => u[0] === 0x49 || u[0] === 0x53 || u[0] === 0x4f || u[0] === 0x42)],
+      run: (b) => {
+        const r = parseSipWire(b);
+        return r.ok ? `ok:${r.message.kind}` : r.error.code;
+      },
+    },
+    {
+      // The TCP framer: the input cut into chunks at offsets taken from its own first octet, so
+      // mutations also move the chunk boundaries.
+      name: 'sip-stream',
+      seeds: sip.stream,
+      run: (b) => {
+        const f = new SipStreamFramer({ maxMessageBytes: 8192 });
+        const step = 1 + ((b[0] ?? 0) % 97);
+        let messages = 0;
+        let last = 'none';
+        for (let i = 0; i < b.length; i += step) {
+          f.push(b.subarray(i, i + step));
+          for (let r = f.next(); r !== undefined; r = f.next()) {
+            if (!r.ok) {
+              last = r.error.code;
+              break;
+            }
+            messages++;
+          }
+        }
+        return `${Math.min(messages, 4)}:${last}:${Math.min(f.takePings(), 3)}`;
       },
     },
     { name: 'capture', seeds: capFiles, run: (b) => outcome(readCapture(b)), weight: 20 },

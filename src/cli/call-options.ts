@@ -58,6 +58,8 @@ export type Endpoint =
   | { readonly kind: 'udptl'; readonly host: string; readonly port: number; readonly localPort: number; readonly localAddress?: string; readonly latch?: boolean }
   | { readonly kind: 'tcp-connect'; readonly host: string; readonly port: number }
   | { readonly kind: 'tcp-listen'; readonly port: number }
+  /** Set up by SIP (sip-call.ts): the media and its ports come from the SDP. */
+  | { readonly kind: 'sip' }
   | {
       readonly kind: 'audio';
       readonly host: string;
@@ -136,13 +138,16 @@ export function parseErrorCorrection(redundancy: string | undefined, fec: string
 }
 
 /** Turns parsed option values into call settings (identity and header line from config.ts); throws UsageError on bad input. */
-export function callSettings(v: CallValues, sources?: ConfigSources): CallSettings {
+export function callSettings(v: CallValues, sources?: ConfigSources, sip = false): CallSettings {
   const given = [v.udptl !== undefined, v.tcp !== undefined, v['listen-tcp'] !== undefined, v.audio !== undefined].filter(Boolean).length;
-  if (given !== 1) throw new UsageError('give exactly one of --udptl host:port, --tcp host:port, --listen-tcp port, --audio host:port');
+  if (sip && given > 0) throw new UsageError('a SIP call (--to / --sip-listen) takes its media from the SDP: no --udptl, --tcp, --listen-tcp or --audio');
+  if (!sip && given !== 1) throw new UsageError('give exactly one of --udptl host:port, --tcp host:port, --listen-tcp port, --audio host:port (or --to sip:… / --sip-listen host:port)');
   const audioOnly = (['codec', 'rtp', 'frame-ms', 'cushion', 'tep'] as const).filter((k) => v[k] !== undefined);
-  if (v.audio === undefined && audioOnly.length > 0) throw new UsageError(`--${audioOnly[0] ?? ''} is for --audio calls`);
+  if (v.audio === undefined && !sip && audioOnly.length > 0) throw new UsageError(`--${audioOnly[0] ?? ''} is for --audio calls`);
   let endpoint: Endpoint;
-  if (v.audio !== undefined) {
+  if (sip) {
+    endpoint = { kind: 'sip' };
+  } else if (v.audio !== undefined) {
     const r = parseHostPort(v.audio, '--audio');
     if (v['local-port'] === undefined) throw new UsageError('--audio needs --local-port');
     const codec = v.codec ?? 'slin';

@@ -20,12 +20,24 @@ import type { T38Version } from '../t38/ifp.js';
 import { UsageError, parseCommandArgs, parseNumber } from './command.js';
 import { parseErrorCorrection, parseHostPort, parsePort } from './call-options.js';
 import { resultLine } from './gateway-result.js';
+import { SIP_OPTIONS, sipSettings } from './sip-call.js';
+import { SipEndpoint } from '../node/sip-fax.js';
+import { runSipGatewayCall } from '../node/sip-gateway.js';
+import type { SipCall } from '../sip/user-agent.js';
+import type { T38SdpCapabilities } from '../sip/sdp-t38.js';
 
 export const USAGE = `usage: faxwire gateway --audio-local PORT --audio-remote HOST:PORT --t38-local PORT --t38-remote HOST:PORT [options]
+       faxwire gateway --sip-listen HOST:PORT --to sip:URI [--max-calls N] [SIP options] [options]
   A T.38 gateway for one call: a fax machine on the audio leg (8 kHz frames over UDP, like
   spandsp-peer's audiofax/t38gw) <-> T.38 over UDPTL. Says "ready" on stderr once bound; ends
   after the call (DCN relayed, or both legs idle) with one result line; exit 0 only for a
   completed fax.
+  With --sip-listen it is a back-to-back user agent: each call arriving there is placed again
+  to --to, offering T.38 alone when the incoming call offers G.711, G.711 alone when it offers
+  T.38; once both legs are answered the gateway bridges them (G.711/RTP <-> T.38/UDPTL), and
+  either side hanging up ends both. One result line per call; exits after --max-calls calls
+  (default 1). SIP options: --transport udp|tcp, --media-ports LO-HI, --advertise ADDR,
+  --from URI, --username U --password P, --proxy URI, --session-expires SEC, --sip-trace.
 audio leg:
   --codec slin|alaw|ulaw    payload: 16-bit linear LE (default, 320 B) or G.711 (160 B)
   --rtp                     12-byte RTP header (G.711 only)
@@ -75,6 +87,7 @@ const OPTIONS = {
   timeout: { type: 'string' },
   trace: { type: 'boolean' },
   json: { type: 'boolean' },
+  ...SIP_OPTIONS,
 } as const;
 
 type BlockableModem = NonNullable<FaxMessageEditOptions['blockModems']>[number];
@@ -88,6 +101,7 @@ function required(v: string | undefined, option: string): string {
 export async function run(args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommandArgs({ args, options: OPTIONS, allowPositionals: true });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`);
+  if (v['sip-listen'] !== undefined) return runSip(v);
   const audioLocal = parsePort(required(v['audio-local'], '--audio-local'), '--audio-local');
   const audioRemote = parseHostPort(required(v['audio-remote'], '--audio-remote'), '--audio-remote');
   const t38Local = parsePort(required(v['t38-local'], '--t38-local'), '--t38-local');
@@ -96,9 +110,38 @@ export async function run(args: string[]): Promise<number> {
   if (codec !== 'slin' && codec !== 'alaw' && codec !== 'ulaw') throw new UsageError(`--codec: slin, alaw or ulaw, got '${codec}'`);
   if (v.rtp === true && codec === 'slin') throw new UsageError('--rtp needs --codec alaw or ulaw (RTP carries G.711 here)');
   const frameMs = parseNumber(v['frame-ms'], '--frame-ms', 10, 60, true) ?? 20;
-  const cushion = parseNumber(v.cushion, '--cushion', 0, 32, true) ?? 2;
+  const { options, speed, idleSec, timeoutSec, cushion } = gatewayOptions(v);
+  const version = options.t38Version ?? 0;
+  const gateway = new T38Gateway(options);
+  const outcome = await runGateway({
+    gateway,
+    audio: { codec, rtp: v.rtp === true, frameMs, cushion, localPort: audioLocal, remoteHost: audioRemote.host, remotePort: audioRemote.port },
+    t38: { localPort: t38Local, remoteHost: t38Remote.host, remotePort: t38Remote.port },
+    speed,
+    idleSec,
+    timeoutMs: timeoutSec * 1000,
+    onBound: (p) =>
+      process.stderr.write(
+        `faxwire gateway: ready, audio :${p.audio} <-> ${audioRemote.host}:${audioRemote.port} (${codec}${v.rtp === true ? '/RTP' : ''}), ` +
+          `T.38 v${version} :${p.t38} <-> ${t38Remote.host}:${t38Remote.port}, fax clock ${speed}x\n`,
+      ),
+    ...(options.onTrace ? { onEvent: (e) => options.onTrace?.(`EVENT ${JSON.stringify(e)}`) } : {}),
+  });
+  if (v.json === true) {
+    process.stdout.write(`${JSON.stringify({ ...outcome.summary, end: outcome.end, faxMs: outcome.faxMs, wallMs: Math.round(outcome.wallMs), audio: outcome.audio, t38: outcome.t38, clock: outcome.clock, lateTicks: outcome.lateTicks, socketErrors: outcome.socketErrors })}\n`);
+  } else {
+    process.stdout.write(`${resultLine(outcome)}\n`);
+  }
+  return outcome.summary.completed ? 0 : 1;
+}
+
+type GatewayValues = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+
+/** The gateway's own options (fax editing, error correction, pacing), common to both modes. */
+function gatewayOptions(v: GatewayValues): { options: T38GatewayOptions; speed: number; idleSec: number; timeoutSec: number; cushion: number } {
   const errorCorrection = parseErrorCorrection(v.redundancy, v.fec);
   const version = (parseNumber(v['t38-version'], '--t38-version', 0, 4, true) ?? 0) as T38Version;
+  const cushion = parseNumber(v.cushion, '--cushion', 0, 32, true) ?? 2;
   const maxBitRate = parseNumber(v['max-rate'], '--max-rate', 2400, 14400, true);
   const blockModems: BlockableModem[] = [];
   if (v['block-modems'] !== undefined) {
@@ -112,7 +155,6 @@ export async function run(args: string[]): Promise<number> {
   const speed = parseNumber(v.speed, '--speed', 0.01, 1000, false) ?? 1;
   const idleSec = parseNumber(v.idle, '--idle', 0.1, 3600, false) ?? 3;
   const timeoutSec = parseNumber(v.timeout, '--timeout', 0.1, 86_400, false) ?? 300;
-
   const edit: FaxMessageEditOptions = {
     ...(v['keep-nsx'] === true ? { nsx: 'keep' as const } : {}),
     ...(blockModems.length > 0 ? { blockModems } : {}),
@@ -128,25 +170,118 @@ export async function run(args: string[]): Promise<number> {
     edit,
     ...(trace ? { onTrace: trace } : {}),
   };
-  const gateway = new T38Gateway(options);
-  const outcome = await runGateway({
-    gateway,
-    audio: { codec, rtp: v.rtp === true, frameMs, cushion, localPort: audioLocal, remoteHost: audioRemote.host, remotePort: audioRemote.port },
-    t38: { localPort: t38Local, remoteHost: t38Remote.host, remotePort: t38Remote.port },
-    speed,
-    idleSec,
-    timeoutMs: timeoutSec * 1000,
-    onBound: (p) =>
-      process.stderr.write(
-        `faxwire gateway: ready, audio :${p.audio} <-> ${audioRemote.host}:${audioRemote.port} (${codec}${v.rtp === true ? '/RTP' : ''}), ` +
-          `T.38 v${version} :${p.t38} <-> ${t38Remote.host}:${t38Remote.port}, fax clock ${speed}x\n`,
-      ),
-    ...(trace ? { onEvent: (e) => trace(`EVENT ${JSON.stringify(e)}`) } : {}),
-  });
-  if (v.json === true) {
-    process.stdout.write(`${JSON.stringify({ ...outcome.summary, end: outcome.end, faxMs: outcome.faxMs, wallMs: Math.round(outcome.wallMs), audio: outcome.audio, t38: outcome.t38, clock: outcome.clock, lateTicks: outcome.lateTicks, socketErrors: outcome.socketErrors })}\n`);
-  } else {
-    process.stdout.write(`${resultLine(outcome)}\n`);
+  return { options, speed, idleSec, timeoutSec, cushion };
+}
+
+/** `--sip-listen`: the gateway as a back-to-back user agent, one result line per call. */
+async function runSip(v: GatewayValues): Promise<number> {
+  const { to: target, ...rest } = v;
+  const sip = sipSettings(rest, 'receive');
+  if (target === undefined || !/^sips?:/i.test(target)) throw new UsageError('--sip-listen needs --to sip:URI (where the second leg goes)');
+  for (const o of ['audio-local', 'audio-remote', 't38-local', 't38-remote', 'codec', 'rtp', 'frame-ms'] as const) {
+    if (v[o] !== undefined) throw new UsageError(`--${o} is for the fixed-port gateway; with --sip-listen the SDP names the media`);
   }
-  return outcome.summary.completed ? 0 : 1;
+  const { options, speed, idleSec, timeoutSec, cushion } = gatewayOptions(v);
+  const caps: T38SdpCapabilities = {
+    maxVersion: options.t38Version ?? 0,
+    maxBitRate: 14400,
+    maxBuffer: 2000,
+    maxDatagram: 400,
+    errorCorrection: options.errorCorrection?.mode === 'fec' ? ['fec', 'redundancy'] : ['redundancy', 'fec'],
+    fillBitRemoval: false,
+    transcodingMmr: false,
+    transcodingJbig: false,
+    rateManagement: options.localTcf === true ? ['localTCF', 'transferredTCF'] : ['transferredTCF', 'localTCF'],
+  };
+  let taken = 0;
+  let done = 0;
+  let failures = 0;
+  let finish: (() => void) | undefined;
+  const allDone = new Promise<void>((r) => (finish = r));
+  const running: Promise<void>[] = [];
+  let ep: SipEndpoint | undefined;
+  const onCall = (call: SipCall): void => {
+    const endpoint = ep;
+    if (endpoint === undefined || taken >= sip.maxCalls) {
+      call.reject(486, endpoint?.now() ?? 0, 'Busy Here');
+      return;
+    }
+    taken += 1;
+    const n = taken;
+    running.push(
+      (async () => {
+        try {
+          const out = await runSipGatewayCall({
+            endpoint,
+            call,
+            target,
+            t38Caps: caps,
+            makeGateway: (br) =>
+              new T38Gateway({
+                ...options,
+                t38Version: br.t38.params.version,
+                errorCorrection:
+                  br.t38.params.errorCorrection === 'fec'
+                    ? (options.errorCorrection?.mode === 'fec' ? options.errorCorrection : { mode: 'fec', span: 3, entries: 3 })
+                    : br.t38.params.errorCorrection === 'redundancy'
+                      ? (options.errorCorrection?.mode === 'redundancy' ? options.errorCorrection : { mode: 'redundancy', depth: { indicator: 3, control: 3, image: 2 } })
+                      : { mode: 'none' },
+                ...(br.t38.params.rateManagement === 'localTCF' ? { localTcf: true } : {}),
+              }),
+            speed,
+            cushion,
+            idleSec,
+            timeoutMs: timeoutSec * 1000,
+            onEvent: (e) => {
+              if (e.type === 'bridge' && v.json !== true) {
+                process.stderr.write(
+                  `faxwire gateway #${n}: bridged ${e.bridge.audio.codec}/RTP ${e.bridge.audio.remoteHost}:${e.bridge.audio.remotePort} <-> T.38 v${e.bridge.t38.params.version} ${e.bridge.t38.remoteHost}:${e.bridge.t38.remotePort} (incoming leg: ${e.bridge.incoming})\n`,
+                );
+              }
+            },
+          });
+          const ok = out.gateway?.summary.completed === true;
+          if (!ok) failures += 1;
+          if (v.json === true) {
+            process.stdout.write(`${JSON.stringify({ call: n, bridged: out.bridged, reason: out.reason, ...(out.status !== undefined ? { status: out.status } : {}), ...(out.gateway !== undefined ? { ...out.gateway.summary, end: out.gateway.end, faxMs: out.gateway.faxMs } : {}) })}\n`);
+          } else if (out.gateway !== undefined) {
+            process.stdout.write(`${resultLine(out.gateway)} call=${n} sip-end="${out.reason}"\n`);
+          } else {
+            process.stdout.write(`gateway: call=${n} bridged=no status=${out.status ?? 0} reason="${out.reason}"\n`);
+          }
+        } catch (e) {
+          failures += 1;
+          process.stderr.write(`faxwire gateway: call ${n}: ${e instanceof Error ? e.message : String(e)}\n`);
+        } finally {
+          done += 1;
+          if (done >= sip.maxCalls) finish?.();
+        }
+      })(),
+    );
+  };
+  ep = await SipEndpoint.open({
+    bindAddress: sip.bindAddress,
+    port: sip.sipPort,
+    transport: sip.transport,
+    ...(sip.advertise !== undefined ? { advertise: sip.advertise } : {}),
+    ...(sip.from !== undefined ? { from: sip.from } : {}),
+    ...(sip.credentials !== undefined ? { credentials: sip.credentials } : {}),
+    ...(sip.proxy !== undefined ? { outboundProxy: sip.proxy } : {}),
+    ...(sip.mediaPorts !== undefined ? { mediaPorts: sip.mediaPorts } : {}),
+    ...(sip.sessionExpires !== undefined ? { sessionExpires: sip.sessionExpires } : {}),
+    ...(sip.trace ? { trace: (dir: 'in' | 'out', text: string, peer: { host: string; port: number; transport: string }) => void process.stderr.write(`--- SIP ${dir === 'in' ? 'from' : 'to'} ${peer.transport}:${peer.host}:${peer.port}\n${text}\n`) } : {}),
+    onIncomingCall: onCall,
+  });
+  const onSigint = (): void => finish?.();
+  process.on('SIGINT', onSigint);
+  try {
+    process.stderr.write(`faxwire gateway: ready, SIP on ${sip.transport.toUpperCase()} ${sip.bindAddress}:${ep.transport.port} (advertising ${ep.advertise}), second legs to ${target}, fax clock ${speed}x\n`);
+    await allDone;
+    await Promise.all(running);
+    await ep.drain(2000);
+  } finally {
+    process.off('SIGINT', onSigint);
+    await ep.close();
+  }
+  return failures === 0 && done > 0 ? 0 : 1;
 }

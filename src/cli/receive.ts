@@ -14,8 +14,14 @@ import { UsageError, parseCommandArgs } from './command.js';
 import { IDENTITY_USAGE } from './config.js';
 import { ReceivedPageStore } from './page-store.js';
 import { outputFormatOf } from './pages-out.js';
+import { SIP_OPTIONS, SIP_USAGE, isSipCall, parseFormats, runSipReceive, sipSettings } from './sip-call.js';
 
-export const USAGE = `usage: faxwire receive --out FILE (--udptl HOST:PORT --local-port N | --tcp HOST:PORT | --listen-tcp PORT) [options]
+export const USAGE = `usage: faxwire receive --out FILE (--udptl HOST:PORT --local-port N | --tcp HOST:PORT | --listen-tcp PORT | --audio HOST:PORT --local-port N) [options]
+       faxwire receive --sip-listen HOST:PORT --out DIR [--max-calls N] [--format pdf,png] [--t38 auto|off] [SIP options]
+  With --sip-listen: answers SIP calls (G.711, switched to T.38 by re-INVITE when fax is heard)
+  until N calls (default 1) have ended; each fax goes into DIR as fax-<time>-<n>.tif (each page
+  synced before it is confirmed) plus the --format copies; one result line per call. Exit 0
+  when every call delivered a complete fax.
   Answers a T.38 fax call and writes the pages received to FILE: .tif/.tiff (TIFF Class F),
   .pdf, .png (FILE-1.png, FILE-2.png, …) or .pbm. Each page is written and synced to disk before
   it is confirmed to the sender; a page that cannot be written (disk full, …) is not confirmed,
@@ -24,12 +30,26 @@ export const USAGE = `usage: faxwire receive --out FILE (--udptl HOST:PORT --loc
   least one page, 1 when it failed, 2 on bad arguments.
   -o, --out FILE            where the pages go (required)
 ${CALL_USAGE}
+${SIP_USAGE}
+  --max-calls N             calls to answer before exiting (--sip-listen; default 1)
+  --format pdf,png,pbm      also write each SIP fax in these formats (TIFF always)
 ${IDENTITY_USAGE}`;
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs({ args, allowPositionals: true, options: { ...CALL_OPTIONS, out: { type: 'string', short: 'o' } } });
+  const { values, positionals } = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    options: { ...CALL_OPTIONS, ...SIP_OPTIONS, out: { type: 'string', short: 'o' }, format: { type: 'string' } },
+  });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`);
-  const settings = callSettings(values);
+  const sipCall = isSipCall(values);
+  const settings = callSettings(values, undefined, sipCall);
+  if (sipCall) {
+    if (values.out === undefined) throw new UsageError('--out DIR is required');
+    const sip = sipSettings(values, 'receive');
+    return runSipReceive(settings, sip, values.out, parseFormats(values.format));
+  }
+  if (values.format !== undefined) throw new UsageError('--format is for --sip-listen (the --out extension picks the format)');
   const out = values.out;
   if (out === undefined) throw new UsageError('--out FILE (.tif or .pdf) is required');
   const format = outputFormatOf(out);

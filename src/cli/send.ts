@@ -12,18 +12,23 @@ import { CALL_OPTIONS, CALL_USAGE, callSettings } from './call-options.js';
 import { formatReport, runCall } from './call.js';
 import { UsageError, parseCommandArgs } from './command.js';
 import { IDENTITY_USAGE } from './config.js';
+import { SIP_OPTIONS, SIP_USAGE, formatSipReport, isSipCall, runSipSend, sipSettings } from './sip-call.js';
 
-export const USAGE = `usage: faxwire send <file...> (--udptl HOST:PORT --local-port N | --tcp HOST:PORT | --listen-tcp PORT) [options]
-  Sends documents (PDF, TIFF, PNG, JPEG, PNM; several files make one fax) as a T.38 fax, as the
-  calling party. Exit status 0 when every page was confirmed, 1 when the fax failed, 2 on bad
-  arguments.
+export const USAGE = `usage: faxwire send <file...> (--to sip:USER@HOST[:PORT] | --udptl HOST:PORT --local-port N | --tcp HOST:PORT | --listen-tcp PORT | --audio HOST:PORT --local-port N) [options]
+  Sends documents (PDF, TIFF, PNG, JPEG, PNM; several files make one fax) as the calling party:
+  over SIP (--to: G.711 first, T.38 by re-INVITE, G.711 again if the peer refuses T.38), or to a
+  fixed T.38/audio endpoint. Exit status 0 when every page was confirmed, 1 when the fax failed,
+  2 on bad arguments.
 ${CALL_USAGE}
+${SIP_USAGE}
   --header TEXT             a header line stamped on top of each page, with "Page n/N"
 ${IDENTITY_USAGE}`;
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals: files } = parseCommandArgs({ args, allowPositionals: true, options: { ...CALL_OPTIONS, header: { type: 'string' } } });
-  const settings = callSettings(values);
+  const { values, positionals: files } = parseCommandArgs({ args, allowPositionals: true, options: { ...CALL_OPTIONS, ...SIP_OPTIONS, header: { type: 'string' } } });
+  const sipCall = isSipCall(values);
+  const settings = callSettings(values, undefined, sipCall);
+  const sip = sipCall ? sipSettings(values, 'send') : undefined;
   if (files.length === 0) throw new UsageError('no document to send');
   const pages: Bitmap[] = [];
   for (const f of files) {
@@ -44,6 +49,11 @@ export async function run(args: string[]): Promise<number> {
   if (pages.length === 0) {
     process.stderr.write('faxwire send: the documents have no pages\n');
     return 1;
+  }
+  if (sip !== undefined && values.to !== undefined) {
+    const report = await runSipSend(settings, sip, values.to, pages);
+    process.stdout.write(`${formatSipReport('send', report, settings.json)}\n`);
+    return report.status === 'ok' && report.pages === pages.length ? 0 : 1;
   }
   const { report } = await runCall('send', settings, { role: 'calling', send: { pages } });
   process.stdout.write(`${formatReport('send', report, settings.json)}\n`);

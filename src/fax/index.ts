@@ -9,3 +9,4 @@ export * from './session.js';
 export * from './terminal/t38-line.js';
 export * from './terminal/t38-terminal.js';
 export * from './gateway/index.js';
+export * from './signal-watch.js';

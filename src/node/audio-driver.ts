@@ -48,8 +48,18 @@ export interface AudioDriverOptions<E> extends Omit<AudioLegOptions, 'codec'> {
   readonly timeoutMs?: number;
   readonly onEvent?: (e: E) => void;
   readonly onBound?: (port: number) => void;
+  /** Stops the call at once: the outcome says `aborted`; the terminal is not aborted (no DCN). */
   readonly signal?: AbortSignal;
+  /** Hangs up gracefully: the terminal ends the call (DCN) and the driver finishes normally. */
   readonly hangup?: AbortSignal;
+  /**
+   * With `socket`: leave it open at the end, with the driver's listeners taken off, for the
+   * caller to use again. Default false (closed). With `signal` this is the mid-call switch of a
+   * SIP call from audio to T.38 (re-INVITE, T.38 Annex D): stop the audio terminal without a
+   * DCN, keep the RTP port (the re-INVITE may fail with 488 and audio go on), start a T.38
+   * terminal on its own socket.
+   */
+  readonly keepSocket?: boolean;
 }
 
 export interface AudioDriverOutcome {
@@ -79,9 +89,10 @@ export async function runAudioTerminal<E>(o: AudioDriverOptions<E>): Promise<Aud
 
   const sock: Socket = o.socket ?? createSocket({ type: 'udp4', reuseAddr: false });
   let socketErrors = 0;
-  sock.on('error', () => {
+  const onError = (): void => {
     socketErrors++;
-  });
+  };
+  sock.on('error', onError);
   const remoteAddress = isIP(o.remoteHost) !== 0 ? o.remoteHost : (await lookup(o.remoteHost, { family: 4 })).address;
   // Valid for latching: a datagram of exactly one frame (with a decodable RTP header when RTP).
   const filter = new SourceFilter({ remote: { address: remoteAddress, port: o.remotePort }, latch: o.latch ?? false, isValid: (d) => framing.isValid(d) });
@@ -97,7 +108,7 @@ export async function runAudioTerminal<E>(o: AudioDriverOptions<E>): Promise<Aud
   let malformed = 0;
   let lateTicks = 0;
 
-  sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+  const onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
     const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
     if (!filter.accept(bytes, rinfo)) return;
     datagramsReceived++;
@@ -105,7 +116,8 @@ export async function runAudioTerminal<E>(o: AudioDriverOptions<E>): Promise<Aud
     if (!f.ok) malformed++;
     // With RTP a late or duplicate frame is the play-out's business (counted there), not malformed.
     else if (playout.push(f.payload, f.seq) !== 'queued' && !framing.rtp) malformed++;
-  });
+  };
+  sock.on('message', onMessage);
 
   const send = (): void => {
     const out = framing.encode(txLinear);
@@ -205,6 +217,9 @@ export async function runAudioTerminal<E>(o: AudioDriverOptions<E>): Promise<Aud
     lateTicks,
     playout: playout.getStats(),
   };
-  await new Promise<void>((r) => sock.close(() => r()));
+  if (o.socket !== undefined && o.keepSocket === true) {
+    sock.off('message', onMessage);
+    sock.off('error', onError);
+  } else await new Promise<void>((r) => sock.close(() => r()));
   return outcome;
 }

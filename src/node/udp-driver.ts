@@ -27,8 +27,15 @@ export interface UdpDriverOptions<E> {
   readonly terminal: DrivenTerminal<E>;
   /** Local UDP port (0: any). Ignored when `socket` is given. */
   readonly localPort: number;
-  /** An already bound UDP socket to use (it is closed at the end). */
+  /** An already bound UDP socket to use (it is closed at the end, unless `keepSocket`). */
   readonly socket?: Socket;
+  /**
+   * With `socket`: leave it open at the end, with the driver's listeners taken off, for the
+   * caller to use again (a SIP call that moves to another terminal on the same port). Default
+   * false. Stopping with `signal` then ends the run with the terminal neither aborted nor hung
+   * up (no DCN) and the socket still bound.
+   */
+  readonly keepSocket?: boolean;
   /** Local address to bind. Default '0.0.0.0' (all IPv4 interfaces). */
   readonly localAddress?: string;
   /** The signalled far end: only datagrams from this address and port are accepted (unless `latch`). */
@@ -100,9 +107,10 @@ export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<UdpDriv
   let drops = 0;
   let socketErrors = 0;
   let last: Uint8Array | undefined;
-  sock.on('error', () => {
+  const onError = (): void => {
     socketErrors++;
-  });
+  };
+  sock.on('error', onError);
   const remoteAddress = isIP(o.remoteHost) !== 0 ? o.remoteHost : (await lookup(o.remoteHost, { family: 4 })).address;
   const filter = new SourceFilter({ remote: { address: remoteAddress, port: o.remotePort }, latch: o.latch ?? false });
   if (!o.socket) await bindUdp(sock, o.localPort, o.localAddress ?? '0.0.0.0');
@@ -116,7 +124,7 @@ export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<UdpDriv
     });
   };
   const loop = new RealTimeLoop<E>(o.terminal, speed, send, o.onEvent);
-  sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+  const onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
     const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
     // Each latch move is a new endpoint object: comparing references costs no copy per datagram.
     const before = filter.latchedTo;
@@ -129,7 +137,8 @@ export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<UdpDriv
       return;
     }
     loop.input(bytes);
-  });
+  };
+  sock.on('message', onMessage);
   const { timedOut, aborted } = await loop.run({ timeoutMs: o.timeoutMs ?? 300_000, signal: o.signal, hangup: o.hangup });
   const finished = !timedOut && !aborted;
   if (finished && last !== undefined) {
@@ -155,6 +164,9 @@ export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<UdpDriv
     foreignDatagrams: fs.foreign,
     ...(latched !== undefined ? { latchedTo: `${latched.address}:${latched.port}` } : {}),
   };
-  await new Promise<void>((r) => sock.close(() => r()));
+  if (o.socket !== undefined && o.keepSocket === true) {
+    sock.off('message', onMessage);
+    sock.off('error', onError);
+  } else await new Promise<void>((r) => sock.close(() => r()));
   return outcome;
 }
