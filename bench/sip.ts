@@ -21,7 +21,8 @@ import {
   SipStreamFramer,
   type SipMessage,
 } from '../src/sip/message.js';
-import type { BenchCase, BenchSuite, SuiteReportContext } from './lib.js';
+import { getGc, type BenchCase, type BenchSuite, type SuiteReportContext } from './lib.js';
+import { concurrentCalls, uaCases } from './sip-ua.js';
 
 const crlf = (lines: readonly string[]): string => lines.map((l) => `${l}\r\n`).join('');
 
@@ -215,17 +216,30 @@ export function sipSuite(): BenchSuite {
   const names = Object.keys(MESSAGES) as MessageName[];
   return {
     name: 'sip',
-    title: 'SIP messages (RFC 3261 §7): parse, frame, serialize',
+    title: 'SIP messages (RFC 3261 §7): parse, frame, serialize; the user agent: calls set up and torn down, calls held',
     input: `INVITE with T.38 SDP (${bytesOf(INVITE).length} octets, ${SDP.length} of SDP), 200 OK (${OK.length}), OPTIONS (${OPTIONS.length}); no C baseline`,
-    cases: [...names.map(parseCase), readersCase(), streamCase(), ...names.map(serializeCase)],
+    cases: [...names.map(parseCase), readersCase(), streamCase(), ...names.map(serializeCase), ...uaCases()],
     baselines: [],
     notes: ['no C baseline for SIP: absolute figures; messages/s is per core (the run is pinned to one CPU when taskset allows)'],
     report: (ctx: SuiteReportContext) => {
+      const lines: string[] = [];
       const inv = ctx.results.find((r) => r.name === 'sip/parse/invite-sdp');
-      if (inv === undefined) return [];
       // A fax call's signalling is about a dozen messages (INVITE, 100, 200, ACK, re-INVITE to
       // T.38 and its answers, BYE, 200): how many call setups one core could parse per second.
-      return [`one core parses ≈ ${Math.round(1e9 / inv.nsPerOp / 12).toLocaleString('en')} fax calls' signalling per second (12 messages a call)`];
+      if (inv !== undefined) lines.push(`one core parses ≈ ${Math.round(1e9 / inv.nsPerOp / 12).toLocaleString('en')} fax calls' signalling per second (12 messages a call)`);
+      const call = ctx.results.find((r) => r.name === 'sip/ua/call');
+      if (call !== undefined) {
+        const gc = getGc() ?? ((): void => {});
+        for (const n of [100, 1000]) {
+          const c = concurrentCalls(n, gc);
+          lines.push(
+            `${n} calls up at once (both UAs of each call in this process): ${(c.heapPerCall / 1024).toFixed(1)} KiB heap per call, ` +
+              `one tick over all of them ${(c.tickNs / 1000).toFixed(0)} µs (${c.messagesPerCall.toFixed(0)} messages per call set-up)`,
+          );
+        }
+        lines.push(`set-up + tear-down: ${Math.round(1e9 / call.nsPerOp).toLocaleString('en')} calls/s on one core (both ends' work: two UAs in one process)`);
+      }
+      return lines;
     },
   };
 }

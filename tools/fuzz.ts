@@ -49,6 +49,7 @@ import { hdlcTargets } from './fuzz-hdlc.js';
 import { statefulTargets, type FuzzTarget } from './fuzz-stateful.js';
 import { t38ToAudioTargets } from './fuzz-t38-to-audio.js';
 import { gatewayTargets } from './fuzz-gateway.js';
+import { sipUaTargets } from './fuzz-sip-ua.js';
 
 /** xorshift32: reproducible from --seed. */
 class Rng {
@@ -364,6 +365,7 @@ function buildTargets(root: string, pdf: readonly Uint8Array[] = []): Target[] {
     ...audioTargets(),
     ...t38ToAudioTargets(),
     ...gatewayTargets(),
+    ...sipUaTargets(),
     { name: 'pdf', seeds: [...pdf], run: async (b) => outcome(await readPdfFaxPages(b, FUZZ_BUDGET)), weight: 50 },
     {
       // The convert pipeline: any document in, fax pages, TIFF and PDF out.
