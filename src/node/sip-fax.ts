@@ -232,7 +232,8 @@ export async function runSipFaxCall<E>(o: SipFaxCallOptions<E>): Promise<SipFaxO
       switchCtl?.abort();
       poke();
     } else if (e.type === 'ended') {
-      ended = { by: e.by, ...(e.status !== undefined ? { status: e.status } : {}), reason: e.reason, answered: e.answered };
+      // The first cause wins: a hang-up we send because of a timeout ends the call 'local' too.
+      ended ??= { by: e.by, ...(e.status !== undefined ? { status: e.status } : {}), reason: e.reason, answered: e.answered };
       switchCtl?.abort();
       poke();
     }
@@ -274,9 +275,9 @@ export async function runSipFaxCall<E>(o: SipFaxCallOptions<E>): Promise<SipFaxO
         // Wait for the answer (or the next media change).
         const left = Math.min(deadline, fc.media === undefined ? answerDeadline : deadline) - performance.now();
         if (left <= 0) {
+          ended ??= { by: 'timeout', reason: fc.media === undefined ? 'no answer' : 'call timeout', answered: fc.media !== undefined };
           fc.hangup(ep.now());
           ep.kick();
-          ended ??= { by: 'timeout', reason: fc.media === undefined ? 'no answer' : 'call timeout', answered: fc.media !== undefined };
           break;
         }
         await new Promise<void>((r) => {

@@ -231,6 +231,8 @@ export interface SippOptions {
   readonly service?: string;
   /** SIPp's global timeout (-timeout, counted as an error). */
   readonly timeoutSec: number;
+  /** SIPp's transport: UDP (default) or TCP, one connection (-t t1). */
+  readonly transport?: 'udp' | 'tcp';
   /** Where SIPp writes its message trace, error and log files. */
   readonly dir: string;
   readonly extra?: readonly string[];
@@ -250,6 +252,7 @@ export function startSipp(o: SippOptions): SippProc {
     '-p', String(o.port),
     '-mp', String(o.mediaPort),
     '-nostdin',
+    '-t', o.transport === 'tcp' ? 't1' : 'u1',
     '-timeout', `${o.timeoutSec}s`,
     '-timeout_error',
     '-trace_msg', '-message_file', files.messages,
