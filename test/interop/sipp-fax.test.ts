@@ -24,6 +24,12 @@
  *  (f) B_PARTY.xml with a digest challenge in front: SIPp answers faxwire's INVITE with 401,
  *      verifies the retried INVITE's credentials (`verifyauth`), the call goes on; a wrong
  *      password gets 403.
+ *  (g) chan_sip t38_negotiation_timeout/t38timeout.xml — the 200 to faxwire's T.38 re-INVITE
+ *      comes 5 s after the 100; faxwire waits for it and the fax runs over T.38.
+ *  (h) t38_enabled_two_reinvite_on_a_leg/A_PARTY.xml — a carrier's recorded fax audio (CNG,
+ *      V.21) replayed by SIPp from the corpus pcap: with --t38 off faxwire refuses the carrier's
+ *      T.38 re-INVITE (488), accepts its re-INVITE back to audio and keeps the call up; with
+ *      --t38 auto it hears the real CNG and re-INVITEs to T.38 itself (refused, 488).
  *  (2) faxwire → faxwire: --t38 auto (media=audio>t38) and the receiver at --t38 off
  *      (media=audio), the corpus page (send.tiff, G4) arriving pixel-identical.
  */
@@ -76,6 +82,10 @@ const INITIAL_OFFER = 'asterisk-testsuite/pjsip/t38_initial_offer/sipp/uac-audio
 const ZERO_PORT_A = 'asterisk-testsuite/pjsip/t38_zero_port/sipp/endpoint_A.xml';
 const MAXDG_BOB = 'asterisk-testsuite/pjsip/maxdatagram/callee/sipp/bob.xml';
 const SEND_1XX = 'asterisk-testsuite/pjsip/t38_1xx_response/sipp/send_1xx.xml';
+const T38_TIMEOUT = 'asterisk-testsuite/sip/t38_negotiation_timeout/sipp/t38timeout.xml';
+const TWO_REINVITE_A = 'asterisk-testsuite/pjsip/t38_enabled_two_reinvite_on_a_leg/sipp/A_PARTY.xml';
+/** Real calling-fax audio from a carrier (CNG, then V.21 TSI/DCS), RTP µ-law: replayed by SIPp from the corpus, in place. */
+const CARRIER_PCAP = join(CORPUS, 'asterisk-testsuite', 'pjsip', 't38_enabled_two_reinvite_on_a_leg', 'sipp', 'CARRIER_G711U.pcap');
 const CORPUS_PAGE = join(CORPUS, 'asterisk-testsuite', 'pjsip', 't38', 'send.tiff');
 
 const AUTH_USER = 'faxuser';
@@ -393,6 +403,111 @@ function authEdits(c: Ctx): ScenarioEdit[] {
   ];
 }
 
+/** (g) chan_sip t38_negotiation_timeout/t38timeout.xml: SIPp → faxwire receive; faxwire's T.38 re-INVITE answered 100, then 200 only 5 s later. */
+function t38TimeoutEdits(c: Ctx): ScenarioEdit[] {
+  return [
+    {
+      why: 'The original\'s SDP addresses are a private host; this suite stays on 127.0.0.1.',
+      find: '10.24.20.65',
+      replace: '127.0.0.1',
+      count: 5,
+    },
+    {
+      why: 'audiofax\'s port for the audio stream.',
+      find: 'm=audio 19484 RTP/AVP 0 101',
+      replace: `m=audio ${c.audioPort} RTP/AVP 0 101`,
+    },
+    {
+      why: 'faxwire answers the INVITE at once, without 100 Trying (RFC 3261 17.2.1 asks for one only when the answer takes over 200 ms).',
+      find: '<recv response="100"/>',
+      replace: '<recv response="100" optional="true"/>',
+    },
+    {
+      why: 'Capture faxwire\'s RTP port from its 200: audiofax sends there.',
+      find: /<recv response="200"\/>(?=\s*<send>\s*<!\[CDATA\[\s*ACK )/,
+      replace: '<recv response="200"><action><ereg regexp="m=audio ([1-9][0-9]*) RTP/AVP" search_in="body" check_it="true" assign_to="fwaudio_line,fwaudio"/></action></recv>\n  <Reference variables="fwaudio_line"/>',
+    },
+    {
+      why: 'In the original Asterisk re-INVITEs by itself; faxwire (answering, --t38 auto) does when it hears the calling fax: audiofax --send starts after the ACK.',
+      find: '<recv request="INVITE"/>',
+      replace: `${execNop(c.dir, 'audiofax', audiofaxArgs(c, 'send', '[$fwaudio]', 'ulaw'))}\n  <recv request="INVITE"><action><ereg regexp="m=image ([1-9][0-9]*) udptl t38" search_in="body" check_it="true" assign_to="fwimage_line,fwimage"/></action></recv>\n  <Reference variables="fwimage_line"/>`,
+    },
+    {
+      why: 'The original writes the Via of its 100 and 200 from scratch with a fresh branch: such a response matches no client transaction (RFC 3261 17.1.3) and a UA that matches by branch drops it (chan_sip did not check). The received Via is used instead.',
+      find: 'Via: SIP/2.0/[transport] [remote_ip]:[remote_port];branch=[branch];received=[remote_ip];rport=[remote_port]',
+      replace: '[last_Via:]',
+      count: 2,
+    },
+    {
+      why: 'Likewise the responses\' CSeq: the original assumes Asterisk\'s CSeq 102; faxwire\'s re-INVITE has its own number (RFC 3261 8.1.1.5), echoed as received.',
+      find: 'CSeq: 102 INVITE\n      Server:',
+      replace: '[last_CSeq:]\n      Server:',
+      count: 2,
+    },
+    {
+      why: 't38peer\'s port in the 200 (the original\'s 4730 is anyone\'s).',
+      find: 'm=image 4730 udptl t38',
+      replace: `m=image ${c.t38Port} udptl t38`,
+    },
+    {
+      why: 'After the ACK the audio fax machine stops and spandsp\'s T.38 terminal sends the page to faxwire\'s image port; the original hangs up at once (it only checks that Asterisk waits for the late 200), here faxwire hangs up when the fax is done.',
+      find: /<recv request="ACK"\/>\s*<send>\s*<!\[CDATA\[\s*BYE [\s\S]*?<\/send>\s*<recv response="200"\/>/,
+      replace: `<recv request="ACK"/>
+  ${shellNop(killPeerText(c.dir, 'audiofax'))}
+  ${execNop(c.dir, 't38peer', t38peerArgs(c, 'send', '127.0.0.1:[$fwimage]', 1))}
+  ${RECV_BYE_SEND_200}`,
+    },
+  ];
+}
+
+/** (h) t38_enabled_two_reinvite_on_a_leg/A_PARTY.xml (the carrier): SIPp → faxwire receive; real carrier fax audio replayed. */
+function twoReinviteEdits(c: Ctx, mode: 'off' | 'auto'): ScenarioEdit[] {
+  const common: ScenarioEdit[] = [
+    {
+      why: 'faxwire answers the INVITE at once, without 100 Trying (RFC 3261 17.2.1 asks for one only when the answer takes over 200 ms).',
+      find: /<recv response="100">\s*<\/recv>\s*(?=<recv response="100" optional="true">)/,
+      replace: '<recv response="100" optional="true"></recv>\n\n',
+    },
+    {
+      why: 'The audio stream is SIPp\'s own media port (the pcap replay comes from it; 9000 may be anyone\'s).',
+      find: 'm=audio 9000 RTP/AVP 0 18 101',
+      replace: 'm=audio [media_port] RTP/AVP 0 18 101',
+      count: mode === 'off' ? 2 : 2,
+    },
+    {
+      why: 'The carrier\'s fax audio is read in place from the corpus (absolute path).',
+      find: 'play_pcap_audio="./tests/fax/pjsip/t38_enabled_two_reinvite_on_a_leg/sipp/CARRIER_G711U.pcap"',
+      replace: `play_pcap_audio="${CARRIER_PCAP}"`,
+    },
+  ];
+  if (mode === 'off') return common;
+  return [
+    ...common,
+    {
+      why: 'With --t38 auto faxwire accepts T.38, so the carrier\'s own T.38 re-INVITE (refused 488 by the customer side in the original) and its re-INVITE back to audio are left out; instead faxwire must hear the carrier\'s CNG in the replayed audio and re-INVITE to T.38 itself.',
+      find: /<pause milliseconds="2000"\/>\s*<send retrans="500">\s*<!\[CDATA\[\s*INVITE \[\$1\][\s\S]*?CSeq: 103 ACK[\s\S]*?<\/send>\s*/,
+      replace: '',
+    },
+    {
+      why: 'While the pcap plays: faxwire\'s T.38 re-INVITE (within 20 s, else the call fails) is refused with 488 as the customer side of the original does; the call goes on in G.711 until the carrier hangs up.',
+      find: '<pause milliseconds="20000" />',
+      replace: `<recv request="INVITE" timeout="20000"><action><ereg regexp="m=image [1-9][0-9]* udptl t38" search_in="body" check_it="true" assign_to="t38offer"/></action></recv>
+<Reference variables="t38offer"/>
+<send><![CDATA[
+SIP/2.0 488 Not Acceptable Here
+[last_Via:]
+[last_Call-ID:]
+[last_From:]
+[last_To:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+<recv request="ACK"/>
+<pause milliseconds="4000"/>`,
+    },
+  ];
+}
+
 interface ScenarioDef {
   readonly label: string;
   readonly rel: string;
@@ -412,6 +527,9 @@ const SCENARIOS: readonly ScenarioDef[] = [
   { label: '(e) send_1xx', rel: SEND_1XX, edits: send1xxEdits, role: 'uac' },
   { label: '(f) B_PARTY + 401', rel: FAST_REJECT_B, edits: authEdits, role: 'uas' },
   { label: '(a) sendfax over TCP', rel: SENDFAX, edits: (c) => sendfaxEdits({ ...c, transport: 'tcp' }), role: 'uac', keys: { tel: 'fax' } },
+  { label: '(g) t38timeout', rel: T38_TIMEOUT, edits: t38TimeoutEdits, role: 'uac' },
+  { label: '(h) two_reinvite A_PARTY, faxwire --t38 off', rel: TWO_REINVITE_A, edits: (c) => twoReinviteEdits(c, 'off'), role: 'uac' },
+  { label: '(h) two_reinvite A_PARTY, faxwire --t38 auto', rel: TWO_REINVITE_A, edits: (c) => twoReinviteEdits(c, 'auto'), role: 'uac' },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -472,7 +590,9 @@ class Run {
   async close(): Promise<void> {
     for (const p of this.procs) p.kill();
     for (const f of this.closers) await f().catch(() => undefined);
-    rmSync(this.dir, { recursive: true, force: true });
+    // FAXWIRE_SIPP_KEEP=1 keeps the run's directory (SIPp traces, adapted scenario, peer logs, TIFFs).
+    if (process.env['FAXWIRE_SIPP_KEEP'] === '1') console.log(`SIPP kept ${this.dir}`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -569,14 +689,18 @@ describe('SIPp scenario adapter (corpus scenarios adapted in code; each loads in
         const dump = process.env['FAXWIRE_SIPP_DUMP'];
         if (dump !== undefined && dump !== '') copyFileSync(file, join(dump, `${i + 1}-${def.rel.replace(/[/]/g, '_')}`));
         assert.notEqual(adapted, original);
-        // Nothing of the pcap replay is left: the peers carry the media.
-        assert.doesNotMatch(adapted, /play_pcap/);
+        // No pcap replay from a relative path is left (those files are not in the corpus): the
+        // peers carry the media, or a corpus pcap is read in place by its absolute path.
+        assert.doesNotMatch(adapted, /play_pcap_\w+="(?!\/)/);
+        for (const m of adapted.matchAll(/play_pcap_\w+="([^"]+)"/g)) assert.ok(existsSync(m[1] ?? ''), `pcap ${m[1]} exists`);
         // Only 127.0.0.1 (and SIPp's own [media_ip]) in the SDP.
         assert.doesNotMatch(adapted, /c=IN IP4 (?!127\.0\.0\.1|\[)/);
         const p = startGroup('sipp', ['-sf', file, '-m', '1', '-i', '127.0.0.1', '-p', String(ports[1]), '-mp', String(ports[2]), '-nostdin', '-timeout', '1s', ...Object.entries(def.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]), ...(def.role === 'uac' ? [`127.0.0.1:${ports[0]}`] : [])], 3);
         const r = await p.done;
         p.kill();
-        const errLines = r.stderr.split('\n').filter((l) => /\S/.test(l) && !/^Resolving remote host/.test(l));
+        // SIPp's errors are timestamped lines; "Resolving remote host…" and the pcap loader's
+        // notes ("In pcap …, npkts 800") are not.
+        const errLines = r.stderr.split('\n').filter((l) => /^\d{4}-\d\d-\d\d\s/.test(l));
         assert.ok(!errLines.some((l) => SIPP_LOAD_ERROR.test(l)), `SIPp reported a load error for the adapted ${def.rel} (rc ${r.code}):\n${errLines.join('\n')}`);
         // 97: a UAS ended by its -timeout; a UAC with its INVITE unanswered does not stop at -timeout
         // (SIPp 3.6.1 waits for the call) and ends by `timeout` (124) — after it has sent the INVITE.
@@ -813,6 +937,76 @@ describe('faxwire SIP against SIPp (Asterisk testsuite scenarios, spandsp peer o
       await run.close();
     }
   });
+
+  it('(g) chan_sip t38_negotiation_timeout: faxwire\'s T.38 re-INVITE gets 100 and the 200 only 5 s later; faxwire waits for it and the fax runs over T.38', { timeout: (PROC_TIMEOUT + 30) * 1000 }, async (t) => {
+    if (!preflight(t, [corpusFile(T38_TIMEOUT)])) return;
+    const run = new Run();
+    try {
+      const ports = await portsFor(12);
+      const c = ctxFor(run, ports, SPEED_T38, TEST1);
+      const fw = faxwireReceive(run, ports, SPEED_T38);
+      assert.ok(await fw.waitStderr(/ready, listening for SIP/, 30_000), `faxwire receive is ready${tail(fw.stderrNow())}`);
+      const { proc: sipp } = run.sipp(SCENARIOS[9] as ScenarioDef, c, { port: ports[1] ?? 0, mediaPort: ports[2] ?? 0, remote: `127.0.0.1:${ports[0]}` });
+      const [fr, sr] = await Promise.all([fw.done, sipp.done]);
+      const peer = await peerOutcome(run.dir, 't38peer', 20_000);
+      const res = lastJson(fr.stdout);
+      const pr = parseResultLine(peer.stdout);
+      const diag = diagnostics(run, { faxwire: fr, sipp: sr }, sipp, { t38peer: peer });
+      console.log(`SIPP (g) late 200: sipp rc=${sr.code} ${sippErrorLines(sipp)}; faxwire ${res.status}/${res.code} pages=${res.pages} media=${res.sip?.media} t38_refused=${res.sip?.t38Refused}; t38peer status=${pr?.['status']} pages=${pr?.['pages']}`);
+      assert.equal(sr.code, 0, `SIPp scenario passed (faxwire re-INVITEd, took 100 then the late 200, ACKed, BYE)${diag}`);
+      assert.ok(pr, `t38peer printed a RESULT line${diag}`);
+      assert.equal(pr['status'], '0', `t38peer status 0${diag}`);
+      assert.equal(res.status, 'ok', `faxwire completed${diag}`);
+      assert.equal(res.sip?.media, 'audio>t38', `faxwire switched to T.38 on the late 200${diag}`);
+      assert.equal(fr.code, 0, `faxwire exit 0${diag}`);
+      checkReceived(res.files, TEST1, 1, diag);
+    } finally {
+      await run.close();
+    }
+  });
+
+  for (const mode of ['off', 'auto'] as const) {
+    const label =
+      mode === 'off'
+        ? '(h) two_reinvite A_PARTY, faxwire receive --t38 off: the carrier\'s T.38 re-INVITE gets 488, its re-INVITE back to audio 200, the call stays up through the carrier\'s fax audio until the carrier\'s BYE'
+        : '(h) two_reinvite A_PARTY, faxwire receive --t38 auto: faxwire hears the CNG in the carrier\'s recorded fax audio and re-INVITEs to T.38; 488; the call stays up until the carrier\'s BYE';
+    it(label, { timeout: 120_000 }, async (t) => {
+      if (!preflight(t, [corpusFile(TWO_REINVITE_A), CARRIER_PCAP])) return;
+      const run = new Run();
+      try {
+        const ports = await portsFor(mode === 'off' ? 13 : 14);
+        const c = ctxFor(run, ports, 1, TEST1);
+        // The recording plays in real time: fax clock ×1. No fax can complete (the audio is
+        // another call's), so the call ends by the carrier's BYE.
+        const fw = faxwireReceive(run, ports, 1, ['--t38', mode]);
+        assert.ok(await fw.waitStderr(/ready, listening for SIP/, 30_000), `faxwire receive is ready${tail(fw.stderrNow())}`);
+        const { proc: sipp } = run.sipp(SCENARIOS[mode === 'off' ? 10 : 11] as ScenarioDef, c, { port: ports[1] ?? 0, mediaPort: ports[2] ?? 0, remote: `127.0.0.1:${ports[0]}`, service: 'fax' });
+        const [fr, sr] = await Promise.all([fw.done, sipp.done]);
+        const res = lastJson(fr.stdout);
+        const diag = diagnostics(run, { faxwire: fr, sipp: sr }, sipp);
+        const msgs = traceMessages(readTrace(sipp.files.messages));
+        const summary = msgs.map((m) => `${m.dir === 'sent' ? '>' : '<'}${firstLine(m.text).replace(/ sip:\S+ SIP\/2\.0$/, '').replace(/^SIP\/2\.0 /, '')}`).join(' ');
+        console.log(`SIPP (h) carrier audio, --t38 ${mode}: sipp rc=${sr.code} ${sippErrorLines(sipp)}; flow ${summary}; faxwire ${res.status}/${res.code} media=${res.sip?.media} t38_refused=${res.sip?.t38Refused} ended_by=${res.sip?.endedBy}`);
+        assert.equal(sr.code, 0, `SIPp scenario passed${diag}`);
+        assert.equal(res.sip?.answered, true, `faxwire answered${diag}`);
+        assert.equal(res.sip?.endedBy, 'remote', `the carrier ended the call (faxwire did not drop it)${diag}`);
+        if (mode === 'off') {
+          const r488 = msgs.find((m) => m.dir === 'received' && /^SIP\/2\.0 488/.test(firstLine(m.text)));
+          assert.ok(r488, `faxwire refused the T.38 re-INVITE with 488${diag}`);
+          const back = msgs.filter((m) => m.dir === 'received' && /^SIP\/2\.0 200/.test(firstLine(m.text)) && /CSeq:\s*103 INVITE/i.test(m.text)).pop();
+          const audio = back ? sdpMedia(back.text, 'audio') : undefined;
+          assert.ok(audio && audio.port > 0, `faxwire accepted the re-INVITE back to audio with an audio port${diag}`);
+          assert.ok(!msgs.some((m) => m.dir === 'received' && /^INVITE /.test(firstLine(m.text))), `faxwire --t38 off sent no re-INVITE${diag}`);
+          assert.match(res.sip?.media ?? '', /^audio(>audio)*$/, `faxwire stayed in audio${diag}`);
+        } else {
+          assert.equal(res.sip?.t38Refused, 488, `faxwire re-INVITEd to T.38 and noted the 488${diag}`);
+          assert.match(res.sip?.media ?? '', /^audio(>audio)*$/, `faxwire stayed in audio${diag}`);
+        }
+      } finally {
+        await run.close();
+      }
+    });
+  }
 
   for (const good of [true, false]) {
     it(`(f) digest: SIPp challenges faxwire send's INVITE with 401; ${good ? 'the credentials verify and the call proceeds' : 'a wrong password gets 403 and faxwire reports it'}`, { timeout: 90_000 }, async (t) => {
