@@ -472,7 +472,7 @@ function twoReinviteEdits(c: Ctx, mode: 'off' | 'auto'): ScenarioEdit[] {
       why: 'The audio stream is SIPp\'s own media port (the pcap replay comes from it; 9000 may be anyone\'s).',
       find: 'm=audio 9000 RTP/AVP 0 18 101',
       replace: 'm=audio [media_port] RTP/AVP 0 18 101',
-      count: mode === 'off' ? 2 : 2,
+      count: 2,
     },
     {
       why: 'The carrier\'s fax audio is read in place from the corpus (absolute path).',
