@@ -199,9 +199,9 @@ async function runSip(v: GatewayValues): Promise<number> {
   let finish: (() => void) | undefined;
   const allDone = new Promise<void>((r) => (finish = r));
   const running: Promise<void>[] = [];
-  let ep: SipEndpoint | undefined;
+  const box: { ep?: SipEndpoint } = {};
   const onCall = (call: SipCall): void => {
-    const endpoint = ep;
+    const endpoint = box.ep;
     if (endpoint === undefined || taken >= sip.maxCalls) {
       call.reject(486, endpoint?.now() ?? 0, 'Busy Here');
       return;
@@ -259,7 +259,7 @@ async function runSip(v: GatewayValues): Promise<number> {
       })(),
     );
   };
-  ep = await SipEndpoint.open({
+  const ep = await SipEndpoint.open({
     bindAddress: sip.bindAddress,
     port: sip.sipPort,
     transport: sip.transport,
@@ -272,6 +272,7 @@ async function runSip(v: GatewayValues): Promise<number> {
     ...(sip.trace ? { trace: (dir: 'in' | 'out', text: string, peer: { host: string; port: number; transport: string }) => void process.stderr.write(`--- SIP ${dir === 'in' ? 'from' : 'to'} ${peer.transport}:${peer.host}:${peer.port}\n${text}\n`) } : {}),
     onIncomingCall: onCall,
   });
+  box.ep = ep;
   const onSigint = (): void => finish?.();
   process.on('SIGINT', onSigint);
   try {

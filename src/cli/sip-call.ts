@@ -340,10 +340,10 @@ export async function runSipReceive(settings: CallSettings, sip: SipSettings, di
     finish?.();
   };
   process.on('SIGINT', onSigint);
-  let ep: SipEndpoint | undefined;
+  const box: { ep?: SipEndpoint } = {};
   const handle = (call: SipCall): void => {
     if (seq >= sip.maxCalls) {
-      call.reject(486, ep?.now() ?? 0, 'Busy Here');
+      call.reject(486, box.ep?.now() ?? 0, 'Busy Here');
       return;
     }
     seq += 1;
@@ -354,7 +354,7 @@ export async function runSipReceive(settings: CallSettings, sip: SipSettings, di
     const fax: FaxRole = { role: 'answering', receive: true, confirmAfterStore: true };
     const made: { last?: T38Terminal | AudioTerminal } = {};
     const from = call.incomingInvite !== undefined ? (getHeader(call.incomingInvite, 'From') ?? '') : '';
-    const endpoint = ep;
+    const endpoint = box.ep;
     if (endpoint === undefined) return;
     const p = (async () => {
       try {
@@ -392,7 +392,8 @@ export async function runSipReceive(settings: CallSettings, sip: SipSettings, di
     void p.finally(() => running.delete(p));
   };
   await writeDocument([{ bitmap: { width: 1728, height: 8, stride: 216, data: new Uint8Array(216 * 8) } }], 'tiff');
-  ep = await openEndpoint(sip, handle);
+  const ep = await openEndpoint(sip, handle);
+  box.ep = ep;
   try {
     if (!settings.quiet) process.stderr.write(`faxwire receive: ready, listening for SIP on ${sip.transport.toUpperCase()} ${sip.bindAddress}:${ep.transport.port} (advertising ${ep.advertise}), T.38 ${sip.t38}, up to ${sip.maxCalls} call(s), fax clock ${settings.speed}x\n`);
     await allDone;
