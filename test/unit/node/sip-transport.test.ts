@@ -79,6 +79,19 @@ function collect(t: SipTransport): { got: Got[]; next: (ms?: number) => Promise<
   return { got, next };
 }
 
+/** `p`, or a rejection after `ms` (a wait that cannot hang the run when the behaviour regresses). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+function closed(s: TcpSocket): Promise<void> {
+  return new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
+}
+
 async function until(cond: () => boolean, ms = 2000): Promise<void> {
   const end = performance.now() + ms;
   while (!cond()) {
@@ -308,7 +321,7 @@ describe('SipTransport over TCP', { timeout: 15_000 }, () => {
     try {
       const pong = new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString('latin1'))));
       s.write('\r\n\r\n');
-      assert.equal(await pong, '\r\n');
+      assert.equal(await within(pong, 2000, 'pong'), '\r\n');
       assert.equal(t.stats.pingsAnswered, 1);
       assert.equal(t.stats.malformed, 0);
     } finally {
@@ -321,10 +334,9 @@ describe('SipTransport over TCP', { timeout: 15_000 }, () => {
     const t = await SipTransport.open({ localAddress: HOST, udpPort: 0 });
     const s = await rawTcp(t.port);
     try {
-      const closed = new Promise<void>((r) => s.once('close', () => r()));
       s.on('error', () => undefined);
       s.write('THIS IS NOT SIP\r\nat all\r\n\r\n');
-      await closed;
+      await within(closed(s), 2000, 'connection closed');
       assert.equal(t.stats.malformed, 1);
       await until(() => t.connections === 0);
     } finally {
@@ -342,7 +354,7 @@ describe('SipTransport over TCP', { timeout: 15_000 }, () => {
       const third = await rawTcp(t.port);
       socks.push(third);
       third.on('error', () => undefined);
-      await new Promise<void>((r) => third.once('close', () => r()));
+      await within(closed(third), 2000, 'third connection refused');
       assert.equal(t.stats.connectionsRefused, 1);
       assert.equal(t.stats.connectionsOpened, 2);
       // Sending to a new destination while full is refused too (counted, not thrown).
@@ -350,7 +362,7 @@ describe('SipTransport over TCP', { timeout: 15_000 }, () => {
       assert.equal(t.stats.connectionsRefused, 2);
       assert.equal(t.stats.sendErrors, 1);
       // Idle for 300 ms: both connections are closed by the transport.
-      await Promise.all(socks.slice(0, 2).map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())))));
+      await within(Promise.all(socks.slice(0, 2).map(closed)), 2000, 'idle connections closed');
       await until(() => t.connections === 0);
     } finally {
       for (const s of socks) s.destroy();
@@ -393,7 +405,7 @@ describe('SipTransport open and close', { timeout: 15_000 }, () => {
     assert.equal(p1, p2);
     await p1;
     await t.close();
-    await new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
+    await within(closed(s), 2000, 'connection closed by close()');
     assert.equal(t.connections, 0);
     assert.doesNotThrow(() => t.send(msg(options('late')), { transport: 'udp', host: HOST, port: 9 }));
     assert.equal(t.stats.sendErrors, 1);
