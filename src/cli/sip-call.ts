@@ -15,7 +15,7 @@ import type { DrivenAudioTerminal } from '../node/audio-driver.js';
 import { parseMediaPortRange, type MediaPortRange } from '../node/media-ports.js';
 import type { DrivenTerminal } from '../node/real-time-loop.js';
 import { SipEndpoint, runSipFaxCall, type SipFaxOutcome } from '../node/sip-fax.js';
-import type { FaxCallEvent, FaxMedia, T38Policy } from '../sip/fax-call.js';
+import { FaxPeerPolicies, type FaxCallEvent, type FaxMedia, type T38Policy } from '../sip/fax-call.js';
 import type { T38SdpCapabilities } from '../sip/sdp-t38.js';
 import type { SipCall } from '../sip/user-agent.js';
 import { getHeader } from '../sip/message.js';
@@ -46,6 +46,7 @@ export const SIP_OPTIONS = {
   'max-calls': { type: 'string' },
   'session-expires': { type: 'string' },
   'sip-trace': { type: 'boolean' },
+  'offer-t38': { type: 'boolean' },
 } as const;
 
 export const SIP_USAGE = `SIP (instead of a fixed transport):
@@ -59,6 +60,8 @@ export const SIP_USAGE = `SIP (instead of a fixed transport):
   --from URI                our address of record (default sip:faxwire@ADVERTISE)
   --username U --password P digest credentials for 401/407 challenges (MD5 or SHA-256)
   --proxy URI               outbound proxy (every request goes there first)
+  --offer-t38               with --t38 auto, offer T.38 beside G.711 in the INVITE (the callee may take
+                            the image stream at once; many gateways decline it: default off)
   --session-expires SEC     session timer to ask for (RFC 4028; default 1800, 0: none)
   --sip-trace               each SIP message on stderr`;
 
@@ -77,6 +80,7 @@ export interface SipSettings {
   readonly sessionExpires?: number;
   readonly maxCalls: number;
   readonly trace: boolean;
+  readonly offerT38: boolean;
 }
 
 /** Whether SIP options were given (the call is then a SIP call). */
@@ -104,6 +108,7 @@ export function sipSettings(v: SipValues & CallValues, mode: 'send' | 'receive')
     bindAddress = hp.host;
     sipPort = hp.port;
   }
+  if (v['offer-t38'] === true && t38 !== 'auto') throw new UsageError('--offer-t38 goes with --t38 auto');
   if (v.to !== undefined && !/^sips?:/i.test(v.to)) throw new UsageError(`--to wants a sip: URI, got '${v.to}'`);
   const maxCalls = parseNumber(v['max-calls'], '--max-calls', 1, 100_000, true) ?? (mode === 'receive' ? 1 : 1);
   const sessionExpires = parseNumber(v['session-expires'], '--session-expires', 0, 86_400, true);
@@ -121,6 +126,7 @@ export function sipSettings(v: SipValues & CallValues, mode: 'send' | 'receive')
     ...(sessionExpires !== undefined ? { sessionExpires } : {}),
     maxCalls,
     trace: v['sip-trace'] === true,
+    offerT38: v['offer-t38'] === true,
   };
 }
 
@@ -292,7 +298,7 @@ export async function runSipSend(settings: CallSettings, sip: SipSettings, to: s
     const out = await runSipFaxCall<T30Event>({
       endpoint: ep,
       target: to,
-      fax: { t38: sip.t38, t38Caps: t38Capabilities(settings), direction: 'send' },
+      fax: { t38: sip.t38, t38Caps: t38Capabilities(settings), direction: 'send', ...(sip.offerT38 ? { offerT38Initially: true } : {}) },
       terminals: terminalsFor(settings, fax, undefined, made),
       speed: settings.speed,
       timeoutMs: settings.timeoutMs,
@@ -328,6 +334,8 @@ export function parseFormats(v: string | undefined): OutputFormat[] {
  */
 export async function runSipReceive(settings: CallSettings, sip: SipSettings, dir: string, formats: OutputFormat[]): Promise<number> {
   await mkdir(dir, { recursive: true });
+  // Peers that refused T.38 are not asked again while this process runs (issue 12, item 4).
+  const policies = new FaxPeerPolicies();
   let seq = 0;
   let done = 0;
   let failures = 0;
@@ -361,7 +369,7 @@ export async function runSipReceive(settings: CallSettings, sip: SipSettings, di
         const out = await runSipFaxCall<T30Event>({
           endpoint,
           incoming: call,
-          fax: { t38: sip.t38, t38Caps: t38Capabilities(settings), direction: 'receive' },
+          fax: { t38: sip.t38, t38Caps: t38Capabilities(settings), direction: 'receive', policies },
           terminals: terminalsFor(settings, fax, store, made),
           speed: settings.speed,
           timeoutMs: settings.timeoutMs,
