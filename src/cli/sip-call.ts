@@ -17,7 +17,7 @@ import type { DrivenTerminal } from '../node/real-time-loop.js';
 import { SipEndpoint, runSipFaxCall, type SipFaxOutcome } from '../node/sip-fax.js';
 import { FaxPeerPolicies, type FaxCallEvent, type FaxMedia, type T38Policy } from '../sip/fax-call.js';
 import type { T38SdpCapabilities } from '../sip/sdp-t38.js';
-import type { SipCall } from '../sip/user-agent.js';
+import type { Registration, RegistrationResult, SipCall } from '../sip/user-agent.js';
 import { getHeader } from '../sip/message.js';
 import type { T30Event } from '../t30/engine.js';
 import type { T30Result } from '../t30/result.js';
@@ -47,6 +47,7 @@ export const SIP_OPTIONS = {
   'session-expires': { type: 'string' },
   'sip-trace': { type: 'boolean' },
   'offer-t38': { type: 'boolean' },
+  register: { type: 'string' },
 } as const;
 
 export const SIP_USAGE = `SIP (instead of a fixed transport):
@@ -63,6 +64,8 @@ export const SIP_USAGE = `SIP (instead of a fixed transport):
   --offer-t38               with --t38 auto, offer T.38 beside G.711 in the INVITE (the callee may take
                             the image stream at once; many gateways decline it: default off)
   --session-expires SEC     session timer to ask for (RFC 4028; default 1800, 0: none)
+  --register URI            (receive) register --from at this registrar (digest with --username/--password),
+                            refreshed while listening, removed at exit
   --sip-trace               each SIP message on stderr`;
 
 export type SipValues = { [K in keyof typeof SIP_OPTIONS]?: (typeof SIP_OPTIONS)[K]['type'] extends 'string' ? string : boolean };
@@ -81,6 +84,7 @@ export interface SipSettings {
   readonly maxCalls: number;
   readonly trace: boolean;
   readonly offerT38: boolean;
+  readonly register?: string;
 }
 
 /** Whether SIP options were given (the call is then a SIP call). */
@@ -108,6 +112,8 @@ export function sipSettings(v: SipValues & CallValues, mode: 'send' | 'receive')
     bindAddress = hp.host;
     sipPort = hp.port;
   }
+  if (v.register !== undefined && mode !== 'receive') throw new UsageError('--register is for faxwire receive');
+  if (v.register !== undefined && !/^sips?:/i.test(v.register)) throw new UsageError(`--register wants a sip: URI, got '${v.register}'`);
   if (v['offer-t38'] === true && t38 !== 'auto') throw new UsageError('--offer-t38 goes with --t38 auto');
   if (v.to !== undefined && !/^sips?:/i.test(v.to)) throw new UsageError(`--to wants a sip: URI, got '${v.to}'`);
   const maxCalls = parseNumber(v['max-calls'], '--max-calls', 1, 100_000, true) ?? (mode === 'receive' ? 1 : 1);
@@ -127,6 +133,7 @@ export function sipSettings(v: SipValues & CallValues, mode: 'send' | 'receive')
     maxCalls,
     trace: v['sip-trace'] === true,
     offerT38: v['offer-t38'] === true,
+    ...(v.register !== undefined ? { register: v.register } : {}),
   };
 }
 
@@ -402,10 +409,27 @@ export async function runSipReceive(settings: CallSettings, sip: SipSettings, di
   await writeDocument([{ bitmap: { width: 1728, height: 8, stride: 216, data: new Uint8Array(216 * 8) } }], 'tiff');
   const ep = await openEndpoint(sip, handle);
   box.ep = ep;
+  let registration: Registration | undefined;
   try {
+    if (sip.register !== undefined) {
+      // Registered before saying ready: a caller going through the registrar can reach us then.
+      const result = await new Promise<RegistrationResult>((resolve) => {
+        registration = ep.ua.register(sip.register ?? '', 3600, ep.now(), resolve);
+        ep.kick();
+      });
+      if (!result.ok) {
+        process.stderr.write(`faxwire receive: registration at ${sip.register} failed: ${result.status} ${result.reason}\n`);
+        return 1;
+      }
+      if (!settings.quiet) process.stderr.write(`faxwire receive: registered at ${sip.register} for ${result.expires} s\n`);
+    }
     if (!settings.quiet) process.stderr.write(`faxwire receive: ready, listening for SIP on ${sip.transport.toUpperCase()} ${sip.bindAddress}:${ep.transport.port} (advertising ${ep.advertise}), T.38 ${sip.t38}, up to ${sip.maxCalls} call(s), fax clock ${settings.speed}x\n`);
     await allDone;
     await Promise.all([...running]);
+    if (registration !== undefined) {
+      registration.stop(ep.now());
+      ep.kick();
+    }
     await ep.drain(2000);
   } finally {
     process.off('SIGINT', onSigint);
