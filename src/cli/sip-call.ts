@@ -24,7 +24,7 @@ import type { T30Result } from '../t30/result.js';
 import type { UdptlErrorCorrection } from '../t38/udptl-sender.js';
 import type { Bitmap } from '../t4/bitmap.js';
 import type { CallReport } from './call.js';
-import { formatReport } from './call.js';
+import { formatReport, newAudioTerminal } from './call.js';
 import type { CallSettings, CallValues } from './call-options.js';
 import { parseHostPort, parsePort } from './call-options.js';
 import { UsageError, parseNumber } from './command.js';
@@ -153,6 +153,16 @@ export function t38Capabilities(settings: CallSettings): T38SdpCapabilities {
   };
 }
 
+/**
+ * The UDPTL error correction to run for what the SDP agreed (T38FaxUdpEC), with the depth or span
+ * of `ours` (--redundancy / --fec) when it is the same scheme, else the usual defaults.
+ */
+export function errorCorrectionFor(agreed: 'none' | 'redundancy' | 'fec', ours: UdptlErrorCorrection | undefined): UdptlErrorCorrection {
+  if (agreed === 'fec') return ours?.mode === 'fec' ? ours : { mode: 'fec', span: 3, entries: 3 };
+  if (agreed === 'redundancy') return ours?.mode === 'redundancy' ? ours : { mode: 'redundancy', depth: { indicator: 3, control: 3, image: 2 } };
+  return { mode: 'none' };
+}
+
 type FaxRole = { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean };
 
 /** The two terminals of one SIP fax call, built from the call settings. */
@@ -160,32 +170,13 @@ function terminalsFor(settings: CallSettings, fax: FaxRole, store: ReceivedPageS
   const t = settings.terminal;
   return {
     audio(_codec: AudioCodec): DrivenAudioTerminal<T30Event> {
-      const terminal = new AudioTerminal({
-        ...fax,
-        ...(t.ident !== undefined ? { ident: t.ident } : {}),
-        ...(t.headerLine !== undefined ? { headerLine: t.headerLine } : {}),
-        ...(t.ecm !== undefined ? { ecm: t.ecm } : {}),
-        ...(t.modems !== undefined ? { modems: t.modems } : {}),
-        ...(t.codings !== undefined ? { codings: t.codings } : {}),
-        ...(t.maxBitRate !== undefined ? { maxBitRate: t.maxBitRate } : {}),
-        ...(settings.tep ? { tep: true } : {}),
-      });
+      const terminal = newAudioTerminal(settings, fax);
       made.last = terminal;
       return store !== undefined ? new StoringAudioTerminal(terminal, store) : terminal;
     },
     t38(media: Extract<FaxMedia, { kind: 't38' }>): DrivenTerminal<T30Event> {
       const p = media.params;
-      // Error correction as agreed in the SDP (T38FaxUdpEC), with our depth settings.
-      const ec: UdptlErrorCorrection =
-        p.errorCorrection === 'fec'
-          ? t.errorCorrection?.mode === 'fec'
-            ? t.errorCorrection
-            : { mode: 'fec', span: 3, entries: 3 }
-          : p.errorCorrection === 'redundancy'
-            ? t.errorCorrection?.mode === 'redundancy'
-              ? t.errorCorrection
-              : { mode: 'redundancy', depth: { indicator: 3, control: 3, image: 2 } }
-            : { mode: 'none' };
+      const ec = errorCorrectionFor(p.errorCorrection, t.errorCorrection);
       const terminal = new T38Terminal({
         ...t,
         ...fax,
@@ -266,7 +257,7 @@ export function formatSipReport(cmd: string, r: SipCallReport, json: boolean): s
   );
 }
 
-async function openEndpoint(sip: SipSettings, onIncoming?: (call: SipCall) => void): Promise<SipEndpoint> {
+export async function openEndpoint(sip: SipSettings, onIncoming?: (call: SipCall) => void): Promise<SipEndpoint> {
   return SipEndpoint.open({
     bindAddress: sip.bindAddress,
     port: sip.sipPort,
