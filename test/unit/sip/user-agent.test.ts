@@ -180,6 +180,23 @@ describe('SIP user agent: calls', () => {
   });
 });
 
+describe('SIP user agent: routing', () => {
+  it('an outbound proxy takes every request outside a dialog, with a loose Route to itself (§8.1.2)', () => {
+    const p = new Pair({ a: { outboundProxy: `sip:${HOST[1]}:5060` } });
+    let route: string | undefined;
+    p.hook = (m, to) => {
+      if (to === 1 && m.kind === 'request' && m.method === 'INVITE') route = m.headers.find((h) => h.name === 'Route')?.value;
+      return true;
+    };
+    // The target's host does not exist on this network: only the proxy route gets it there.
+    const c = p.call('sip:bob@pbx.example.net');
+    p.run(1000);
+    assert.equal(c.state, 'confirmed', p.log.join('\n'));
+    assert.equal(route, `<sip:${HOST[1]}:5060;lr>`);
+    assert.equal(p.incoming[0]?.incomingInvite?.uri, 'sip:bob@pbx.example.net');
+  });
+});
+
 describe('SIP user agent: re-INVITE, refresh and glare', () => {
   it('a re-INVITE with a new SDP version is an offer the owner answers; the same version is a refresh', () => {
     const p = new Pair();
