@@ -223,6 +223,23 @@ describe('SIP user agent: re-INVITE, refresh and glare', () => {
     assert.ok(r2?.type === 'reoffer-result' && r2.ok && r2.sdp.includes('m=image 5000'));
   });
 
+  it('a re-INVITE that changes the media without raising the o= version is still an offer (lenient to such gateways)', () => {
+    const p = new Pair();
+    const c = p.call();
+    p.run(1000);
+    const b = p.incoming[0];
+    assert.ok(b !== undefined);
+    b.onEvent = (e, t) => {
+      p.events[1].push(e);
+      if (e.type === 'offer') b.answerOffer(sdp('b', 2, 'm=image 5000 udptl t38'), t);
+    };
+    c.reoffer(() => sdp('a', 1, 'm=image 6000 udptl t38'), p.now);
+    p.run(3000);
+    assert.equal(p.events[1].filter((e) => e.type === 'offer').length, 1);
+    const r = p.events[0].at(-1);
+    assert.ok(r?.type === 'reoffer-result' && r.ok && r.sdp.includes('m=image 5000'));
+  });
+
   it('a refused re-offer (488) leaves the session as it was', () => {
     const p = new Pair();
     const c = p.call();
