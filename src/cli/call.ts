@@ -254,17 +254,13 @@ function sigintHangup(label: string): { hangup: AbortSignal; hardStop: AbortSign
   return { hangup: hangup.signal, hardStop: hardStop.signal, off: () => void process.off('SIGINT', onSigint) };
 }
 
-/** The audio call: an AudioTerminal on the audio driver (one frame per datagram). */
-async function runAudioCall(
-  label: string,
+/** An audio fax terminal with the call's settings (the --audio call and SIP calls in G.711). */
+export function newAudioTerminal(
   settings: CallSettings,
-  ep: Extract<CallSettings['endpoint'], { kind: 'audio' }>,
   fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean },
-  onEvent: ((e: T30Event) => void) | undefined,
-  store: ReceivedPageStore | undefined,
-): Promise<{ report: CallReport; result: T30Result | undefined }> {
+): AudioTerminal {
   const t = settings.terminal;
-  const terminal = new AudioTerminal({
+  return new AudioTerminal({
     ...fax,
     ...(t.ident !== undefined ? { ident: t.ident } : {}),
     ...(t.headerLine !== undefined ? { headerLine: t.headerLine } : {}),
@@ -274,6 +270,18 @@ async function runAudioCall(
     ...(t.maxBitRate !== undefined ? { maxBitRate: t.maxBitRate } : {}),
     ...(settings.tep ? { tep: true } : {}),
   });
+}
+
+/** The audio call: an AudioTerminal on the audio driver (one frame per datagram). */
+async function runAudioCall(
+  label: string,
+  settings: CallSettings,
+  ep: Extract<CallSettings['endpoint'], { kind: 'audio' }>,
+  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean },
+  onEvent: ((e: T30Event) => void) | undefined,
+  store: ReceivedPageStore | undefined,
+): Promise<{ report: CallReport; result: T30Result | undefined }> {
+  const terminal = newAudioTerminal(settings, fax);
   const storing = store ? new StoringAudioTerminal(terminal, store) : undefined;
   const progress = new Progress(
     process.stderr.isTTY === true && !settings.json && !settings.quiet && !settings.trace,

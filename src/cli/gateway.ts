@@ -20,8 +20,8 @@ import type { T38Version } from '../t38/ifp.js';
 import { UsageError, parseCommandArgs, parseNumber } from './command.js';
 import { parseErrorCorrection, parseHostPort, parsePort } from './call-options.js';
 import { resultLine } from './gateway-result.js';
-import { SIP_OPTIONS, sipSettings } from './sip-call.js';
-import { SipEndpoint } from '../node/sip-fax.js';
+import { SIP_OPTIONS, errorCorrectionFor, openEndpoint, sipSettings } from './sip-call.js';
+import type { SipEndpoint } from '../node/sip-fax.js';
 import { runSipGatewayCall } from '../node/sip-gateway.js';
 import type { SipCall } from '../sip/user-agent.js';
 import type { T38SdpCapabilities } from '../sip/sdp-t38.js';
@@ -199,9 +199,9 @@ async function runSip(v: GatewayValues): Promise<number> {
   let finish: (() => void) | undefined;
   const allDone = new Promise<void>((r) => (finish = r));
   const running: Promise<void>[] = [];
-  let ep: SipEndpoint | undefined;
+  const box: { ep?: SipEndpoint } = {};
   const onCall = (call: SipCall): void => {
-    const endpoint = ep;
+    const endpoint = box.ep;
     if (endpoint === undefined || taken >= sip.maxCalls) {
       call.reject(486, endpoint?.now() ?? 0, 'Busy Here');
       return;
@@ -220,12 +220,7 @@ async function runSip(v: GatewayValues): Promise<number> {
               new T38Gateway({
                 ...options,
                 t38Version: br.t38.params.version,
-                errorCorrection:
-                  br.t38.params.errorCorrection === 'fec'
-                    ? (options.errorCorrection?.mode === 'fec' ? options.errorCorrection : { mode: 'fec', span: 3, entries: 3 })
-                    : br.t38.params.errorCorrection === 'redundancy'
-                      ? (options.errorCorrection?.mode === 'redundancy' ? options.errorCorrection : { mode: 'redundancy', depth: { indicator: 3, control: 3, image: 2 } })
-                      : { mode: 'none' },
+                errorCorrection: errorCorrectionFor(br.t38.params.errorCorrection, options.errorCorrection),
                 ...(br.t38.params.rateManagement === 'localTCF' ? { localTcf: true } : {}),
               }),
             speed,
@@ -259,19 +254,8 @@ async function runSip(v: GatewayValues): Promise<number> {
       })(),
     );
   };
-  ep = await SipEndpoint.open({
-    bindAddress: sip.bindAddress,
-    port: sip.sipPort,
-    transport: sip.transport,
-    ...(sip.advertise !== undefined ? { advertise: sip.advertise } : {}),
-    ...(sip.from !== undefined ? { from: sip.from } : {}),
-    ...(sip.credentials !== undefined ? { credentials: sip.credentials } : {}),
-    ...(sip.proxy !== undefined ? { outboundProxy: sip.proxy } : {}),
-    ...(sip.mediaPorts !== undefined ? { mediaPorts: sip.mediaPorts } : {}),
-    ...(sip.sessionExpires !== undefined ? { sessionExpires: sip.sessionExpires } : {}),
-    ...(sip.trace ? { trace: (dir: 'in' | 'out', text: string, peer: { host: string; port: number; transport: string }) => void process.stderr.write(`--- SIP ${dir === 'in' ? 'from' : 'to'} ${peer.transport}:${peer.host}:${peer.port}\n${text}\n`) } : {}),
-    onIncomingCall: onCall,
-  });
+  const ep = await openEndpoint(sip, onCall);
+  box.ep = ep;
   const onSigint = (): void => finish?.();
   process.on('SIGINT', onSigint);
   try {

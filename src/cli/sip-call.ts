@@ -15,16 +15,16 @@ import type { DrivenAudioTerminal } from '../node/audio-driver.js';
 import { parseMediaPortRange, type MediaPortRange } from '../node/media-ports.js';
 import type { DrivenTerminal } from '../node/real-time-loop.js';
 import { SipEndpoint, runSipFaxCall, type SipFaxOutcome } from '../node/sip-fax.js';
-import type { FaxCallEvent, FaxMedia, T38Policy } from '../sip/fax-call.js';
+import { FaxPeerPolicies, type FaxCallEvent, type FaxMedia, type T38Policy } from '../sip/fax-call.js';
 import type { T38SdpCapabilities } from '../sip/sdp-t38.js';
-import type { SipCall } from '../sip/user-agent.js';
+import type { Registration, RegistrationResult, SipCall } from '../sip/user-agent.js';
 import { getHeader } from '../sip/message.js';
 import type { T30Event } from '../t30/engine.js';
 import type { T30Result } from '../t30/result.js';
 import type { UdptlErrorCorrection } from '../t38/udptl-sender.js';
 import type { Bitmap } from '../t4/bitmap.js';
 import type { CallReport } from './call.js';
-import { formatReport } from './call.js';
+import { formatReport, newAudioTerminal } from './call.js';
 import type { CallSettings, CallValues } from './call-options.js';
 import { parseHostPort, parsePort } from './call-options.js';
 import { UsageError, parseNumber } from './command.js';
@@ -46,6 +46,8 @@ export const SIP_OPTIONS = {
   'max-calls': { type: 'string' },
   'session-expires': { type: 'string' },
   'sip-trace': { type: 'boolean' },
+  'offer-t38': { type: 'boolean' },
+  register: { type: 'string' },
 } as const;
 
 export const SIP_USAGE = `SIP (instead of a fixed transport):
@@ -59,7 +61,11 @@ export const SIP_USAGE = `SIP (instead of a fixed transport):
   --from URI                our address of record (default sip:faxwire@ADVERTISE)
   --username U --password P digest credentials for 401/407 challenges (MD5 or SHA-256)
   --proxy URI               outbound proxy (every request goes there first)
+  --offer-t38               with --t38 auto, offer T.38 beside G.711 in the INVITE (the callee may take
+                            the image stream at once; many gateways decline it: default off)
   --session-expires SEC     session timer to ask for (RFC 4028; default 1800, 0: none)
+  --register URI            (receive) register --from at this registrar (digest with --username/--password),
+                            refreshed while listening, removed at exit
   --sip-trace               each SIP message on stderr`;
 
 export type SipValues = { [K in keyof typeof SIP_OPTIONS]?: (typeof SIP_OPTIONS)[K]['type'] extends 'string' ? string : boolean };
@@ -77,6 +83,8 @@ export interface SipSettings {
   readonly sessionExpires?: number;
   readonly maxCalls: number;
   readonly trace: boolean;
+  readonly offerT38: boolean;
+  readonly register?: string;
 }
 
 /** Whether SIP options were given (the call is then a SIP call). */
@@ -104,6 +112,9 @@ export function sipSettings(v: SipValues & CallValues, mode: 'send' | 'receive')
     bindAddress = hp.host;
     sipPort = hp.port;
   }
+  if (v.register !== undefined && mode !== 'receive') throw new UsageError('--register is for faxwire receive');
+  if (v.register !== undefined && !/^sips?:/i.test(v.register)) throw new UsageError(`--register wants a sip: URI, got '${v.register}'`);
+  if (v['offer-t38'] === true && t38 !== 'auto') throw new UsageError('--offer-t38 goes with --t38 auto');
   if (v.to !== undefined && !/^sips?:/i.test(v.to)) throw new UsageError(`--to wants a sip: URI, got '${v.to}'`);
   const maxCalls = parseNumber(v['max-calls'], '--max-calls', 1, 100_000, true) ?? (mode === 'receive' ? 1 : 1);
   const sessionExpires = parseNumber(v['session-expires'], '--session-expires', 0, 86_400, true);
@@ -121,6 +132,8 @@ export function sipSettings(v: SipValues & CallValues, mode: 'send' | 'receive')
     ...(sessionExpires !== undefined ? { sessionExpires } : {}),
     maxCalls,
     trace: v['sip-trace'] === true,
+    offerT38: v['offer-t38'] === true,
+    ...(v.register !== undefined ? { register: v.register } : {}),
   };
 }
 
@@ -140,6 +153,16 @@ export function t38Capabilities(settings: CallSettings): T38SdpCapabilities {
   };
 }
 
+/**
+ * The UDPTL error correction to run for what the SDP agreed (T38FaxUdpEC), with the depth or span
+ * of `ours` (--redundancy / --fec) when it is the same scheme, else the usual defaults.
+ */
+export function errorCorrectionFor(agreed: 'none' | 'redundancy' | 'fec', ours: UdptlErrorCorrection | undefined): UdptlErrorCorrection {
+  if (agreed === 'fec') return ours?.mode === 'fec' ? ours : { mode: 'fec', span: 3, entries: 3 };
+  if (agreed === 'redundancy') return ours?.mode === 'redundancy' ? ours : { mode: 'redundancy', depth: { indicator: 3, control: 3, image: 2 } };
+  return { mode: 'none' };
+}
+
 type FaxRole = { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean };
 
 /** The two terminals of one SIP fax call, built from the call settings. */
@@ -147,32 +170,13 @@ function terminalsFor(settings: CallSettings, fax: FaxRole, store: ReceivedPageS
   const t = settings.terminal;
   return {
     audio(_codec: AudioCodec): DrivenAudioTerminal<T30Event> {
-      const terminal = new AudioTerminal({
-        ...fax,
-        ...(t.ident !== undefined ? { ident: t.ident } : {}),
-        ...(t.headerLine !== undefined ? { headerLine: t.headerLine } : {}),
-        ...(t.ecm !== undefined ? { ecm: t.ecm } : {}),
-        ...(t.modems !== undefined ? { modems: t.modems } : {}),
-        ...(t.codings !== undefined ? { codings: t.codings } : {}),
-        ...(t.maxBitRate !== undefined ? { maxBitRate: t.maxBitRate } : {}),
-        ...(settings.tep ? { tep: true } : {}),
-      });
+      const terminal = newAudioTerminal(settings, fax);
       made.last = terminal;
       return store !== undefined ? new StoringAudioTerminal(terminal, store) : terminal;
     },
     t38(media: Extract<FaxMedia, { kind: 't38' }>): DrivenTerminal<T30Event> {
       const p = media.params;
-      // Error correction as agreed in the SDP (T38FaxUdpEC), with our depth settings.
-      const ec: UdptlErrorCorrection =
-        p.errorCorrection === 'fec'
-          ? t.errorCorrection?.mode === 'fec'
-            ? t.errorCorrection
-            : { mode: 'fec', span: 3, entries: 3 }
-          : p.errorCorrection === 'redundancy'
-            ? t.errorCorrection?.mode === 'redundancy'
-              ? t.errorCorrection
-              : { mode: 'redundancy', depth: { indicator: 3, control: 3, image: 2 } }
-            : { mode: 'none' };
+      const ec = errorCorrectionFor(p.errorCorrection, t.errorCorrection);
       const terminal = new T38Terminal({
         ...t,
         ...fax,
@@ -253,7 +257,7 @@ export function formatSipReport(cmd: string, r: SipCallReport, json: boolean): s
   );
 }
 
-async function openEndpoint(sip: SipSettings, onIncoming?: (call: SipCall) => void): Promise<SipEndpoint> {
+export async function openEndpoint(sip: SipSettings, onIncoming?: (call: SipCall) => void): Promise<SipEndpoint> {
   return SipEndpoint.open({
     bindAddress: sip.bindAddress,
     port: sip.sipPort,
@@ -292,7 +296,7 @@ export async function runSipSend(settings: CallSettings, sip: SipSettings, to: s
     const out = await runSipFaxCall<T30Event>({
       endpoint: ep,
       target: to,
-      fax: { t38: sip.t38, t38Caps: t38Capabilities(settings), direction: 'send' },
+      fax: { t38: sip.t38, t38Caps: t38Capabilities(settings), direction: 'send', ...(sip.offerT38 ? { offerT38Initially: true } : {}) },
       terminals: terminalsFor(settings, fax, undefined, made),
       speed: settings.speed,
       timeoutMs: settings.timeoutMs,
@@ -328,6 +332,8 @@ export function parseFormats(v: string | undefined): OutputFormat[] {
  */
 export async function runSipReceive(settings: CallSettings, sip: SipSettings, dir: string, formats: OutputFormat[]): Promise<number> {
   await mkdir(dir, { recursive: true });
+  // Peers that refused T.38 are not asked again while this process runs (issue 12, item 4).
+  const policies = new FaxPeerPolicies();
   let seq = 0;
   let done = 0;
   let failures = 0;
@@ -340,10 +346,10 @@ export async function runSipReceive(settings: CallSettings, sip: SipSettings, di
     finish?.();
   };
   process.on('SIGINT', onSigint);
-  let ep: SipEndpoint | undefined;
+  const box: { ep?: SipEndpoint } = {};
   const handle = (call: SipCall): void => {
     if (seq >= sip.maxCalls) {
-      call.reject(486, ep?.now() ?? 0, 'Busy Here');
+      call.reject(486, box.ep?.now() ?? 0, 'Busy Here');
       return;
     }
     seq += 1;
@@ -354,14 +360,14 @@ export async function runSipReceive(settings: CallSettings, sip: SipSettings, di
     const fax: FaxRole = { role: 'answering', receive: true, confirmAfterStore: true };
     const made: { last?: T38Terminal | AudioTerminal } = {};
     const from = call.incomingInvite !== undefined ? (getHeader(call.incomingInvite, 'From') ?? '') : '';
-    const endpoint = ep;
+    const endpoint = box.ep;
     if (endpoint === undefined) return;
     const p = (async () => {
       try {
         const out = await runSipFaxCall<T30Event>({
           endpoint,
           incoming: call,
-          fax: { t38: sip.t38, t38Caps: t38Capabilities(settings), direction: 'receive' },
+          fax: { t38: sip.t38, t38Caps: t38Capabilities(settings), direction: 'receive', policies },
           terminals: terminalsFor(settings, fax, store, made),
           speed: settings.speed,
           timeoutMs: settings.timeoutMs,
@@ -392,11 +398,29 @@ export async function runSipReceive(settings: CallSettings, sip: SipSettings, di
     void p.finally(() => running.delete(p));
   };
   await writeDocument([{ bitmap: { width: 1728, height: 8, stride: 216, data: new Uint8Array(216 * 8) } }], 'tiff');
-  ep = await openEndpoint(sip, handle);
+  const ep = await openEndpoint(sip, handle);
+  box.ep = ep;
+  let registration: Registration | undefined;
   try {
+    if (sip.register !== undefined) {
+      // Registered before saying ready: a caller going through the registrar can reach us then.
+      const result = await new Promise<RegistrationResult>((resolve) => {
+        registration = ep.ua.register(sip.register ?? '', 3600, ep.now(), resolve);
+        ep.kick();
+      });
+      if (!result.ok) {
+        process.stderr.write(`faxwire receive: registration at ${sip.register} failed: ${result.status} ${result.reason}\n`);
+        return 1;
+      }
+      if (!settings.quiet) process.stderr.write(`faxwire receive: registered at ${sip.register} for ${result.expires} s\n`);
+    }
     if (!settings.quiet) process.stderr.write(`faxwire receive: ready, listening for SIP on ${sip.transport.toUpperCase()} ${sip.bindAddress}:${ep.transport.port} (advertising ${ep.advertise}), T.38 ${sip.t38}, up to ${sip.maxCalls} call(s), fax clock ${settings.speed}x\n`);
     await allDone;
     await Promise.all([...running]);
+    if (registration !== undefined) {
+      registration.stop(ep.now());
+      ep.kick();
+    }
     await ep.drain(2000);
   } finally {
     process.off('SIGINT', onSigint);

@@ -123,6 +123,19 @@ export function sdpVersionKey(sdp: string): string | undefined {
   return m === null ? undefined : `${m[1]} ${m[2]}`;
 }
 
+/**
+ * The same session as before (a refresh, not a new offer): the `o=` session id and version are
+ * unchanged (RFC 3264 §8) — and, leniently, the media lines too: some gateways re-INVITE to T.38
+ * without raising the version, and taking that for a refresh would answer a T.38 offer with the
+ * old audio SDP.
+ */
+function sameSession(a: string, b: string): boolean {
+  const ka = sdpVersionKey(a);
+  if (ka === undefined || ka !== sdpVersionKey(b)) return false;
+  const media = (x: string): string => (x.match(/^m=.*$/gm) ?? []).map((l) => l.trim()).join('|');
+  return media(a) === media(b);
+}
+
 function hasToken(list: readonly string[], token: string): boolean {
   return list.some((v) => v.trim().toLowerCase() === token);
 }
@@ -989,7 +1002,7 @@ export class SipCall {
     this.targetRefresh(req);
     const sdp = sdpBody(req);
     const se = parseSessionExpires(getHeader(req, 'Session-Expires'));
-    if (sdp === undefined || (this.remoteSdp !== undefined && sdpVersionKey(sdp) !== undefined && sdpVersionKey(sdp) === sdpVersionKey(this.remoteSdp))) {
+    if (sdp === undefined || (this.remoteSdp !== undefined && sameSession(sdp, this.remoteSdp))) {
       // Unchanged session (RFC 3264 §8) or offer-less refresh: answer with what we have.
       if (this.localSdp === undefined) {
         this.ua.respond(tx, 488, now);
@@ -1009,7 +1022,7 @@ export class SipCall {
     this.targetRefresh(req);
     const sdp = sdpBody(req);
     const se = parseSessionExpires(getHeader(req, 'Session-Expires'));
-    if (sdp === undefined || (this.remoteSdp !== undefined && sdpVersionKey(sdp) === sdpVersionKey(this.remoteSdp))) {
+    if (sdp === undefined || (this.remoteSdp !== undefined && sameSession(sdp, this.remoteSdp))) {
       const extra: SipHeader[] = [this.ua.contact()];
       if (se !== undefined) {
         // RFC 4028 §9: echo the interval and who refreshes; the UPDATE's sender is the UAC of this transaction.

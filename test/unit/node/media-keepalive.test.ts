@@ -41,11 +41,13 @@ describe('startKeepalive', { timeout: 10_000 }, () => {
     try {
       const ka = startKeepalive(media, HOST, far.sock.address().port, 60);
       await sleep(30);
-      assert.equal(far.heard.length, 1, 'the first one leaves at once');
+      assert.equal(far.heard.length, 1, 'the first one leaves at once, not after a period');
       await sleep(200);
       ka.stop();
+      await sleep(20); // the last one in flight
       const n = far.heard.length;
-      assert.ok(n >= 3 && n <= 5, `about one per 60 ms over 230 ms, got ${n}`);
+      // One at once and one per 60 ms over 230 ms makes 4; a loaded machine runs timers late.
+      assert.ok(n >= 2 && n <= 5, `about one per 60 ms over 230 ms, got ${n}`);
       assert.equal(ka.sent, n);
       assert.equal(ka.errors, 0);
       for (const h of far.heard) {

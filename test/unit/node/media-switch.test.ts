@@ -79,7 +79,7 @@ describe('audio → T.38 mid-call on allocator sockets', { timeout: 30_000 }, ()
       const [oa, ob] = await audio;
       const diag = JSON.stringify({ oa, ob });
       assert.ok(oa.aborted && ob.aborted && !oa.finished && !ob.finished, diag);
-      assert.ok(oa.datagramsSent > 50 && ob.datagramsReceived > 50, `audio flowed: ${diag}`);
+      assert.ok(oa.datagramsSent > 20 && ob.datagramsReceived > 20, `audio flowed: ${diag}`);
       // Not aborted, no DCN: the audio terminals simply stopped being driven.
       assert.equal(audioCaller.done, false);
       assert.equal(audioCaller.result, undefined);

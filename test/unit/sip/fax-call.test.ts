@@ -116,6 +116,19 @@ describe('fax over SIP in virtual time', () => {
     assert.equal(o.faxCalls[0]?.call.state, 'terminated');
   });
 
+  it('a session-timer refresh in the middle of the T.38 fax (90 s, UPDATE at 45 s) does not touch the media', () => {
+    const pages = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => testPage(n, 1100));
+    const o = runSipFaxCall({ pages, ecm: false, sender: { t38: 'auto', sessionExpires: 90 }, receiver: { t38: 'auto', sessionExpires: 90 } });
+    assertDelivered(o, pages);
+    const update = o.sipLog.find((l) => / UPDATE$/.test(l));
+    assert.ok(update !== undefined, diag(o));
+    const at = Number(/t=(\d+)/.exec(update)?.[1]);
+    const byeAt = Number(/t=(\d+)/.exec(o.sipLog.find((l) => / BYE$/.test(l)) ?? '')?.[1]);
+    assert.ok(at > 40_000 && at < byeAt, `refresh at ${at} ms, fax ended at ${byeAt} ms — ${diag(o)}`);
+    assert.deepEqual(o.mediaPath, [['audio', 't38'], ['audio', 't38']], diag(o));
+    assert.ok(o.events[0].some((e) => e.type === 'sip' && e.event.type === 'refreshed'));
+  });
+
   it('20 % SIP loss each way and a ringing delay: retransmissions carry the call and the re-INVITE; the fax still completes over T.38', () => {
     const pages = [testPage(1)];
     const o = runSipFaxCall({ pages, sender: { t38: 'auto' }, receiver: { t38: 'auto' }, sip: { loss: 0.2, delay: 15 }, answerDelayMs: 2000 });

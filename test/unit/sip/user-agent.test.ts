@@ -180,6 +180,23 @@ describe('SIP user agent: calls', () => {
   });
 });
 
+describe('SIP user agent: routing', () => {
+  it('an outbound proxy takes every request outside a dialog, with a loose Route to itself (§8.1.2)', () => {
+    const p = new Pair({ a: { outboundProxy: `sip:${HOST[1]}:5060` } });
+    let route: string | undefined;
+    p.hook = (m, to) => {
+      if (to === 1 && m.kind === 'request' && m.method === 'INVITE') route = m.headers.find((h) => h.name === 'Route')?.value;
+      return true;
+    };
+    // The target's host does not exist on this network: only the proxy route gets it there.
+    const c = p.call('sip:bob@pbx.example.net');
+    p.run(1000);
+    assert.equal(c.state, 'confirmed', p.log.join('\n'));
+    assert.equal(route, `<sip:${HOST[1]}:5060;lr>`);
+    assert.equal(p.incoming[0]?.incomingInvite?.uri, 'sip:bob@pbx.example.net');
+  });
+});
+
 describe('SIP user agent: re-INVITE, refresh and glare', () => {
   it('a re-INVITE with a new SDP version is an offer the owner answers; the same version is a refresh', () => {
     const p = new Pair();
@@ -204,6 +221,23 @@ describe('SIP user agent: re-INVITE, refresh and glare', () => {
     assert.equal(p.events[1].at(-1)?.type, 'refreshed');
     const r2 = p.events[0].at(-1);
     assert.ok(r2?.type === 'reoffer-result' && r2.ok && r2.sdp.includes('m=image 5000'));
+  });
+
+  it('a re-INVITE that changes the media without raising the o= version is still an offer (lenient to such gateways)', () => {
+    const p = new Pair();
+    const c = p.call();
+    p.run(1000);
+    const b = p.incoming[0];
+    assert.ok(b !== undefined);
+    b.onEvent = (e, t) => {
+      p.events[1].push(e);
+      if (e.type === 'offer') b.answerOffer(sdp('b', 2, 'm=image 5000 udptl t38'), t);
+    };
+    c.reoffer(() => sdp('a', 1, 'm=image 6000 udptl t38'), p.now);
+    p.run(3000);
+    assert.equal(p.events[1].filter((e) => e.type === 'offer').length, 1);
+    const r = p.events[0].at(-1);
+    assert.ok(r?.type === 'reoffer-result' && r.ok && r.sdp.includes('m=image 5000'));
   });
 
   it('a refused re-offer (488) leaves the session as it was', () => {
