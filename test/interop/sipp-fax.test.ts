@@ -73,8 +73,8 @@ const PREFILL = '6';
 const SIPP_TIMEOUT = 150;
 const FAX_TIMEOUT = 140;
 const PROC_TIMEOUT = 170;
-/** Below the ephemeral range; 24 ports per test (16 used). Other interop tests use 23100–25999. */
-const BASE_PORT = 26100;
+/** Below the ephemeral range; 24 ports per test (16 used), the adapter checks from +500. Other interop tests use 23100–26299. */
+const BASE_PORT = 27100;
 
 const SENDFAX = 'asterisk-contrib/sipp-sendfax.xml';
 const FAST_REJECT_B = 'asterisk-testsuite/pjsip/t38_fast_reject/sipp/B_PARTY.xml';
