@@ -144,6 +144,8 @@ export function callSettings(v: CallValues, sources?: ConfigSources, sip = false
   if (!sip && given !== 1) throw new UsageError('give exactly one of --udptl host:port, --tcp host:port, --listen-tcp port, --audio host:port (or --to sip:… / --sip-listen host:port)');
   const audioOnly = (['codec', 'rtp', 'frame-ms', 'cushion', 'tep'] as const).filter((k) => v[k] !== undefined);
   if (v.audio === undefined && !sip && audioOnly.length > 0) throw new UsageError(`--${audioOnly[0] ?? ''} is for --audio calls`);
+  const negotiated = (['codec', 'rtp', 'frame-ms'] as const).filter((k) => v[k] !== undefined);
+  if (sip && negotiated.length > 0) throw new UsageError(`--${negotiated[0] ?? ''}: a SIP call negotiates its codec and framing in the SDP`);
   let endpoint: Endpoint;
   if (sip) {
     endpoint = { kind: 'sip' };

@@ -85,6 +85,8 @@ export interface SipSettings {
   readonly trace: boolean;
   readonly offerT38: boolean;
   readonly register?: string;
+  /** Audio play-out cushion, frames (G.711 legs). */
+  readonly cushion: number;
 }
 
 /** Whether SIP options were given (the call is then a SIP call). */
@@ -133,6 +135,8 @@ export function sipSettings(v: SipValues & CallValues, mode: 'send' | 'receive')
     maxCalls,
     trace: v['sip-trace'] === true,
     offerT38: v['offer-t38'] === true,
+    // 4 frames (80 ms): an IP path jitters more than the loopback the fixed --audio calls see.
+    cushion: parseNumber(v.cushion, '--cushion', 0, 32, true) ?? 4,
     ...(v.register !== undefined ? { register: v.register } : {}),
   };
 }
@@ -226,7 +230,7 @@ function reportOf(cmd: 'send' | 'receive', settings: CallSettings, out: SipFaxOu
     durationSec: Math.round((r?.durationMs ?? 0) / 100) / 10,
     wallSec: Math.round(out.wallMs / 100) / 10,
     speed: settings.speed,
-    transport: isT38 ? 'sip-t38' : `sip-audio`,
+    transport: isT38 ? 'sip-t38' : 'sip-audio',
     t38Version: isT38 ? last.version : 0,
     stats: {
       packetsSent: drv?.datagramsSent ?? 0,
@@ -236,6 +240,20 @@ function reportOf(cmd: 'send' | 'receive', settings: CallSettings, out: SipFaxOu
       malformedIfps: st?.malformedIfps ?? 0,
       foreignDatagrams: (out.t38?.foreignDatagrams ?? 0) + (out.audio?.foreignDatagrams ?? 0),
     },
+    ...(last instanceof AudioTerminal && out.audio !== undefined
+      ? {
+          audio: {
+            framesLost: last.getStats().framesLost,
+            underruns: out.audio.playout.underruns,
+            catchUps: out.audio.playout.catchUps,
+            lateFrames: out.audio.playout.late,
+            lateTicks: out.audio.lateTicks,
+            fastTrainings: last.getStats().line.fastTrainings,
+            fastTrainingFailures: last.getStats().line.fastTrainingFailures,
+            badFrames: last.getStats().line.framesBad,
+          },
+        }
+      : {}),
     sip: {
       answered: out.answered,
       ...(out.status !== undefined ? { status: out.status } : {}),
@@ -300,6 +318,7 @@ export async function runSipSend(settings: CallSettings, sip: SipSettings, to: s
       terminals: terminalsFor(settings, fax, undefined, made),
       speed: settings.speed,
       timeoutMs: settings.timeoutMs,
+      cushion: sip.cushion,
       onCallEvent: callEventLogger('send', settings.quiet || settings.json),
       signal: stop.signal,
     });
@@ -371,6 +390,7 @@ export async function runSipReceive(settings: CallSettings, sip: SipSettings, di
           terminals: terminalsFor(settings, fax, store, made),
           speed: settings.speed,
           timeoutMs: settings.timeoutMs,
+          cushion: sip.cushion,
           onCallEvent: callEventLogger(`receive #${n}`, settings.quiet || settings.json),
           signal: stop.signal,
         });

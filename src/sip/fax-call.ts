@@ -301,7 +301,7 @@ export class FaxCall {
             return;
           }
           // 200 OK that declines the image stream (m=image 0): T.38 refused, stay in audio.
-          this.refused(415, 'image stream declined in the answer', now);
+          this.refused(200, 'answered 200 with the image stream declined (m=image 0)', now);
           return;
         }
         this.refused(e.status, e.reason, now);
@@ -319,7 +319,7 @@ export class FaxCall {
 
   private refused(status: number, reason: string, now: number): void {
     this.t38Refused = status;
-    if (status === 488 || status === 606 || status === 415 || status === 408 || status === 403 || status === 501) this.o.policies?.update(this.peerKey, { t38: false });
+    if (status === 200 || status === 488 || status === 606 || status === 415 || status === 408 || status === 403 || status === 501) this.o.policies?.update(this.peerKey, { t38: false });
     this.onEvent({ type: 'fallback', status, reason }, now);
     if (this.o.t38 === 'only') this.call.hangup(now);
   }

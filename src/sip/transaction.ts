@@ -823,6 +823,7 @@ export class SipTransactionLayer {
       const inv = this.txs.get(serverKey(req, top, cseq, method, ''));
       if (inv instanceof ServerTx && inv.lastToTag() === tagOf(req, 'To')) tx = inv;
     }
+    if (tx === undefined && isAck) tx = this.ackByDialog(req, cseq.seq);
     stampVia(req, top.via, from);
     if (isAck) {
       if (tx instanceof ServerTx && tx.invite) tx.acked(req, from, now);
@@ -854,6 +855,27 @@ export class SipTransactionLayer {
     }
     if (stx.state === 'Terminated') return; // the 100 could not be sent
     this.o.onRequest(req, stx, from, now);
+  }
+
+  /**
+   * Leniency for peers that ACK a non-2xx final with a new branch (§17.1.1.3 says the same
+   * branch; SIPp scenarios and some gateways do otherwise): an INVITE server transaction in
+   * Completed whose request has this Call-ID, From tag and CSeq number, and whose final carried
+   * this To tag, is the one acknowledged — else it would resend its final until Timer H. Only
+   * Completed: an ACK to a 2xx (Accepted) belongs to the TU and must still reach it.
+   */
+  private ackByDialog(ack: SipRequest, seq: number): ServerTx | undefined {
+    const callId = getHeader(ack, 'Call-ID');
+    const fromTag = tagOf(ack, 'From');
+    const toTag = tagOf(ack, 'To');
+    if (callId === undefined || toTag === '') return undefined;
+    for (const t of this.txs.values()) {
+      if (!(t instanceof ServerTx) || !t.invite || t.state !== 'Completed') continue;
+      const r = t.request;
+      if (getHeader(r, 'Call-ID') !== callId || tagOf(r, 'From') !== fromTag || parseCSeq(getHeader(r, 'CSeq') ?? '')?.seq !== seq) continue;
+      if (t.lastToTag() === toTag) return t;
+    }
+    return undefined;
   }
 
   /** §9.2: the INVITE server transaction a CANCEL is for (same matching as §17.2.3, method INVITE). */

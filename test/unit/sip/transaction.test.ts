@@ -472,6 +472,33 @@ describe('server INVITE transaction (§17.2.1, RFC 6026 §7.1)', () => {
     assert.deepEqual(r.states, ['100 Proceeding→Completed', '700 Completed→Confirmed', '5700 Confirmed→Terminated']);
   });
 
+  it('leniency: an ACK for the 486 with a new branch (SIPp, some gateways) still confirms it by Call-ID, tags and CSeq — but never an ACK for a 2xx', () => {
+    const r = rig();
+    const invite = request('INVITE');
+    r.recv(invite, UAC, 0);
+    const tx = r.requests[0]?.tx;
+    assert.ok(tx);
+    r.respond(tx, createResponse(invite, 486, undefined, 'b1'), 100);
+    // Another tag or another CSeq number: not this transaction (it goes up as a stray ACK).
+    r.recv(request('ACK', { branch: 'z9hG4bKother1', toTag: 'zz' }), UAC, 200);
+    r.recv(request('ACK', { branch: 'z9hG4bKother2', toTag: 'b1', cseq: 2 }), UAC, 250);
+    assert.equal(tx.state, 'Completed');
+    r.recv(request('ACK', { branch: 'z9hG4bKnewbranch', toTag: 'b1' }), UAC, 300);
+    assert.equal(tx.state, 'Confirmed');
+    assert.deepEqual(sentTimes(r.sent, isRes(486)), [100]);
+    assert.equal(r.requests.filter((q) => q.req.method === 'ACK').length, 2);
+
+    const s = rig();
+    const inv2 = request('INVITE');
+    s.recv(inv2, UAC, 0);
+    const tx2 = s.requests[0]?.tx;
+    const ok = createResponse(inv2, 200, undefined, 'a1');
+    s.respond(tx2, ok, 50);
+    s.recv(ackFor2xx(inv2, ok, 'z9hG4bKack2xx'), UAC, 100);
+    assert.equal(tx2?.state, 'Accepted');
+    assert.equal(s.requests.filter((q) => q.req.method === 'ACK' && q.tx === undefined).length, 1, 'the 2xx ACK reaches the TU');
+  });
+
   it('TCP: no Timer G; the ACK ends the transaction at once (Timer I = 0)', () => {
     const r = rig();
     const invite = request('INVITE', { via: 'SIP/2.0/TCP 10.0.0.1:5060;branch=z9hG4bKt' });
