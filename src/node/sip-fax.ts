@@ -9,7 +9,8 @@
  * DCN and keeps its socket (a refused re-INVITE leaves the audio running untouched), and the
  * T.38 terminal starts fresh on the other socket — T.30 restarts from CNG/CED/DIS as it does in
  * every T.38 gateway when the call changes media. Both legs latch to the first valid source
- * (symmetric media for NAT) and keep pinholes open until the first packet (media-keepalive.ts).
+ * (symmetric media for NAT); while T.38 runs, the idle RTP leg sends RFC 6263 keep-alives so its
+ * NAT pinhole is still open for a re-INVITE back to audio (media-keepalive.ts).
  */
 
 import { networkInterfaces } from 'node:os';
@@ -25,6 +26,7 @@ import type { DigestCredentials } from '../sip/digest.js';
 import { SipUserAgent, type SipCall, type UserAgentOptions } from '../sip/user-agent.js';
 import { systemRandom32, type Random32 } from '../util/random.js';
 import { runAudioTerminal, type AudioDriverOutcome, type DrivenAudioTerminal } from './audio-driver.js';
+import { startKeepalive, type MediaKeepalive } from './media-keepalive.js';
 import { MediaPortAllocator, type MediaPortRange } from './media-ports.js';
 import type { DrivenTerminal } from './real-time-loop.js';
 import { SipTransport } from './sip-transport.js';
@@ -261,6 +263,8 @@ export async function runSipFaxCall<E>(o: SipFaxCallOptions<E>): Promise<SipFaxO
   let t38Outcome: UdpDriverOutcome | undefined;
   let terminal: DrivenAudioTerminal<E> | DrivenTerminal<E> | undefined;
   let aborted = false;
+  let idleKeepalive: MediaKeepalive | undefined;
+  let lastAudio: { host: string; port: number } | undefined;
   const onAbort = (): void => {
     aborted = true;
     switchCtl?.abort();
@@ -290,6 +294,11 @@ export async function runSipFaxCall<E>(o: SipFaxCallOptions<E>): Promise<SipFaxO
       pendingMedia = undefined;
       mediaPath.push(media.kind);
       switchCtl = new AbortController();
+      // The idle leg keeps its NAT pinhole open (RFC 6263): while T.38 runs, the RTP port stays
+      // reachable for a re-INVITE back to audio (Asterisk sends one after the fax).
+      idleKeepalive?.stop();
+      idleKeepalive = media.kind === 't38' && lastAudio !== undefined ? startKeepalive(rtp, lastAudio.host, lastAudio.port) : undefined;
+      if (media.kind === 'audio') lastAudio = { host: media.remoteHost, port: media.remotePort };
       const remaining = Math.max(1, deadline - performance.now());
       if (media.kind === 'audio') {
         const codec: AudioCodec = media.codec === 'PCMA' ? 'alaw' : 'ulaw';
@@ -369,6 +378,7 @@ export async function runSipFaxCall<E>(o: SipFaxCallOptions<E>): Promise<SipFaxO
       ended ??= { by: 'local', reason: terminal?.done === true ? 'fax finished' : aborted ? 'aborted' : 'hang-up', answered: true };
     }
   } finally {
+    idleKeepalive?.stop();
     o.signal?.removeEventListener('abort', onAbort);
     untrack();
     ep.media.release(rtp);
