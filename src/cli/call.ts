@@ -219,8 +219,23 @@ export async function runCall(
   return { report, result: r };
 }
 
-/** The report fields both kinds of call take from the T.30 result and the driver's clock. */
-function resultFields(
+/** What an audio call reports about its play-out and modems (the --audio call and SIP calls in G.711). */
+export function audioReportFields(terminal: AudioTerminal, outcome: AudioDriverOutcome): NonNullable<CallReport['audio']> {
+  const st = terminal.getStats();
+  return {
+    framesLost: st.framesLost,
+    underruns: outcome.playout.underruns,
+    catchUps: outcome.playout.catchUps,
+    lateFrames: outcome.playout.late,
+    lateTicks: outcome.lateTicks,
+    fastTrainings: st.line.fastTrainings,
+    fastTrainingFailures: st.line.fastTrainingFailures,
+    badFrames: st.line.framesBad,
+  };
+}
+
+/** The report fields every kind of call takes from the T.30 result and the driver's clock. */
+export function resultFields(
   r: T30Result | undefined,
   pages: number,
   outcome: { readonly faxMs: number; readonly wallMs: number },
@@ -322,7 +337,6 @@ async function runAudioCall(
   }
   await storing?.settled();
   const r = terminal.result;
-  const st = terminal.getStats();
   const pages = fax.role === 'calling' ? (r?.pagesSent ?? 0) : (r?.pagesReceived ?? 0);
   const status: CallReport['status'] = r?.ok === true && pages > 0 ? 'ok' : r === undefined && outcome.timedOut ? 'timeout' : 'failed';
   const report: CallReport = {
@@ -340,16 +354,7 @@ async function runAudioCall(
       malformedIfps: 0,
       foreignDatagrams: outcome.foreignDatagrams,
     },
-    audio: {
-      framesLost: st.framesLost,
-      underruns: outcome.playout.underruns,
-      catchUps: outcome.playout.catchUps,
-      lateFrames: outcome.playout.late,
-      lateTicks: outcome.lateTicks,
-      fastTrainings: st.line.fastTrainings,
-      fastTrainingFailures: st.line.fastTrainingFailures,
-      badFrames: st.line.framesBad,
-    },
+    audio: audioReportFields(terminal, outcome),
   };
   return { report, result: r };
 }

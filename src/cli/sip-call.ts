@@ -24,7 +24,7 @@ import type { T30Result } from '../t30/result.js';
 import type { UdptlErrorCorrection } from '../t38/udptl-sender.js';
 import type { Bitmap } from '../t4/bitmap.js';
 import type { CallReport } from './call.js';
-import { formatReport, newAudioTerminal } from './call.js';
+import { audioReportFields, formatReport, newAudioTerminal, resultFields } from './call.js';
 import type { CallSettings, CallValues } from './call-options.js';
 import { parseHostPort, parsePort } from './call-options.js';
 import { UsageError, parseNumber } from './command.js';
@@ -221,15 +221,7 @@ function reportOf(cmd: 'send' | 'receive', settings: CallSettings, out: SipFaxOu
     status,
     code: r?.code ?? (out.answered ? 'no-result' : `sip-${out.status ?? 0}`),
     message: r?.message ?? (out.answered ? out.reason : `call not answered: ${out.status ?? ''} ${out.reason}`.trim()),
-    pages,
-    bitRate: r?.bitRate ?? 0,
-    ecm: r?.ecm ?? false,
-    coding: r?.coding ?? null,
-    remoteIdent: r?.remoteIdent ?? '',
-    badRows: r?.badRows ?? 0,
-    durationSec: Math.round((r?.durationMs ?? 0) / 100) / 10,
-    wallSec: Math.round(out.wallMs / 100) / 10,
-    speed: settings.speed,
+    ...resultFields(r, pages, { faxMs: 0, wallMs: out.wallMs }, settings.speed),
     transport: isT38 ? 'sip-t38' : 'sip-audio',
     t38Version: isT38 ? last.version : 0,
     stats: {
@@ -240,20 +232,7 @@ function reportOf(cmd: 'send' | 'receive', settings: CallSettings, out: SipFaxOu
       malformedIfps: st?.malformedIfps ?? 0,
       foreignDatagrams: (out.t38?.foreignDatagrams ?? 0) + (out.audio?.foreignDatagrams ?? 0),
     },
-    ...(last instanceof AudioTerminal && out.audio !== undefined
-      ? {
-          audio: {
-            framesLost: last.getStats().framesLost,
-            underruns: out.audio.playout.underruns,
-            catchUps: out.audio.playout.catchUps,
-            lateFrames: out.audio.playout.late,
-            lateTicks: out.audio.lateTicks,
-            fastTrainings: last.getStats().line.fastTrainings,
-            fastTrainingFailures: last.getStats().line.fastTrainingFailures,
-            badFrames: last.getStats().line.framesBad,
-          },
-        }
-      : {}),
+    ...(last instanceof AudioTerminal && out.audio !== undefined ? { audio: audioReportFields(last, out.audio) } : {}),
     sip: {
       answered: out.answered,
       ...(out.status !== undefined ? { status: out.status } : {}),
