@@ -55,7 +55,7 @@ export const SIP_USAGE = `SIP (instead of a fixed transport):
   --t38 auto|only|off       auto: start in G.711, switch to T.38 by re-INVITE when fax is heard,
                             finish in G.711 when the peer refuses (488/606/timeout); only: T.38
                             offered in the INVITE, no audio; off: G.711 only (default auto)
-  --media-ports LO-HI       RTP/UDPTL ports from this range (default: any)
+  --media-ports LO-HI       RTP/UDPTL ports from this range (default: ephemeral ports)
   --sip-port N              local SIP port (default 5060 for --sip-listen, any for --to)
   --advertise ADDR          address written into Contact/Via/SDP (default: the bound or first external IPv4)
   --from URI                our address of record (default sip:faxwire@ADVERTISE)
@@ -118,7 +118,7 @@ export function sipSettings(v: SipValues & CallValues, mode: 'send' | 'receive')
   if (v.register !== undefined && !/^sips?:/i.test(v.register)) throw new UsageError(`--register wants a sip: URI, got '${v.register}'`);
   if (v['offer-t38'] === true && t38 !== 'auto') throw new UsageError('--offer-t38 goes with --t38 auto');
   if (v.to !== undefined && !/^sips?:/i.test(v.to)) throw new UsageError(`--to wants a sip: URI, got '${v.to}'`);
-  const maxCalls = parseNumber(v['max-calls'], '--max-calls', 1, 100_000, true) ?? (mode === 'receive' ? 1 : 1);
+  const maxCalls = parseNumber(v['max-calls'], '--max-calls', 1, 100_000, true) ?? 1;
   const sessionExpires = parseNumber(v['session-expires'], '--session-expires', 0, 86_400, true);
   if (sessionExpires !== undefined && sessionExpires !== 0 && sessionExpires < 90) throw new UsageError('--session-expires: 0 or at least 90 (RFC 4028 Min-SE)');
   return {

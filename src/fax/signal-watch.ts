@@ -12,6 +12,9 @@ import type { AudioModemKit } from './audio-receiver.js';
 
 export type FaxSignal = 'cng' | 'ced' | 'v21';
 
+/** What `take()` returns when nothing new was heard: shared, so the per-frame call allocates nothing. */
+const NOTHING: readonly FaxSignal[] = [];
+
 export class FaxSignalWatch {
   private readonly rx: AudioReceiver;
   private readonly heard: FaxSignal[] = [];
@@ -36,8 +39,8 @@ export class FaxSignalWatch {
   }
 
   /** Signals heard since the last call (each kind reported at most once per call). */
-  take(): FaxSignal[] {
-    return this.heard.splice(0);
+  take(): readonly FaxSignal[] {
+    return this.heard.length === 0 ? NOTHING : this.heard.splice(0);
   }
 
   private note(s: FaxSignal): void {

@@ -21,7 +21,7 @@ import type { AudioCodec } from '../fax/terminal/audio-terminal.js';
 import { FaxSignalWatch } from '../fax/signal-watch.js';
 import { FaxCall, type FaxCallEvent, type FaxCallOptions, type FaxMedia } from '../sip/fax-call.js';
 import type { SipAddress } from '../sip/address.js';
-import { serializeSipMessage, type SipMessage } from '../sip/message.js';
+import { serializeSipMessage } from '../sip/message.js';
 import type { DigestCredentials } from '../sip/digest.js';
 import { SipUserAgent, type SipCall, type UserAgentOptions } from '../sip/user-agent.js';
 import { systemRandom32, type Random32 } from '../util/random.js';
@@ -93,14 +93,14 @@ export class SipEndpoint {
       userAgent: 'faxwire',
       random: o.random ?? systemRandom32,
       send: (msg, dest) => {
-        if (o.trace !== undefined) o.trace('out', TEXT.decode(serializeForTrace(msg)), dest);
+        if (o.trace !== undefined) o.trace('out', TEXT.decode(serializeSipMessage(msg)), dest);
         transport.send(msg, dest);
       },
       ...(o.onIncomingCall !== undefined ? { onIncomingCall: (call: SipCall) => o.onIncomingCall?.(call) } : {}),
     };
     this.ua = new SipUserAgent(uaOptions);
     transport.onMessage = (msg, from) => {
-      if (o.trace !== undefined) o.trace('in', TEXT.decode(serializeForTrace(msg)), from);
+      if (o.trace !== undefined) o.trace('in', TEXT.decode(serializeSipMessage(msg)), from);
       this.ua.receive(msg, from, this.now());
       this.kick();
     };
@@ -153,9 +153,6 @@ export class SipEndpoint {
   }
 }
 
-function serializeForTrace(msg: SipMessage): Uint8Array {
-  return serializeSipMessage(msg);
-}
 
 /** What a SIP fax call needs from the application: its two terminals. */
 export interface SipFaxTerminals<E> {

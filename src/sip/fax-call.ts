@@ -135,11 +135,11 @@ export class FaxCall {
   private readonly peerKey: string;
   private ended = false;
 
-  private constructor(call: SipCall, o: FaxCallOptions, peerKey: string) {
+  private constructor(call: SipCall, o: FaxCallOptions, peerKey: string, origin: FaxCall['origin'] = newOrigin(o)) {
     this.call = call;
     this.o = o;
     this.peerKey = peerKey;
-    this.origin = { username: 'faxwire', sessionId: String(1 + (o.random() % 1_000_000_000)), sessionVersion: 1, address: o.local.address };
+    this.origin = origin;
     call.onEvent = (e, now) => this.onSip(e, now);
   }
 
@@ -147,14 +147,11 @@ export class FaxCall {
   static outgoing(ua: SipUserAgent, target: string, o: FaxCallOptions, now: number): FaxCall {
     const host = /@?([^@;:>]+)(?::\d+)?(?:[;>]|$)/.exec(target.replace(/^<|>$/g, '').replace(/^sips?:/, ''))?.[1] ?? target;
     const policy = o.policies?.get(host) ?? {};
-    let offer: FaxSdp;
-    // Build the offer first: the SipCall needs its text.
-    const tmpOrigin = { username: 'faxwire', sessionId: String(1 + (o.random() % 1_000_000_000)), sessionVersion: 1, address: o.local.address };
-    if (o.t38 === 'only') offer = makeOffer(o, tmpOrigin, false, true, policy);
-    else offer = makeOffer(o, tmpOrigin, true, o.t38 === 'auto' && o.offerT38Initially === true && policy.t38 !== false, policy);
+    // The offer comes first: the SipCall needs its text.
+    const origin = newOrigin(o);
+    const offer = o.t38 === 'only' ? makeOffer(o, origin, false, true, policy) : makeOffer(o, origin, true, o.t38 === 'auto' && o.offerT38Initially === true && policy.t38 !== false, policy);
     const call = ua.invite(target, formatFaxSdp(offer), now);
-    const fc = new FaxCall(call, o, host);
-    Object.assign(fc.origin, tmpOrigin);
+    const fc = new FaxCall(call, o, host, origin);
     fc.lastOffer = offer;
     return fc;
   }
@@ -364,6 +361,11 @@ export class FaxCall {
     this.media = m;
     if (!same) this.onEvent({ type: 'media', media: m, why }, now);
   }
+}
+
+/** A fresh SDP origin (RFC 4566 §5.2): random session id, version 1. */
+function newOrigin(o: FaxCallOptions): { username: string; sessionId: string; sessionVersion: number; address: string } {
+  return { username: 'faxwire', sessionId: String(1 + (o.random() % 1_000_000_000)), sessionVersion: 1, address: o.local.address };
 }
 
 function makeOffer(

@@ -264,7 +264,7 @@ describe('header access', () => {
     for (const [i, o] of cases) assert.equal(canonicalHeaderName(i), o, i);
   });
 
-  it('getHeader / getHeaderList: any spelling, comma lists split outside quotes and <>, auth and Date whole', () => {
+  it('getHeader / getHeaderList: every spelling, comma lists split outside quotes and <>, auth and Date whole', () => {
     const m = createRequest('INVITE', 'sip:a@b', [
       { name: 'Via', value: 'SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2' },
       { name: 'v', value: 'SIP/2.0/UDP c;branch=z9hG4bK3' },

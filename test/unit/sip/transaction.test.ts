@@ -1041,7 +1041,7 @@ describe('two layers over a lossy link (test/sim VirtualNet, xorshift32)', () =>
     assert.ok(cancelled >= seeds.length - 2, `${cancelled} of ${seeds.length} cancelled`);
   });
 
-  it('property: any loss pattern, jitter, duplication or failing transport — nothing throws, nothing lives past 64·T1 + T4 after the last activity', () => {
+  it('property: random loss patterns, jitter, duplication or failing transport — nothing throws, nothing lives past 64·T1 + T4 after the last activity', () => {
     fc.assert(
       fc.property(
         fc.constantFrom<Scenario>('busy', 'answer', 'cancel', 'options'),
