@@ -40,10 +40,11 @@ import { gatewaySuite } from './gateway.js';
 import { modemSuite } from './modem.js';
 import { sipSuite } from './sip.js';
 import { t4Suite } from './t4.js';
+import { sessionsSuite } from './sessions.js';
 import { udptlSuite } from './udptl.js';
 
 /** Every layer adds its suite here. */
-const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite, () => gatewaySuite(), sipSuite];
+const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite, () => gatewaySuite(), sipSuite, sessionsSuite];
 
 interface Options {
   readonly filters: string[];

@@ -510,7 +510,11 @@ export class T30Engine {
     return this.m.result;
   }
 
-  /** Pages received so far (non-ECM pages answered RTN included, with `accepted: false`). */
+  /**
+   * Pages received so far (non-ECM pages answered RTN included, with `accepted: false`). With
+   * `retainPages: false` only the page still being answered, and none once the call has ended:
+   * the pages were handed out with their `page-rx-end` events.
+   */
   get receivedPages(): readonly T30ReceivedPage[] {
     return this.m.receivedPages;
   }

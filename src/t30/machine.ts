@@ -226,7 +226,13 @@ export class T30Machine {
     pageCounter: 0,
     blockCounter: 0,
   };
+  /**
+   * Pages received: all of them, or with `retainPages: false` only the page still being
+   * answered (phase D looks at the last page: a "page" that was a TCF, RTN, confirm-after-store).
+   */
   readonly receivedPages: T30ReceivedPage[] = [];
+  /** `T30EngineOptions.retainPages` (default true). */
+  readonly retainPages: boolean;
   /**
    * The application's page sink can take a page (`T30Engine.setReceiveReady`). While false, an
    * ECM receiver answers the command that ends a page with RNR instead of MCF (Annex A).
@@ -265,6 +271,7 @@ export class T30Machine {
     this.copyQuality = opts.copyQuality ?? RESOLVED_DEFAULTS.copyQuality;
     this.maxRxPageOctets = opts.maxReceivedPageOctets;
     this.confirmAfterStore = opts.confirmAfterStore === true;
+    this.retainPages = opts.retainPages !== false;
     this.xBit = opts.role === 'calling';
     const ecm = opts.ecm ?? RESOLVED_DEFAULTS.ecm;
     this.caps = {
@@ -467,9 +474,24 @@ export class T30Machine {
     this.end(code, detail, sendDcn);
   }
 
+  /**
+   * A page was received: kept in `receivedPages`. When pages stream (`retainPages: false`) the
+   * page before it was answered already and has left with its `page-rx-end` event: it is
+   * dropped, so the session holds one page at most.
+   */
+  keepReceivedPage(page: T30ReceivedPage): void {
+    if (!this.retainPages) this.receivedPages.length = 0;
+    this.receivedPages.push(page);
+  }
+
   /** Phase E is over (DCN has left, or there is no line to send it on). */
   finish(): void {
     this.timers.clearAll();
+    if (!this.retainPages) {
+      // Streaming: the call is over, nothing will look at the last page again.
+      this.receivedPages.length = 0;
+      this.rxPage = undefined;
+    }
     if (this.state !== 'CALL_FINISHED') this.setState('CALL_FINISHED');
   }
 

@@ -257,7 +257,7 @@ export function finishNonEcmPage(m: T30Machine): void {
           accepted: copyQualityOk(m, r),
         };
   m.rxPage = page;
-  m.receivedPages.push(page);
+  m.keepReceivedPage(page);
   m.emit({ type: 'page-rx-end', at: m.now, ...page });
   m.setState('F_POST_DOC_NON_ECM');
   m.arm('T2', T2_WAIT_MS);
@@ -358,7 +358,7 @@ export function finishEcmPage(m: T30Machine, count = true): void {
     coding: p.coding,
     accepted: true,
   };
-  m.receivedPages.push(page);
+  m.keepReceivedPage(page);
   m.emit({ type: 'page-rx-end', at: m.now, ...page });
   if (count) countEcmPage(m, page);
 }

@@ -86,6 +86,15 @@ export interface T30EngineOptions {
    * (within the sender's T4). Default false (pages are answered as soon as they are judged).
    */
   readonly confirmAfterStore?: boolean;
+  /**
+   * Keep every received page in the engine (`T30Engine.receivedPages`) for the life of the
+   * session. Default true. With false the pages stream out: each page leaves with its
+   * `page-rx-end` event (which carries the bitmap) and the engine keeps only the page it is
+   * still answering (the last one, for RTN/DCN-after-TCF and confirm-after-store), dropped
+   * once the call has ended — a receiving session then holds at most one page, whatever the
+   * length of the document.
+   */
+  readonly retainPages?: boolean;
 }
 
 /** A page as the receiver got it. */
