@@ -129,6 +129,9 @@ const RESOLVED_DEFAULTS = {
  * Everything the phase modules work on. Not exported from the package index: the public face
  * is `T30Engine`.
  */
+/** The pixels of a page kept as a record only (`retainPages: false`). */
+const NO_PIXELS = new Uint8Array(0);
+
 export class T30Machine {
   readonly role: 'calling' | 'answering';
   readonly caps: LocalCapabilities;
@@ -475,13 +478,21 @@ export class T30Machine {
   }
 
   /**
-   * A page was received: kept in `receivedPages`. When pages stream (`retainPages: false`) the
-   * page before it was answered already and has left with its `page-rx-end` event: it is
-   * dropped, so the session holds one page at most.
+   * A page was received: kept in `receivedPages` (returns the record kept). When pages stream
+   * (`retainPages: false`) the page before it was answered already and has left with its
+   * `page-rx-end` event: it is dropped, and the new one is kept without its pixels.
    */
-  keepReceivedPage(page: T30ReceivedPage): void {
-    if (!this.retainPages) this.receivedPages.length = 0;
-    this.receivedPages.push(page);
+  keepReceivedPage(page: T30ReceivedPage): T30ReceivedPage {
+    if (this.retainPages) {
+      this.receivedPages.push(page);
+      return page;
+    }
+    // Phase D needs the page's record (number, rows, verdict), never its pixels: those left with
+    // `page-rx-end`, so the session keeps a record without them (height 0, no data).
+    const kept: T30ReceivedPage = { ...page, bitmap: { ...page.bitmap, height: 0, data: NO_PIXELS } };
+    this.receivedPages.length = 0;
+    this.receivedPages.push(kept);
+    return kept;
   }
 
   /** Phase E is over (DCN has left, or there is no line to send it on). */

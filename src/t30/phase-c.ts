@@ -256,8 +256,7 @@ export function finishNonEcmPage(m: T30Machine): void {
           coding: p.coding,
           accepted: copyQualityOk(m, r),
         };
-  m.rxPage = page;
-  m.keepReceivedPage(page);
+  m.rxPage = m.keepReceivedPage(page);
   m.emit({ type: 'page-rx-end', at: m.now, ...page });
   m.setState('F_POST_DOC_NON_ECM');
   m.arm('T2', T2_WAIT_MS);

@@ -90,8 +90,8 @@ export interface T30EngineOptions {
    * Keep every received page in the engine (`T30Engine.receivedPages`) for the life of the
    * session. Default true. With false the pages stream out: each page leaves with its
    * `page-rx-end` event (which carries the bitmap) and the engine keeps only the page it is
-   * still answering (the last one, for RTN/DCN-after-TCF and confirm-after-store), dropped
-   * once the call has ended — a receiving session then holds at most one page, whatever the
+   * still answering (the last one, for RTN/DCN-after-TCF and confirm-after-store) as a record
+   * without its pixels (bitmap height 0), dropped once the call has ended — a receiving session then holds at most one page, whatever the
    * length of the document.
    */
   readonly retainPages?: boolean;
