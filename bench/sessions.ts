@@ -125,8 +125,8 @@ export class SessionPair {
     readonly startAt: number,
     retainPages: boolean,
   ) {
-    this.caller = new T38Terminal({ role: 'calling', send: { pages }, ecm: true, ident: 'caller', engineOptions: { retainPages } });
-    this.answerer = new T38Terminal({ role: 'answering', receive: true, ecm: true, ident: 'answerer', engineOptions: { retainPages } });
+    this.caller = new T38Terminal({ role: 'calling', send: { pages }, ecm: true, ident: 'caller', retainPages });
+    this.answerer = new T38Terminal({ role: 'answering', receive: true, ecm: true, ident: 'answerer', retainPages });
   }
 
   /** One 20 ms step at fax time `now`; true when the call has just ended. */

@@ -113,7 +113,7 @@ class Progress {
 export async function runCall(
   label: string,
   settings: CallSettings,
-  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean },
+  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean; retainPages?: boolean },
   onEvent?: (e: T30Event) => void,
   /** Receive: every accepted page is stored before it is confirmed (page-store.ts). */
   store?: ReceivedPageStore,
@@ -272,7 +272,7 @@ function sigintHangup(label: string): { hangup: AbortSignal; hardStop: AbortSign
 /** An audio fax terminal with the call's settings (the --audio call and SIP calls in G.711). */
 export function newAudioTerminal(
   settings: CallSettings,
-  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean },
+  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean; retainPages?: boolean },
 ): AudioTerminal {
   const t = settings.terminal;
   return new AudioTerminal({
@@ -292,7 +292,7 @@ async function runAudioCall(
   label: string,
   settings: CallSettings,
   ep: Extract<CallSettings['endpoint'], { kind: 'audio' }>,
-  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean },
+  fax: { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean; retainPages?: boolean },
   onEvent: ((e: T30Event) => void) | undefined,
   store: ReceivedPageStore | undefined,
 ): Promise<{ report: CallReport; result: T30Result | undefined }> {

@@ -54,10 +54,12 @@ export async function run(args: string[]): Promise<number> {
   if (out === undefined) throw new UsageError('--out FILE (.tif or .pdf) is required');
   const format = outputFormatOf(out);
   if (format === undefined) throw new UsageError(`--out: cannot tell the format of '${out}' (use .tif, .tiff, .pdf, .png or .pbm)`);
-  // Each page is written (atomically, synced) before the sender gets MCF for it (page-store.ts).
+  // Each page is written (atomically, synced) before the sender gets MCF for it (page-store.ts);
+  // the store keeps the pages, so the engine streams them out (retainPages: false) instead of
+  // holding its own list for the whole call.
   const store = new ReceivedPageStore(out, format);
   await store.prepare();
-  const { report } = await runCall('receive', settings, { role: 'answering', receive: true, confirmAfterStore: true }, undefined, store);
+  const { report } = await runCall('receive', settings, { role: 'answering', receive: true, confirmAfterStore: true, retainPages: false }, undefined, store);
   const written = store.files;
   if (store.error !== undefined) process.stderr.write(`faxwire receive: page ${store.pages.length + 1} not stored: ${store.error}\n`);
   const extra = { files: written, pagesStored: store.pages.length, concealedRows: store.badRows, ...(store.error !== undefined ? { storeError: store.error } : {}) };

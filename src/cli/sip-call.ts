@@ -167,7 +167,7 @@ export function errorCorrectionFor(agreed: 'none' | 'redundancy' | 'fec', ours: 
   return { mode: 'none' };
 }
 
-type FaxRole = { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean };
+type FaxRole = { role: 'calling' | 'answering'; send?: { pages: Bitmap[] }; receive?: boolean; confirmAfterStore?: boolean; retainPages?: boolean };
 
 /** The two terminals of one SIP fax call, built from the call settings. */
 function terminalsFor(settings: CallSettings, fax: FaxRole, store: ReceivedPageStore | undefined, made: { last?: T38Terminal | AudioTerminal }) {
@@ -355,7 +355,7 @@ export async function runSipReceive(settings: CallSettings, sip: SipSettings, di
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
     const base = join(dir, `fax-${stamp}-${n}`);
     const store = new ReceivedPageStore(`${base}.tif`, 'tiff');
-    const fax: FaxRole = { role: 'answering', receive: true, confirmAfterStore: true };
+    const fax: FaxRole = { role: 'answering', receive: true, confirmAfterStore: true, retainPages: false };
     const made: { last?: T38Terminal | AudioTerminal } = {};
     const from = call.incomingInvite !== undefined ? (getHeader(call.incomingInvite, 'From') ?? '') : '';
     const endpoint = box.ep;
