@@ -257,6 +257,8 @@ export function wholeRun(pages: readonly Bitmap[], n: number, retainPages: boole
 
 interface CTwin {
   readonly exe: string;
+  /** bench/c/udp_send.c, when it built. */
+  readonly udpExe: string | undefined;
   readonly tiff: string;
   readonly rxDir: string;
   readonly about: string[];
@@ -281,10 +283,11 @@ class CTwinBuilder {
       cflags: ['-O2', '-Wall', '-Wno-unused-parameter'],
     });
     if (!c.ok) return (this.built = { unavailable: c.reason, about });
+    const u = compileC({ sources: [join(repoRoot(), 'bench', 'c', 'udp_send.c')], includeDirs: [], libs: [], outDir: dir, exeName: 'udp_send' });
     const tiff = join(dir, 'pages.tif');
     writeFileSync(tiff, writeTiff(this.pages, { compression: 'mh' }));
     about.push(`${c.compiler}, libspandsp ${debVersion('libspandsp-dev') ?? '?'}; pages from ${tiff} (MH TIFF written by faxwire)`);
-    return (this.built = { exe: c.exe, tiff, rxDir: dir, about });
+    return (this.built = { exe: c.exe, udpExe: u.ok ? u.exe : undefined, tiff, rxDir: dir, about });
   }
 }
 
@@ -341,6 +344,30 @@ function cPagesSame(t: CTwin, id: number, pages: readonly Bitmap[]): string {
     if (src !== undefined && p.raster.kind === 'bilevel' && sameBitmap(p.raster.bitmap, src)) same++;
   });
   return `call ${id}: ${r.value.length} pages, ${same} identical to the sources`;
+}
+
+/** What one datagram send costs in Node (child process, bench/udp-send.ts) and in C (sendto). */
+function udpLines(c: CTwin | undefined): string[] {
+  const n = 20_000;
+  const out: string[] = [];
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'bench', 'udp-send.js'), String(n)], { encoding: 'utf8', timeout: 120_000 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (r.status !== 0 || line === undefined) return [`udp: the Node send measurement failed (${r.status ?? r.signal ?? '?'}) ${r.stderr.slice(-300)}`];
+  const j = JSON.parse(line) as Record<string, number>;
+  const us = (k: string): string => (typeof j[k] === 'number' ? `${((j[k] ?? 0) / 1000).toFixed(2)} µs` : '—');
+  let cNs: number | undefined;
+  if (c?.udpExe !== undefined) {
+    const cr = spawnSync(c.udpExe, [String(n)], { encoding: 'utf8', timeout: 120_000 });
+    const cl = cr.stdout.split('\n').find((l) => l.startsWith('{'));
+    if (cr.status === 0 && cl !== undefined) cNs = (JSON.parse(cl) as Record<string, number>)['sendto'];
+  }
+  out.push(
+    `udp (124-octet datagrams to 127.0.0.1, process CPU per datagram, ${n} sends in bursts of 32): node:dgram send with a closure per send ${us('callback')}, ` +
+      `one shared callback (udp-driver.ts) ${us('shared-callback')}, connected socket ${us('connected')}, send([a, b]) ${us('list')}` +
+      (cNs !== undefined ? `; C sendto() ${(cNs / 1000).toFixed(2)} µs (the driver's send costs ${((j['shared-callback'] ?? NaN) / cNs).toFixed(1)}× as much)` : ''),
+  );
+  out.push('  Node ≥ 20 dgram has no sendmmsg-like batch: send([a, b]) is one datagram from two buffers; each datagram is one send (and, unconnected, one address lookup).');
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,6 +439,7 @@ export function sessionsSuite(): BenchSuite {
         if (c !== undefined) lines.push(`  N = ${n}: spandsp pages: ${cPagesSame(c, 0, pages)}; ${cPagesSame(c, n - 1, pages)}`);
       }
     }
+    lines.push(...udpLines(c));
     if (env === undefined || ns.includes(100)) {
       const kept = wholeRun(pages, 100, true);
       lines.push(`  N = 100, pages retained in the session (retainPages: true): ${msPerS(kept.nsPerCallSecond)} CPU per call-second, heap ${kib(kept.heapPerCall)} per call`);

@@ -115,13 +115,17 @@ export async function runUdpTerminal<E>(o: UdpDriverOptions<E>): Promise<UdpDriv
   const filter = new SourceFilter({ remote: { address: remoteAddress, port: o.remotePort }, latch: o.latch ?? false });
   if (!o.socket) await bindUdp(sock, o.localPort, o.localAddress ?? '0.0.0.0');
   o.onBound?.(sock.address().port);
+  // One completion callback for every send (no closure per datagram). Node's dgram has no
+  // sendmmsg-like call (`send([a, b])` is one datagram made of two buffers), so each datagram is
+  // one send; bench/udp-send.ts measures what that costs against C's sendto().
+  const onSent = (err: Error | null): void => {
+    if (err) socketErrors++;
+  };
   const send = (b: Uint8Array): void => {
     sent++;
     last = b;
     const to: UdpEndpoint = filter.destination;
-    sock.send(b, to.port, to.address, (err) => {
-      if (err) socketErrors++;
-    });
+    sock.send(b, to.port, to.address, onSent);
   };
   const loop = new RealTimeLoop<E>(o.terminal, speed, send, o.onEvent);
   const onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
