@@ -62,12 +62,27 @@
  * - Zero-length primaries are counted and not delivered (spandsp's t38_core rejects len < 1);
  *   the seq counts as received (no loss).
  * Memory is bounded: one ring of slots (seq, state, IFP, FEC data) sized from reorderWindow.
+ *
+ * Two APIs on one code path: `receiveInto`/`flushInto` (the hot path) decode with
+ * `decodeUdptlView`, copy IFPs into the ring's grow-only slot buffers and report them as views
+ * (buffer + start/end) in a caller-owned, reused `UdptlReceiveBatch`, allocating nothing once the
+ * ring's buffers have grown to the stream's IFP sizes. Only rare paths allocate: a restart run
+ * (held datagrams are copied), a fragmented (≥ 16K) open type, a growing batch. `receive`/`flush`
+ * wrap them and return fresh copies.
  */
 
 import { checkInt } from '../util/check.js';
 import { seqDiff } from '../util/seq.js';
 import { decodeIfpView, IfpView, type T38Version } from './ifp.js';
-import { UDPTL_MAX_FEC_COVERAGE, UDPTL_MAX_SECONDARIES, decodeUdptl, type UdptlPacket } from './udptl.js';
+import {
+  UDPTL_MAX_FEC_COVERAGE,
+  UDPTL_MAX_FEC_ENTRIES,
+  UDPTL_MAX_SECONDARIES,
+  UdptlView,
+  decodeUdptl,
+  decodeUdptlView,
+  type UdptlPacket,
+} from './udptl.js';
 
 export type ReceivedIfpSource = 'primary' | 'secondary' | 'fec';
 
@@ -172,19 +187,113 @@ export const RESTART_RUN_STEP = 4;
 const RESTART_RUNS_TRACKED = 4;
 
 const NO_IFP = new Uint8Array(0);
+const SOURCES: readonly ReceivedIfpSource[] = ['primary', 'secondary', 'fec'];
+const MAX_ITEMS = Math.max(UDPTL_MAX_SECONDARIES, UDPTL_MAX_FEC_ENTRIES);
+/** Offsets kept per slot for a parity block: entry m is [off[m], off[m+1]) of the slot's buffer. */
+const FEC_STRIDE = UDPTL_MAX_FEC_ENTRIES + 1;
 
-interface FecRecord {
-  readonly span: number;
-  readonly entries: Uint8Array[];
+/**
+ * Reused result of `UdptlReceiver.receiveInto` / `flushInto`: the `count` IFPs now deliverable,
+ * in seq order; IFP k is `buf[k][start[k], end[k])`. The views point into the receiver's ring and
+ * stay valid until its next `receiveInto` / `flushInto` call; copy what must live longer.
+ * Create one and pass it to every call: its arrays grow on demand and are reused.
+ */
+export class UdptlReceiveBatch {
+  count = 0;
+  seq = new Int32Array(64);
+  source: ReceivedIfpSource[] = new Array<ReceivedIfpSource>(64).fill('primary');
+  buf: Uint8Array[] = new Array<Uint8Array>(64).fill(NO_IFP);
+  start = new Int32Array(64);
+  end = new Int32Array(64);
+
+  /** Appends one IFP view (internal to the receiver; grows the arrays when full). */
+  push(seq: number, source: ReceivedIfpSource, buf: Uint8Array, start: number, end: number): void {
+    const k = this.count;
+    if (k === this.seq.length) this.grow();
+    this.seq[k] = seq;
+    this.source[k] = source;
+    this.buf[k] = buf;
+    this.start[k] = start;
+    this.end[k] = end;
+    this.count = k + 1;
+  }
+
+  private grow(): void {
+    const n = this.seq.length * 2;
+    const seq = new Int32Array(n);
+    seq.set(this.seq);
+    this.seq = seq;
+    const start = new Int32Array(n);
+    start.set(this.start);
+    this.start = start;
+    const end = new Int32Array(n);
+    end.set(this.end);
+    this.end = end;
+    for (let i = this.source.length; i < n; i++) {
+      this.source.push('primary');
+      this.buf.push(NO_IFP);
+    }
+  }
 }
 
 /**
- * True when `ifp` has nothing but zeros from `len` on. A restored IFP carries its group's length
- * (zero padding), which can exceed the parity length of another group it belongs to.
+ * The datagram being processed, as views: the primary and the items (secondaries, newest first,
+ * or FEC entries), each `buf[start, end)`. One instance reused for every datagram.
  */
-function fitsUnder(ifp: Uint8Array, len: number): boolean {
-  for (let j = len; j < ifp.length; j++) if (ifp[j] !== 0) return false;
-  return true;
+class PacketRef {
+  seq = 0;
+  pBuf: Uint8Array = NO_IFP;
+  pStart = 0;
+  pEnd = 0;
+  fec = false;
+  span = 0;
+  count = 0;
+  readonly iBuf: Uint8Array[] = new Array<Uint8Array>(MAX_ITEMS).fill(NO_IFP);
+  readonly iStart = new Int32Array(MAX_ITEMS);
+  readonly iEnd = new Int32Array(MAX_ITEMS);
+
+  fromView(buf: Uint8Array, v: UdptlView): void {
+    this.seq = v.seq;
+    this.pBuf = buf;
+    this.pStart = v.primaryStart;
+    this.pEnd = v.primaryEnd;
+    this.fec = v.recovery === 1;
+    this.span = v.fecSpan;
+    const n = v.itemCount;
+    this.count = n;
+    for (let k = 0; k < n; k++) {
+      this.iBuf[k] = buf;
+      this.iStart[k] = v.itemStart[k] ?? 0;
+      this.iEnd[k] = v.itemEnd[k] ?? 0;
+    }
+  }
+
+  fromPacket(p: UdptlPacket): void {
+    this.seq = p.seq;
+    this.pBuf = p.primary;
+    this.pStart = 0;
+    this.pEnd = p.primary.length;
+    const items = p.recovery.kind === 'secondary' ? p.recovery.secondaries : p.recovery.entries;
+    this.fec = p.recovery.kind === 'fec';
+    this.span = p.recovery.kind === 'fec' ? p.recovery.span : 0;
+    this.count = items.length;
+    for (let k = 0; k < items.length; k++) {
+      const it = items[k] ?? NO_IFP;
+      this.iBuf[k] = it;
+      this.iStart[k] = 0;
+      this.iEnd[k] = it.length;
+    }
+  }
+
+  /** A decoded packet owning copies of its octets (for a held restart run: rare). */
+  toPacket(): UdptlPacket {
+    const items: Uint8Array[] = [];
+    for (let k = 0; k < this.count; k++) items.push((this.iBuf[k] ?? NO_IFP).slice(this.iStart[k], this.iEnd[k]));
+    const primary = this.pBuf.slice(this.pStart, this.pEnd);
+    return this.fec
+      ? { seq: this.seq, primary, recovery: { kind: 'fec', span: this.span, entries: items } }
+      : { seq: this.seq, primary, recovery: { kind: 'secondary', secondaries: items } };
+  }
 }
 
 export class UdptlReceiver {
@@ -194,8 +303,14 @@ export class UdptlReceiver {
   private readonly acceptTrailing: boolean;
   private readonly ifpVersion: T38Version | undefined;
   private readonly ifpView = new IfpView();
-  /** Restart runs being collected (decoded packets, in arrival order), oldest run first. */
+  private readonly udptlView = new UdptlView();
+  private readonly pkt = new PacketRef();
+  /** Restart runs being collected (decoded copies, in arrival order), oldest run first. */
   private readonly runs: UdptlPacket[][] = [];
+  /** The batch the allocating wrappers fill. */
+  private readonly own = new UdptlReceiveBatch();
+  /** Counts receiveInto/flushInto calls; a slot delivered in this call is lent to the caller. */
+  private epoch = 0;
 
   // The ring, indexed by extended seq & mask.
   private readonly mask: number;
@@ -204,8 +319,17 @@ export class UdptlReceiver {
   private readonly slotSource: Uint8Array;
   private readonly slotPrimary: Uint8Array;
   private readonly slotFecCovered: Uint8Array;
-  private readonly slotIfp: Uint8Array[];
-  private readonly slotFec: (FecRecord | null)[];
+  /** The slot's IFP is slotBuf[0, slotLen) (buffers grow, never shrink). */
+  private readonly slotBuf: Uint8Array[];
+  private readonly slotLen: Int32Array;
+  /** Epoch of the call that last reported the slot's buffer to the caller. */
+  private readonly slotLent: Float64Array;
+  /** Parity block carried by the slot's seq: span (0: none), entry count, octets, offsets. */
+  private readonly fecSpan: Int32Array;
+  private readonly fecCount: Uint8Array;
+  private readonly fecBuf: Uint8Array[];
+  /** Allocated at the first parity block (redundancy-only streams never need it). */
+  private fecOff: Int32Array | null = null;
 
   private started = false;
   /** Next extended seq to deliver or declare lost. */
@@ -214,9 +338,11 @@ export class UdptlReceiver {
   private highestExt = -1;
   /** MISSING slots in the open zone: parity work is skipped entirely when there are none. */
   private missing = 0;
-  /** Work list for parity repair: seqs that became known, and seqs that brought a parity block. */
-  private readonly newlyKnown: number[] = [];
-  private readonly newBlocks: number[] = [];
+  /** Work list for parity repair: seqs that became known (a stack), and seqs that brought a parity block. */
+  private readonly newlyKnown: Float64Array;
+  private knownCount = 0;
+  private readonly newBlocks = new Float64Array(4);
+  private blockCount = 0;
 
   private readonly stats: UdptlReceiverStats = {
     datagrams: 0,
@@ -253,72 +379,102 @@ export class UdptlReceiver {
     this.slotSource = new Uint8Array(size);
     this.slotPrimary = new Uint8Array(size);
     this.slotFecCovered = new Uint8Array(size);
-    this.slotIfp = new Array<Uint8Array>(size).fill(NO_IFP);
-    this.slotFec = new Array<FecRecord | null>(size).fill(null);
+    this.slotBuf = new Array<Uint8Array>(size).fill(NO_IFP);
+    this.slotLen = new Int32Array(size);
+    this.slotLent = new Float64Array(size).fill(-1);
+    this.fecSpan = new Int32Array(size);
+    this.fecCount = new Uint8Array(size);
+    this.fecBuf = new Array<Uint8Array>(size).fill(NO_IFP);
+    // Each seq becomes known at most once per datagram processed, plus one per secondary.
+    this.newlyKnown = new Float64Array(size + MAX_ITEMS + 2);
   }
 
-  /** Processes one datagram; returns the IFPs that became deliverable, in seq order. */
+  /** Processes one datagram; returns the IFPs that became deliverable, in seq order (fresh copies). */
   receive(datagram: Uint8Array): ReceivedIfp[] {
+    this.receiveInto(datagram, this.own);
+    return this.copyOut(this.own);
+  }
+
+  /**
+   * The allocation-free receive: processes the datagram `datagram[start, end)` and reports the
+   * IFPs that became deliverable in `out` (reset first), as views valid until the next
+   * `receiveInto` / `flushInto` call. Same decisions and statistics as `receive`.
+   */
+  receiveInto(datagram: Uint8Array, out: UdptlReceiveBatch, start = 0, end = datagram.length): void {
+    out.count = 0;
+    this.epoch++;
     const st = this.stats;
     st.datagrams++;
+    const pkt = this.pkt;
     // Decoded leniently so that trailing octets can be counted apart, then judged by policy.
-    const res = decodeUdptl(datagram, { allowTrailingBytes: true });
-    if (!res.ok) {
+    const u = this.udptlView;
+    let used: number;
+    if (decodeUdptlView(datagram, u, true, start, end)) {
+      pkt.fromView(datagram, u);
+      used = u.bytesRead;
+    } else if (u.errorCode === 'fragmented') {
+      // A ≥ 16K open type needs reassembly: the allocating decoder (rare).
+      const res = decodeUdptl(datagram.subarray(start, end), { allowTrailingBytes: true });
+      if (!res.ok) {
+        st.malformed++;
+        return;
+      }
+      pkt.fromPacket(res.value);
+      used = res.bytesRead;
+    } else {
       st.malformed++;
-      return [];
+      return;
     }
-    if (res.bytesRead < datagram.length) {
+    if (used < end - start) {
       st.trailingBytes++;
       if (!this.acceptTrailing) {
         st.malformed++;
-        return [];
+        return;
       }
     }
-    const pkt = res.value;
-    const out: ReceivedIfp[] = [];
 
     if (!this.started) {
       // The first datagram fixes the expected seq: it must be evidence too.
-      if (!this.validIfp(pkt.primary)) {
+      if (!this.validIfp(pkt.pBuf, pkt.pStart, pkt.pEnd)) {
         st.suspectJumps++;
-        return out;
+        return;
       }
       this.start(pkt);
     } else {
       const diff = seqDiff(pkt.seq, this.expectedExt & 0xffff);
       const jump = diff >= this.restartThreshold || diff <= -this.restartThreshold;
       if (jump || diff > this.reorderWindow + 1) {
-        const valid = this.validIfp(pkt.primary);
+        const valid = this.validIfp(pkt.pBuf, pkt.pStart, pkt.pEnd);
         if (!valid) {
           st.suspectJumps++;
-          return out;
+          return;
         }
         if (jump) {
-          this.collectRun(pkt, out);
-          return out;
+          this.collectRun(out);
+          return;
         }
       }
     }
     this.process(pkt, out);
-    return out;
   }
 
-  /** True when `ifp` is non-empty and decodes (T.38 Annex A) in `ifpVersion` or either module. */
-  private validIfp(ifp: Uint8Array): boolean {
-    if (ifp.length === 0) return false;
+  /** True when `buf[start, end)` is non-empty and decodes (T.38 Annex A) in `ifpVersion` or either module. */
+  private validIfp(buf: Uint8Array, start: number, end: number): boolean {
+    if (end <= start) return false;
     const v = this.ifpView;
-    if (this.ifpVersion !== undefined) return decodeIfpView(ifp, this.ifpVersion, v);
-    return decodeIfpView(ifp, 0, v) || decodeIfpView(ifp, 2, v);
+    if (this.ifpVersion !== undefined) return decodeIfpView(buf, this.ifpVersion, v, start, end);
+    return decodeIfpView(buf, 0, v, start, end) || decodeIfpView(buf, 2, v, start, end);
   }
 
-  /** A valid datagram jumped ≥ restartThreshold: extends (or starts) the run; restarts when complete. */
-  private collectRun(pkt: UdptlPacket, out: ReceivedIfp[]): void {
+  /** The current datagram (valid, jumped ≥ restartThreshold) extends (or starts) a run; restarts when complete. */
+  private collectRun(out: UdptlReceiveBatch): void {
     this.stats.restartCandidates++;
+    const seq = this.pkt.seq;
     let run: UdptlPacket[] | undefined;
     for (const r of this.runs) {
       const last = r[r.length - 1];
       if (last === undefined) continue;
-      const step = seqDiff(pkt.seq, last.seq);
+      const step = seqDiff(seq, last.seq);
       if (step === 0) {
         this.stats.duplicates++;
         return;
@@ -334,7 +490,8 @@ export class UdptlReceiver {
       this.runs.push(run);
       if (this.runs.length > RESTART_RUNS_TRACKED) this.runs.shift();
     }
-    run.push(pkt);
+    // Held past this call: a copy (the caller's datagram buffer may be reused).
+    run.push(this.pkt.toPacket());
     if (run.length < RESTART_RUN) return;
     const held = run;
     this.runs.length = 0;
@@ -342,12 +499,17 @@ export class UdptlReceiver {
     this.drainAll(out);
     this.reset();
     const first = held[0];
-    if (first !== undefined) this.start(first);
-    for (const p of held) this.process(p, out);
+    if (first === undefined) return;
+    this.pkt.fromPacket(first);
+    this.start(this.pkt);
+    for (const p of held) {
+      this.pkt.fromPacket(p);
+      this.process(this.pkt, out);
+    }
   }
 
   /** One decoded datagram within reach of the expected seq (or the first of a stream). */
-  private process(pkt: UdptlPacket, out: ReceivedIfp[]): void {
+  private process(pkt: PacketRef, out: UdptlReceiveBatch): void {
     const st = this.stats;
     const diff = seqDiff(pkt.seq, this.expectedExt & 0xffff);
     const ext = this.expectedExt + diff;
@@ -365,15 +527,9 @@ export class UdptlReceiver {
     }
     if (ext > this.highestExt) this.advanceTo(ext, out);
 
-    this.storePrimary(ext, pkt.primary);
-    switch (pkt.recovery.kind) {
-      case 'secondary':
-        this.storeSecondaries(ext, pkt.recovery.secondaries);
-        break;
-      case 'fec':
-        this.storeFec(ext, pkt.recovery.span, pkt.recovery.entries);
-        break;
-    }
+    this.storePrimary(ext, pkt);
+    if (pkt.fec) this.storeFec(ext, pkt);
+    else this.storeSecondaries(ext, pkt);
     // A new IFP or parity block may complete a group while something is missing.
     this.recoverFromFec();
     this.deliver(out);
@@ -390,9 +546,15 @@ export class UdptlReceiver {
 
   /** End of stream (or of the wait): delivers everything held, declaring what is still missing lost. */
   flush(): ReceivedIfp[] {
-    const out: ReceivedIfp[] = [];
+    this.flushInto(this.own);
+    return this.copyOut(this.own);
+  }
+
+  /** `flush` into a reused batch (views valid until the next receiveInto / flushInto call). */
+  flushInto(out: UdptlReceiveBatch): void {
+    out.count = 0;
+    this.epoch++;
     this.drainAll(out);
-    return out;
   }
 
   getStats(): UdptlReceiverStats {
@@ -401,15 +563,23 @@ export class UdptlReceiver {
 
   // -------------------------------------------------------------------------------------------
 
-  private start(pkt: UdptlPacket): void {
+  private copyOut(b: UdptlReceiveBatch): ReceivedIfp[] {
+    const res: ReceivedIfp[] = [];
+    for (let k = 0; k < b.count; k++) {
+      res.push({ seq: b.seq[k] ?? 0, ifp: (b.buf[k] ?? NO_IFP).slice(b.start[k], b.end[k]), source: b.source[k] ?? 'primary' });
+    }
+    return res;
+  }
+
+  private start(pkt: PacketRef): void {
     const ext = EXT_BASE + pkt.seq;
     let first = ext;
-    if (pkt.recovery.kind === 'secondary') {
+    if (!pkt.fec) {
       // Join the stream at the oldest secondary of the first datagram, as long as the run of
       // non-empty secondaries from seq−1 back is unbroken (a zero-length one would make a hole
       // that could only be counted as a phantom loss).
-      const n = Math.min(pkt.recovery.secondaries.length, this.maxDepth);
-      for (let i = 0; i < n && (pkt.recovery.secondaries[i]?.length ?? 0) > 0; i++) first = ext - 1 - i;
+      const n = Math.min(pkt.count, this.maxDepth);
+      for (let i = 0; i < n && (pkt.iEnd[i] ?? 0) > (pkt.iStart[i] ?? 0); i++) first = ext - 1 - i;
     }
     this.expectedExt = first;
     this.highestExt = first - 1;
@@ -418,16 +588,41 @@ export class UdptlReceiver {
 
   private reset(): void {
     this.slotExt.fill(-1);
-    this.slotIfp.fill(NO_IFP);
-    this.slotFec.fill(null);
+    this.slotLen.fill(0);
+    this.fecCount.fill(0);
     this.missing = 0;
-    this.newlyKnown.length = 0;
-    this.newBlocks.length = 0;
+    this.knownCount = 0;
+    this.blockCount = 0;
     this.started = false;
   }
 
+  /**
+   * The slot's buffer, ready to take `len` octets: grown if too small, and replaced when it was
+   * reported to the caller in this call (its view must stay intact; only after a jump of a
+   * whole ring or a restart).
+   */
+  private slotBuffer(i: number, len: number): Uint8Array {
+    let b = this.slotBuf[i] ?? NO_IFP;
+    if (b.length < len || this.slotLent[i] === this.epoch) {
+      b = new Uint8Array(Math.max(len, 64, b.length));
+      this.slotBuf[i] = b;
+    }
+    this.slotLen[i] = len;
+    return b;
+  }
+
+  /** Copies `src[s, e)` into slot i. */
+  private copyToSlot(i: number, src: Uint8Array, s: number, e: number): void {
+    const b = this.slotBuffer(i, e - s);
+    if (s === 0 && e === src.length) {
+      b.set(src);
+      return;
+    }
+    for (let j = s, d = 0; j < e; j++, d++) b[d] = src[j] ?? 0;
+  }
+
   /** Makes `ext` the highest seq, first settling the seqs whose slots it would reuse. */
-  private advanceTo(ext: number, out: ReceivedIfp[]): void {
+  private advanceTo(ext: number, out: UdptlReceiveBatch): void {
     const size = this.mask + 1;
     const limit = ext - size; // seqs ≤ limit share a slot with one in (limit, ext]
     while (this.expectedExt <= limit && this.expectedExt <= this.highestExt) this.settleOne(out);
@@ -443,23 +638,23 @@ export class UdptlReceiver {
       this.missing++;
       this.slotPrimary[i] = 0;
       this.slotFecCovered[i] = 0;
-      this.slotIfp[i] = NO_IFP;
-      this.slotFec[i] = null;
+      this.slotLen[i] = 0;
+      this.fecCount[i] = 0;
     }
     this.highestExt = ext;
   }
 
-  private storePrimary(ext: number, primary: Uint8Array): void {
+  private storePrimary(ext: number, pkt: PacketRef): void {
     const i = ext & this.mask;
     this.slotPrimary[i] = 1;
     const state = this.slotState[i];
     // A later seq came first and the gap was still open: the reorder window paid off.
     if (state === MISSING && ext < this.highestExt) this.stats.reordered++;
-    if (primary.length === 0) {
+    if (pkt.pEnd === pkt.pStart) {
       this.stats.zeroLengthPrimaries++;
       if (state === MISSING) {
         this.slotState[i] = EMPTY;
-        this.slotIfp[i] = NO_IFP;
+        this.slotLen[i] = 0;
         this.becameKnown(ext);
       }
       return;
@@ -469,15 +664,16 @@ export class UdptlReceiver {
       // A primary is authoritative: it also replaces a restored copy (exact length, no padding).
       this.slotState[i] = HAVE;
       this.slotSource[i] = SRC_PRIMARY;
-      this.slotIfp[i] = primary.slice();
+      this.copyToSlot(i, pkt.pBuf, pkt.pStart, pkt.pEnd);
     }
   }
 
-  private storeSecondaries(ext: number, secondaries: readonly Uint8Array[]): void {
-    const n = Math.min(secondaries.length, this.maxDepth);
+  private storeSecondaries(ext: number, pkt: PacketRef): void {
+    const n = Math.min(pkt.count, this.maxDepth);
     for (let k = 0; k < n; k++) {
-      const sec = secondaries[k] ?? NO_IFP;
-      if (sec.length === 0) {
+      const s = pkt.iStart[k] ?? 0;
+      const e = pkt.iEnd[k] ?? 0;
+      if (e === s) {
         // AST-2016-003: legal to encode, meaningless as an IFP; ignored at its own position.
         this.stats.zeroLengthSecondaries++;
         continue;
@@ -492,22 +688,41 @@ export class UdptlReceiver {
         if (state === MISSING) this.becameKnown(x);
         this.slotState[i] = HAVE;
         this.slotSource[i] = SRC_SECONDARY;
-        this.slotIfp[i] = sec.slice();
+        this.copyToSlot(i, pkt.iBuf[k] ?? NO_IFP, s, e);
       }
     }
   }
 
   /** Keeps a fec-info block with the seq that carried it. */
-  private storeFec(ext: number, span: number, entries: readonly Uint8Array[]): void {
-    const e = entries.length;
+  private storeFec(ext: number, pkt: PacketRef): void {
+    const e = pkt.count;
+    const span = pkt.span;
     if (span === 0 || e === 0) return; // wind-up: nothing covered yet
     if (span * e > UDPTL_MAX_FEC_COVERAGE) {
       this.stats.fecIgnored++;
       return;
     }
     const i = ext & this.mask;
-    this.slotFec[i] = { span, entries: entries.map((x) => x.slice()) };
-    this.newBlocks.push(ext);
+    let total = 0;
+    for (let m = 0; m < e; m++) total += (pkt.iEnd[m] ?? 0) - (pkt.iStart[m] ?? 0);
+    let b = this.fecBuf[i] ?? NO_IFP;
+    if (b.length < total) {
+      b = new Uint8Array(Math.max(total, 128));
+      this.fecBuf[i] = b;
+    }
+    const off = (this.fecOff ??= new Int32Array((this.mask + 1) * FEC_STRIDE));
+    let o = 0;
+    const base = i * FEC_STRIDE;
+    for (let m = 0; m < e; m++) {
+      off[base + m] = o;
+      const src = pkt.iBuf[m] ?? NO_IFP;
+      const end = pkt.iEnd[m] ?? 0;
+      for (let j = pkt.iStart[m] ?? 0; j < end; j++) b[o++] = src[j] ?? 0;
+    }
+    off[base + e] = o;
+    this.fecSpan[i] = span;
+    this.fecCount[i] = e;
+    this.newBlocks[this.blockCount++] = ext;
     // Remember which missing seqs had parity, for the fecUnrecoverable count.
     for (let m = 0; m < e; m++) {
       for (let k = 0; k < span; k++) {
@@ -520,7 +735,7 @@ export class UdptlReceiver {
 
   private becameKnown(x: number): void {
     this.missing--;
-    this.newlyKnown.push(x);
+    this.newlyKnown[this.knownCount++] = x;
   }
 
   /**
@@ -530,41 +745,44 @@ export class UdptlReceiver {
    * re-scanning every group until nothing changes, at a cost proportional to what changed.
    */
   private recoverFromFec(): void {
-    const known = this.newlyKnown;
-    const blocks = this.newBlocks;
     if (this.missing === 0) {
-      known.length = 0;
-      blocks.length = 0;
+      this.knownCount = 0;
+      this.blockCount = 0;
       return;
     }
-    for (const q of blocks) {
-      const rec = this.slotFec[q & this.mask];
-      if (rec === null || rec === undefined) continue;
-      for (let m = 0; m < rec.entries.length; m++) this.repairGroup(q, rec, m);
+    for (let b = 0; b < this.blockCount; b++) {
+      const q = this.newBlocks[b] ?? 0;
+      const j = q & this.mask;
+      const e = this.fecCount[j] ?? 0;
+      for (let m = 0; m < e; m++) this.repairGroup(q, m);
     }
-    blocks.length = 0;
-    while (known.length > 0 && this.missing > 0) {
-      const x = known.pop() ?? 0;
+    this.blockCount = 0;
+    while (this.knownCount > 0 && this.missing > 0) {
+      const x = this.newlyKnown[--this.knownCount] ?? 0;
       // Blocks that can cover x were carried by seqs x+1 .. x+UDPTL_MAX_FEC_COVERAGE.
       const last = Math.min(this.highestExt, x + UDPTL_MAX_FEC_COVERAGE);
       for (let q = x + 1; q <= last; q++) {
         const j = q & this.mask;
-        const rec = this.slotFec[j];
-        if (rec === null || rec === undefined || this.slotExt[j] !== q) continue;
-        const e = rec.entries.length;
-        const first = q - rec.span * e;
+        const e = this.fecCount[j] ?? 0;
+        if (e === 0 || this.slotExt[j] !== q) continue;
+        const first = q - (this.fecSpan[j] ?? 0) * e;
         if (x < first) continue;
-        this.repairGroup(q, rec, (x - first) % e);
+        this.repairGroup(q, (x - first) % e);
       }
     }
-    known.length = 0;
+    this.knownCount = 0;
   }
 
   /** Tries to restore the single missing member of group m of the block carried by seq q. */
-  private repairGroup(q: number, rec: FecRecord, m: number): boolean {
-    const s = rec.span;
-    const e = rec.entries.length;
-    const parity = rec.entries[m] ?? NO_IFP;
+  private repairGroup(q: number, m: number): boolean {
+    const qi = q & this.mask;
+    const s = this.fecSpan[qi] ?? 0;
+    const e = this.fecCount[qi] ?? 0;
+    const fb = this.fecBuf[qi] ?? NO_IFP;
+    const off = this.fecOff;
+    if (off === null) return false;
+    const pStart = off[qi * FEC_STRIDE + m] ?? 0;
+    const pLen = (off[qi * FEC_STRIDE + m + 1] ?? 0) - pStart;
     let target = -1;
     for (let k = 0; k < s; k++) {
       const x = q + m - s * e + k * e;
@@ -576,29 +794,41 @@ export class UdptlReceiver {
         target = x;
       } else if (state === LOST) {
         return false;
-      } else if (!fitsUnder(this.slotIfp[i] ?? NO_IFP, parity.length)) {
+      } else if (!this.fitsUnder(i, pLen)) {
         return false; // a member longer than the parity: inconsistent block, do not trust it
       }
     }
-    if (target < 0 || parity.length === 0) return false;
-    const restored = parity.slice();
+    if (target < 0 || pLen === 0) return false;
+    const t = target & this.mask;
+    const restored = this.slotBuffer(t, pLen);
+    for (let j = 0; j < pLen; j++) restored[j] = fb[pStart + j] ?? 0;
     for (let k = 0; k < s; k++) {
       const x = q + m - s * e + k * e;
       if (x === target) continue;
-      const member = this.slotIfp[x & this.mask] ?? NO_IFP;
-      const n = Math.min(member.length, restored.length); // beyond: zeros (checked above)
+      const i = x & this.mask;
+      const member = this.slotBuf[i] ?? NO_IFP;
+      const n = Math.min(this.slotLen[i] ?? 0, pLen); // beyond: zeros (checked above)
       for (let j = 0; j < n; j++) restored[j] = (restored[j] ?? 0) ^ (member[j] ?? 0);
     }
-    const t = target & this.mask;
     this.slotState[t] = HAVE;
     this.slotSource[t] = SRC_FEC;
-    this.slotIfp[t] = restored;
     this.becameKnown(target);
     return true;
   }
 
+  /**
+   * True when slot i's IFP has nothing but zeros from `len` on. A restored IFP carries its
+   * group's length (zero padding), which can exceed the parity length of another group it belongs to.
+   */
+  private fitsUnder(i: number, len: number): boolean {
+    const b = this.slotBuf[i] ?? NO_IFP;
+    const n = this.slotLen[i] ?? 0;
+    for (let j = len; j < n; j++) if (b[j] !== 0) return false;
+    return true;
+  }
+
   /** Delivers in order; declares missing seqs lost once they are older than the reorder window. */
-  private deliver(out: ReceivedIfp[]): void {
+  private deliver(out: UdptlReceiveBatch): void {
     while (this.expectedExt <= this.highestExt) {
       const i = this.expectedExt & this.mask;
       if (this.slotState[i] === MISSING && this.highestExt - this.expectedExt <= this.reorderWindow) break;
@@ -606,24 +836,24 @@ export class UdptlReceiver {
     }
   }
 
-  private drainAll(out: ReceivedIfp[]): void {
+  private drainAll(out: UdptlReceiveBatch): void {
     if (!this.started) return;
     while (this.expectedExt <= this.highestExt) this.settleOne(out);
   }
 
   /** Delivers or declares lost the seq `expectedExt`, then moves on. */
-  private settleOne(out: ReceivedIfp[]): void {
+  private settleOne(out: UdptlReceiveBatch): void {
     const x = this.expectedExt;
     const i = x & this.mask;
     const st = this.stats;
     const state = this.slotState[i];
     if (state === HAVE) {
-      const src = this.slotSource[i];
-      const source: ReceivedIfpSource = src === SRC_PRIMARY ? 'primary' : src === SRC_SECONDARY ? 'secondary' : 'fec';
+      const src = this.slotSource[i] ?? SRC_PRIMARY;
       if (src === SRC_PRIMARY) st.primaries++;
       else if (src === SRC_SECONDARY) st.recoveredFromSecondary++;
       else st.recoveredFromFec++;
-      out.push({ seq: x & 0xffff, ifp: this.slotIfp[i] ?? NO_IFP, source });
+      out.push(x & 0xffff, SOURCES[src] ?? 'primary', this.slotBuf[i] ?? NO_IFP, 0, this.slotLen[i] ?? 0);
+      this.slotLent[i] = this.epoch;
       this.slotState[i] = DELIVERED;
     } else if (state === MISSING) {
       st.lost++;

@@ -38,6 +38,12 @@
  *
  * Repeats (spandsp's per-category `count`): N identical copies of the datagram with the SAME seq;
  * the receiver counts the extra ones as duplicates. Default 1 (no repeats).
+ *
+ * Two APIs on one code path: `sendInto` (the hot path) writes the datagram into a buffer the
+ * sender owns and reports through a caller-owned, reused `UdptlSendBatch`, allocating nothing
+ * once its buffers have grown to the stream's sizes; `send` wraps it and returns a fresh copy.
+ * The history of sent IFPs (for secondaries and parity) is a ring of grow-only buffers the
+ * IFPs are copied into, and parity is XORed straight into the datagram.
  */
 
 import { assertNever } from '../util/errors.js';
@@ -73,6 +79,30 @@ export interface UdptlSenderOptions {
   readonly firstSeq?: number;
   /** Copies per datagram by category, 1..16 each, default 1. */
   readonly repeat?: UdptlRepeatCounts;
+  /**
+   * Datagram buffers `sendInto` cycles through, 1..64, default 1: a datagram it reports stays
+   * valid for this many calls (e.g. a driver that batches several sends before flushing).
+   */
+  readonly datagramRing?: number;
+}
+
+/**
+ * Reused result of `UdptlSender.sendInto`: the datagram is `buffer[0, length)` (a buffer owned
+ * by the sender, valid for `datagramRing` calls), to be sent `copies` times. Create one with
+ * `new UdptlSendBatch()` and pass it to every call; nothing in it is allocated per send.
+ */
+export class UdptlSendBatch {
+  /** Holds the datagram in its first `length` octets (may be longer). */
+  buffer: Uint8Array = new Uint8Array(0);
+  /** Datagram length in octets. */
+  length = 0;
+  /** How many times to send it (the category's repeat count, same seq every time). */
+  copies = 0;
+  seq = 0;
+  secondariesIncluded = 0;
+  fecEntriesIncluded = 0;
+  redundancyDropped = 0;
+  oversize = false;
 }
 
 export interface UdptlSendResult {
@@ -113,11 +143,37 @@ export const UDPTL_DEFAULT_MAX_DATAGRAM = 1400;
 const MAX_REPEAT = 16;
 /** Largest IFP accepted: UDP cannot carry more than 65507 octets anyway. */
 const MAX_IFP = 65535;
+const MAX_DATAGRAM_RING = 64;
+/** Below this an open type has a one- or two-octet determinant (X.691 10.9.3.6/10.9.3.7). */
+const FRAGMENT_UNIT = 16384;
 
 function nextPow2(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
   return p;
+}
+
+/** `dst[d..] = src[s, e)` without allocating a subarray (the usual IFP is tens of octets). */
+function copyBytes(dst: Uint8Array, d: number, src: Uint8Array, s: number, e: number): void {
+  if (s === 0 && e === src.length) {
+    dst.set(src, d);
+    return;
+  }
+  for (let j = s; j < e; j++) dst[d++] = src[j] ?? 0;
+}
+
+/** Writes the open-type determinant + `src[s, e)` (X.691 10.2, 10.9); returns the new offset. */
+function writeOpen(dst: Uint8Array, o: number, src: Uint8Array, s: number, e: number): number {
+  const n = e - s;
+  if (n >= FRAGMENT_UNIT) return writePerOctets(dst, o, src.subarray(s, e)); // fragmented: rare, may allocate
+  if (n < 128) {
+    dst[o++] = n;
+  } else {
+    dst[o++] = 0x80 | (n >> 8);
+    dst[o++] = n & 0xff;
+  }
+  copyBytes(dst, o, src, s, e);
+  return o + n;
 }
 
 export class UdptlSender {
@@ -134,8 +190,11 @@ export class UdptlSender {
   private readonly histLen: Int32Array;
   private readonly mask: number;
 
-  /** XOR work area for FEC entries (grows, never shrinks). */
-  private scratch = new Uint8Array(256);
+  /** Datagram buffers for sendInto (grow, never shrink), used in turn. */
+  private readonly ring: Uint8Array[];
+  private ringNext = 0;
+  /** The batch `send` fills before copying out. */
+  private readonly own = new UdptlSendBatch();
 
   private seq: number;
   /** IFPs sent so far (a double: exact far beyond any call's length). */
@@ -183,11 +242,16 @@ export class UdptlSender {
     this.repeatControlEnd = checkInt(r.controlEnd ?? 1, 1, MAX_REPEAT, 'repeat.controlEnd');
     this.repeatImage = checkInt(r.image ?? 1, 1, MAX_REPEAT, 'repeat.image');
     this.repeatImageEnd = checkInt(r.imageEnd ?? 1, 1, MAX_REPEAT, 'repeat.imageEnd');
+    const ringSize = checkInt(options.datagramRing ?? 1, 1, MAX_DATAGRAM_RING, 'datagramRing');
     const size = nextPow2(Math.max(1, history));
     this.mask = size - 1;
     this.histBuf = [];
     for (let i = 0; i < size; i++) this.histBuf.push(new Uint8Array(0));
     this.histLen = new Int32Array(size);
+    // Pre-sized for the usual datagram; a larger one (up to maxDatagram, or an oversize
+    // primary) grows its buffer once.
+    this.ring = [];
+    for (let i = 0; i < ringSize; i++) this.ring.push(new Uint8Array(Math.min(this.maxDatagram, 1500)));
   }
 
   /** seq-number the next `send` will use. */
@@ -195,11 +259,40 @@ export class UdptlSender {
     return this.seq;
   }
 
-  /** Wraps one IFP in a datagram (plus repeats). Throws FaxwireError on an empty or huge IFP. */
+  /**
+   * Wraps one IFP in a datagram (plus repeats) and returns fresh arrays: the allocating
+   * convenience over `sendInto`, same bytes. Throws FaxwireError on an empty or huge IFP.
+   */
   send(ifp: Uint8Array, category: UdptlCategory): UdptlSendResult {
     if (!(ifp instanceof Uint8Array)) invalid('ifp must be a Uint8Array');
+    const b = this.own;
+    this.sendInto(ifp, 0, ifp.length, category, b);
+    const datagram = b.buffer.slice(0, b.length);
+    const datagrams: Uint8Array[] = [];
+    for (let i = 0; i < b.copies; i++) datagrams.push(datagram);
+    return {
+      datagrams,
+      seq: b.seq,
+      secondariesIncluded: b.secondariesIncluded,
+      fecEntriesIncluded: b.fecEntriesIncluded,
+      redundancyDropped: b.redundancyDropped,
+      oversize: b.oversize,
+    };
+  }
+
+  /**
+   * The allocation-free send: wraps the IFP `ifp[start, end)` in a datagram written into a
+   * buffer of the sender's, reported in `out` (see UdptlSendBatch; the datagram stays valid for
+   * `datagramRing` calls). Throws FaxwireError on an empty or huge IFP or a bad range.
+   */
+  sendInto(ifp: Uint8Array, start: number, end: number, category: UdptlCategory, out: UdptlSendBatch): void {
+    if (!(ifp instanceof Uint8Array)) invalid('ifp must be a Uint8Array');
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > ifp.length || start > end) {
+      invalid(`IFP range [${start}, ${end}) of a ${ifp.length}-octet buffer`);
+    }
+    const len = end - start;
     // X.691 10.1.3: a complete encoding is never empty; spandsp refuses to send one too.
-    if (ifp.length < 1 || ifp.length > MAX_IFP) invalid(`IFP of ${ifp.length} octets (1..${MAX_IFP})`);
+    if (len < 1 || len > MAX_IFP) invalid(`IFP of ${len} octets (1..${MAX_IFP})`);
     let copies: number;
     let depth = 0;
     const ec = this.ec;
@@ -229,30 +322,29 @@ export class UdptlSender {
     }
 
     const seq = this.seq;
+    out.seq = seq;
+    out.copies = copies;
+    out.secondariesIncluded = 0;
+    out.fecEntriesIncluded = 0;
     // seq-number (2) + primary + CHOICE octet
-    const base = 2 + perOctetsSize(ifp.length) + 1;
-    let datagram: Uint8Array;
-    let secondaries = 0;
-    let fecEntries = 0;
-    let dropped = 0;
-    let oversize: boolean;
+    const base = 2 + perOctetsSize(len) + 1;
     if (ec.mode === 'fec') {
-      ({ datagram, fecEntries, dropped, oversize } = this.buildFec(ifp, seq, base, ec.span, ec.entries));
+      this.buildFec(ifp, start, end, seq, base, ec.span, ec.entries, out);
     } else {
       // 'none' is the secondary CHOICE with zero items, as Asterisk and spandsp send it.
-      ({ datagram, secondaries, dropped, oversize } = this.buildRedundant(ifp, seq, base, depth));
+      this.buildRedundant(ifp, start, end, seq, base, depth, out);
     }
 
     // Remember the IFP for later secondaries / parity (after building: the slot may be the oldest one).
     if (ec.mode !== 'none') {
       const slot = this.sent & this.mask;
       let b = this.histBuf[slot] ?? new Uint8Array(0);
-      if (b.length < ifp.length) {
-        b = new Uint8Array(Math.max(ifp.length, 64));
+      if (b.length < len) {
+        b = new Uint8Array(Math.max(len, 64));
         this.histBuf[slot] = b;
       }
-      b.set(ifp);
-      this.histLen[slot] = ifp.length;
+      copyBytes(b, 0, ifp, start, end);
+      this.histLen[slot] = len;
     }
     this.sent++;
     this.seq = (seq + 1) & 0xffff;
@@ -261,19 +353,29 @@ export class UdptlSender {
     st.ifps++;
     st.datagrams += copies;
     st.repeats += copies - 1;
-    st.bytes += datagram.length * copies;
-    st.secondariesSent += secondaries;
-    st.fecEntriesSent += fecEntries;
-    st.redundancyDroppedForSize += dropped;
-    if (oversize) st.oversize++;
-
-    const datagrams: Uint8Array[] = [];
-    for (let i = 0; i < copies; i++) datagrams.push(datagram);
-    return { datagrams, seq, secondariesIncluded: secondaries, fecEntriesIncluded: fecEntries, redundancyDropped: dropped, oversize };
+    st.bytes += out.length * copies;
+    st.secondariesSent += out.secondariesIncluded;
+    st.fecEntriesSent += out.fecEntriesIncluded;
+    st.redundancyDroppedForSize += out.redundancyDropped;
+    if (out.oversize) st.oversize++;
   }
 
   getStats(): UdptlSenderStats {
     return { ...this.stats };
+  }
+
+  /** The next ring buffer, grown to `size` octets if needed; set as the batch's buffer. */
+  private buffer(size: number, out: UdptlSendBatch): Uint8Array {
+    const k = this.ringNext;
+    this.ringNext = k + 1 === this.ring.length ? 0 : k + 1;
+    let b = this.ring[k] ?? new Uint8Array(0);
+    if (b.length < size) {
+      b = new Uint8Array(Math.max(size, Math.min(2 * b.length, 65535)));
+      this.ring[k] = b;
+    }
+    out.buffer = b;
+    out.length = size;
+    return b;
   }
 
   /** Length of the IFP sent `back` IFPs ago (1 = the previous one). */
@@ -281,20 +383,15 @@ export class UdptlSender {
     return this.histLen[(this.sent - back) & this.mask] ?? 0;
   }
 
-  private bytesBack(back: number): Uint8Array {
-    const slot = (this.sent - back) & this.mask;
-    return (this.histBuf[slot] ?? new Uint8Array(0)).subarray(0, this.histLen[slot] ?? 0);
-  }
-
-  private writeHeader(out: Uint8Array, seq: number, ifp: Uint8Array, choice: number): number {
+  private writeHeader(out: Uint8Array, seq: number, ifp: Uint8Array, start: number, end: number, choice: number): number {
     out[0] = seq >> 8;
     out[1] = seq & 0xff;
-    let o = writePerOctets(out, 2, ifp);
+    let o = writeOpen(out, 2, ifp, start, end);
     out[o++] = choice;
     return o;
   }
 
-  private buildRedundant(ifp: Uint8Array, seq: number, base: number, depth: number): { datagram: Uint8Array; secondaries: number; dropped: number; oversize: boolean } {
+  private buildRedundant(ifp: Uint8Array, start: number, end: number, seq: number, base: number, depth: number, res: UdptlSendBatch): void {
     const want = Math.min(depth, this.sent);
     let size = base + 1; // + count octet (≤ 32 items)
     const oversize = size > this.maxDatagram;
@@ -307,11 +404,16 @@ export class UdptlSender {
         n++;
       }
     }
-    const out = new Uint8Array(size);
-    let o = this.writeHeader(out, seq, ifp, 0x00);
+    const out = this.buffer(size, res);
+    let o = this.writeHeader(out, seq, ifp, start, end, 0x00);
     out[o++] = n;
-    for (let i = 0; i < n; i++) o = writePerOctets(out, o, this.bytesBack(i + 1));
-    return { datagram: out, secondaries: n, dropped: want - n, oversize };
+    for (let i = 0; i < n; i++) {
+      const slot = (this.sent - i - 1) & this.mask;
+      o = writeOpen(out, o, this.histBuf[slot] ?? out, 0, this.histLen[slot] ?? 0);
+    }
+    res.secondariesIncluded = n;
+    res.redundancyDropped = want - n;
+    res.oversize = oversize;
   }
 
   /** Length of FEC entry m for span s, e entries: the longest of its members. */
@@ -325,7 +427,7 @@ export class UdptlSender {
     return max;
   }
 
-  private buildFec(ifp: Uint8Array, seq: number, base: number, span: number, entries: number): { datagram: Uint8Array; fecEntries: number; dropped: number; oversize: boolean } {
+  private buildFec(ifp: Uint8Array, start: number, end: number, seq: number, base: number, span: number, entries: number, res: UdptlSendBatch): void {
     // Wind-up (see module comment): only packets really sent can be covered.
     let s = span;
     let want = entries;
@@ -344,24 +446,45 @@ export class UdptlSender {
       if (size <= this.maxDatagram) break;
     }
     if (e === 0) size = head;
-    const out = new Uint8Array(size);
-    let o = this.writeHeader(out, seq, ifp, 0x80);
+    const out = this.buffer(size, res);
+    let o = this.writeHeader(out, seq, ifp, start, end, 0x80);
     out[o++] = spanOctets;
     if (spanOctets === 2) out[o++] = s >> 8;
     out[o++] = s & 0xff;
     out[o++] = e;
     for (let m = 0; m < e; m++) {
       const len = this.fecEntryLen(s, e, m);
-      if (this.scratch.length < len) this.scratch = new Uint8Array(Math.max(len, 2 * this.scratch.length));
-      const x = this.scratch.subarray(0, len);
-      x.fill(0);
-      // Shorter members are implicitly zero-padded to the entry length.
-      for (let k = 0; k < s; k++) {
-        const member = this.bytesBack(s * e - m - k * e);
-        for (let j = 0; j < member.length; j++) x[j] = (x[j] ?? 0) ^ (member[j] ?? 0);
+      if (len >= FRAGMENT_UNIT) {
+        // A fragmented determinant (≥ 16K parity octets): rare, built apart (allocates).
+        const x = new Uint8Array(len);
+        this.xorGroup(x, 0, s, e, m);
+        o = writePerOctets(out, o, x);
+        continue;
       }
-      o = writePerOctets(out, o, x);
+      if (len < 128) {
+        out[o++] = len;
+      } else {
+        out[o++] = 0x80 | (len >> 8);
+        out[o++] = len & 0xff;
+      }
+      // XORed in place; shorter members are implicitly zero-padded to the entry length.
+      out.fill(0, o, o + len);
+      this.xorGroup(out, o, s, e, m);
+      o += len;
     }
-    return { datagram: out, fecEntries: e, dropped: want - e, oversize };
+    res.fecEntriesIncluded = e;
+    res.redundancyDropped = want - e;
+    res.oversize = oversize;
+  }
+
+  /** XORs the s members of entry m (s spans, e entries) into `dst` from `at`. */
+  private xorGroup(dst: Uint8Array, at: number, s: number, e: number, m: number): void {
+    for (let k = 0; k < s; k++) {
+      const slot = (this.sent - (s * e - m - k * e)) & this.mask;
+      const member = this.histBuf[slot];
+      const n = this.histLen[slot] ?? 0;
+      if (member === undefined) continue;
+      for (let j = 0; j < n; j++) dst[at + j] = (dst[at + j] ?? 0) ^ (member[j] ?? 0);
+    }
   }
 }

@@ -343,21 +343,29 @@ export function decodeUdptlView(buf: Uint8Array, view: UdptlView, allowTrailingB
   } else {
     view.recovery = 1;
     max = UDPTL_MAX_FEC_ENTRIES;
-    // fec-npackets: 1..4 value octets, non-negative.
+    // fec-npackets: a length determinant (X.691 10.9, the non-canonical 2-octet form accepted as
+    // decodeUdptl does), then 1..4 value octets, non-negative.
     if (pos >= end) return viewFail(view, 'truncated', pos);
-    const len = buf[pos] ?? 0;
-    if (len < 1 || len > 4) {
-      // Same precedence as decodeUdptl: a malformed or cut-short determinant before its value.
-      if ((len & 0xc0) === 0xc0 && ((len & 0x3f) < 1 || (len & 0x3f) > 4)) return viewFail(view, 'bad-length', pos);
-      if ((len & 0xc0) === 0x80 && pos + 2 > end) return viewFail(view, 'truncated', pos);
-      return viewFail(view, 'bad-fec-span', pos);
+    const at = pos;
+    let len = buf[pos] ?? 0;
+    if ((len & 0x80) === 0) {
+      pos += 1;
+    } else if ((len & 0x40) === 0) {
+      if (pos + 2 > end) return viewFail(view, 'truncated', at);
+      len = ((len & 0x3f) << 8) | (buf[pos + 1] ?? 0);
+      pos += 2;
+    } else {
+      // A fragment header: malformed when k is outside 1..4, else far too long for an INTEGER.
+      const k = len & 0x3f;
+      return viewFail(view, k < 1 || k > 4 ? 'bad-length' : 'bad-fec-span', at);
     }
-    if (pos + 1 + len > end) return viewFail(view, 'truncated', pos + 1);
-    if ((buf[pos + 1] ?? 0) & 0x80) return viewFail(view, 'bad-fec-span', pos);
+    if (len < 1 || len > 4) return viewFail(view, 'bad-fec-span', at);
+    if (pos + len > end) return viewFail(view, 'truncated', pos);
+    if ((buf[pos] ?? 0) & 0x80) return viewFail(view, 'bad-fec-span', at);
     let span = 0;
-    for (let i = 1; i <= len; i++) span = span * 256 + (buf[pos + i] ?? 0);
+    for (let i = 0; i < len; i++) span = span * 256 + (buf[pos + i] ?? 0);
     view.fecSpan = span;
-    pos += 1 + len;
+    pos += len;
   }
   // SEQUENCE OF count, then that many length-prefixed items.
   if (pos >= end) return viewFail(view, 'truncated', pos);

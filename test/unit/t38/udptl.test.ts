@@ -393,5 +393,28 @@ describe('decodeUdptlView', () => {
       { numRuns: 1500 },
     );
     fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => viewAgrees(b, v)), { numRuns: 5000 });
+    // Encoded packets with a few octets overwritten: non-canonical determinants and the like.
+    fc.assert(
+      fc.property(packet, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }), (p, muts) => {
+        const bytes = encodeUdptl(p);
+        for (const [at, x] of muts) bytes[at % bytes.length] = x;
+        viewAgrees(bytes, v);
+        viewAgrees(Uint8Array.from([...bytes, 0]), v);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('accepts a 2-octet determinant before fec-npackets, as decodeUdptl does (found by the receiver differential test)', () => {
+    const v = new UdptlView();
+    // seq 0, empty primary, fec-info: fec-npackets with length 80 01 (= 1), value 0, no entries.
+    const bytes = Uint8Array.of(0, 0, 0, 0x80, 0x80, 0x01, 0x00, 0x00);
+    assert.ok(decodeUdptl(bytes).ok);
+    viewAgrees(bytes, v);
+    assert.equal(decodeUdptlView(bytes, v), true);
+    assert.equal(v.fecSpan, 0);
+    // The same determinant cut short, and a length of 5 value octets in the 2-octet form.
+    viewAgrees(bytes.subarray(0, 5), v);
+    viewAgrees(Uint8Array.of(0, 0, 0, 0x80, 0x80, 0x05, 1, 2, 3, 4, 5, 0), v);
   });
 });
