@@ -76,7 +76,7 @@ export class FaxSession<E = T30Event> {
   readonly engine: T30EngineLike<E>;
   private readonly line: FaxSessionLine;
   private readonly lingerMs: number;
-  private readonly events: E[] = [];
+  private events: E[] = [];
   private isStarted = false;
   private finishedAt: number | undefined;
   private lastNow = 0;
@@ -173,7 +173,10 @@ export class FaxSession<E = T30Event> {
 
   /** The engine's events since the last call. */
   takeEvents(): E[] {
-    return this.events.splice(0, this.events.length);
+    const e = this.events;
+    if (e.length === 0) return [];
+    this.events = [];
+    return e;
   }
 
   /** The T.30 result once phase E is over. */
@@ -204,7 +207,8 @@ export class FaxSession<E = T30Event> {
       this.engine.tick(now);
       const steps = this.engine.takeTx();
       if (steps.length > 0) this.line.queue(steps, now);
-      for (const e of this.engine.takeEvents()) this.events.push(e);
+      const evs = this.engine.takeEvents();
+      for (let k = 0; k < evs.length; k++) this.events.push(evs[k] as E);
       if (lineEvents.length === 0 && steps.length === 0) break;
     }
     if (this.finishedAt === undefined && this.engine.result !== undefined && this.engine.result !== null && this.line.pendingSteps === 0) {

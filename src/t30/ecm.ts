@@ -32,12 +32,13 @@ export function splitEcmPage(data: Uint8Array, frameSize: 64 | 256): EcmTxBlock[
   if (frameSize !== 64 && frameSize !== 256) {
     throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `ECM frame size must be 64 or 256, got ${String(frameSize)}`);
   }
+  // One zero-padded copy of the page, the frames views into it: one allocation per page rather
+  // than one per frame (a 256-octet frame is its own off-heap ArrayBuffer otherwise).
+  const count = Math.max(1, Math.ceil(data.length / frameSize));
+  const padded = new Uint8Array(count * frameSize); // zero padding for the last frame
+  padded.set(data);
   const frames: Uint8Array[] = [];
-  for (let off = 0; off < data.length || frames.length === 0; off += frameSize) {
-    const f = new Uint8Array(frameSize); // zero padding for the last frame
-    f.set(data.subarray(off, Math.min(off + frameSize, data.length)));
-    frames.push(f);
-  }
+  for (let i = 0; i < count; i++) frames.push(padded.subarray(i * frameSize, (i + 1) * frameSize));
   const blocks: EcmTxBlock[] = [];
   for (let i = 0; i < frames.length; i += ECM_MAX_FRAMES_PER_BLOCK) {
     blocks.push({ frames: frames.slice(i, i + ECM_MAX_FRAMES_PER_BLOCK) });

@@ -141,17 +141,27 @@ export type T30TimerName =
  */
 export class T30Timers {
   private readonly at = new Map<T30TimerName, number>();
+  /**
+   * The earliest expiry (Infinity: none), valid while `exact`. The engine asks for due timers at
+   * every event and tick, far more often than it arms or clears one, so the scan of the map is
+   * done again only after a change.
+   */
+  private earliest = Infinity;
+  private exact = true;
 
   set(name: T30TimerName, atMs: number): void {
     this.at.set(name, atMs);
+    this.exact = false;
   }
 
   clear(name: T30TimerName): void {
-    this.at.delete(name);
+    if (this.at.delete(name)) this.exact = false;
   }
 
   clearAll(): void {
     this.at.clear();
+    this.earliest = Infinity;
+    this.exact = true;
   }
 
   has(name: T30TimerName): boolean {
@@ -162,15 +172,25 @@ export class T30Timers {
     return this.at.get(name);
   }
 
+  private lowest(): number {
+    if (!this.exact) {
+      let best = Infinity;
+      for (const t of this.at.values()) if (t < best) best = t;
+      this.earliest = best;
+      this.exact = true;
+    }
+    return this.earliest;
+  }
+
   /** Absolute time of the earliest armed timer. */
   next(): number | undefined {
-    let best: number | undefined;
-    for (const t of this.at.values()) if (best === undefined || t < best) best = t;
-    return best;
+    const t = this.lowest();
+    return t === Infinity ? undefined : t;
   }
 
   /** Removes and returns the earliest timer that is due at `nowMs`, if any. */
   popDue(nowMs: number): T30TimerName | undefined {
+    if (!(this.lowest() <= nowMs)) return undefined;
     let best: T30TimerName | undefined;
     let bestAt = Infinity;
     for (const [name, t] of this.at) {
@@ -179,7 +199,10 @@ export class T30Timers {
         bestAt = t;
       }
     }
-    if (best !== undefined) this.at.delete(best);
+    if (best !== undefined) {
+      this.at.delete(best);
+      this.exact = false;
+    }
     return best;
   }
 
