@@ -503,6 +503,13 @@ export class T30Machine {
       this.receivedPages.length = 0;
       this.rxPage = undefined;
     }
+    // Nothing is sent or assembled after phase E: the coded page in its ECM frames, the image
+    // data of a page cut short and a block never closed can go, whoever still holds the engine.
+    this.ecmTx = undefined;
+    this.rxChunks = [];
+    this.rxOctets = 0;
+    this.ecmRx.pageChunks = [];
+    this.ecmRx.block.clear();
     if (this.state !== 'CALL_FINISHED') this.setState('CALL_FINISHED');
   }
 
