@@ -23,6 +23,7 @@
  */
 
 import { stampHeaderLine } from '../image/text.js';
+import type { Bitmap } from '../t4/bitmap.js';
 import { T30Engine, type T30EngineOptions, type T30Event, type T30Stats } from '../t30/engine.js';
 import type { T30LineEvent, T30TxStep } from '../t30/line.js';
 import type { T30Result } from '../t30/result.js';
@@ -241,11 +242,15 @@ export interface FaxTerminalOptions extends Pick<T30EngineOptions, 'role' | 'sen
  */
 export function createT30Engine(o: FaxTerminalOptions & { readonly tcf?: T30EngineOptions['tcf'] }): T30Engine {
   const pages = o.send?.pages;
-  const stamped = pages && o.headerLine !== undefined ? pages.map((p, i) => stampHeaderLine(p, o.headerLine ?? '', i + 1, pages.length)) : pages;
+  // The header line is stamped on each page when it is coded (a copy of one page at a time),
+  // not on every page up front for the whole call.
+  const header = o.headerLine;
   const opts: T30EngineOptions = {
     ...o.engineOptions,
     role: o.role,
-    ...(stamped ? { send: { pages: stamped } } : {}),
+    ...(pages
+      ? { send: header !== undefined ? { pages, prepare: (p: Bitmap, i: number, n: number) => stampHeaderLine(p, header, i + 1, n) } : { pages } }
+      : {}),
     ...(o.receive !== undefined ? { receive: o.receive } : {}),
     ...(o.ident !== undefined ? { ident: o.ident } : {}),
     ...(o.ecm !== undefined ? { ecm: o.ecm } : {}),

@@ -137,6 +137,8 @@ export class T30Machine {
   readonly caps: LocalCapabilities;
   readonly codec: T30PageCodec;
   readonly pages: readonly Bitmap[];
+  /** `T30EngineOptions.send.prepare`: the image coded for a page, made when it is coded. */
+  readonly preparePage: ((page: Bitmap, index: number, count: number) => Bitmap) | undefined;
   readonly ident: string;
   readonly subaddress: string;
   readonly password: string;
@@ -266,6 +268,7 @@ export class T30Machine {
     this.role = opts.role;
     this.codec = codec;
     this.pages = opts.send?.pages ?? [];
+    this.preparePage = opts.send?.prepare;
     this.ident = opts.ident ?? '';
     this.subaddress = opts.subaddress ?? '';
     this.password = opts.password ?? '';

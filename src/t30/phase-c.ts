@@ -44,7 +44,8 @@ function postPageFor(m: T30Machine, p: SessionParams): 'MPS' | 'EOM' | 'EOP' {
 
 function encodePage(m: T30Machine, page: Bitmap, p: SessionParams, rowBits: number): Uint8Array | undefined {
   try {
-    return m.codec.encode(page, { coding: p.coding, k: kFactor(p.resolution), minRowBits: rowBits, rtc: true });
+    const image = m.preparePage === undefined ? page : m.preparePage(page, m.pageIndex, m.pages.length);
+    return m.codec.encode(image, { coding: p.coding, k: kFactor(p.resolution), minRowBits: rowBits, rtc: true });
   } catch (e) {
     m.fail('codec-error', `page ${m.pageIndex + 1}: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;

@@ -35,7 +35,15 @@ export interface T30EngineOptions {
   /** The calling terminal sends CNG and waits for DIS; the answering one sends CED then DIS. */
   readonly role: 'calling' | 'answering';
   /** Pages to send (caller: sent after DIS; answerer: offered for polling in DIS bit 9). */
-  readonly send?: { readonly pages: readonly Bitmap[] };
+  readonly send?: {
+    readonly pages: readonly Bitmap[];
+    /**
+     * The image coded for page `index` (of `count`), made only when that page is coded — e.g. a
+     * header line stamped on it — so a session never holds a prepared copy of every page. It
+     * must keep the page's size and resolution (negotiation looks at `pages`). Default: the page.
+     */
+    readonly prepare?: (page: Bitmap, index: number, count: number) => Bitmap;
+  };
   /** Ready to receive (answerer: DIS bit 10; caller without pages: polls with DTC). */
   readonly receive?: boolean;
   /** TSI / CSI / CIG, up to 20 characters (T.30 §5.3.6.2.4: digits, '+' and space by convention). */

@@ -288,6 +288,16 @@ describe('T38Terminal ↔ T38Terminal in virtual time', () => {
     assert.ok(black > 50);
   });
 
+  it('header line on 3 pages: each page gets its own "Page n/3", stamped only when it is coded', () => {
+    const plain = [testPage(2), testPage(3), testPage(4)];
+    for (const ecm of [true, false]) {
+      const o = runCall({ role: 'calling', send: { pages: plain }, headerLine: 'FROM FAXWIRE', ecm }, { role: 'answering', receive: true, ecm }, {}, 11);
+      assert.equal(o.received.length, 3);
+      o.received.forEach((got, i) => assert.ok(samePixels(got, stampHeaderLine(plain[i] ?? got, 'FROM FAXWIRE', i + 1, 3)), `page ${i + 1}`));
+      assert.ok(!samePixels(o.received[0] ?? plain[0]!, stampHeaderLine(plain[0]!, 'FROM FAXWIRE', 2, 3)), 'the page numbers differ');
+    }
+  });
+
   it('garbage datagrams are counted, never thrown', () => {
     const t = new T38Terminal({ role: 'answering', receive: true });
     t.start(0);

@@ -161,4 +161,35 @@ describe('T30Engine retainPages: false (pages stream out with page-rx-end)', () 
     assert.equal(kept.engine.receivedPages.length, 3);
     assert.equal(streamed.engine.receivedPages.length, 0);
   });
+
+  it('send.prepare: called once per page as it is coded (again for a page resent after RTN), and what it makes is what arrives', () => {
+    const pages = [testPage(211), testPage(212), testPage(213)];
+    // A mark the receiver can see: the page index as a black run at the top left.
+    const mark = (p: Bitmap, i: number, n: number): Bitmap => {
+      const data = p.data.slice();
+      data[0] = 0xff;
+      data[1] = (i << 4) | n;
+      return { ...p, data };
+    };
+    for (const ecm of [true, false]) {
+      const calls: [number, number][] = [];
+      const a = new T30Engine({ role: 'calling', ident: 'TX', ecm, send: { pages, prepare: (p, i, n) => (calls.push([i, n]), mark(p, i, n)) } });
+      const b = new T30Engine({ role: 'answering', receive: true, ident: 'RX' });
+      const r = new VirtualCall(a, b, {}).run();
+      assert.equal(r.a.result?.code, 'ok', r.a.result?.message);
+      assert.deepEqual(calls, [[0, 3], [1, 3], [2, 3]]);
+      const got = eventsOf(r.b.events, 'page-rx-end');
+      assert.equal(got.length, 3);
+      got.forEach((e, i) => assert.deepEqual([...e.bitmap.data.subarray(0, 2)], [0xff, (i << 4) | 3]));
+    }
+    const calls: number[] = [];
+    const page = testPage(214, { height: 200 });
+    const a = new T30Engine({ role: 'calling', ident: 'TX', ecm: false, codings: ['mh'], send: { pages: [page], prepare: (p, i) => (calls.push(i), p) } });
+    const b = new T30Engine({ role: 'answering', receive: true, ident: 'RX' });
+    const r = new VirtualCall(a, b, {
+      nonEcm: (c) => (c.from !== 'a' || c.kind !== 'image' || c.signalIndex !== 0 || c.offset === 0 ? undefined : c.data.map((x, i) => (i % 7 === 0 ? x ^ 0x5a : x))),
+    }).run();
+    assert.equal(r.a.result?.rtnCount, 1);
+    assert.deepEqual(calls, [0, 0], 'the page resent after RTN is coded (and prepared) again');
+  });
 });
