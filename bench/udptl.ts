@@ -307,7 +307,7 @@ function receiverIntoFingerprint(pool: Pool): string {
     for (let j = 0; j < out.count; j++) {
       if (out.seq[j]! >= FP_COUNT) continue; // the secondary of the first datagram (seq 65535)
       const buf = out.buf[j]!;
-      if (!decodeIfpView(buf, VERSION, view, out.start[j]!, out.end[j]!)) fail('receiver fingerprint: IFP does not decode');
+      if (!decodeIfpView(buf, VERSION, view, out.start[j], out.end[j])) fail('receiver fingerprint: IFP does not decode');
       for (let f = 0; f < view.fieldCount; f++) {
         const off = view.fieldDataOffset[f]!;
         if (off >= 0) h = fnv1a(h, buf, off, off + view.fieldDataLength[f]!);
@@ -456,7 +456,7 @@ function decodeCases(pool: Pool): BenchCase[] {
         for (let k = 0; k < n; k++) {
           rx.receiveInto(s.next(), out);
           for (let j = 0; j < out.count; j++) {
-            if (decodeIfpView(out.buf[j]!, VERSION, v, out.start[j]!, out.end[j]!)) acc += v.fieldDataLength[0]!;
+            if (decodeIfpView(out.buf[j]!, VERSION, v, out.start[j], out.end[j])) acc += v.fieldDataLength[0]!;
           }
         }
         return acc;
