@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { readCapture } from '../../../src/capture/index.js';
 import { decodeUdptl, encodeUdptl } from '../../../src/t38/udptl.js';
@@ -27,6 +28,7 @@ import { xorshift32 } from '../../../src/util/random.js';
 import { VirtualNet } from '../../sim/network.js';
 import type { PacketNetwork } from '../../sim/network-api.js';
 import { runT38Call } from '../../sim/t38-call.js';
+import type { T38TerminalOptions } from '../../../src/fax/terminal/t38-terminal.js';
 import { RefUdptlReceiver } from './ref/udptl-receiver-ref.js';
 import { RefUdptlSender } from './ref/udptl-sender-ref.js';
 
@@ -260,6 +262,42 @@ describe('allocation-free UDPTL paths = the 09045e4 reference, on recorded sessi
       }
     }
     assert.ok(checked > 200, `${checked} IFPs compared`);
+  });
+});
+
+// ------------------------------------------------------------------------------------------
+// whole calls against golden figures from 09045e4
+
+describe('T38Terminal on the allocation-free packet path = 09045e4, whole calls', () => {
+  it('every datagram both terminals send (count and SHA-256) equals what the 09045e4 code sent, in 3 lossy calls', () => {
+    // Produced by running this same function on commit 09045e4 (before the allocation-free
+    // path): redundancy ECM, FEC 3×3 non-ECM, and ECM without a reorder window.
+    const golden = [
+      [187, '2f4494c06e39bea5'],
+      [193, '199efbcf1f466d6c'],
+      [187, '2f4494c06e39bea5'],
+    ];
+    const page = createBitmap(1728, 300, { x: 204, y: 98 });
+    drawText(page, 40, 40, 'golden call', 3, 3);
+    const configs: Partial<T38TerminalOptions>[] = [{ ecm: true }, { ecm: false, errorCorrection: { mode: 'fec', span: 3, entries: 3 } }, { ecm: true, reorderWindow: 0 }];
+    configs.forEach((cfg, i) => {
+      const h = createHash('sha256');
+      let n = 0;
+      const inner = new VirtualNet({ loss: 0.03, duplicate: 0.02, delay: { min: 20, max: 60 } }, xorshift32(i + 1));
+      const net: PacketNetwork = {
+        send: (to, b, now) => {
+          h.update(Uint8Array.of(to));
+          h.update(b);
+          n++;
+          inner.send(to, b, now);
+        },
+        next: () => inner.next(),
+        due: (now) => inner.due(now),
+      };
+      const o = runT38Call({ role: 'calling', send: { pages: [page] }, ...cfg }, { role: 'answering', receive: true, ...cfg }, net);
+      assert.equal(o.received.length, 1);
+      assert.deepEqual([n, h.digest('hex').slice(0, 16)], golden[i], `call ${i + 1} (${JSON.stringify(cfg)})`);
+    });
   });
 });
 
