@@ -28,6 +28,7 @@ import { xorshift32 } from '../../../src/util/random.js';
 import { VirtualNet } from '../../sim/network.js';
 import type { PacketNetwork } from '../../sim/network-api.js';
 import { runT38Call } from '../../sim/t38-call.js';
+import { runGatewayCall } from '../../sim/gateway-call.js';
 import type { T38TerminalOptions } from '../../../src/fax/terminal/t38-terminal.js';
 import { RefUdptlReceiver } from './ref/udptl-receiver-ref.js';
 import { RefUdptlSender } from './ref/udptl-sender-ref.js';
@@ -297,6 +298,38 @@ describe('T38Terminal on the allocation-free packet path = 09045e4, whole calls'
       const o = runT38Call({ role: 'calling', send: { pages: [page] }, ...cfg }, { role: 'answering', receive: true, ...cfg }, net);
       assert.equal(o.received.length, 1);
       assert.deepEqual([n, h.digest('hex').slice(0, 16)], golden[i], `call ${i + 1} (${JSON.stringify(cfg)})`);
+    });
+  });
+});
+
+describe('T38Gateway on the allocation-free packet path = 09045e4, whole calls', () => {
+  it('every datagram sent over IP (count and SHA-256) equals what the 09045e4 code sent: gateway⇄gateway ECM, gateway⇄terminal non-ECM', () => {
+    // Produced by running this same function on commit 09045e4.
+    const golden = [
+      [158, 'ac3addb04f89b3f0'],
+      [172, '97ac4e808931d368'],
+    ];
+    const page = createBitmap(1728, 120, { x: 204, y: 98 });
+    drawText(page, 40, 40, 'golden gw', 3, 3);
+    ([true, false] as const).forEach((ecm, i) => {
+      const h = createHash('sha256');
+      let n = 0;
+      const inner = new VirtualNet({ loss: 0.02, delay: { min: 20, max: 40 } }, xorshift32(i + 1));
+      const net: PacketNetwork = {
+        send: (to, b, now) => {
+          h.update(Uint8Array.of(to));
+          h.update(b);
+          n++;
+          inner.send(to, b, now);
+        },
+        next: () => inner.next(),
+        due: (now) => inner.due(now),
+      };
+      const c = { role: 'calling', send: { pages: [page] }, ecm } as const;
+      const a = { role: 'answering', receive: true, ecm } as const;
+      const o = ecm ? runGatewayCall({ audio: c }, { audio: a }, { net, limit: 200_000 }) : runGatewayCall({ audio: c }, { t38: a }, { net, limit: 200_000 });
+      assert.equal(o.received.length, 1);
+      assert.deepEqual([n, h.digest('hex').slice(0, 16)], golden[i], `call ${i + 1}`);
     });
   });
 });
