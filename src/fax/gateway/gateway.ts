@@ -449,11 +449,16 @@ export class T38Gateway {
 
   private sendNow(p: GatewayIfp): void {
     // Encoded into a reused buffer; the datagram handed out is one private copy (same array per repeat).
+    // Into the sender's staging area when it fits (the sender then copies with memmoves only).
     const size = ifpEncodedSize(p.ifp, this.version, OCTET_FIELDS);
-    if (this.txScratch.length < size) this.txScratch = new Uint8Array(Math.max(size, 2 * this.txScratch.length));
-    const n = encodeIfpInto(p.ifp, this.version, this.txScratch, 0, OCTET_FIELDS);
+    let buf = this.sender.staging;
+    if (buf.length < size) {
+      if (this.txScratch.length < size) this.txScratch = new Uint8Array(Math.max(size, 2 * this.txScratch.length));
+      buf = this.txScratch;
+    }
+    const n = encodeIfpInto(p.ifp, this.version, buf, 0, OCTET_FIELDS);
     const b = this.txBatch;
-    this.sender.sendInto(this.txScratch, 0, n, p.category, b);
+    this.sender.sendInto(buf, 0, n, p.category, b);
     this.counters.ifpsSent++;
     const d = b.buffer.slice(0, b.length);
     for (let i = 0; i < b.copies; i++) this.output.push(d);

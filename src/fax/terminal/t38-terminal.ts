@@ -347,11 +347,16 @@ export class T38Terminal<E = T30Event> {
   private send(p: T38TxPacket): void {
     if (this.sender) {
       // The IFP encoded into a reused buffer (the line's `bytes` would be a new array each time).
+      // Into the sender's staging area when it fits (the sender then copies with memmoves only).
       const size = ifpEncodedSize(p.ifp, this.version, T38_LINE_ENCODING);
-      if (this.txScratch.length < size) this.txScratch = new Uint8Array(Math.max(size, 2 * this.txScratch.length));
-      const n = encodeIfpInto(p.ifp, this.version, this.txScratch, 0, T38_LINE_ENCODING);
+      let buf = this.sender.staging;
+      if (buf.length < size) {
+        if (this.txScratch.length < size) this.txScratch = new Uint8Array(Math.max(size, 2 * this.txScratch.length));
+        buf = this.txScratch;
+      }
+      const n = encodeIfpInto(p.ifp, this.version, buf, 0, T38_LINE_ENCODING);
       const b = this.txBatch;
-      this.sender.sendInto(this.txScratch, 0, n, p.category, b);
+      this.sender.sendInto(buf, 0, n, p.category, b);
       if (this.onTrace) this.trace(p.at, 'TX', b.seq, `${describeIfp(p.ifp)}  ifp=${hexHead(p.bytes)} count=${b.copies}`);
       // Handed to the driver: a private copy, the same array for every repeat.
       const d = b.buffer.slice(0, b.length);

@@ -45,6 +45,9 @@ function checkSender(opts: UdptlSenderOptions, ifps: readonly { readonly ifp: Ui
   const wrap = new UdptlSender(opts);
   const view = new UdptlSender(opts);
   const batch = new UdptlSendBatch();
+  // A fourth sender takes each IFP in its staging area (the memmove-only path).
+  const staged = new UdptlSender(opts);
+  const batch2 = new UdptlSendBatch();
   const ring = opts.datagramRing ?? 1;
   // The last `ring` datagrams reported by sendInto, as views, with the reference bytes.
   const held: { buf: Uint8Array; len: number; want: Uint8Array }[] = [];
@@ -76,6 +79,15 @@ function checkSender(opts: UdptlSenderOptions, ifps: readonly { readonly ifp: Ui
       { seq: r.seq, secondariesIncluded: r.secondariesIncluded, fecEntriesIncluded: r.fecEntriesIncluded, redundancyDropped: r.redundancyDropped, oversize: r.oversize },
       what,
     );
+    if (ifp.length <= staged.staging.length) {
+      staged.staging.set(ifp);
+      staged.sendInto(staged.staging, 0, ifp.length, category, batch2);
+      staged.staging.fill(0x77); // the sender must have copied it
+    } else {
+      staged.sendInto(ifp, 0, ifp.length, category, batch2);
+    }
+    assert.deepEqual(batch2.buffer.subarray(0, batch2.length), want, `${what}, staged`);
+    assert.equal(batch2.copies, r.datagrams.length, what);
     held.push({ buf: batch.buffer, len: batch.length, want });
     if (held.length > ring) held.shift();
     // Every datagram of the last `datagramRing` calls is still intact.
@@ -84,6 +96,7 @@ function checkSender(opts: UdptlSenderOptions, ifps: readonly { readonly ifp: Ui
   });
   assert.deepEqual(wrap.getStats(), ref.getStats());
   assert.deepEqual(view.getStats(), ref.getStats());
+  assert.deepEqual(staged.getStats(), ref.getStats());
   return compared;
 }
 
