@@ -170,8 +170,12 @@ export class UdptlSender {
   private readonly repeatImage: number;
   private readonly repeatImageEnd: number;
 
-  /** Staging, datagram buffers and history slots, see the module comment. */
+  /** Staging, datagram buffers, history slots and a parity work area, see the module comment. */
   private readonly arena: Uint8Array;
+  /** The same octets as 32-bit words, for parity (regions start at multiples of 8). */
+  private readonly arena32: Int32Array;
+  private readonly parAt: number;
+  private readonly parCap: number;
   /**
    * Where a caller may encode an IFP before `sendInto(sender.staging, 0, n, …)`: the sender then
    * copies it with memmoves only. Overwritten by nothing but the caller.
@@ -245,9 +249,13 @@ export class UdptlSender {
     const histSlots = ec.mode === 'none' ? 0 : size;
     // Datagrams longer than maxDatagram are oversize primaries only; IFPs longer than it are
     // never repeated (they cannot fit as a secondary or parity entry): regions need no more.
-    const dg = Math.min(this.maxDatagram, REGION_MAX);
-    const hist = Math.min(this.maxDatagram, HIST_REGION);
-    this.arena = new Uint8Array(dg * (1 + ringSize) + hist * histSlots);
+    const dg = (Math.min(this.maxDatagram, REGION_MAX) + 7) & ~7;
+    const hist = (Math.min(this.maxDatagram, HIST_REGION) + 7) & ~7;
+    const par = ec.mode === 'fec' ? dg : 0;
+    this.arena = new Uint8Array(dg * (1 + ringSize) + hist * histSlots + par);
+    this.arena32 = new Int32Array(this.arena.buffer, 0, this.arena.length >> 2);
+    this.parAt = dg * (1 + ringSize) + hist * histSlots;
+    this.parCap = par;
     this.staging = this.arena.subarray(0, dg);
     this.ring = [];
     this.ringAt = new Int32Array(ringSize);
@@ -519,14 +527,42 @@ export class UdptlSender {
         out[o++] = 0x80 | (len >> 8);
         out[o++] = len & 0xff;
       }
-      // XORed in place; shorter members are implicitly zero-padded to the entry length.
-      out.fill(0, o, o + len);
-      this.xorGroup(out, o, s, e, m);
+      // Shorter members are implicitly zero-padded to the entry length.
+      if (!this.xorGroupWords(len, s, e, m, o)) {
+        out.fill(0, o, o + len);
+        this.xorGroup(out, o, s, e, m);
+      }
       o += len;
     }
     res.fecEntriesIncluded = e;
     res.redundancyDropped = want - e;
     res.oversize = oversize;
+  }
+
+  /**
+   * Entry m computed 32 bits at a time in the parity area, then moved into the datagram at `o`;
+   * false (nothing done) unless the datagram and every member are in the arena and it fits.
+   */
+  private xorGroupWords(len: number, s: number, e: number, m: number, o: number): boolean {
+    if (this.outAt < 0 || len > this.parCap) return false;
+    for (let k = 0; k < s; k++) if ((this.histAt[(this.sent - (s * e - m - k * e)) & this.mask] ?? -1) < 0) return false;
+    const a = this.arena;
+    const w = this.arena32;
+    const p = this.parAt;
+    const pw = p >> 2;
+    w.fill(0, pw, pw + ((len + 3) >> 2));
+    for (let k = 0; k < s; k++) {
+      const slot = (this.sent - (s * e - m - k * e)) & this.mask;
+      const h = this.histAt[slot] ?? 0;
+      const n = this.histLen[slot] ?? 0;
+      const hw = h >> 2;
+      const words = n >> 2;
+      for (let j = 0; j < words; j++) w[pw + j] = (w[pw + j] ?? 0) ^ (w[hw + j] ?? 0);
+      // The member's last octets (not past its length: the slot holds older octets beyond).
+      for (let j = words << 2; j < n; j++) a[p + j] = (a[p + j] ?? 0) ^ (a[h + j] ?? 0);
+    }
+    a.copyWithin(this.outAt + o, p, p + len);
+    return true;
   }
 
   /** XORs the s members of entry m (s spans, e entries) into `dst` from `at`. */

@@ -381,6 +381,8 @@ const arbIfps = fc.array(
     ifp: fc.oneof(
       { weight: 6, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 80 }) },
       { weight: 2, arbitrary: fc.uint8Array({ minLength: 100, maxLength: 400 }) },
+      // Around the sender's 512-octet history regions (longer ones get a buffer of their own).
+      { weight: 1, arbitrary: fc.uint8Array({ minLength: 500, maxLength: 700 }) },
       { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 2 }) },
     ),
     category: fc.constantFrom(...CATEGORIES),
