@@ -22,8 +22,8 @@
 
 import { decodeIfp, decodeIfpView, encodeIfpInto, IfpView, type Ifp } from '../src/t38/ifp.js';
 import { decodeUdptl, decodeUdptlView, UdptlView } from '../src/t38/udptl.js';
-import { UdptlReceiver } from '../src/t38/udptl-receiver.js';
-import { UdptlSender } from '../src/t38/udptl-sender.js';
+import { UdptlReceiveBatch, UdptlReceiver } from '../src/t38/udptl-receiver.js';
+import { UdptlSendBatch, UdptlSender } from '../src/t38/udptl-sender.js';
 import {
   compileC,
   debVersion,
@@ -180,6 +180,38 @@ function verifyReceiver(pool: Pool): void {
   if (delivered !== 3 * POOL + 1 || st.lost !== 0 || st.malformed !== 0) fail(`receiver delivered ${delivered}, lost ${st.lost}`);
 }
 
+/** verifyReceiver through receiveInto: the same IFPs, as views. */
+function verifyReceiverInto(pool: Pool): void {
+  const rx = new UdptlReceiver();
+  const out = new UdptlReceiveBatch();
+  let delivered = 0;
+  for (let k = 1; k <= 3 * POOL; k++) {
+    const d = pool.datagrams[k & MASK]!;
+    setSeq(d, k);
+    rx.receiveInto(d, out);
+    for (let j = 0; j < out.count; j++) {
+      const seq = out.seq[j]!;
+      if (out.source[j] !== 'primary' && seq !== 0) fail(`receiveInto delivered seq ${seq} from ${out.source[j]}`);
+      if (!same(out.buf[j]!.subarray(out.start[j], out.end[j]), pool.ifps[seq & MASK]!)) fail(`receiveInto IFP of seq ${seq}`);
+      delivered++;
+    }
+  }
+  const st = rx.getStats();
+  if (delivered !== 3 * POOL + 1 || st.lost !== 0 || st.malformed !== 0) fail(`receiveInto delivered ${delivered}, lost ${st.lost}`);
+}
+
+/** sendInto makes the same datagrams as send (checked against the layout by verifySenderRed1/Fec). */
+function verifySendInto(pool: Pool, make: () => UdptlSender): void {
+  const a = make();
+  const b = make();
+  const out = new UdptlSendBatch();
+  for (let n = 0; n < 2 * POOL + 3; n++) {
+    const want = a.send(pool.ifps[n & MASK]!, 'image').datagrams[0]!;
+    b.sendInto(pool.ifps[n & MASK]!, 0, IFP_LEN, 'image', out);
+    if (out.copies !== 1 || !same(out.buffer.subarray(0, out.length), want)) fail(`sendInto datagram ${n}`);
+  }
+}
+
 function verifyEncodeIfp(pool: Pool): void {
   const buf = new Uint8Array(256);
   for (let i = 0; i < 4; i++) {
@@ -244,6 +276,42 @@ function senderFingerprint(pool: Pool, make: () => UdptlSender): string {
   for (let n = 0; n < FP_COUNT; n++) {
     const len = encodeIfpInto(pool.ifpValues[n & MASK]!, VERSION, scratch, 0);
     h = fnv1a(h, tx.send(scratch.subarray(0, len), 'image').datagrams[0]!);
+  }
+  return fingerprint(h, FP_COUNT);
+}
+
+/** `senderFingerprint` through the allocation-free `sendInto`. */
+function senderIntoFingerprint(pool: Pool, make: () => UdptlSender): string {
+  const tx = make();
+  const out = new UdptlSendBatch();
+  let h = FNV_INIT;
+  for (let n = 0; n < FP_COUNT; n++) {
+    const len = encodeIfpInto(pool.ifpValues[n & MASK]!, VERSION, tx.staging, 0);
+    tx.sendInto(tx.staging, 0, len, 'image', out);
+    h = fnv1a(h, out.buffer, 0, out.length);
+  }
+  return fingerprint(h, FP_COUNT);
+}
+
+/** `receiverFingerprint` through the allocation-free `receiveInto` (IFPs as views). */
+function receiverIntoFingerprint(pool: Pool): string {
+  const rx = new UdptlReceiver();
+  const out = new UdptlReceiveBatch();
+  const view = new IfpView();
+  let h = FNV_INIT;
+  for (let k = 0; k < FP_COUNT; k++) {
+    const d = pool.datagrams[k & MASK]!;
+    setSeq(d, k);
+    rx.receiveInto(d, out);
+    for (let j = 0; j < out.count; j++) {
+      if (out.seq[j]! >= FP_COUNT) continue; // the secondary of the first datagram (seq 65535)
+      const buf = out.buf[j]!;
+      if (!decodeIfpView(buf, VERSION, view, out.start[j], out.end[j])) fail('receiver fingerprint: IFP does not decode');
+      for (let f = 0; f < view.fieldCount; f++) {
+        const off = view.fieldDataOffset[f]!;
+        if (off >= 0) h = fnv1a(h, buf, off, off + view.fieldDataLength[f]!);
+      }
+    }
   }
   return fingerprint(h, FP_COUNT);
 }
@@ -370,7 +438,31 @@ function decodeCases(pool: Pool): BenchCase[] {
       },
     };
   })();
-  return [allocating, view, zeroAlloc, receiver];
+  const receiverInto: BenchCase = (() => {
+    const s = new Stream(pool.datagrams);
+    const rx = new UdptlReceiver();
+    const out = new UdptlReceiveBatch();
+    const v = new IfpView();
+    return {
+      name: 'udptl/decode/receiver-into',
+      description: 'UdptlReceiver.receiveInto (reused batch, IFPs as views) + decodeIfpView of each — the allocation-free full path',
+      unit: 'datagram',
+      baseline: C_DECODE,
+      verify: () => verifyReceiverInto(pool),
+      check: () => receiverIntoFingerprint(pool),
+      run: (n: number): number => {
+        let acc = 0;
+        for (let k = 0; k < n; k++) {
+          rx.receiveInto(s.next(), out);
+          for (let j = 0; j < out.count; j++) {
+            if (decodeIfpView(out.buf[j]!, VERSION, v, out.start[j], out.end[j])) acc += v.fieldDataLength[0]!;
+          }
+        }
+        return acc;
+      },
+    };
+  })();
+  return [allocating, view, zeroAlloc, receiver, receiverInto];
 }
 
 function encodeCases(pool: Pool): BenchCase[] {
@@ -396,7 +488,41 @@ function encodeCases(pool: Pool): BenchCase[] {
       },
     };
   };
+  const makeInto = (name: string, description: string, sender: () => UdptlSender, baseline: string, verify: () => void): BenchCase => {
+    const tx = sender();
+    const out = new UdptlSendBatch();
+    let i = 0;
+    return {
+      name,
+      description,
+      unit: 'datagram',
+      baseline,
+      verify,
+      check: () => senderIntoFingerprint(pool, sender),
+      run: (n: number): number => {
+        let acc = 0;
+        for (let k = 0; k < n; k++) {
+          // Encoded straight into the sender's staging area (its copies are then memmoves).
+          const len = encodeIfpInto(pool.ifpValues[i & MASK]!, VERSION, tx.staging, 0);
+          i++;
+          tx.sendInto(tx.staging, 0, len, 'image', out);
+          acc += out.length;
+        }
+        return acc;
+      },
+    };
+  };
   return [
+    makeInto('udptl/encode/red1-into', 'encodeIfpInto into sender.staging + UdptlSender.sendInto (reused batch), redundancy 1 — the allocation-free full path', redSender, 'c/encode/t38core+udptl-red1', () => {
+      verifyEncodeIfp(pool);
+      verifySenderRed1(pool);
+      verifySendInto(pool, redSender);
+    }),
+    makeInto('udptl/encode/fec-3x2-into', 'encodeIfpInto into sender.staging + UdptlSender.sendInto (reused batch), parity FEC span 3 entries 2', fecSender, 'c/encode/t38core+fec-3x2', () => {
+      verifyEncodeIfp(pool);
+      verifySenderFec(pool);
+      verifySendInto(pool, fecSender);
+    }),
     make(
       'udptl/encode/red1',
       'encodeIfpInto + UdptlSender.send, redundancy 1',
@@ -453,6 +579,26 @@ function partCases(pool: Pool): BenchCase[] {
       run: (n) => {
         let acc = 0;
         for (let k = 0; k < n; k++) acc += rx.receive(s.next()).length;
+        return acc;
+      },
+    });
+  }
+  {
+    const s = new Stream(pool.datagrams);
+    const rx = new UdptlReceiver();
+    const out = new UdptlReceiveBatch();
+    parts.push({
+      name: 'udptl/part/receiver-into',
+      description: 'UdptlReceiver.receiveInto alone (decodeUdptlView + ordering + IFP copy into the ring)',
+      unit: 'datagram',
+      part: true,
+      baseline: 'c/part/udptl',
+      run: (n) => {
+        let acc = 0;
+        for (let k = 0; k < n; k++) {
+          rx.receiveInto(s.next(), out);
+          acc += out.count;
+        }
         return acc;
       },
     });
@@ -538,6 +684,26 @@ function partCases(pool: Pool): BenchCase[] {
       run: (n) => {
         let acc = 0;
         for (let k = 0; k < n; k++) acc += tx.send(pool.ifps[i++ & MASK]!, 'image').datagrams[0]!.length;
+        return acc;
+      },
+    });
+  }
+  {
+    let i = 0;
+    const tx = redSender();
+    const out = new UdptlSendBatch();
+    parts.push({
+      name: 'udptl/part/sendInto-red1',
+      description: 'UdptlSender.sendInto alone on encoded IFPs, redundancy 1',
+      unit: 'datagram',
+      part: true,
+      baseline: 'c/part/udptl_build-red1',
+      run: (n) => {
+        let acc = 0;
+        for (let k = 0; k < n; k++) {
+          tx.sendInto(pool.ifps[i++ & MASK]!, 0, IFP_LEN, 'image', out);
+          acc += out.length;
+        }
         return acc;
       },
     });

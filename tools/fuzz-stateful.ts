@@ -16,6 +16,7 @@ import { T30Engine } from '../src/t30/engine.js';
 import type { T30LineEvent } from '../src/t30/line.js';
 import { createBitmap } from '../src/t4/bitmap.js';
 import { decodeIfp, IfpView, T38FieldAssembler, TpktParser, UdptlReceiver } from '../src/t38/index.js';
+import { UdptlReceiveBatch, type ReceivedIfp, type UdptlReceiverOptions } from '../src/t38/udptl-receiver.js';
 
 /** A target as the fuzz driver runs it: a name, seeds, and a run that throws only on a bug. */
 export interface FuzzTarget {
@@ -160,6 +161,59 @@ export function statefulTargets(udptlFlows: readonly Uint8Array[][], frames: rea
         rx.flush();
         const s = rx.getStats();
         return `${s.malformed > 0}:${s.restarts > 0}:${s.lost > 0}:${s.recoveredFromFec > 0}`;
+      },
+    },
+    {
+      // The allocation-free receiveInto/flushInto against the allocating receive/flush wrapper,
+      // with options taken from the input's first octet: same IFPs (seq, source, octets), same
+      // holding flag, same statistics, never an exception. The datagrams are passed at an offset
+      // of a shared buffer that is overwritten after each call (the receiver must have copied).
+      name: 'udptl-receiver-into-vs-wrapper',
+      seeds: flowSeeds.map((f) => Uint8Array.from([0, ...f])),
+      run: (b) => {
+        const o0 = b[0] ?? 0;
+        const opts: UdptlReceiverOptions = {
+          reorderWindow: o0 & 7,
+          maxDepth: [32, 0, 1, 3][(o0 >> 3) & 3] ?? 32,
+          acceptTrailingBytes: (o0 & 0x20) !== 0,
+          ...((o0 & 0x40) !== 0 ? { restartThreshold: 20 } : {}),
+          ...((o0 & 0x80) !== 0 ? { ifpVersion: 0 as const } : {}),
+        };
+        const wrap = new UdptlReceiver(opts);
+        const into = new UdptlReceiveBatch();
+        const rx = new UdptlReceiver(opts);
+        const scratch = new Uint8Array(300);
+        const same = (w: readonly ReceivedIfp[], where: string): void => {
+          if (w.length !== into.count) throw new Error(`${where}: ${w.length} IFPs from the wrapper, ${into.count} from receiveInto`);
+          w.forEach((x, k) => {
+            const s = into.start[k] ?? 0;
+            const e = into.end[k] ?? 0;
+            const buf = into.buf[k];
+            const ok = buf !== undefined && x.seq === into.seq[k] && x.source === into.source[k] && e - s === x.ifp.length && x.ifp.every((v, j) => buf[s + j] === v);
+            if (!ok) throw new Error(`${where}: IFP ${k} differs (seq ${x.seq})`);
+          });
+          if (wrap.holding !== rx.holding) throw new Error(`${where}: holding differs`);
+        };
+        let n = 0;
+        for (const d of lenRecords(b.subarray(1))) {
+          const w = wrap.receive(d);
+          scratch.set(d, 7);
+          rx.receiveInto(scratch, into, 7, 7 + d.length);
+          scratch.fill(0x55);
+          same(w, `datagram ${n++}`);
+          if ((d[0] ?? 0) === 0xff) {
+            const wf = wrap.flush();
+            rx.flushInto(into);
+            same(wf, 'flush');
+          }
+        }
+        const wf = wrap.flush();
+        rx.flushInto(into);
+        same(wf, 'final flush');
+        const a = JSON.stringify(wrap.getStats());
+        if (a !== JSON.stringify(rx.getStats())) throw new Error(`statistics differ: ${a} / ${JSON.stringify(rx.getStats())}`);
+        const s = rx.getStats();
+        return `${s.malformed > 0}:${s.restarts > 0}:${s.lost > 0}:${s.recoveredFromFec > 0}:${s.recoveredFromSecondary > 0}`;
       },
     },
     {

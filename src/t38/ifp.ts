@@ -409,21 +409,30 @@ function putBits(buf: Uint8Array, pos: number, value: number, n: number): void {
   if ((pos & 7) + n > 8) buf[byte + 1] = (buf[byte + 1] ?? 0) | (v & 0xff);
 }
 
-function resolve(ifp: Ifp, version: T38Version): { kind: 0 | 1; value: number; root: number } {
+/**
+ * The CHOICE and its index, packed in one number so that encoding allocates nothing:
+ * kind (0 t30-indicator, 1 t30-data) in bit 8, the value index below.
+ */
+function resolve(ifp: Ifp, version: T38Version): number {
   if (ifp.type === 't30-indicator') {
     const value = INDICATOR_INDEX.get(ifp.indicator);
     if (value === undefined) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `unknown t30-indicator ${String(ifp.indicator)}`);
     if (version === 0 && value >= INDICATOR_ROOT_COUNT) {
       throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `${ifp.indicator} does not exist in T.38 version 0 (1998 ASN.1)`);
     }
-    return { kind: 0, value, root: INDICATOR_ROOT_COUNT };
+    return value;
   }
   const value = DATA_INDEX.get(ifp.dataType);
   if (value === undefined) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `unknown t30-data ${String(ifp.dataType)}`);
   if (version === 0 && value >= DATA_ROOT_COUNT) {
     throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `${ifp.dataType} does not exist in T.38 version 0 (1998 ASN.1)`);
   }
-  return { kind: 1, value, root: DATA_ROOT_COUNT };
+  return 0x100 | value;
+}
+
+/** Root alternatives of the CHOICE packed by `resolve`. */
+function rootOf(packed: number): number {
+  return packed & 0x100 ? DATA_ROOT_COUNT : INDICATOR_ROOT_COUNT;
 }
 
 function fieldIndex(f: IfpField, version: T38Version): number {
@@ -440,8 +449,8 @@ function fieldIndex(f: IfpField, version: T38Version): number {
 
 /** Size in bits of the encoding, or throws on an unencodable IFP. */
 function encodedBits(ifp: Ifp, version: T38Version, octetFields: boolean): number {
-  const { value, root } = resolve(ifp, version);
-  let pos = value < root ? 7 : 10;
+  const packed = resolve(ifp, version);
+  let pos = (packed & 0xff) < rootOf(packed) ? 7 : 10;
   const fields = ifp.fields;
   if (fields) {
     if (fields.length > MAX_IFP_FIELDS) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `more than ${MAX_IFP_FIELDS} fields`);
@@ -457,18 +466,24 @@ function encodedBits(ifp: Ifp, version: T38Version, octetFields: boolean): numbe
 }
 
 /** Encoded size in octets. Throws `FaxwireError` if the IFP cannot be encoded in `version`. */
-export function ifpEncodedSize(ifp: Ifp, version: T38Version, options: IfpEncodeOptions = {}): number {
+/** Default options, shared (a default `{}` parameter would allocate an object per call). */
+const NO_OPTIONS: IfpEncodeOptions = {};
+
+export function ifpEncodedSize(ifp: Ifp, version: T38Version, options: IfpEncodeOptions = NO_OPTIONS): number {
   return (encodedBits(ifp, version, options.fieldAlignment === 'octet') + 7) >>> 3;
 }
 
 /** Encodes into `buf` at `offset`; returns the octets written. */
-export function encodeIfpInto(ifp: Ifp, version: T38Version, buf: Uint8Array, offset = 0, options: IfpEncodeOptions = {}): number {
+export function encodeIfpInto(ifp: Ifp, version: T38Version, buf: Uint8Array, offset = 0, options: IfpEncodeOptions = NO_OPTIONS): number {
   const octetFields = options.fieldAlignment === 'octet';
   const size = (encodedBits(ifp, version, octetFields) + 7) >>> 3;
   if (offset < 0 || offset + size > buf.length) {
     throw new FaxwireError('FAXWIRE_ERR_BUFFER_TOO_SMALL', `IFP needs ${size} octets at offset ${offset}, buffer has ${buf.length}`);
   }
-  const { kind, value, root } = resolve(ifp, version);
+  const packed = resolve(ifp, version);
+  const kind = packed >>> 8;
+  const value = packed & 0xff;
+  const root = rootOf(packed);
   const fields = ifp.fields;
   buf.fill(0, offset, offset + size);
   // D T E vvvv 0, or D T 1 0 vvvvvv for an extension value (see the layout at the top).
@@ -515,7 +530,7 @@ export function encodeIfpInto(ifp: Ifp, version: T38Version, buf: Uint8Array, of
 }
 
 /** Encodes an IFP into a new buffer. Throws `FaxwireError` if it cannot be encoded in `version`. */
-export function encodeIfp(ifp: Ifp, version: T38Version, options: IfpEncodeOptions = {}): Uint8Array {
+export function encodeIfp(ifp: Ifp, version: T38Version, options: IfpEncodeOptions = NO_OPTIONS): Uint8Array {
   const out = new Uint8Array(ifpEncodedSize(ifp, version, options));
   encodeIfpInto(ifp, version, out, 0, options);
   return out;

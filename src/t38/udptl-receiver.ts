@@ -64,11 +64,14 @@
  * Memory is bounded: one ring of slots (seq, state, IFP, FEC data) sized from reorderWindow.
  *
  * Two APIs on one code path: `receiveInto`/`flushInto` (the hot path) decode with
- * `decodeUdptlView`, copy IFPs into the ring's grow-only slot buffers and report them as views
- * (buffer + start/end) in a caller-owned, reused `UdptlReceiveBatch`, allocating nothing once the
- * ring's buffers have grown to the stream's IFP sizes. Only rare paths allocate: a restart run
- * (held datagrams are copied), a fragmented (≥ 16K) open type, a growing batch. `receive`/`flush`
- * wrap them and return fresh copies.
+ * `decodeUdptlView` and report IFPs as views (buffer + start/end) in a caller-owned, reused
+ * `UdptlReceiveBatch`. A datagram that is used is copied whole (one `set`, i.e. a memcpy) into the
+ * grow-only buffer of its own seq's slot, and every IFP it brings (primary, secondaries, parity)
+ * is a view of that copy: no per-IFP copy, and nothing allocated once the buffers have grown to
+ * the stream's datagram size. The copy of seq q lives until seq q + ring size arrives, which is
+ * after every seq it can describe (q − 32 … q) has left the ring. Only rare paths allocate: parity
+ * repair (one grow-only buffer per slot), a restart run (held datagrams are copied), a fragmented
+ * (≥ 16K) open type, a growing batch. `receive`/`flush` wrap them and return fresh copies.
  */
 
 import { checkInt } from '../util/check.js';
@@ -189,8 +192,6 @@ const RESTART_RUNS_TRACKED = 4;
 const NO_IFP = new Uint8Array(0);
 const SOURCES: readonly ReceivedIfpSource[] = ['primary', 'secondary', 'fec'];
 const MAX_ITEMS = Math.max(UDPTL_MAX_SECONDARIES, UDPTL_MAX_FEC_ENTRIES);
-/** Offsets kept per slot for a parity block: entry m is [off[m], off[m+1]) of the slot's buffer. */
-const FEC_STRIDE = UDPTL_MAX_FEC_ENTRIES + 1;
 
 /**
  * Reused result of `UdptlReceiver.receiveInto` / `flushInto`: the `count` IFPs now deliverable,
@@ -237,24 +238,33 @@ export class UdptlReceiveBatch {
 }
 
 /**
- * The datagram being processed, as views: the primary and the items (secondaries, newest first,
- * or FEC entries), each `buf[start, end)`. One instance reused for every datagram.
+ * The datagram being processed: the primary and the items (secondaries, newest first, or FEC
+ * entries) as offsets into `buf`, which holds the packet in [start, end). One instance, reused.
  */
 class PacketRef {
+  buf: Uint8Array = NO_IFP;
+  start = 0;
+  end = 0;
+  /** `buf` is a private buffer made for this packet (reassembled fragments): kept as it is. */
+  owned = false;
+  /** Octets of the datagram the packet took (fewer than given: trailing octets). */
+  used = 0;
   seq = 0;
-  pBuf: Uint8Array = NO_IFP;
   pStart = 0;
   pEnd = 0;
   fec = false;
   span = 0;
   count = 0;
-  readonly iBuf: Uint8Array[] = new Array<Uint8Array>(MAX_ITEMS).fill(NO_IFP);
   readonly iStart = new Int32Array(MAX_ITEMS);
   readonly iEnd = new Int32Array(MAX_ITEMS);
 
-  fromView(buf: Uint8Array, v: UdptlView): void {
+  fromView(buf: Uint8Array, v: UdptlView, start: number): void {
+    this.buf = buf;
+    this.start = start;
+    this.end = start + v.bytesRead;
+    this.used = v.bytesRead;
+    this.owned = false;
     this.seq = v.seq;
-    this.pBuf = buf;
     this.pStart = v.primaryStart;
     this.pEnd = v.primaryEnd;
     this.fec = v.recovery === 1;
@@ -262,38 +272,58 @@ class PacketRef {
     const n = v.itemCount;
     this.count = n;
     for (let k = 0; k < n; k++) {
-      this.iBuf[k] = buf;
       this.iStart[k] = v.itemStart[k] ?? 0;
       this.iEnd[k] = v.itemEnd[k] ?? 0;
     }
   }
 
-  fromPacket(p: UdptlPacket): void {
-    this.seq = p.seq;
-    this.pBuf = p.primary;
-    this.pStart = 0;
-    this.pEnd = p.primary.length;
+  /** A packet from decodeUdptl (fragmented open types): primary and items laid end to end in a new buffer. */
+  fromPacket(p: UdptlPacket, used: number): void {
     const items = p.recovery.kind === 'secondary' ? p.recovery.secondaries : p.recovery.entries;
+    let total = p.primary.length;
+    for (const it of items) total += it.length;
+    const b = new Uint8Array(total);
+    b.set(p.primary, 0);
+    let o = p.primary.length;
+    this.pStart = 0;
+    this.pEnd = o;
+    for (let k = 0; k < items.length; k++) {
+      const it = items[k] ?? NO_IFP;
+      b.set(it, o);
+      this.iStart[k] = o;
+      this.iEnd[k] = o + it.length;
+      o += it.length;
+    }
+    this.buf = b;
+    this.start = 0;
+    this.end = total;
+    this.used = used;
+    this.owned = true;
+    this.seq = p.seq;
     this.fec = p.recovery.kind === 'fec';
     this.span = p.recovery.kind === 'fec' ? p.recovery.span : 0;
     this.count = items.length;
-    for (let k = 0; k < items.length; k++) {
-      const it = items[k] ?? NO_IFP;
-      this.iBuf[k] = it;
-      this.iStart[k] = 0;
-      this.iEnd[k] = it.length;
-    }
   }
 
-  /** A decoded packet owning copies of its octets (for a held restart run: rare). */
-  toPacket(): UdptlPacket {
-    const items: Uint8Array[] = [];
-    for (let k = 0; k < this.count; k++) items.push((this.iBuf[k] ?? NO_IFP).slice(this.iStart[k], this.iEnd[k]));
-    const primary = this.pBuf.slice(this.pStart, this.pEnd);
-    return this.fec
-      ? { seq: this.seq, primary, recovery: { kind: 'fec', span: this.span, entries: items } }
-      : { seq: this.seq, primary, recovery: { kind: 'secondary', secondaries: items } };
+  /** The packet now lives at offset 0 of `buf` (copied there from `start`). */
+  rebase(buf: Uint8Array): void {
+    const d = this.start;
+    this.buf = buf;
+    this.start = 0;
+    this.end -= d;
+    this.pStart -= d;
+    this.pEnd -= d;
+    for (let k = 0; k < this.count; k++) {
+      this.iStart[k] = (this.iStart[k] ?? 0) - d;
+      this.iEnd[k] = (this.iEnd[k] ?? 0) - d;
+    }
   }
+}
+
+interface HeldDatagram {
+  readonly seq: number;
+  /** A private copy of the datagram. */
+  readonly bytes: Uint8Array;
 }
 
 export class UdptlReceiver {
@@ -305,11 +335,11 @@ export class UdptlReceiver {
   private readonly ifpView = new IfpView();
   private readonly udptlView = new UdptlView();
   private readonly pkt = new PacketRef();
-  /** Restart runs being collected (decoded copies, in arrival order), oldest run first. */
-  private readonly runs: UdptlPacket[][] = [];
+  /** Restart runs being collected (copies, in arrival order), oldest run first. */
+  private readonly runs: HeldDatagram[][] = [];
   /** The batch the allocating wrappers fill. */
   private readonly own = new UdptlReceiveBatch();
-  /** Counts receiveInto/flushInto calls; a slot delivered in this call is lent to the caller. */
+  /** Counts receiveInto/flushInto calls. */
   private epoch = 0;
 
   // The ring, indexed by extended seq & mask.
@@ -319,17 +349,24 @@ export class UdptlReceiver {
   private readonly slotSource: Uint8Array;
   private readonly slotPrimary: Uint8Array;
   private readonly slotFecCovered: Uint8Array;
-  /** The slot's IFP is slotBuf[0, slotLen) (buffers grow, never shrink). */
+  /** The slot's IFP: slotBuf[i][slotStart, slotStart + slotLen), a view of a stored datagram or of a repair buffer. */
   private readonly slotBuf: Uint8Array[];
+  private readonly slotStart: Int32Array;
   private readonly slotLen: Int32Array;
-  /** Epoch of the call that last reported the slot's buffer to the caller. */
-  private readonly slotLent: Float64Array;
-  /** Parity block carried by the slot's seq: span (0: none), entry count, octets, offsets. */
+  /** Which buffer slotBuf is: i < size the datagram store i, size + t the repair buffer of slot t. */
+  private readonly slotOwner: Int32Array;
+  /** Copy of the datagram whose primary is the slot's seq (grow-only). */
+  private readonly store: Uint8Array[];
+  /** Parity-restored IFP of the slot (grow-only, allocated at the first repair). */
+  private readonly repaired: Uint8Array[];
+  /** Per owner (as slotOwner): the epoch of the call that last reported a view of it to the caller. */
+  private readonly lent: Float64Array;
+  /** Parity block carried by the slot's seq (in the slot's store): span, entry count (0: none), entry offsets. */
   private readonly fecSpan: Int32Array;
   private readonly fecCount: Uint8Array;
-  private readonly fecBuf: Uint8Array[];
   /** Allocated at the first parity block (redundancy-only streams never need it). */
-  private fecOff: Int32Array | null = null;
+  private fecStart: Int32Array | null = null;
+  private fecEnd: Int32Array | null = null;
 
   private started = false;
   /** Next extended seq to deliver or declare lost. */
@@ -380,11 +417,14 @@ export class UdptlReceiver {
     this.slotPrimary = new Uint8Array(size);
     this.slotFecCovered = new Uint8Array(size);
     this.slotBuf = new Array<Uint8Array>(size).fill(NO_IFP);
+    this.slotStart = new Int32Array(size);
     this.slotLen = new Int32Array(size);
-    this.slotLent = new Float64Array(size).fill(-1);
+    this.slotOwner = new Int32Array(size);
+    this.store = new Array<Uint8Array>(size).fill(NO_IFP);
+    this.repaired = new Array<Uint8Array>(size).fill(NO_IFP);
+    this.lent = new Float64Array(2 * size).fill(-1);
     this.fecSpan = new Int32Array(size);
     this.fecCount = new Uint8Array(size);
-    this.fecBuf = new Array<Uint8Array>(size).fill(NO_IFP);
     // Each seq becomes known at most once per datagram processed, plus one per secondary.
     this.newlyKnown = new Float64Array(size + MAX_ITEMS + 2);
   }
@@ -397,35 +437,23 @@ export class UdptlReceiver {
 
   /**
    * The allocation-free receive: processes the datagram `datagram[start, end)` and reports the
-   * IFPs that became deliverable in `out` (reset first), as views valid until the next
-   * `receiveInto` / `flushInto` call. Same decisions and statistics as `receive`.
+   * IFPs that became deliverable in `out` (reset first), as views of the receiver's own copies,
+   * valid until the next `receiveInto` / `flushInto` call. The receiver keeps no reference to
+   * `datagram`. Same decisions and statistics as `receive`. Fastest with a whole array
+   * (start 0, end its length): it is then stored with one memcpy.
    */
   receiveInto(datagram: Uint8Array, out: UdptlReceiveBatch, start = 0, end = datagram.length): void {
     out.count = 0;
     this.epoch++;
     const st = this.stats;
     st.datagrams++;
-    const pkt = this.pkt;
     // Decoded leniently so that trailing octets can be counted apart, then judged by policy.
-    const u = this.udptlView;
-    let used: number;
-    if (decodeUdptlView(datagram, u, true, start, end)) {
-      pkt.fromView(datagram, u);
-      used = u.bytesRead;
-    } else if (u.errorCode === 'fragmented') {
-      // A ≥ 16K open type needs reassembly: the allocating decoder (rare).
-      const res = decodeUdptl(datagram.subarray(start, end), { allowTrailingBytes: true });
-      if (!res.ok) {
-        st.malformed++;
-        return;
-      }
-      pkt.fromPacket(res.value);
-      used = res.bytesRead;
-    } else {
+    if (!this.decode(datagram, start, end)) {
       st.malformed++;
       return;
     }
-    if (used < end - start) {
+    const pkt = this.pkt;
+    if (pkt.used < end - start) {
       st.trailingBytes++;
       if (!this.acceptTrailing) {
         st.malformed++;
@@ -435,7 +463,7 @@ export class UdptlReceiver {
 
     if (!this.started) {
       // The first datagram fixes the expected seq: it must be evidence too.
-      if (!this.validIfp(pkt.pBuf, pkt.pStart, pkt.pEnd)) {
+      if (!this.validIfp(pkt.buf, pkt.pStart, pkt.pEnd)) {
         st.suspectJumps++;
         return;
       }
@@ -444,18 +472,33 @@ export class UdptlReceiver {
       const diff = seqDiff(pkt.seq, this.expectedExt & 0xffff);
       const jump = diff >= this.restartThreshold || diff <= -this.restartThreshold;
       if (jump || diff > this.reorderWindow + 1) {
-        const valid = this.validIfp(pkt.pBuf, pkt.pStart, pkt.pEnd);
+        const valid = this.validIfp(pkt.buf, pkt.pStart, pkt.pEnd);
         if (!valid) {
           st.suspectJumps++;
           return;
         }
         if (jump) {
-          this.collectRun(out);
+          this.collectRun(datagram, start, end, out);
           return;
         }
       }
     }
-    this.process(pkt, out);
+    this.process(out);
+  }
+
+  /** Decodes `buf[start, end)` into `this.pkt` (trailing octets allowed); false when malformed. */
+  private decode(buf: Uint8Array, start: number, end: number): boolean {
+    const u = this.udptlView;
+    if (decodeUdptlView(buf, u, true, start, end)) {
+      this.pkt.fromView(buf, u, start);
+      return true;
+    }
+    if (u.errorCode !== 'fragmented') return false;
+    // A ≥ 16K open type needs reassembly: the allocating decoder (rare).
+    const res = decodeUdptl(buf.subarray(start, end), { allowTrailingBytes: true });
+    if (!res.ok) return false;
+    this.pkt.fromPacket(res.value, res.bytesRead);
+    return true;
   }
 
   /** True when `buf[start, end)` is non-empty and decodes (T.38 Annex A) in `ifpVersion` or either module. */
@@ -467,10 +510,11 @@ export class UdptlReceiver {
   }
 
   /** The current datagram (valid, jumped ≥ restartThreshold) extends (or starts) a run; restarts when complete. */
-  private collectRun(out: UdptlReceiveBatch): void {
+  private collectRun(datagram: Uint8Array, start: number, end: number, out: UdptlReceiveBatch): void {
     this.stats.restartCandidates++;
-    const seq = this.pkt.seq;
-    let run: UdptlPacket[] | undefined;
+    const pkt = this.pkt;
+    const seq = pkt.seq;
+    let run: HeldDatagram[] | undefined;
     for (const r of this.runs) {
       const last = r[r.length - 1];
       if (last === undefined) continue;
@@ -490,26 +534,27 @@ export class UdptlReceiver {
       this.runs.push(run);
       if (this.runs.length > RESTART_RUNS_TRACKED) this.runs.shift();
     }
-    // Held past this call: a copy (the caller's datagram buffer may be reused).
-    run.push(this.pkt.toPacket());
+    // Held past this call: a copy (the caller's buffer may be reused).
+    run.push({ seq, bytes: datagram.slice(start, end) });
     if (run.length < RESTART_RUN) return;
     const held = run;
     this.runs.length = 0;
     this.stats.restarts++;
     this.drainAll(out);
     this.reset();
-    const first = held[0];
-    if (first === undefined) return;
-    this.pkt.fromPacket(first);
-    this.start(this.pkt);
-    for (const p of held) {
-      this.pkt.fromPacket(p);
-      this.process(this.pkt, out);
+    let first = true;
+    for (const h of held) {
+      // Decoded before: decodes again the same way.
+      if (!this.decode(h.bytes, 0, h.bytes.length)) continue;
+      if (first) this.start(this.pkt);
+      first = false;
+      this.process(out);
     }
   }
 
   /** One decoded datagram within reach of the expected seq (or the first of a stream). */
-  private process(pkt: PacketRef, out: UdptlReceiveBatch): void {
+  private process(out: UdptlReceiveBatch): void {
+    const pkt = this.pkt;
     const st = this.stats;
     const diff = seqDiff(pkt.seq, this.expectedExt & 0xffff);
     const ext = this.expectedExt + diff;
@@ -527,12 +572,40 @@ export class UdptlReceiver {
     }
     if (ext > this.highestExt) this.advanceTo(ext, out);
 
-    this.storePrimary(ext, pkt);
-    if (pkt.fec) this.storeFec(ext, pkt);
-    else this.storeSecondaries(ext, pkt);
+    this.adopt(idx);
+    this.storePrimary(ext, idx);
+    if (pkt.fec) this.storeFec(ext);
+    else this.storeSecondaries(ext, idx);
     // A new IFP or parity block may complete a group while something is missing.
     this.recoverFromFec();
     this.deliver(out);
+  }
+
+  /**
+   * Keeps the current packet in the store of its seq's slot `id` and points `pkt` at that copy.
+   * The store's previous datagram described seqs that have all left the ring (see the module
+   * comment); if a view of it was reported in this very call, a new buffer keeps that view intact.
+   */
+  private adopt(id: number): void {
+    const pkt = this.pkt;
+    if (pkt.owned) {
+      this.store[id] = pkt.buf;
+      pkt.owned = false;
+      return;
+    }
+    const n = pkt.end - pkt.start;
+    let r = this.store[id] ?? NO_IFP;
+    if (r.length < n || this.lent[id] === this.epoch) {
+      r = new Uint8Array(Math.max(n, 128, r.length));
+      this.store[id] = r;
+    }
+    const src = pkt.buf;
+    if (pkt.start === 0 && pkt.end === src.length) {
+      r.set(src);
+    } else {
+      for (let j = pkt.start, d = 0; j < pkt.end; j++, d++) r[d] = src[j] ?? 0;
+    }
+    pkt.rebase(r);
   }
 
   /**
@@ -596,29 +669,11 @@ export class UdptlReceiver {
     this.started = false;
   }
 
-  /**
-   * The slot's buffer, ready to take `len` octets: grown if too small, and replaced when it was
-   * reported to the caller in this call (its view must stay intact; only after a jump of a
-   * whole ring or a restart).
-   */
-  private slotBuffer(i: number, len: number): Uint8Array {
-    let b = this.slotBuf[i] ?? NO_IFP;
-    if (b.length < len || this.slotLent[i] === this.epoch) {
-      b = new Uint8Array(Math.max(len, 64, b.length));
-      this.slotBuf[i] = b;
-    }
-    this.slotLen[i] = len;
-    return b;
-  }
-
-  /** Copies `src[s, e)` into slot i. */
-  private copyToSlot(i: number, src: Uint8Array, s: number, e: number): void {
-    const b = this.slotBuffer(i, e - s);
-    if (s === 0 && e === src.length) {
-      b.set(src);
-      return;
-    }
-    for (let j = s, d = 0; j < e; j++, d++) b[d] = src[j] ?? 0;
+  private point(i: number, buf: Uint8Array, start: number, end: number, owner: number): void {
+    this.slotBuf[i] = buf;
+    this.slotStart[i] = start;
+    this.slotLen[i] = end - start;
+    this.slotOwner[i] = owner;
   }
 
   /** Makes `ext` the highest seq, first settling the seqs whose slots it would reuse. */
@@ -644,7 +699,8 @@ export class UdptlReceiver {
     this.highestExt = ext;
   }
 
-  private storePrimary(ext: number, pkt: PacketRef): void {
+  private storePrimary(ext: number, id: number): void {
+    const pkt = this.pkt;
     const i = ext & this.mask;
     this.slotPrimary[i] = 1;
     const state = this.slotState[i];
@@ -664,11 +720,12 @@ export class UdptlReceiver {
       // A primary is authoritative: it also replaces a restored copy (exact length, no padding).
       this.slotState[i] = HAVE;
       this.slotSource[i] = SRC_PRIMARY;
-      this.copyToSlot(i, pkt.pBuf, pkt.pStart, pkt.pEnd);
+      this.point(i, pkt.buf, pkt.pStart, pkt.pEnd, id);
     }
   }
 
-  private storeSecondaries(ext: number, pkt: PacketRef): void {
+  private storeSecondaries(ext: number, id: number): void {
+    const pkt = this.pkt;
     const n = Math.min(pkt.count, this.maxDepth);
     for (let k = 0; k < n; k++) {
       const s = pkt.iStart[k] ?? 0;
@@ -688,13 +745,14 @@ export class UdptlReceiver {
         if (state === MISSING) this.becameKnown(x);
         this.slotState[i] = HAVE;
         this.slotSource[i] = SRC_SECONDARY;
-        this.copyToSlot(i, pkt.iBuf[k] ?? NO_IFP, s, e);
+        this.point(i, pkt.buf, s, e, id);
       }
     }
   }
 
-  /** Keeps a fec-info block with the seq that carried it. */
-  private storeFec(ext: number, pkt: PacketRef): void {
+  /** Keeps a fec-info block with the seq that carried it (its entries stay in that seq's store). */
+  private storeFec(ext: number): void {
+    const pkt = this.pkt;
     const e = pkt.count;
     const span = pkt.span;
     if (span === 0 || e === 0) return; // wind-up: nothing covered yet
@@ -703,23 +761,13 @@ export class UdptlReceiver {
       return;
     }
     const i = ext & this.mask;
-    let total = 0;
-    for (let m = 0; m < e; m++) total += (pkt.iEnd[m] ?? 0) - (pkt.iStart[m] ?? 0);
-    let b = this.fecBuf[i] ?? NO_IFP;
-    if (b.length < total) {
-      b = new Uint8Array(Math.max(total, 128));
-      this.fecBuf[i] = b;
-    }
-    const off = (this.fecOff ??= new Int32Array((this.mask + 1) * FEC_STRIDE));
-    let o = 0;
-    const base = i * FEC_STRIDE;
+    const fs = (this.fecStart ??= new Int32Array((this.mask + 1) * UDPTL_MAX_FEC_ENTRIES));
+    const fe = (this.fecEnd ??= new Int32Array((this.mask + 1) * UDPTL_MAX_FEC_ENTRIES));
+    const base = i * UDPTL_MAX_FEC_ENTRIES;
     for (let m = 0; m < e; m++) {
-      off[base + m] = o;
-      const src = pkt.iBuf[m] ?? NO_IFP;
-      const end = pkt.iEnd[m] ?? 0;
-      for (let j = pkt.iStart[m] ?? 0; j < end; j++) b[o++] = src[j] ?? 0;
+      fs[base + m] = pkt.iStart[m] ?? 0;
+      fe[base + m] = pkt.iEnd[m] ?? 0;
     }
-    off[base + e] = o;
     this.fecSpan[i] = span;
     this.fecCount[i] = e;
     this.newBlocks[this.blockCount++] = ext;
@@ -752,8 +800,7 @@ export class UdptlReceiver {
     }
     for (let b = 0; b < this.blockCount; b++) {
       const q = this.newBlocks[b] ?? 0;
-      const j = q & this.mask;
-      const e = this.fecCount[j] ?? 0;
+      const e = this.fecCount[q & this.mask] ?? 0;
       for (let m = 0; m < e; m++) this.repairGroup(q, m);
     }
     this.blockCount = 0;
@@ -778,11 +825,10 @@ export class UdptlReceiver {
     const qi = q & this.mask;
     const s = this.fecSpan[qi] ?? 0;
     const e = this.fecCount[qi] ?? 0;
-    const fb = this.fecBuf[qi] ?? NO_IFP;
-    const off = this.fecOff;
-    if (off === null) return false;
-    const pStart = off[qi * FEC_STRIDE + m] ?? 0;
-    const pLen = (off[qi * FEC_STRIDE + m + 1] ?? 0) - pStart;
+    const fb = this.store[qi] ?? NO_IFP;
+    if (this.fecStart === null || this.fecEnd === null) return false;
+    const pStart = this.fecStart[qi * UDPTL_MAX_FEC_ENTRIES + m] ?? 0;
+    const pLen = (this.fecEnd[qi * UDPTL_MAX_FEC_ENTRIES + m] ?? 0) - pStart;
     let target = -1;
     for (let k = 0; k < s; k++) {
       const x = q + m - s * e + k * e;
@@ -800,16 +846,23 @@ export class UdptlReceiver {
     }
     if (target < 0 || pLen === 0) return false;
     const t = target & this.mask;
-    const restored = this.slotBuffer(t, pLen);
-    for (let j = 0; j < pLen; j++) restored[j] = fb[pStart + j] ?? 0;
+    const owner = this.mask + 1 + t;
+    let r = this.repaired[t] ?? NO_IFP;
+    if (r.length < pLen || this.lent[owner] === this.epoch) {
+      r = new Uint8Array(Math.max(pLen, 64, r.length));
+      this.repaired[t] = r;
+    }
+    for (let j = 0; j < pLen; j++) r[j] = fb[pStart + j] ?? 0;
     for (let k = 0; k < s; k++) {
       const x = q + m - s * e + k * e;
       if (x === target) continue;
       const i = x & this.mask;
       const member = this.slotBuf[i] ?? NO_IFP;
+      const ms = this.slotStart[i] ?? 0;
       const n = Math.min(this.slotLen[i] ?? 0, pLen); // beyond: zeros (checked above)
-      for (let j = 0; j < n; j++) restored[j] = (restored[j] ?? 0) ^ (member[j] ?? 0);
+      for (let j = 0; j < n; j++) r[j] = (r[j] ?? 0) ^ (member[ms + j] ?? 0);
     }
+    this.point(t, r, 0, pLen, owner);
     this.slotState[t] = HAVE;
     this.slotSource[t] = SRC_FEC;
     this.becameKnown(target);
@@ -822,8 +875,9 @@ export class UdptlReceiver {
    */
   private fitsUnder(i: number, len: number): boolean {
     const b = this.slotBuf[i] ?? NO_IFP;
+    const s = this.slotStart[i] ?? 0;
     const n = this.slotLen[i] ?? 0;
-    for (let j = len; j < n; j++) if (b[j] !== 0) return false;
+    for (let j = len; j < n; j++) if (b[s + j] !== 0) return false;
     return true;
   }
 
@@ -852,8 +906,9 @@ export class UdptlReceiver {
       if (src === SRC_PRIMARY) st.primaries++;
       else if (src === SRC_SECONDARY) st.recoveredFromSecondary++;
       else st.recoveredFromFec++;
-      out.push(x & 0xffff, SOURCES[src] ?? 'primary', this.slotBuf[i] ?? NO_IFP, 0, this.slotLen[i] ?? 0);
-      this.slotLent[i] = this.epoch;
+      const s = this.slotStart[i] ?? 0;
+      out.push(x & 0xffff, SOURCES[src] ?? 'primary', this.slotBuf[i] ?? NO_IFP, s, s + (this.slotLen[i] ?? 0));
+      this.lent[this.slotOwner[i] ?? 0] = this.epoch;
       this.slotState[i] = DELIVERED;
     } else if (state === MISSING) {
       st.lost++;

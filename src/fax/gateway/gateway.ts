@@ -25,10 +25,10 @@
  */
 
 import type { FaxModulation } from '../../modem/modulation.js';
-import { decodeIfp, describeIfp, encodeIfp, type Ifp, type T38Version } from '../../t38/ifp.js';
+import { decodeIfpView, describeIfp, encodeIfpInto, IfpView, ifpFromView, ifpEncodedSize, type Ifp, type T38Version } from '../../t38/ifp.js';
 import type { UdptlReceiverStats } from '../../t38/udptl-receiver.js';
-import { UdptlTimedReceiver } from '../../t38/udptl-timed-receiver.js';
-import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
+import { UdptlTimedReceiver, type UdptlIfpSink } from '../../t38/udptl-timed-receiver.js';
+import { UdptlSendBatch, UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
 import { decodeT30Frame } from '../../t30/frames.js';
 import { invalid } from '../../util/check.js';
 import type { AudioModemKit } from '../audio-receiver.js';
@@ -164,6 +164,9 @@ const PAGE_END = new Set(['MPS', 'EOP', 'EOM', 'PRI-MPS', 'PRI-EOP', 'PRI-EOM'])
 /** Answers that confirm the page (RTP: received, retrain next; PIP: received, operator wanted). */
 const PAGE_CONFIRM = new Set(['MCF', 'RTP', 'PIP']);
 
+/** The gateway writes spandsp's octet-per-field layout. */
+const OCTET_FIELDS = { fieldAlignment: 'octet' } as const;
+
 export class T38Gateway {
   readonly version: T38Version;
   private readonly sender: UdptlSender;
@@ -179,6 +182,14 @@ export class T38Gateway {
   /** Samples of silence both ways since then. */
   private quietSamples = 0;
   private readonly output: Uint8Array[] = [];
+  // Per-packet work reuses these (no closure, result object or IFP copy per datagram).
+  private readonly rxView = new IfpView();
+  private readonly txBatch = new UdptlSendBatch();
+  private txScratch = new Uint8Array(512);
+  private rxNow = 0;
+  private readonly rxSink: UdptlIfpSink = {
+    ifp: (buf, start, end, seq, lost) => this.onIfp(buf, start, end, seq, lost, this.rxNow),
+  };
   private events: GatewayEvent[] = [];
   /** no-signal repeats still to send after a signal's end, and audio samples since the last one. */
   private endRepeatsLeft = 0;
@@ -311,13 +322,17 @@ export class T38Gateway {
   /** One UDPTL datagram from the IP side. */
   t38Receive(datagram: Uint8Array, now: number): void {
     this.clock(now);
-    this.udptlRx.receive(datagram, now, (ifp, seq, lost) => this.onIfp(ifp, seq, lost, now));
+    this.rxNow = now;
+    this.udptlRx.receiveInto(datagram, now, this.rxSink);
   }
 
   /** Runs the reorder wait's deadline. */
   tick(now: number): void {
     this.clock(now);
-    if (this.udptlRx.expired(now)) this.udptlRx.giveUp((ifp, seq, lost) => this.onIfp(ifp, seq, lost, now));
+    if (this.udptlRx.expired(now)) {
+      this.rxNow = now;
+      this.udptlRx.giveUpInto(this.rxSink);
+    }
   }
 
   /** When `tick` has something to do (ms), or undefined. */
@@ -433,29 +448,41 @@ export class T38Gateway {
   }
 
   private sendNow(p: GatewayIfp): void {
-    const bytes = encodeIfp(p.ifp, this.version, { fieldAlignment: 'octet' });
-    const r = this.sender.send(bytes, p.category);
+    // Encoded into a reused buffer; the datagram handed out is one private copy (same array per repeat).
+    // Into the sender's staging area when it fits (the sender then copies with memmoves only).
+    const size = ifpEncodedSize(p.ifp, this.version, OCTET_FIELDS);
+    let buf = this.sender.staging;
+    if (buf.length < size) {
+      if (this.txScratch.length < size) this.txScratch = new Uint8Array(Math.max(size, 2 * this.txScratch.length));
+      buf = this.txScratch;
+    }
+    const n = encodeIfpInto(p.ifp, this.version, buf, 0, OCTET_FIELDS);
+    const b = this.txBatch;
+    this.sender.sendInto(buf, 0, n, p.category, b);
     this.counters.ifpsSent++;
-    for (const d of r.datagrams) this.output.push(d);
-    if (this.onTrace) this.trace(this.counters.audioSamplesReceived / 8, 'TX', r.seq, describeIfp(p.ifp));
+    const d = b.buffer.slice(0, b.length);
+    for (let i = 0; i < b.copies; i++) this.output.push(d);
+    if (this.onTrace) this.trace(this.counters.audioSamplesReceived / 8, 'TX', b.seq, describeIfp(p.ifp));
   }
 
-  /** An IFP out of UDPTL, after `lost` IFPs nothing repaired. */
-  private onIfp(bytes: Uint8Array, seq: number, lost: number, now: number): void {
+  /** An IFP out of UDPTL (`buf[start, end)`, a view valid during the call), after `lost` IFPs nothing repaired. */
+  private onIfp(buf: Uint8Array, start: number, end: number, seq: number, lost: number, now: number): void {
     if (lost > 0) {
       this.counters.lostIfps += lost;
       this.t2a.markMissing(lost);
     }
-    const r = decodeIfp(bytes, this.version);
-    if (!r.ok) {
+    const v = this.rxView;
+    if (!decodeIfpView(buf, this.version, v, start, end)) {
       this.counters.malformedIfps++;
       this.t2a.markMissing(1);
-      if (this.onTrace) this.trace(now, 'RX', seq, `MALFORMED (${r.error.code})`);
+      if (this.onTrace) this.trace(now, 'RX', seq, `MALFORMED (${v.errorCode ?? 'truncated'})`);
       return;
     }
     this.counters.ifpsReceived++;
-    if (this.onTrace) this.trace(now, 'RX', seq, describeIfp(r.value));
-    this.t2a.receive(r.value, now);
+    // T38ToAudio copies the field data it keeps (HDLC into the assembler, image data into its ring).
+    const ifp = ifpFromView(buf, v);
+    if (this.onTrace) this.trace(now, 'RX', seq, describeIfp(ifp));
+    this.t2a.receive(ifp, now);
   }
 
   /** Follows the call from the frames both halves relay (T.30 §5.3.6). */

@@ -99,6 +99,29 @@ export interface T38TxPacket {
   readonly count: number;
 }
 
+/** The octet-per-field layout spandsp writes (and the line sends). */
+export const T38_LINE_ENCODING = { fieldAlignment: 'octet' } as const;
+
+/**
+ * A packet as the line makes it. `bytes` is encoded on first use only: the T.38 terminal encodes
+ * `ifp` straight into its own reused buffer (encodeIfpInto with T38_LINE_ENCODING) instead, so
+ * the image data of a page costs no encoded copy per IFP.
+ */
+class TxPacket implements T38TxPacket {
+  private encoded: Uint8Array | undefined;
+  constructor(
+    readonly at: number,
+    readonly ifp: Ifp,
+    readonly category: UdptlCategory,
+    readonly count: number,
+    private readonly version: T38Version,
+  ) {}
+
+  get bytes(): Uint8Array {
+    return (this.encoded ??= encodeIfp(this.ifp, this.version, T38_LINE_ENCODING));
+  }
+}
+
 export interface T38LineStats {
   stepsStarted: number;
   stepsDone: number;
@@ -363,13 +386,7 @@ export class T38Line {
   }
 
   private emit(ifp: Ifp, category: UdptlCategory): void {
-    this.packets.push({
-      at: this.txClock,
-      ifp,
-      bytes: encodeIfp(ifp, this.version, { fieldAlignment: 'octet' }),
-      category,
-      count: this.paced ? SPANDSP_REPEAT_COUNTS[category] : 1,
-    });
+    this.packets.push(new TxPacket(this.txClock, ifp, category, this.paced ? SPANDSP_REPEAT_COUNTS[category] : 1, this.version));
     this.stats.ifpsSent++;
   }
 

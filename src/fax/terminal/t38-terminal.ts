@@ -44,14 +44,14 @@
 
 import type { T30Event, T30Stats } from '../../t30/engine.js';
 import type { T30Result } from '../../t30/result.js';
-import { decodeIfp, describeIfp, type T38Version } from '../../t38/ifp.js';
+import { decodeIfpView, describeIfp, encodeIfpInto, IfpView, ifpEncodedSize, ifpFromView, type T38Version } from '../../t38/ifp.js';
 import { encodeTpkt, TpktParser } from '../../t38/tpkt.js';
 import type { UdptlReceiverStats } from '../../t38/udptl-receiver.js';
-import { UdptlTimedReceiver } from '../../t38/udptl-timed-receiver.js';
-import { UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
+import { UdptlTimedReceiver, type UdptlIfpSink } from '../../t38/udptl-timed-receiver.js';
+import { UdptlSendBatch, UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
 import { FaxwireError } from '../../util/errors.js';
 import { createT30Engine, FaxSession, type FaxTerminalOptions, type T30EngineLike } from '../session.js';
-import { SPANDSP_REPEAT_COUNTS, T38Line, type T38LineStats, type T38RateManagement, type T38TxPacket } from './t38-line.js';
+import { SPANDSP_REPEAT_COUNTS, T38_LINE_ENCODING, T38Line, type T38LineStats, type T38RateManagement, type T38TxPacket } from './t38-line.js';
 
 export type T38TransportKind = 'udptl' | 'tpkt';
 
@@ -127,6 +127,14 @@ export class T38Terminal<E = T30Event> {
   private receiveReadyFlag = true;
   private transportErrorInfo: { readonly code: 'tcp-framing-error'; readonly message: string } | undefined;
   private readonly counters = { ifpsReceived: 0, malformedIfps: 0, lostIfps: 0, outputs: 0, tcpFramingErrors: 0 };
+  // Per-packet work reuses these (no closure, result object or IFP copy per datagram).
+  private readonly rxView = new IfpView();
+  private readonly txBatch = new UdptlSendBatch();
+  private txScratch = new Uint8Array(512);
+  private rxNow = 0;
+  private readonly rxSink: UdptlIfpSink = {
+    ifp: (buf, start, end, seq, lost) => this.onUdptlIfp(buf, start, end, seq, lost, this.rxNow),
+  };
 
   constructor(options: T38TerminalOptions<E>) {
     let engine: T30EngineLike<E>;
@@ -280,10 +288,11 @@ export class T38Terminal<E = T30Event> {
     if (this.udptlRx) {
       // A wait that should have ended before this datagram (a late driver) ends first.
       if (this.udptlRx.expired(now)) this.giveUpHeld(now);
-      this.udptlRx.receive(bytes, now, (ifp, seq, lost) => this.onUdptlIfp(ifp, seq, lost, now));
+      this.rxNow = now;
+      this.udptlRx.receiveInto(bytes, now, this.rxSink);
     } else if (this.tpkt) {
       const errorsBefore = this.tpkt.getStats().errors;
-      for (const payload of this.tpkt.push(bytes)) this.onIfp(payload, undefined, now);
+      for (const payload of this.tpkt.push(bytes)) this.onIfp(payload, 0, payload.length, undefined, now);
       if (this.tpkt.getStats().errors > errorsBefore) {
         // Framing is lost for good on this connection (RFC 1006 has no resynchronisation).
         this.counters.tcpFramingErrors++;
@@ -293,27 +302,29 @@ export class T38Terminal<E = T30Event> {
     }
   }
 
-  /** An IFP out of UDPTL, after `lost` IFPs nothing repaired. */
-  private onUdptlIfp(bytes: Uint8Array, seq: number, lost: number, now: number): void {
+  /** An IFP out of UDPTL (`buf[start, end)`, a view valid during the call), after `lost` IFPs nothing repaired. */
+  private onUdptlIfp(buf: Uint8Array, start: number, end: number, seq: number, lost: number, now: number): void {
     if (lost > 0) {
       this.counters.lostIfps += lost;
       this.line.markMissing(lost, now);
-      this.trace(now, 'RX', undefined, `${lost} IFP(s) lost before seq ${seq}`);
+      if (this.onTrace) this.trace(now, 'RX', undefined, `${lost} IFP(s) lost before seq ${seq}`);
     }
-    this.onIfp(bytes, seq, now);
+    this.onIfp(buf, start, end, seq, now);
   }
 
-  private onIfp(bytes: Uint8Array, seq: number | undefined, now: number): void {
-    const r = decodeIfp(bytes, this.version);
-    if (!r.ok) {
+  /** One IFP, `buf[start, end)`: decoded in place (the line copies what it keeps). */
+  private onIfp(buf: Uint8Array, start: number, end: number, seq: number | undefined, now: number): void {
+    const v = this.rxView;
+    if (!decodeIfpView(buf, this.version, v, start, end)) {
       this.counters.malformedIfps++;
       this.line.markMissing(1, now);
-      this.trace(now, 'RX', seq, `MALFORMED (${r.error.code}) ifp=${hexHead(bytes)}`);
+      if (this.onTrace) this.trace(now, 'RX', seq, `MALFORMED (${v.errorCode ?? 'truncated'}) ifp=${hexHead(buf, start, end)}`);
       return;
     }
     this.counters.ifpsReceived++;
-    this.trace(now, 'RX', seq, `${describeIfp(r.value)}  ifp=${hexHead(bytes)}`);
-    this.line.receive(r.value, now);
+    const ifp = ifpFromView(buf, v);
+    if (this.onTrace) this.trace(now, 'RX', seq, `${describeIfp(ifp)}  ifp=${hexHead(buf, start, end)}`);
+    this.line.receive(ifp, now);
   }
 
   /**
@@ -323,8 +334,9 @@ export class T38Terminal<E = T30Event> {
    */
   private giveUpHeld(now: number): void {
     if (!this.udptlRx) return;
-    this.trace(now, 'RX', undefined, `reorder wait over after ${this.udptlRx.holdMs} ms`);
-    this.udptlRx.giveUp((ifp, seq, lost) => this.onUdptlIfp(ifp, seq, lost, now));
+    if (this.onTrace) this.trace(now, 'RX', undefined, `reorder wait over after ${this.udptlRx.holdMs} ms`);
+    this.rxNow = now;
+    this.udptlRx.giveUpInto(this.rxSink);
   }
 
   /** Frames the IFPs the line has made due for the transport. */
@@ -334,12 +346,24 @@ export class T38Terminal<E = T30Event> {
 
   private send(p: T38TxPacket): void {
     if (this.sender) {
-      const r = this.sender.send(p.bytes, p.category);
-      this.trace(p.at, 'TX', r.seq, `${describeIfp(p.ifp)}  ifp=${hexHead(p.bytes)} count=${r.datagrams.length}`);
-      for (const d of r.datagrams) this.output.push(d);
-      this.counters.outputs += r.datagrams.length;
+      // The IFP encoded into a reused buffer (the line's `bytes` would be a new array each time).
+      // Into the sender's staging area when it fits (the sender then copies with memmoves only).
+      const size = ifpEncodedSize(p.ifp, this.version, T38_LINE_ENCODING);
+      let buf = this.sender.staging;
+      if (buf.length < size) {
+        if (this.txScratch.length < size) this.txScratch = new Uint8Array(Math.max(size, 2 * this.txScratch.length));
+        buf = this.txScratch;
+      }
+      const n = encodeIfpInto(p.ifp, this.version, buf, 0, T38_LINE_ENCODING);
+      const b = this.txBatch;
+      this.sender.sendInto(buf, 0, n, p.category, b);
+      if (this.onTrace) this.trace(p.at, 'TX', b.seq, `${describeIfp(p.ifp)}  ifp=${hexHead(p.bytes)} count=${b.copies}`);
+      // Handed to the driver: a private copy, the same array for every repeat.
+      const d = b.buffer.slice(0, b.length);
+      for (let i = 0; i < b.copies; i++) this.output.push(d);
+      this.counters.outputs += b.copies;
     } else {
-      this.trace(p.at, 'TX', undefined, `${describeIfp(p.ifp)}  ifp=${hexHead(p.bytes)}`);
+      if (this.onTrace) this.trace(p.at, 'TX', undefined, `${describeIfp(p.ifp)}  ifp=${hexHead(p.bytes)}`);
       this.output.push(encodeTpkt(p.bytes));
       this.counters.outputs++;
     }
@@ -352,9 +376,9 @@ export class T38Terminal<E = T30Event> {
   }
 }
 
-/** The first 24 octets in hex, for traces. */
-function hexHead(b: Uint8Array): string {
+/** The first 24 octets of `b[start, end)` in hex, for traces. */
+function hexHead(b: Uint8Array, start = 0, end = b.length): string {
   let s = '';
-  for (let i = 0; i < b.length && i < 24; i++) s += (b[i] ?? 0).toString(16).padStart(2, '0');
+  for (let i = start; i < end && i < start + 24; i++) s += (b[i] ?? 0).toString(16).padStart(2, '0');
   return s;
 }

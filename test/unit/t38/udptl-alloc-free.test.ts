@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { readCapture } from '../../../src/capture/index.js';
 import { decodeUdptl, encodeUdptl } from '../../../src/t38/udptl.js';
@@ -27,6 +28,8 @@ import { xorshift32 } from '../../../src/util/random.js';
 import { VirtualNet } from '../../sim/network.js';
 import type { PacketNetwork } from '../../sim/network-api.js';
 import { runT38Call } from '../../sim/t38-call.js';
+import { runGatewayCall } from '../../sim/gateway-call.js';
+import type { T38TerminalOptions } from '../../../src/fax/terminal/t38-terminal.js';
 import { RefUdptlReceiver } from './ref/udptl-receiver-ref.js';
 import { RefUdptlSender } from './ref/udptl-sender-ref.js';
 
@@ -42,6 +45,9 @@ function checkSender(opts: UdptlSenderOptions, ifps: readonly { readonly ifp: Ui
   const wrap = new UdptlSender(opts);
   const view = new UdptlSender(opts);
   const batch = new UdptlSendBatch();
+  // A fourth sender takes each IFP in its staging area (the memmove-only path).
+  const staged = new UdptlSender(opts);
+  const batch2 = new UdptlSendBatch();
   const ring = opts.datagramRing ?? 1;
   // The last `ring` datagrams reported by sendInto, as views, with the reference bytes.
   const held: { buf: Uint8Array; len: number; want: Uint8Array }[] = [];
@@ -73,6 +79,15 @@ function checkSender(opts: UdptlSenderOptions, ifps: readonly { readonly ifp: Ui
       { seq: r.seq, secondariesIncluded: r.secondariesIncluded, fecEntriesIncluded: r.fecEntriesIncluded, redundancyDropped: r.redundancyDropped, oversize: r.oversize },
       what,
     );
+    if (ifp.length <= staged.staging.length) {
+      staged.staging.set(ifp);
+      staged.sendInto(staged.staging, 0, ifp.length, category, batch2);
+      staged.staging.fill(0x77); // the sender must have copied it
+    } else {
+      staged.sendInto(ifp, 0, ifp.length, category, batch2);
+    }
+    assert.deepEqual(batch2.buffer.subarray(0, batch2.length), want, `${what}, staged`);
+    assert.equal(batch2.copies, r.datagrams.length, what);
     held.push({ buf: batch.buffer, len: batch.length, want });
     if (held.length > ring) held.shift();
     // Every datagram of the last `datagramRing` calls is still intact.
@@ -81,6 +96,7 @@ function checkSender(opts: UdptlSenderOptions, ifps: readonly { readonly ifp: Ui
   });
   assert.deepEqual(wrap.getStats(), ref.getStats());
   assert.deepEqual(view.getStats(), ref.getStats());
+  assert.deepEqual(staged.getStats(), ref.getStats());
   return compared;
 }
 
@@ -264,6 +280,74 @@ describe('allocation-free UDPTL paths = the 09045e4 reference, on recorded sessi
 });
 
 // ------------------------------------------------------------------------------------------
+// whole calls against golden figures from 09045e4
+
+describe('T38Terminal on the allocation-free packet path = 09045e4, whole calls', () => {
+  it('every datagram both terminals send (count and SHA-256) equals what the 09045e4 code sent, in 3 lossy calls', () => {
+    // Produced by running this same function on commit 09045e4 (before the allocation-free
+    // path): redundancy ECM, FEC 3×3 non-ECM, and ECM without a reorder window.
+    const golden = [
+      [187, '2f4494c06e39bea5'],
+      [193, '199efbcf1f466d6c'],
+      [187, '2f4494c06e39bea5'],
+    ];
+    const page = createBitmap(1728, 300, { x: 204, y: 98 });
+    drawText(page, 40, 40, 'golden call', 3, 3);
+    const configs: Partial<T38TerminalOptions>[] = [{ ecm: true }, { ecm: false, errorCorrection: { mode: 'fec', span: 3, entries: 3 } }, { ecm: true, reorderWindow: 0 }];
+    configs.forEach((cfg, i) => {
+      const h = createHash('sha256');
+      let n = 0;
+      const inner = new VirtualNet({ loss: 0.03, duplicate: 0.02, delay: { min: 20, max: 60 } }, xorshift32(i + 1));
+      const net: PacketNetwork = {
+        send: (to, b, now) => {
+          h.update(Uint8Array.of(to));
+          h.update(b);
+          n++;
+          inner.send(to, b, now);
+        },
+        next: () => inner.next(),
+        due: (now) => inner.due(now),
+      };
+      const o = runT38Call({ role: 'calling', send: { pages: [page] }, ...cfg }, { role: 'answering', receive: true, ...cfg }, net);
+      assert.equal(o.received.length, 1);
+      assert.deepEqual([n, h.digest('hex').slice(0, 16)], golden[i], `call ${i + 1} (${JSON.stringify(cfg)})`);
+    });
+  });
+});
+
+describe('T38Gateway on the allocation-free packet path = 09045e4, whole calls', () => {
+  it('every datagram sent over IP (count and SHA-256) equals what the 09045e4 code sent: gateway⇄gateway ECM, gateway⇄terminal non-ECM', () => {
+    // Produced by running this same function on commit 09045e4.
+    const golden = [
+      [158, 'ac3addb04f89b3f0'],
+      [172, '97ac4e808931d368'],
+    ];
+    const page = createBitmap(1728, 120, { x: 204, y: 98 });
+    drawText(page, 40, 40, 'golden gw', 3, 3);
+    ([true, false] as const).forEach((ecm, i) => {
+      const h = createHash('sha256');
+      let n = 0;
+      const inner = new VirtualNet({ loss: 0.02, delay: { min: 20, max: 40 } }, xorshift32(i + 1));
+      const net: PacketNetwork = {
+        send: (to, b, now) => {
+          h.update(Uint8Array.of(to));
+          h.update(b);
+          n++;
+          inner.send(to, b, now);
+        },
+        next: () => inner.next(),
+        due: (now) => inner.due(now),
+      };
+      const c = { role: 'calling', send: { pages: [page] }, ecm } as const;
+      const a = { role: 'answering', receive: true, ecm } as const;
+      const o = ecm ? runGatewayCall({ audio: c }, { audio: a }, { net, limit: 200_000 }) : runGatewayCall({ audio: c }, { t38: a }, { net, limit: 200_000 });
+      assert.equal(o.received.length, 1);
+      assert.deepEqual([n, h.digest('hex').slice(0, 16)], golden[i], `call ${i + 1}`);
+    });
+  });
+});
+
+// ------------------------------------------------------------------------------------------
 // random streams
 
 const arbDepth = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 32 }));
@@ -297,6 +381,8 @@ const arbIfps = fc.array(
     ifp: fc.oneof(
       { weight: 6, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 80 }) },
       { weight: 2, arbitrary: fc.uint8Array({ minLength: 100, maxLength: 400 }) },
+      // Around the sender's 512-octet history regions (longer ones get a buffer of their own).
+      { weight: 1, arbitrary: fc.uint8Array({ minLength: 500, maxLength: 700 }) },
       { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 2 }) },
     ),
     category: fc.constantFrom(...CATEGORIES),
