@@ -255,8 +255,16 @@ class PacketRef {
   fec = false;
   span = 0;
   count = 0;
-  readonly iStart = new Int32Array(MAX_ITEMS);
-  readonly iEnd = new Int32Array(MAX_ITEMS);
+  /** Item offsets: the view's own arrays after fromView (no copy), these after fromPacket. */
+  iStart: Int32Array;
+  iEnd: Int32Array;
+  private readonly ownStart = new Int32Array(MAX_ITEMS);
+  private readonly ownEnd = new Int32Array(MAX_ITEMS);
+
+  constructor() {
+    this.iStart = this.ownStart;
+    this.iEnd = this.ownEnd;
+  }
 
   fromView(buf: Uint8Array, v: UdptlView, start: number): void {
     this.buf = buf;
@@ -269,17 +277,16 @@ class PacketRef {
     this.pEnd = v.primaryEnd;
     this.fec = v.recovery === 1;
     this.span = v.fecSpan;
-    const n = v.itemCount;
-    this.count = n;
-    for (let k = 0; k < n; k++) {
-      this.iStart[k] = v.itemStart[k] ?? 0;
-      this.iEnd[k] = v.itemEnd[k] ?? 0;
-    }
+    this.count = v.itemCount;
+    this.iStart = v.itemStart;
+    this.iEnd = v.itemEnd;
   }
 
   /** A packet from decodeUdptl (fragmented open types): primary and items laid end to end in a new buffer. */
   fromPacket(p: UdptlPacket, used: number): void {
     const items = p.recovery.kind === 'secondary' ? p.recovery.secondaries : p.recovery.entries;
+    this.iStart = this.ownStart;
+    this.iEnd = this.ownEnd;
     let total = p.primary.length;
     for (const it of items) total += it.length;
     const b = new Uint8Array(total);
