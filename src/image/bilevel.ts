@@ -29,6 +29,8 @@ export const STROKE_CONTRAST = 48;
 export const STROKE_MAX_GREY = 224;
 
 const TOP3 = 0xe0e0e0e0 | 0;
+/** The word path reads octet k of a 32-bit word as pixel k. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Where grey samples sit: row y, column x is `data[offset + y × stride + x]`. */
 export interface GreyRows {
@@ -41,7 +43,7 @@ export interface GreyRows {
 
 /**
  * Thresholds `src` into `out` (rows `outStride` octets apart, MSB = leftmost pixel, 1 = black;
- * `out` must be zero where it is written — a fresh page). Black where grey < `threshold`, and,
+ * every octet of the rows is written, padding bits 0). Black where grey < `threshold`, and,
  * with `keepStrokes`, where the grey holds a thin dark line (above).
  */
 export function thresholdRowsInto(src: GreyRows, threshold: number, keepStrokes: boolean, out: Uint8Array, outStride: number): void {
@@ -54,50 +56,102 @@ export function thresholdRowsInto(src: GreyRows, threshold: number, keepStrokes:
     throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `bilevel output of ${out.length} octets (stride ${outStride}) is too small for ${width}×${height}`);
   }
   const base = data.byteOffset + offset;
-  // The word test needs every sample ≥ 224 to be white, i.e. a threshold ≤ 224 (true of every
-  // sane threshold; above it the octet loop decides alone).
-  const words = (base & 3) === 0 && (stride & 3) === 0 && threshold <= STROKE_MAX_GREY ? new Int32Array(data.buffer, base, (data.length - offset) >>> 2) : undefined;
-  const wordsPerRow = words === undefined ? 0 : width >>> 2;
+  // The word tests need every sample ≥ 224 to be white, i.e. a threshold ≤ 224, and every
+  // sample < 128 to be black, i.e. a threshold ≥ 128 (true of the default and of every sane
+  // threshold; outside that range the pixel loop decides alone).
+  const words = LITTLE_ENDIAN && (base & 3) === 0 && (stride & 3) === 0 && threshold <= STROKE_MAX_GREY && threshold >= 128 ? new Int32Array(data.buffer, base, (data.length - offset) >>> 2) : undefined;
+  // Whole output octets (8 pixels = 2 words) the word path can take; the rest go pixel by pixel.
+  const groups = words === undefined ? 0 : width >>> 3;
   for (let y = 0; y < height; y++) {
     const r = offset + y * stride;
     const o = y * outStride;
     const strokes = keepStrokes && y >= 1 && y + 1 < height;
-    let x = 0;
     if (words !== undefined) {
-      // Runs of words holding anything darker than 224 go to the pixel loop in one call.
-      const w0 = (y * stride) >>> 2;
-      let k = 0;
-      while (k < wordsPerRow) {
-        if ((words[w0 + k]! & TOP3) === TOP3) {
-          k++;
-          continue;
+      let w = (y * stride) >>> 2;
+      for (let g = 0; g < groups; g++, w += 2) {
+        const a = words[w]!;
+        const b = words[w + 1]!;
+        if ((a & b & TOP3) === TOP3) {
+          // All 8 samples ≥ 224: paper.
+          out[o + g] = 0;
+        } else if (((a | b) & HIGH) === 0) {
+          // All 8 samples < 128 ≤ threshold: ink.
+          out[o + g] = 0xff;
+        } else {
+          // Threshold (little-endian: octet k of a word is pixel k) …
+          let bits =
+            ((a & 0xff) < threshold ? 0x80 : 0) |
+            (((a >>> 8) & 0xff) < threshold ? 0x40 : 0) |
+            (((a >>> 16) & 0xff) < threshold ? 0x20 : 0) |
+            (a >>> 24 < threshold ? 0x10 : 0) |
+            ((b & 0xff) < threshold ? 0x08 : 0) |
+            (((b >>> 8) & 0xff) < threshold ? 0x04 : 0) |
+            (((b >>> 16) & 0xff) < threshold ? 0x02 : 0) |
+            (b >>> 24 < threshold ? 0x01 : 0);
+          if (strokes) {
+            // … and the stroke rules for the samples in 128…223 the threshold left white.
+            let m = (gather(midGreys(a)) << 4) | gather(midGreys(b));
+            m &= ~bits;
+            const x0 = g << 3;
+            while (m !== 0) {
+              const k = Math.clz32(m) - 24;
+              m &= ~(0x80 >>> k);
+              if (thinStroke(data, r + x0 + k, stride, x0 + k, width, y, height, threshold)) bits |= 0x80 >>> k;
+            }
+          }
+          out[o + g] = bits;
         }
-        const k0 = k;
-        do k++;
-        while (k < wordsPerRow && (words[w0 + k]! & TOP3) !== TOP3);
-        inkRange(data, r, stride, k0 << 2, k << 2, width, y, height, threshold, strokes, out, o);
       }
-      x = wordsPerRow << 2;
     }
-    if (x < width) inkRange(data, r, stride, x, width, width, y, height, threshold, strokes, out, o);
+    for (let g = groups; g << 3 < width; g++) out[o + g] = inkOctet(data, r, stride, g << 3, width, y, height, threshold, strokes);
   }
 }
 
-/** Pixels x0 ≤ x < x1 of the row starting at `r`: sets the black ones in the output row at `o`. */
-function inkRange(
-  d: Uint8Array,
-  r: number,
-  stride: number,
-  x0: number,
-  x1: number,
-  width: number,
-  y: number,
-  height: number,
-  t: number,
-  strokes: boolean,
-  out: Uint8Array,
-  o: number,
-): void {
+const HIGH = 0x80808080 | 0;
+
+/**
+ * Bit 7 of each octet of `w` set where that sample is in 128…223 (top bit set, top three not
+ * all set): `x` = top three bits XOR 111 is non-zero exactly below 224, and OR-ing it shifted
+ * by one and two gathers any of its bits into bit 7 (what spills into the next octet's low
+ * bits is masked off).
+ */
+function midGreys(w: number): number {
+  const x = (w & TOP3) ^ TOP3;
+  return (x | (x << 1) | (x << 2)) & w & HIGH;
+}
+
+/** Bits 7, 15, 23, 31 of `w` (one per octet) as bits 3, 2, 1, 0: pixel order in a nibble. */
+function gather(w: number): number {
+  return ((w >>> 4) & 8) | ((w >>> 13) & 4) | ((w >>> 22) & 2) | (w >>> 31);
+}
+
+/**
+ * The stroke rules (module comment) for the pixel at sample index `i`, column x, row y, whose
+ * grey v is at or above the threshold and below STROKE_MAX_GREY; 1 ≤ y < height − 1.
+ */
+function thinStroke(d: Uint8Array, i: number, stride: number, x: number, width: number, y: number, height: number, t: number): boolean {
+  const v = d[i]!;
+  if (v < t || v >= STROKE_MAX_GREY || x < 1 || x + 1 >= width) return false;
+  const c = v + STROKE_CONTRAST;
+  const up = d[i - stride]!;
+  const down = d[i + stride]!;
+  if ((c <= up && c <= down) || (c <= d[i - 1]! && c <= d[i + 1]!)) return true;
+  if (y + 2 < height && down >= t && down < STROKE_MAX_GREY && v <= down) {
+    // Two-row line: this pixel and the one below (the darker or equal of the pair, so
+    // max(v, down) = down), flanked by light pixels above and below.
+    const flank = down + STROKE_CONTRAST;
+    return flank <= up && flank <= d[i + 2 * stride]! && 510 - v - down >= 255 - t;
+  }
+  return false;
+}
+
+/**
+ * The output octet for pixels x0 … x0 + 7 (those < width) of the row starting at `r`: bit 7 is
+ * x0. One octet per call, built in a register and written once.
+ */
+function inkOctet(d: Uint8Array, r: number, stride: number, x0: number, width: number, y: number, height: number, t: number, strokes: boolean): number {
+  let bits = 0;
+  const x1 = x0 + 8 < width ? x0 + 8 : width;
   for (let x = x0; x < x1; x++) {
     const i = r + x;
     const v = d[i]!;
@@ -115,6 +169,7 @@ function inkRange(
         black = flank <= up && flank <= d[i + 2 * stride]! && 510 - v - down >= 255 - t;
       }
     }
-    if (black) out[o + (x >>> 3)]! |= 0x80 >>> (x & 7);
+    if (black) bits |= 0x80 >>> (x - x0);
   }
+  return bits;
 }
