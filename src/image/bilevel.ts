@@ -66,21 +66,47 @@ export function thresholdRowsInto(src: GreyRows, threshold: number, keepStrokes:
     const r = offset + y * stride;
     const o = y * outStride;
     const strokes = keepStrokes && y >= 1 && y + 1 < height;
-    if (words !== undefined) {
-      let w = (y * stride) >>> 2;
-      for (let g = 0; g < groups; g++, w += 2) {
-        const a = words[w]!;
-        const b = words[w + 1]!;
-        if ((a & b & TOP3) === TOP3) {
-          // All 8 samples ≥ 224: paper.
-          out[o + g] = 0;
-        } else if (((a | b) & HIGH) === 0) {
-          // All 8 samples < 128 ≤ threshold: ink.
-          out[o + g] = 0xff;
-        } else {
-          // Threshold (little-endian: octet k of a word is pixel k) …
-          let bits =
-            ((a & 0xff) < threshold ? 0x80 : 0) |
+    if (words !== undefined) wordRow(words, (y * stride) >>> 2, groups, data, r, stride, width, y, height, threshold, strokes, out, o);
+    for (let g = groups; g << 3 < width; g++) out[o + g] = inkOctet(data, r, stride, g << 3, width, y, height, threshold, strokes);
+  }
+}
+
+/**
+ * One row's whole octets by 32-bit words (a function of its own, called per row, so that it is
+ * optimised after a few rows of the first page instead of waiting for on-stack replacement).
+ */
+function wordRow(
+  words: Int32Array,
+  w0: number,
+  groups: number,
+  data: Uint8Array,
+  r: number,
+  stride: number,
+  width: number,
+  y: number,
+  height: number,
+  threshold: number,
+  strokes: boolean,
+  out: Uint8Array,
+  o: number,
+): void {
+  let w = w0;
+  // Offset of the sample two rows down (a safe index on the last rows, where `twoRows` < 0
+  // makes the rule false anyway).
+  const below2 = y + 2 < height ? 2 * stride : stride;
+  const twoRows = y + 2 < height ? 0 : -1;
+  for (let g = 0; g < groups; g++, w += 2) {
+    const a = words[w]!;
+    const b = words[w + 1]!;
+    if ((a & b & TOP3) === TOP3) {
+      // All 8 samples ≥ 224: paper.
+      out[o + g] = 0;
+    } else {
+      // Threshold (little-endian: octet k of a word is pixel k); at 128 it is the top bit.
+      let bits =
+        threshold === 128
+          ? (gather(~a & HIGH) << 4) | gather(~b & HIGH)
+          : ((a & 0xff) < threshold ? 0x80 : 0) |
             (((a >>> 8) & 0xff) < threshold ? 0x40 : 0) |
             (((a >>> 16) & 0xff) < threshold ? 0x20 : 0) |
             (a >>> 24 < threshold ? 0x10 : 0) |
@@ -88,22 +114,34 @@ export function thresholdRowsInto(src: GreyRows, threshold: number, keepStrokes:
             (((b >>> 8) & 0xff) < threshold ? 0x04 : 0) |
             (((b >>> 16) & 0xff) < threshold ? 0x02 : 0) |
             (b >>> 24 < threshold ? 0x01 : 0);
-          if (strokes) {
-            // … and the stroke rules for the samples in 128…223 the threshold left white.
-            let m = (gather(midGreys(a)) << 4) | gather(midGreys(b));
-            m &= ~bits;
-            const x0 = g << 3;
-            while (m !== 0) {
-              const k = Math.clz32(m) - 24;
-              m &= ~(0x80 >>> k);
-              if (thinStroke(data, r + x0 + k, stride, x0 + k, width, y, height, threshold)) bits |= 0x80 >>> k;
-            }
-          }
-          out[o + g] = bits;
+      if (strokes) {
+        // … and the stroke rules for the samples in 128…223 the threshold left white, without
+        // a branch per rule: each comparison a − b ≥ 0 is the sign of a − b, and the rules
+        // combine by OR / AND of those differences (negative = false).
+        let m = ((gather(midGreys(a)) << 4) | gather(midGreys(b))) & ~bits;
+        const x0 = g << 3;
+        while (m !== 0) {
+          const k = Math.clz32(m) - 24;
+          m ^= 0x80 >>> k;
+          const x = x0 + k;
+          const i = r + x;
+          const v = data[i]!;
+          const c = v + STROKE_CONTRAST;
+          const up = data[i - stride]!;
+          const dn = data[i + stride]!;
+          // One-row line, vertical or horizontal: up, down ≥ v + 48, or left, right ≥ v + 48.
+          const one = ((up - c) | (dn - c)) & ((data[i - 1]! - c) | (data[i + 1]! - c));
+          // Two-row line with the pixel below: t ≤ down < 224, v ≤ down, up and below-2 ≥
+          // down + 48, and the pair holds half a pixel of ink: (255 − v) + (255 − down) ≥ 255 − t.
+          const f = dn + STROKE_CONTRAST;
+          const two = (dn - threshold) | (STROKE_MAX_GREY - 1 - dn) | (dn - v) | (up - f) | (data[i + below2]! - f) | (255 + threshold - v - dn) | twoRows;
+          // Not on the first or last column.
+          const inside = (x - 1) | (width - 2 - x);
+          bits |= (~((one & two) | inside) >>> 31) << (7 - k);
         }
       }
+      out[o + g] = bits;
     }
-    for (let g = groups; g << 3 < width; g++) out[o + g] = inkOctet(data, r, stride, g << 3, width, y, height, threshold, strokes);
   }
 }
 
@@ -123,26 +161,6 @@ function midGreys(w: number): number {
 /** Bits 7, 15, 23, 31 of `w` (one per octet) as bits 3, 2, 1, 0: pixel order in a nibble. */
 function gather(w: number): number {
   return ((w >>> 4) & 8) | ((w >>> 13) & 4) | ((w >>> 22) & 2) | (w >>> 31);
-}
-
-/**
- * The stroke rules (module comment) for the pixel at sample index `i`, column x, row y, whose
- * grey v is at or above the threshold and below STROKE_MAX_GREY; 1 ≤ y < height − 1.
- */
-function thinStroke(d: Uint8Array, i: number, stride: number, x: number, width: number, y: number, height: number, t: number): boolean {
-  const v = d[i]!;
-  if (v < t || v >= STROKE_MAX_GREY || x < 1 || x + 1 >= width) return false;
-  const c = v + STROKE_CONTRAST;
-  const up = d[i - stride]!;
-  const down = d[i + stride]!;
-  if ((c <= up && c <= down) || (c <= d[i - 1]! && c <= d[i + 1]!)) return true;
-  if (y + 2 < height && down >= t && down < STROKE_MAX_GREY && v <= down) {
-    // Two-row line: this pixel and the one below (the darker or equal of the pair, so
-    // max(v, down) = down), flanked by light pixels above and below.
-    const flank = down + STROKE_CONTRAST;
-    return flank <= up && flank <= d[i + 2 * stride]! && 510 - v - down >= 255 - t;
-  }
-  return false;
 }
 
 /**
