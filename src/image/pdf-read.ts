@@ -280,6 +280,20 @@ export async function pdfPageSizes(bytes: Uint8Array, limits: Pick<DocumentBudge
   return withPages(bytes, limits.maxPages ?? DEFAULT_MAX_PAGES, (o) => ({ width: o.wPt, height: o.hPt }));
 }
 
+/**
+ * Octets of the renderer's WebAssembly heap (undefined before the first PDF). The heap grows
+ * and never shrinks, so a size that stays put over many documents shows that every document,
+ * page and bitmap was freed (a diagnostic for tests and benches).
+ */
+export async function pdfRendererHeapBytes(): Promise<number | undefined> {
+  if (pdfiumPromise === undefined) return undefined;
+  try {
+    return heap(await pdfiumPromise).length;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Kept for callers of the MuPDF era: PDFium reports no warnings, so this is always empty. */
 export function lastPdfWarnings(): readonly string[] {
   return [];
