@@ -3,6 +3,7 @@
  * renderer are asynchronous, the bench harness is not):
  *
  *   node dist/bench/convert-input.js DIR
+ *   node dist/bench/convert-input.js --warm DIR/text20.pdf N     (see `warm` below)
  *
  * writes DIR/text20.pdf — 20 A4 pages of text (pdf-lib, made here, nothing copied): lines of
  * 7 to 14 pt Helvetica, Times and Courier from a fixed pseudo-random sequence, and now and then
@@ -11,10 +12,12 @@
  * grid (1728 × 2287) the way `readPdfFaxPages` renders it, for the in-process bilevel row.
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
+import { documentToFaxPages } from '../src/image/document.js';
 import { placeOnPage, composePage, RESOLUTIONS } from '../src/image/fax-page.js';
+import { writeTiff } from '../src/image/tiff-write.js';
 import { renderPdf } from '../src/image/pdf-read.js';
 import { writePgm } from '../src/image/pnm.js';
 
@@ -67,9 +70,35 @@ async function main(dir: string): Promise<void> {
   writeFileSync(join(dir, 'page1.pgm'), writePgm(composePage(g, pl, RESOLUTIONS.fine)));
 }
 
+/**
+ * `--warm PDF N`: the library path in a warm process (a server converting one document after
+ * another): documentToFaxPages + writeTiff (MMR) of PDF, twice untimed (WASM compiled and tiered
+ * up, JIT warm), then N times; prints one JSON line with pages/s on the wall clock and on this
+ * process's CPU time (all its threads).
+ */
+async function warm(pdfPath: string, n: number): Promise<void> {
+  const bytes = readFileSync(pdfPath);
+  let pages = 0;
+  const once = async (): Promise<void> => {
+    const r = await documentToFaxPages(bytes, { resolution: 'fine' });
+    if (!r.ok) throw new Error(r.error.message);
+    pages = r.value.length;
+    writeTiff(r.value, { compression: 'mmr' });
+  };
+  await once();
+  await once();
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await once();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  const cpu = (c.user + c.system) / 1e6;
+  process.stdout.write(`${JSON.stringify({ pages: pages * n, wallPagesPerSec: (pages * n) / wall, cpuPagesPerSec: (pages * n) / cpu })}\n`);
+}
+
 const dir = process.argv[2];
 if (dir !== undefined && process.argv[1]?.endsWith('convert-input.js')) {
-  main(dir).catch((e: unknown) => {
+  (dir === '--warm' ? warm(process.argv[3] ?? '', Number(process.argv[4] ?? 3)) : main(dir)).catch((e: unknown) => {
     process.stderr.write(`convert-input: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });

@@ -20,6 +20,10 @@
  * (with their range), CPU seconds, and peak RSS of each with the ratio. The issue's targets
  * (≥ 0.5× pages/s, goal 1.0×; peak memory ≤ 2×) are printed met / NOT MET, never asserted.
  *
+ * Then the library path in a warm process (a child: `convert-input.js --warm`, the PDFium WASM
+ * compiled and tiered up, as in a server): pages/s of documentToFaxPages + writeTiff (MMR), and
+ * its ratio to gs's whole-process pages/s.
+ *
  * In-process row: `convert/part/bilevel` — the row-wise threshold with thin strokes kept
  * (bilevel.ts) on the rendered grey page 1 (1728 × 2287), one op = one page, into a reused
  * output page (so heap B/op is the kernel's own).
@@ -197,6 +201,20 @@ export function convertSuite(): BenchSuite {
         const cpu = median(fw.map((r) => r.cpuS!)) / median(gs.map((r) => r.cpuS!));
         lines.push(`  faxwire/gs CPU time: ${fmt(cpu)}× (faxwire's includes node's start-up and the PDFium WASM compile)`);
       }
+    }
+    // The library in a warm process: what a server converting one document after another gets.
+    const w = spawnSync(process.execPath, [INPUT_SCRIPT, '--warm', pdf, String(runs)], { encoding: 'utf8' });
+    const wj = w.status === 0 ? (JSON.parse(w.stdout.trim().split('\n').pop() ?? '{}') as { wallPagesPerSec?: number; cpuPagesPerSec?: number }) : {};
+    if (wj.wallPagesPerSec !== undefined && wj.cpuPagesPerSec !== undefined) {
+      const gsWall = haveGs ? median(gs.map(pps)) : undefined;
+      const gsCpu = haveGs && meter !== 'wall' ? median(gs.map((r) => PAGES / r.cpuS!)) : undefined;
+      lines.push(
+        `  faxwire library in a warm process (documentToFaxPages + writeTiff MMR, ${runs} × ${PAGES} pages after 2 untimed): ${fmt(wj.wallPagesPerSec, 1)} pages/s wall, ${fmt(wj.cpuPagesPerSec, 1)} pages/s CPU` +
+          (gsWall !== undefined ? ` — ${fmt(wj.wallPagesPerSec / gsWall)}× gs's whole-process pages/s (wall)` : '') +
+          (gsCpu !== undefined ? `, ${fmt(wj.cpuPagesPerSec / gsCpu)}× on CPU` : ''),
+      );
+    } else {
+      lines.push(`  !!! the warm in-process run failed: ${(w.stderr ?? '').trim()} !!!`);
     }
     return lines;
   };
