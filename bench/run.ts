@@ -36,6 +36,7 @@ import {
   type Measurement,
   type RawResult,
 } from './lib.js';
+import { convertSuite } from './convert.js';
 import { gatewaySuite } from './gateway.js';
 import { modemSuite } from './modem.js';
 import { sipSuite } from './sip.js';
@@ -44,7 +45,7 @@ import { sessionsSuite } from './sessions.js';
 import { udptlSuite } from './udptl.js';
 
 /** Every layer adds its suite here. */
-const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite, () => gatewaySuite(), sipSuite, sessionsSuite];
+const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite, () => gatewaySuite(), sipSuite, sessionsSuite, convertSuite];
 
 interface Options {
   readonly filters: string[];

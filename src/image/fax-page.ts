@@ -24,7 +24,8 @@
 
 import { FaxwireError } from '../util/errors.js';
 import { DEFAULT_MAX_PAGE_LENGTH_MM, limitError } from './budget.js';
-import type { Bitmap } from '../t4/bitmap.js';
+import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
+import { thresholdRowsInto } from './bilevel.js';
 import { greyToBitmap, withDpi, type BilevelOptions, type GreyImage } from './grey.js';
 import { resizeGrey, rotateGrey90 } from './resample.js';
 
@@ -271,54 +272,13 @@ export function fitToFaxPage(src: GreyImage, opts: FitOptions = {}): Bitmap {
 
 /**
  * A grey page already on the fax grid → bilevel: dithered, or thresholded with thin strokes
- * kept (see `keepThinStrokes`). Every document path (raster images, PDF) ends here.
+ * kept (bilevel.ts, row by row). Every raster document path ends here; PDF pages take the same
+ * kernel straight from the renderer's buffer.
  */
 export function faxPageToBitmap(page: GreyImage, opts: BilevelOptions = {}): Bitmap {
-  const bitmap = greyToBitmap(page, opts);
-  if ((opts.method ?? 'threshold') === 'threshold') keepThinStrokes(page, bitmap, opts.threshold ?? 128);
-  return bitmap;
-}
-
-/** How much darker than both neighbours a pixel must be to count as a thin stroke. */
-const STROKE_CONTRAST = 48;
-/** Greys lighter than this are never ink, stroke or not. */
-const STROKE_MAX_GREY = 224;
-
-/**
- * Area averaging turns a stroke thinner than one fax row — the hyphen or the hairlines of 10 pt
- * text at 98 lines per inch — into mid greys that a 50 % threshold drops, and the text comes
- * out broken. Pixels the threshold left white are made black where they hold a thin dark line:
- *  - one pixel clearly darker than both its vertical, or both its horizontal, neighbours;
- *  - a line split over two rows: two pixels, one above the other, together holding at least
- *    half a pixel of ink and both clearly darker than the pixels above and below the pair —
- *    the darker of the two becomes black, so the stroke stays one row thick.
- * Flat grey areas have no such contrast and stay as the threshold made them.
- */
-function keepThinStrokes(g: GreyImage, b: Bitmap, threshold: number): void {
-  const w = g.width;
-  const d = g.data;
-  const set = (x: number, y: number): void => {
-    const i = y * b.stride + (x >>> 3);
-    b.data[i] = b.data[i]! | (0x80 >>> (x & 7));
-  };
-  for (let y = 1; y + 1 < g.height; y++) {
-    const row = y * w;
-    for (let x = 1; x + 1 < w; x++) {
-      const v = d[row + x]!;
-      if (v < threshold || v >= STROKE_MAX_GREY) continue;
-      const t = v + STROKE_CONTRAST;
-      const up = d[row + x - w]!;
-      const down = d[row + x + w]!;
-      if ((t <= up && t <= down) || (t <= d[row + x - 1]! && t <= d[row + x + 1]!)) {
-        set(x, y);
-        continue;
-      }
-      // Two-row line: this pixel and the one below, flanked by light pixels above and below.
-      if (y + 2 < g.height && down >= threshold && down < STROKE_MAX_GREY && v <= down) {
-        const below2 = d[row + x + 2 * w]!;
-        const flank = Math.max(v, down) + STROKE_CONTRAST;
-        if (flank <= up && flank <= below2 && 255 - v + (255 - down) >= 255 - threshold) set(x, y);
-      }
-    }
-  }
+  if ((opts.method ?? 'threshold') !== 'threshold') return greyToBitmap(page, opts);
+  const stride = bitmapStride(page.width);
+  const data = new Uint8Array(stride * page.height);
+  thresholdRowsInto({ data: page.data, offset: 0, stride: page.width, width: page.width, height: page.height }, opts.threshold ?? 128, true, data, stride);
+  return withDpi({ width: page.width, height: page.height, stride, data }, page.xDpi, page.yDpi);
 }

@@ -12,6 +12,7 @@
 
 import { FaxwireError } from '../util/errors.js';
 import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
+import { thresholdRowsInto } from './bilevel.js';
 
 export interface GreyImage {
   readonly width: number;
@@ -106,13 +107,7 @@ export function greyToBitmap(g: GreyImage, opts: BilevelOptions = {}): Bitmap {
   const data = new Uint8Array(stride * g.height);
   switch (method) {
     case 'threshold':
-      for (let y = 0; y < g.height; y++) {
-        const i0 = y * g.width;
-        const o = y * stride;
-        for (let x = 0; x < g.width; x++) {
-          if (g.data[i0 + x]! < t) data[o + (x >>> 3)]! |= 0x80 >>> (x & 7);
-        }
-      }
+      thresholdRowsInto({ data: g.data, offset: 0, stride: g.width, width: g.width, height: g.height }, t, false, data, stride);
       break;
     case 'dither':
       ditherInto(g, t, data, stride);

@@ -60,7 +60,8 @@ export { COMPRESSION, TAG, TYPE } from './tiff-tags.js';
 export { readPnm, writePbm, writePgm, type PnmError, type PnmErrorCode, type PnmImage } from './pnm.js';
 export { isPng, readPng, writeGreyPng, writePng, type PngError, type PngErrorCode, type PngImage } from './png.js';
 export { isJpeg, jfifDpi, jpegFrame, readJpeg, type JpegError, type JpegErrorCode, type JpegFrame } from './jpeg.js';
-export { isPdf, readPdfFaxPages, renderPdf, type PdfError, type PdfErrorCode } from './pdf-read.js';
+export { isPdf, pdfPageSizes, readPdfFaxPages, renderPdf, type PdfError, type PdfErrorCode, type PdfPageSize } from './pdf-read.js';
+export { STROKE_CONTRAST, STROKE_MAX_GREY, thresholdRowsInto, type GreyRows } from './bilevel.js';
 export { writePdf, type PdfWriteOptions } from './pdf-write.js';
 export {
   documentToFaxPages,

@@ -1,22 +1,32 @@
 /**
- * PDF in: each page rendered by MuPDF (the `mupdf` WASM build) straight onto the fax grid —
- * the page's size in points (1/72 in, ISO 32000-1 §8.3.2.3) gives its size in mm, the fit of
- * fax-page.ts gives the target pixels, and the page is drawn with a separate horizontal and
- * vertical scale (fax pixels are not square) into 8-bit DeviceGray. MuPDF's anti-aliasing
- * computes each pixel's coverage, which is the area averaging a downsampler would do, so the
- * result is thresholded or dithered as it is.
+ * PDF in: each page rendered by PDFium (Google's PDF engine, BSD-3-Clause; the WebAssembly build
+ * of `@embedpdf/pdfium`, MIT) straight onto the fax grid. The page's size in points (1/72 in,
+ * ISO 32000-1 §8.3.2.3, after its /Rotate) gives its size in mm, the fit of fax-page.ts gives
+ * the target pixels, and the page is drawn with a separate horizontal and vertical scale (fax
+ * pixels are not square, T.4 §2.1) — turned a quarter when the fit says so, and offset to its
+ * place on the page — into one 8-bit grey bitmap of the whole fax page inside PDFium's heap.
+ * PDFium's anti-aliasing computes each pixel's coverage, which is the area averaging a
+ * downsampler would do, so that buffer goes straight to the row-wise threshold (bilevel.ts)
+ * or, for dithering, is copied out once.
  *
- * MuPDF is loaded on first use (a dynamic import: it instantiates a large WASM module), so
- * code that never reads a PDF never pays for it. MuPDF throws on broken files; that becomes a
- * `PdfError`. Its warnings are collected rather than printed.
+ * PDFium is loaded on first use (a dynamic import: it instantiates a 4.6 MB WASM module), so
+ * code that never reads a PDF never pays for it. PDFium reports a file it cannot open through
+ * FPDF_GetLastError (fpdfview.h: FPDF_ERR_FILE, _FORMAT, _PASSWORD, _SECURITY, _PAGE); those
+ * become a `PdfError`. An exception out of the WASM module (an abort, a trap, the heap
+ * exhausted) also becomes a `PdfError`, and the module is dropped, to be instantiated afresh
+ * by the next call: its state after a trap is not to be trusted.
+ *
+ * Memory: every document, page and bitmap PDFium allocates is released in a `finally` as soon
+ * as its page is done, so the heap holds one page's grey bitmap at a time (plus the file).
  */
 
 import { err, ok, type DecodeResult } from '../util/result.js';
-import type { Bitmap } from '../t4/bitmap.js';
+import { FaxwireError } from '../util/errors.js';
+import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
 import { DEFAULT_MAX_PAGES, isLimitError, limitError, PixelBudget, type DocumentBudget } from './budget.js';
-import { checkPageLength, composePage, faxPageToBitmap, placeOnPage, RESOLUTIONS, type FitOptions } from './fax-page.js';
-import { withDpi, type GreyImage } from './grey.js';
-import { rotateGrey90 } from './resample.js';
+import { thresholdRowsInto } from './bilevel.js';
+import { checkPageLength, placeOnPage, RESOLUTIONS, type FitOptions, type Placement } from './fax-page.js';
+import { greyToBitmap, withDpi, type GreyImage } from './grey.js';
 
 /** 'limit': a page over the document budget (total pixels, page length), checked before it is rendered. */
 export type PdfErrorCode = 'bad-pdf' | 'encrypted' | 'no-pages' | 'too-many-pages' | 'limit';
@@ -27,18 +37,42 @@ export interface PdfError {
   readonly offset: number;
 }
 
+type Pdfium = import('@embedpdf/pdfium').WrappedPdfiumModule;
 
-type Mupdf = typeof import('mupdf');
-let mupdfPromise: Promise<Mupdf> | undefined;
-const warnings: string[] = [];
+let pdfiumPromise: Promise<Pdfium> | undefined;
 
-async function loadMupdf(): Promise<Mupdf> {
-  mupdfPromise ??= import('mupdf').then((m) => {
-    m.setLog({ error: (s: string) => warnings.push(s), warning: (s: string) => warnings.push(s) });
-    return m;
+async function loadPdfium(): Promise<Pdfium> {
+  pdfiumPromise ??= import('@embedpdf/pdfium').then(async (m) => {
+    // In Node the module finds pdfium.wasm beside itself.
+    const p = await m.init({});
+    p.PDFiumExt_Init();
+    return p;
   });
-  return mupdfPromise;
+  try {
+    return await pdfiumPromise;
+  } catch (e) {
+    pdfiumPromise = undefined;
+    throw e;
+  }
 }
+
+/**
+ * The module's heap as octets. Emscripten's HEAPU8 (typed in @types/emscripten, which the
+ * package's declarations reference but do not bring) is re-made when the heap grows: fetch it
+ * after every call that may allocate.
+ */
+function heap(p: Pdfium): Uint8Array {
+  return (p.pdfium as unknown as { readonly HEAPU8: Uint8Array }).HEAPU8;
+}
+
+/** fpdfview.h FPDF_GetLastError codes. */
+const FPDF_ERR = ['success', 'unknown error', 'file not found or unreadable', 'not a PDF or corrupted', 'password required', 'unsupported security scheme', 'page not found or content error'];
+const FPDF_ERR_PASSWORD = 4;
+const FPDF_ERR_SECURITY = 5;
+/** fpdfview.h: FPDFBitmap_Gray, one octet per pixel. */
+const FPDFBITMAP_GRAY = 1;
+/** fpdfview.h render flags: FPDF_ANNOT (draw annotations' appearance streams, as a viewer or printer does). */
+const FPDF_ANNOT = 0x01;
 
 export function isPdf(bytes: Uint8Array): boolean {
   // "%PDF-" within the first 1024 octets (ISO 32000-1 §7.5.2; readers tolerate leading junk).
@@ -53,73 +87,134 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Opens a PDF and calls `each` for every page with the page's size in points. */
-async function withPages<T>(
-  bytes: Uint8Array,
-  maxPages: number,
-  each: (m: Mupdf, page: import('mupdf').Page, wPt: number, hPt: number, index: number) => T,
-): Promise<DecodeResult<T[], PdfError>> {
-  const m = await loadMupdf();
-  warnings.length = 0;
-  let doc: import('mupdf').Document;
+/** A page open in PDFium, with its size in points. */
+interface OpenPage {
+  readonly p: Pdfium;
+  readonly page: number;
+  readonly wPt: number;
+  readonly hPt: number;
+  /** 40 octets of PDFium heap for an FS_MATRIX and an FS_RECTF (the clip). */
+  readonly scratch: number;
+}
+
+/**
+ * Opens a PDF and calls `each` for every page with the page's size in points. Returns the
+ * typed error for anything the file does wrong, and frees all PDFium memory before returning.
+ */
+async function withPages<T>(bytes: Uint8Array, maxPages: number, each: (page: OpenPage, index: number) => T): Promise<DecodeResult<T[], PdfError>> {
+  let p: Pdfium;
   try {
-    doc = m.Document.openDocument(bytes, 'application/pdf');
+    p = await loadPdfium();
   } catch (e) {
-    return err({ code: 'bad-pdf', message: `PDF does not open: ${message(e)}`, offset: 0 });
+    return err({ code: 'bad-pdf', message: `PDF renderer does not load: ${message(e)}`, offset: 0 });
   }
+  let buf = 0;
+  let doc = 0;
+  let scratch = 0;
+  let page = 0;
+  let trapped = false;
   try {
-    if (doc.needsPassword()) return err({ code: 'encrypted', message: 'PDF is password-protected', offset: 0 });
-    let n: number;
-    try {
-      n = doc.countPages();
-    } catch (e) {
-      return err({ code: 'bad-pdf', message: `PDF page tree is unreadable: ${message(e)}`, offset: 0 });
+    // FPDF_LoadMemDocument reads the file in place for the document's life: it is copied into
+    // the heap once and freed after the document is closed.
+    buf = p.pdfium.wasmExports.malloc(Math.max(1, bytes.length));
+    if (buf === 0) return err({ code: 'bad-pdf', message: `no memory for a PDF of ${bytes.length} octets`, offset: 0 });
+    heap(p).set(bytes, buf);
+    doc = p.FPDF_LoadMemDocument(buf, bytes.length, '');
+    if (doc === 0) {
+      const code = p.FPDF_GetLastError();
+      const why = FPDF_ERR[code] ?? `error ${code}`;
+      if (code === FPDF_ERR_PASSWORD) return err({ code: 'encrypted', message: 'PDF is password-protected', offset: 0 });
+      if (code === FPDF_ERR_SECURITY) return err({ code: 'encrypted', message: `PDF uses an unsupported security handler (${why})`, offset: 0 });
+      return err({ code: 'bad-pdf', message: `PDF does not open: ${why}`, offset: 0 });
     }
+    const n = p.FPDF_GetPageCount(doc);
     if (n <= 0) return err({ code: 'no-pages', message: 'PDF has no pages', offset: 0 });
     if (n > maxPages) return err({ code: 'too-many-pages', message: `PDF has ${n} pages, over maxPages ${maxPages}`, offset: 0 });
+    scratch = p.pdfium.wasmExports.malloc(40);
     const out: T[] = [];
     for (let i = 0; i < n; i++) {
-      let page: import('mupdf').Page | undefined;
+      page = p.FPDF_LoadPage(doc, i);
+      if (page === 0) return err({ code: 'bad-pdf', message: `page ${i + 1} does not load: ${FPDF_ERR[p.FPDF_GetLastError()] ?? 'unknown error'}`, offset: 0 });
+      const w = p.FPDF_GetPageWidthF(page);
+      const h = p.FPDF_GetPageHeightF(page);
+      if (!(w > 0 && h > 0 && Number.isFinite(w) && Number.isFinite(h))) return err({ code: 'bad-pdf', message: `page ${i + 1} has an empty size ${w}×${h} pt`, offset: 0 });
       try {
-        page = doc.loadPage(i);
-        const [x0, y0, x1, y1] = page.getBounds();
-        const w = x1 - x0;
-        const h = y1 - y0;
-        if (!(w > 0 && h > 0)) return err({ code: 'bad-pdf', message: `page ${i + 1} has an empty size ${w}×${h} pt`, offset: 0 });
-        out.push(each(m, page, w, h, i));
+        out.push(each({ p, page, wPt: w, hPt: h, scratch }, i));
       } catch (e) {
         if (isLimitError(e)) return err({ code: 'limit', message: `page ${i + 1}: ${e.message}`, offset: 0 });
-        return err({ code: 'bad-pdf', message: `page ${i + 1} does not render: ${message(e)}`, offset: 0 });
-      } finally {
-        page?.destroy();
+        if (e instanceof PdfiumFailure) return err({ code: 'bad-pdf', message: `page ${i + 1} does not render: ${e.message}`, offset: 0 });
+        throw e;
       }
+      p.FPDF_ClosePage(page);
+      page = 0;
     }
     return ok(out, bytes.length);
+  } catch (e) {
+    // Out of the WASM module: a trap or an abort. Not the file's typed error, but still the
+    // file's doing; the module is not reused (our own errors leave it sound).
+    trapped = !(e instanceof FaxwireError);
+    return err({ code: 'bad-pdf', message: `PDF renderer failed: ${message(e)}`, offset: 0 });
   } finally {
-    doc.destroy();
+    if (trapped) {
+      pdfiumPromise = undefined;
+    } else {
+      if (page !== 0) p.FPDF_ClosePage(page);
+      if (doc !== 0) p.FPDF_CloseDocument(doc);
+      if (scratch !== 0) p.pdfium.wasmExports.free(scratch);
+      if (buf !== 0) p.pdfium.wasmExports.free(buf);
+    }
   }
 }
 
-/** Renders `page` to grey at exactly w × h pixels, scaling x and y separately. */
-function render(m: Mupdf, page: import('mupdf').Page, wPt: number, hPt: number, w: number, h: number): GreyImage {
-  const [x0, y0] = page.getBounds();
-  const ctm = m.Matrix.concat(m.Matrix.translate(-x0, -y0), m.Matrix.scale(w / wPt, h / hPt));
-  const pix = page.toPixmap(ctm, m.ColorSpace.DeviceGray, false);
+/** PDFium refused a step (a bitmap it could not allocate): the page's typed error. */
+class PdfiumFailure extends Error {}
+
+/**
+ * Renders an open page into a fresh grey bitmap of `bw × bh` in PDFium's heap (white paper),
+ * the page mapped by the matrix `m` (a b c d e f, ISO 32000-1 §8.3.3, from PDFium's page space:
+ * points, origin top-left, y down, /Rotate applied) and clipped to `clip` (left top right bottom
+ * in pixels), then calls `use` with the samples (valid only during the call) and frees the bitmap.
+ */
+function renderGrey<T>(
+  o: OpenPage,
+  bw: number,
+  bh: number,
+  m: readonly [number, number, number, number, number, number],
+  clip: readonly [number, number, number, number],
+  use: (data: Uint8Array, offset: number, stride: number) => T,
+): T {
+  const { p, page, scratch } = o;
+  const bmp = p.FPDFBitmap_CreateEx(bw, bh, FPDFBITMAP_GRAY, 0, 0);
+  if (bmp === 0) throw new PdfiumFailure(`no memory for a ${bw}×${bh} bitmap`);
   try {
-    const px = pix.getPixels();
-    const stride = pix.getStride();
-    const pw = pix.getWidth();
-    const ph = pix.getHeight();
-    const n = pix.getNumberOfComponents() + pix.getAlpha();
-    // MuPDF rounds the page box outwards to whole pixels: copy the overlap into an exact grid.
-    const out = new Uint8Array(w * h).fill(255);
-    for (let y = 0; y < Math.min(h, ph); y++) {
-      for (let x = 0; x < Math.min(w, pw); x++) out[y * w + x] = px[y * stride + x * n]!;
-    }
-    return { width: w, height: h, data: out };
+    p.FPDFBitmap_FillRect(bmp, 0, 0, bw, bh, 0xffffffff);
+    const f = new Float32Array(heap(p).buffer, scratch, 10);
+    f.set(m);
+    f.set(clip, 6);
+    p.FPDF_RenderPageBitmapWithMatrix(bmp, page, scratch, scratch + 24, FPDF_ANNOT);
+    const at = p.FPDFBitmap_GetBuffer(bmp);
+    const stride = p.FPDFBitmap_GetStride(bmp);
+    // HEAPU8 is re-made when the heap grows: read it after rendering.
+    return use(heap(p), at, stride);
   } finally {
-    pix.destroy();
+    p.FPDFBitmap_Destroy(bmp);
   }
+}
+
+/**
+ * The whole fax page of placement `pl` rendered: the page scaled to the placement's size (each
+ * axis apart), turned counter-clockwise when `pl.rotate` (the top of the page to the left edge,
+ * as `rotateGrey90(…, 'ccw')` does), put at (x, y) on white paper.
+ */
+function renderFaxPage<T>(o: OpenPage, pl: Placement, use: (data: Uint8Array, offset: number, stride: number) => T): T {
+  const clip = [pl.x, pl.y, pl.x + pl.width, pl.y + pl.height] as const;
+  if (!pl.rotate) {
+    return renderGrey(o, pl.pageWidth, pl.pageHeight, [pl.width / o.wPt, 0, 0, pl.height / o.hPt, pl.x, pl.y], clip, use);
+  }
+  // Page point (X, Y) → pixel (Y·sx + x, (wPt − X)·sy + y), with sx = width / hPt, sy = height / wPt.
+  const sx = pl.width / o.hPt;
+  const sy = pl.height / o.wPt;
+  return renderGrey(o, pl.pageWidth, pl.pageHeight, [0, -sy, sx, 0, pl.x, o.wPt * sy + pl.y], clip, use);
 }
 
 /**
@@ -130,31 +225,76 @@ function render(m: Mupdf, page: import('mupdf').Page, wPt: number, hPt: number, 
 export async function readPdfFaxPages(bytes: Uint8Array, opts: FitOptions & DocumentBudget = {}): Promise<DecodeResult<Bitmap[], PdfError>> {
   const r = RESOLUTIONS[opts.resolution ?? 'fine'];
   const budget = new PixelBudget(opts);
-  return withPages(bytes, opts.maxPages ?? DEFAULT_MAX_PAGES, (m, page, wPt, hPt) => {
-    const p = placeOnPage(wPt, hPt, { x: 72, y: 72 }, opts);
-    checkPageLength(p, opts);
-    const over = budget.take(p.pageWidth * p.pageHeight, `${p.pageWidth}×${p.pageHeight} pels`);
+  const threshold = opts.threshold ?? 128;
+  // Misuse throws before any work (as greyToBitmap would).
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > 255) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `threshold ${threshold} not in 1…255`);
+  const dither = (opts.method ?? 'threshold') === 'dither';
+  return withPages(bytes, opts.maxPages ?? DEFAULT_MAX_PAGES, (o) => {
+    const pl = placeOnPage(o.wPt, o.hPt, { x: 72, y: 72 }, opts);
+    checkPageLength(pl, opts);
+    const over = budget.take(pl.pageWidth * pl.pageHeight, `${pl.pageWidth}×${pl.pageHeight} pels`);
     if (over !== undefined) throw limitError(over);
-    const img = p.rotate ? rotateGrey90(render(m, page, wPt, hPt, p.height, p.width), 'ccw') : render(m, page, wPt, hPt, p.width, p.height);
-    return faxPageToBitmap(composePage(img, p, r), opts);
+    const width = pl.pageWidth;
+    const height = pl.pageHeight;
+    if (dither) {
+      const g = renderFaxPage(o, pl, (d, at, stride) => copyGrey(d, at, stride, width, height));
+      return greyToBitmap(withDpi(g, r.xDpi, r.yDpi), opts);
+    }
+    const stride = bitmapStride(width);
+    const data = new Uint8Array(stride * height);
+    renderFaxPage(o, pl, (d, offset, s) => thresholdRowsInto({ data: d, offset, stride: s, width, height }, threshold, true, data, stride));
+    return withDpi({ width, height, stride, data }, r.xDpi, r.yDpi);
   });
+}
+
+/** `width × height` grey samples out of a strided buffer, rows packed. */
+function copyGrey(d: Uint8Array, at: number, stride: number, width: number, height: number): GreyImage {
+  const out = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) out.set(d.subarray(at + y * stride, at + y * stride + width), y * width);
+  return { width, height, data: out };
 }
 
 /** Every page rendered to grey at `dpi` (square pixels unless given apart), within the budget. */
 export async function renderPdf(bytes: Uint8Array, dpi: number | { x: number; y: number }, limits: DocumentBudget = {}): Promise<DecodeResult<GreyImage[], PdfError>> {
   const d = typeof dpi === 'number' ? { x: dpi, y: dpi } : dpi;
   const budget = new PixelBudget(limits);
-  return withPages(bytes, limits.maxPages ?? DEFAULT_MAX_PAGES, (m, page, wPt, hPt) => {
-    const w = Math.max(1, Math.round((wPt * d.x) / 72));
-    const h = Math.max(1, Math.round((hPt * d.y) / 72));
+  return withPages(bytes, limits.maxPages ?? DEFAULT_MAX_PAGES, (o) => {
+    const w = Math.max(1, Math.round((o.wPt * d.x) / 72));
+    const h = Math.max(1, Math.round((o.hPt * d.y) / 72));
     if (w * h > budget.maxPixels) throw limitError(`${w}×${h} pixels at ${d.x}×${d.y} dpi, over maxPixels ${budget.maxPixels}`);
     const over = budget.take(w * h, `${w}×${h} pixels`);
     if (over !== undefined) throw limitError(over);
-    return withDpi(render(m, page, wPt, hPt, w, h), d.x, d.y);
+    const g = renderGrey(o, w, h, [w / o.wPt, 0, 0, h / o.hPt, 0, 0], [0, 0, w, h], (data, at, stride) => copyGrey(data, at, stride, w, h));
+    return withDpi(g, d.x, d.y);
   });
 }
 
-/** MuPDF's warnings from the last call (for diagnostics). */
+/** A PDF page's size in points (1/72 in), as displayed: after its /Rotate. */
+export interface PdfPageSize {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The number of pages and each page's size, without rendering (within `maxPages`). */
+export async function pdfPageSizes(bytes: Uint8Array, limits: Pick<DocumentBudget, 'maxPages'> = {}): Promise<DecodeResult<PdfPageSize[], PdfError>> {
+  return withPages(bytes, limits.maxPages ?? DEFAULT_MAX_PAGES, (o) => ({ width: o.wPt, height: o.hPt }));
+}
+
+/**
+ * Octets of the renderer's WebAssembly heap (undefined before the first PDF). The heap grows
+ * and never shrinks, so a size that stays put over many documents shows that every document,
+ * page and bitmap was freed (a diagnostic for tests and benches).
+ */
+export async function pdfRendererHeapBytes(): Promise<number | undefined> {
+  if (pdfiumPromise === undefined) return undefined;
+  try {
+    return heap(await pdfiumPromise).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Kept for callers of the MuPDF era: PDFium reports no warnings, so this is always empty. */
 export function lastPdfWarnings(): readonly string[] {
-  return warnings.slice();
+  return [];
 }

@@ -5,7 +5,7 @@
  *   (rendered to PNG), and kept here as pixel statistics — ink in the rows where each line of
  *   text sits, none between them, the rule's rows solid, a sane black ratio;
  * - the PDFs faxwire writes (CCITT G4 images) render in Ghostscript to exactly the page's pixels
- *   — Ghostscript's CCITTFaxDecode agrees with MuPDF's on the BlackIs1 polarity.
+ *   — Ghostscript's CCITTFaxDecode agrees with PDFium's (and our writer's) on the BlackIs1 polarity.
  */
 
 import { describe, it, before, after, type TestContext } from 'node:test';

@@ -90,7 +90,7 @@ describe('documentToFaxPages', () => {
 });
 
 describe('robustness', () => {
-  it('random bytes behind every magic never throw (PDF included: MuPDF errors become values)', async () => {
+  it('random bytes behind every magic never throw (PDF included: PDFium errors become values)', async () => {
     const magics = [[0x49, 0x49, 42, 0], [0x4d, 0x4d, 0, 42], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], [0xff, 0xd8, 0xff], [0x50, 0x34, 0x0a], [0x50, 0x35, 0x20], [...Buffer.from('%PDF-1.4\n')], []];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...magics), fc.uint8Array({ maxLength: 400 }), async (magic, body) => {
