@@ -12,7 +12,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -59,18 +59,29 @@ function captures(): string[] {
   return out;
 }
 
-/** Runs analyze in a fresh directory (so written paths are the same on every run); digests of all it produced. */
-function run(input: string, args: readonly string[], keep?: (dir: string) => void): Digests {
+/**
+ * Runs analyze in a fresh directory (so written paths, and messages naming them, are the same on
+ * every run); digests of all it produced. An input given as bytes is written there first (and not
+ * counted among the outputs).
+ */
+function run(input: string | { readonly name: string; readonly bytes: Uint8Array }, args: readonly string[], keep?: (dir: string) => void): Digests {
   const dir = mkdtempSync(join(tmpdir(), 'faxwire-golden-'));
   try {
-    const r = spawnSync(process.execPath, [CLI, 'analyze', input, ...args], { cwd: dir, env: cliEnv(), maxBuffer: 1 << 30, timeout: 120_000 });
+    let path = typeof input === 'string' ? input : input.name;
+    if (typeof input !== 'string') {
+      mkdirSync(join(dir, 'in'));
+      path = join('in', input.name);
+      writeFileSync(join(dir, path), input.bytes);
+    }
+    const r = spawnSync(process.execPath, [CLI, 'analyze', path, ...args], { cwd: dir, env: cliEnv(), maxBuffer: 1 << 30, timeout: 120_000 });
     const d: Digests = { status: String(r.status), stdout: sha(r.stdout), stderr: sha(r.stderr) };
     const files: string[] = [];
     const walk = (p: string): void => {
       for (const name of readdirSync(p).sort()) {
         const q = join(p, name);
-        if (statSync(q).isDirectory()) walk(q);
-        else files.push(q);
+        if (statSync(q).isDirectory()) {
+          if (q !== join(dir, 'in')) walk(q);
+        } else files.push(q);
       }
     };
     walk(dir);
@@ -94,14 +105,7 @@ function compute(): Golden {
         for (const w of readdirSync(join(dir, 'audio')).sort()) wavs.push({ name: w, bytes: readFileSync(join(dir, 'audio', w)) });
       });
       for (const w of wavs) {
-        const tmp = mkdtempSync(join(tmpdir(), 'faxwire-golden-wav-'));
-        try {
-          const p = join(tmp, w.name);
-          writeFileSync(p, w.bytes);
-          for (const [wm, wargs] of Object.entries(WAV_MODES)) golden[`${name} → ${w.name} [${wm}]`] = run(p, wargs);
-        } finally {
-          rmSync(tmp, { recursive: true, force: true });
-        }
+        for (const [wm, wargs] of Object.entries(WAV_MODES)) golden[`${name} → ${w.name} [${wm}]`] = run(w, wargs);
       }
     }
   }
