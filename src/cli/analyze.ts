@@ -7,13 +7,14 @@
  * packet, or none that carried SIP, T.38 or a demodulated T.30 frame — so scripts do not take an empty timeline for a call.
  */
 
+import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { analyzeAudio, analyzeCapture, formatRecord, formatSummary, type AnalyzeOptions, type AnalyzeResult, type AnalyzeSummary } from '../analyze/index.js';
+import { analyzeAudio, analyzeCapture, analyzeCaptureStream, formatRecord, formatSummary, type AnalyzeOptions, type AnalyzeRecord, type AnalyzeResult, type AnalyzeSummary, type ExtractedPage } from '../analyze/index.js';
 import { decodeAudioFile } from '../analyze/audio-file.js';
 import { extractAudioStreams } from '../analyze/audio-streams.js';
 import { writeWav } from '../capture/wav.js';
-import { ensureDir, FileOpError, writeFileAtomic } from '../node/atomic-file.js';
+import { ensureDir, ensureDirSync, FileOpError, writeFileAtomic, writeFileAtomicSync } from '../node/atomic-file.js';
 import { writePng, writeTiff } from '../image/index.js';
 import type { T38Version } from '../t38/ifp.js';
 import { UsageError, parseCommandArgs } from './command.js';
@@ -90,6 +91,13 @@ export async function run(args: string[]): Promise<number> {
       if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`bad --port '${part}'`);
       ports.push(n);
     }
+  }
+  // A capture is analysed as a stream (src/analyze/stream.ts): records are written as they
+  // become final and pages as they finish, in bounded memory. Recordings, --audio, and captures
+  // with G.711 audio or TCP take the buffering path below (same output).
+  if (values.audio === undefined) {
+    const streamed = runStreaming(file, { t38Version, ports, extract: values.extract !== undefined }, values.json, values.extract);
+    if (streamed !== undefined) return streamed;
   }
   let bytes: Uint8Array;
   try {
@@ -174,6 +182,102 @@ export async function run(args: string[]): Promise<number> {
     }
   }
   if (nothingRead(result.summary) && audioStreams === 0) {
+    process.stderr.write(`faxwire analyze: ${file}: no readable frame (${result.summary.frames} frames, no SIP or T.38 in them)\n`);
+    return EXIT_NOTHING_READ;
+  }
+  return 0;
+}
+
+
+/** Bytes read from the capture at a time; small, as the UDPTL receiver holds views into them. */
+const CHUNK = 64 * 1024;
+
+/** The file's bytes chunk by chunk, from the start, each time it is called (one call per pass). */
+function* fileChunks(path: string): Generator<Uint8Array> {
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const buf = new Uint8Array(CHUNK);
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n <= 0) return;
+      yield n === CHUNK ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The streaming analysis: the same stdout, stderr and exit status as the buffering path. Returns
+ * undefined (having written nothing) when the capture needs the buffering path, or is not one
+ * (a WAV recording, an unreadable file: the buffering path says why).
+ */
+function runStreaming(file: string, opts: AnalyzeOptions, json: boolean, extractDir: string | undefined): number | undefined {
+  let head: Uint8Array;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      head = new Uint8Array(12);
+      head = head.subarray(0, readSync(fd, head, 0, 12, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  if (isWav(head)) return undefined;
+  let text = '';
+  const write = (line: string): void => {
+    text += line + '\n';
+    if (text.length >= 1 << 16) {
+      process.stdout.write(text);
+      text = '';
+    }
+  };
+  // Pages go to disk the moment they are whole; what the buffering path prints about them (after
+  // the summary) is kept until then, and so is a failure to write one.
+  const wrote: string[] = [];
+  let pageError: string | undefined;
+  let dirMade = false;
+  const page = (p: ExtractedPage): void => {
+    if (extractDir === undefined || pageError !== undefined) return;
+    try {
+      if (!dirMade) {
+        ensureDirSync(extractDir);
+        dirMade = true;
+      }
+      const base = join(extractDir, `page-${p.index}`);
+      const quality = { badRows: p.badRows, longestBadRun: p.longestBadRun };
+      writeFileAtomicSync(`${base}.tif`, writeTiff([{ bitmap: p.bitmap, quality }], { compression: 'mmr' }));
+      writeFileAtomicSync(`${base}.png`, writePng(p.bitmap));
+      if (!json) wrote.push(`wrote ${base}.tif and ${base}.png${p.badRows > 0 ? ` (${p.badRows} concealed rows)` : ''}\n`);
+    } catch (e) {
+      pageError = e instanceof FileOpError ? e.message : `cannot write pages to ${extractDir}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  };
+  const result = analyzeCaptureStream(() => fileChunks(file), { record: (r: AnalyzeRecord) => write(json ? JSON.stringify(r) : formatRecord(r)), page }, opts);
+  if (!result.ok) {
+    if (result.fallback !== undefined) return undefined;
+    process.stderr.write(`faxwire analyze: ${file}: ${result.error}\n`);
+    return 1;
+  }
+  write(json ? JSON.stringify({ summary: result.summary }) : formatSummary(result.summary));
+  process.stdout.write(text);
+  if (extractDir !== undefined) {
+    if (pageError === undefined && !dirMade) {
+      try {
+        ensureDirSync(extractDir);
+      } catch (e) {
+        pageError = e instanceof FileOpError ? e.message : `cannot write pages to ${extractDir}: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    }
+    for (const w of wrote) process.stdout.write(w);
+    if (pageError !== undefined) {
+      process.stderr.write(`faxwire analyze: ${pageError}\n`);
+      return 1;
+    }
+  }
+  if (nothingRead(result.summary)) {
     process.stderr.write(`faxwire analyze: ${file}: no readable frame (${result.summary.frames} frames, no SIP or T.38 in them)\n`);
     return EXIT_NOTHING_READ;
   }
