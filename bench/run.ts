@@ -36,6 +36,7 @@ import {
   type Measurement,
   type RawResult,
 } from './lib.js';
+import { analyzeSuite } from './analyze.js';
 import { gatewaySuite } from './gateway.js';
 import { modemSuite } from './modem.js';
 import { sipSuite } from './sip.js';
@@ -43,7 +44,7 @@ import { t4Suite } from './t4.js';
 import { udptlSuite } from './udptl.js';
 
 /** Every layer adds its suite here. */
-const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite, () => gatewaySuite(), sipSuite];
+const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite, () => gatewaySuite(), sipSuite, analyzeSuite];
 
 interface Options {
   readonly filters: string[];

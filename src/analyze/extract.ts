@@ -126,6 +126,7 @@ export class PageExtractor {
    */
   openSince(): number | undefined {
     const p = this.params;
+    if (this.done) return undefined;
     if (p && this.sender !== undefined) {
       if (p.ecm && (this.pageBlocks.length > 0 || this.block.size > 0)) return this.pageStart;
       if (!p.ecm && this.nonEcm.length > 0 && this.nonEcmIsPage) return this.nonEcmStart;

@@ -775,7 +775,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
       if (!rtp) datagram(st, s);
       if (s.frame === f.lastFrame) finishStream(st, s);
     }
-    if (++count % 256 === 0) release(watermark(s.frame + 1));
+    if (++count % 32 === 0) release(watermark(s.frame + 1));
     return true;
   };
 

@@ -7,7 +7,7 @@
  * packet, or none that carried SIP, T.38 or a demodulated T.30 frame — so scripts do not take an empty timeline for a call.
  */
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { analyzeAudio, analyzeCapture, analyzeCaptureStream, formatRecord, formatSummary, type AnalyzeOptions, type AnalyzeRecord, type AnalyzeResult, type AnalyzeSummary, type ExtractedPage } from '../analyze/index.js';
@@ -189,6 +189,31 @@ export async function run(args: string[]): Promise<number> {
 }
 
 
+class StdoutClosed extends Error {}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes to stdout before going on. `process.stdout.write` queues in memory whatever a pipe
+ * cannot take at once, and the streaming analysis never yields to let the queue drain: a reader
+ * slower than analyze (a pager) would see the whole timeline pile up in faxwire's memory. Here a
+ * full pipe (EAGAIN on the non-blocking descriptor) makes analyze wait for it instead.
+ */
+function writeOut(s: string): void {
+  const b = Buffer.from(s, 'utf8');
+  let off = 0;
+  while (off < b.length) {
+    try {
+      off += writeSync(1, b, off, b.length - off);
+    } catch (e) {
+      const code = typeof e === 'object' && e !== null && 'code' in e ? e.code : undefined;
+      if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 2);
+      else if (code === 'EPIPE') throw new StdoutClosed();
+      else throw e;
+    }
+  }
+}
+
 /** Bytes read from the capture at a time; small, as the UDPTL receiver holds views into them. */
 const CHUNK = 64 * 1024;
 
@@ -230,7 +255,7 @@ function runStreaming(file: string, opts: AnalyzeOptions, json: boolean, extract
   const write = (line: string): void => {
     text += line + '\n';
     if (text.length >= 1 << 16) {
-      process.stdout.write(text);
+      writeOut(text);
       text = '';
     }
   };
@@ -255,14 +280,27 @@ function runStreaming(file: string, opts: AnalyzeOptions, json: boolean, extract
       pageError = e instanceof FileOpError ? e.message : `cannot write pages to ${extractDir}: ${e instanceof Error ? e.message : String(e)}`;
     }
   };
-  const result = analyzeCaptureStream(() => fileChunks(file), { record: (r: AnalyzeRecord) => write(json ? JSON.stringify(r) : formatRecord(r)), page }, opts);
+  let result: ReturnType<typeof analyzeCaptureStream>;
+  try {
+    result = analyzeCaptureStream(() => fileChunks(file), { record: (r: AnalyzeRecord) => write(json ? JSON.stringify(r) : formatRecord(r)), page }, opts);
+  } catch (e) {
+    // The reader went away (`faxwire analyze big.pcap | head`): nothing more to say to anyone.
+    if (e instanceof StdoutClosed) return 0;
+    throw e;
+  }
   if (!result.ok) {
     if (result.fallback !== undefined) return undefined;
     process.stderr.write(`faxwire analyze: ${file}: ${result.error}\n`);
     return 1;
   }
   write(json ? JSON.stringify({ summary: result.summary }) : formatSummary(result.summary));
-  process.stdout.write(text);
+  try {
+    writeOut(text);
+    for (const w of wrote) writeOut(w);
+  } catch (e) {
+    if (e instanceof StdoutClosed) return 0;
+    throw e;
+  }
   if (extractDir !== undefined) {
     if (pageError === undefined && !dirMade) {
       try {
@@ -271,7 +309,6 @@ function runStreaming(file: string, opts: AnalyzeOptions, json: boolean, extract
         pageError = e instanceof FileOpError ? e.message : `cannot write pages to ${extractDir}: ${e instanceof Error ? e.message : String(e)}`;
       }
     }
-    for (const w of wrote) process.stdout.write(w);
     if (pageError !== undefined) {
       process.stderr.write(`faxwire analyze: ${pageError}\n`);
       return 1;
