@@ -8,6 +8,7 @@
  */
 
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { analyzeAudio, analyzeCapture, analyzeCaptureStream, formatRecord, formatSummary, type AnalyzeOptions, type AnalyzeRecord, type AnalyzeResult, type AnalyzeSummary, type ExtractedPage } from '../analyze/index.js';
@@ -96,7 +97,7 @@ export async function run(args: string[]): Promise<number> {
   // become final and pages as they finish, in bounded memory. Recordings, --audio, and captures
   // with G.711 audio or TCP take the buffering path below (same output).
   if (values.audio === undefined) {
-    const streamed = runStreaming(file, { t38Version, ports, extract: values.extract !== undefined }, values.json, values.extract);
+    const streamed = await streamInWorker({ file, opts: { t38Version, ports, extract: values.extract !== undefined }, json: values.json, extractDir: values.extract });
     if (streamed !== undefined) return streamed;
   }
   let bytes: Uint8Array;
@@ -182,7 +183,7 @@ export async function run(args: string[]): Promise<number> {
     }
   }
   if (nothingRead(result.summary) && audioStreams === 0) {
-    process.stderr.write(`faxwire analyze: ${file}: no readable frame (${result.summary.frames} frames, no SIP or T.38 in them)\n`);
+    errOut(`faxwire analyze: ${file}: no readable frame (${result.summary.frames} frames, no SIP or T.38 in them)\n`);
     return EXIT_NOTHING_READ;
   }
   return 0;
@@ -214,6 +215,60 @@ function writeOut(s: string): void {
   }
 }
 
+/** stderr, written before going on (in the worker, `process.stderr` would pass through the main thread). */
+function errOut(s: string): void {
+  try {
+    writeSync(2, s);
+  } catch {
+    process.stderr.write(s);
+  }
+}
+
+/** What the worker needs to run `runStreaming`. */
+export interface StreamJob {
+  readonly file: string;
+  readonly opts: AnalyzeOptions;
+  readonly json: boolean;
+  readonly extractDir: string | undefined;
+}
+
+/**
+ * Old-generation heap of the worker, MB. Not a budget the analysis needs (its live state is a few
+ * tens of MB at 2 million packets): V8 sizes its heap growth from this limit, and with the default
+ * (a few GB) it lets garbage pile up to well over 100 MB before collecting it. The limit also
+ * leaves room for a capture with a great many flows (about 400 bytes each).
+ */
+const WORKER_HEAP_MB = 256;
+
+/**
+ * Runs the streaming analysis in a worker thread with a bounded heap (see WORKER_HEAP_MB): the
+ * same stdout, stderr, files and exit status as running it here. undefined: take the buffering path.
+ */
+async function streamInWorker(job: StreamJob): Promise<number | undefined> {
+  const heapMb = Number(process.env['FAXWIRE_ANALYZE_HEAP_MB'] ?? WORKER_HEAP_MB);
+  const w = new Worker(new URL('./analyze-worker.js', import.meta.url), {
+    workerData: job,
+    resourceLimits: { maxOldGenerationSizeMb: Number.isFinite(heapMb) && heapMb >= 32 ? heapMb : WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16 },
+  });
+  return new Promise((resolveRun, reject) => {
+    let answer: number | undefined;
+    let failed: Error | undefined;
+    w.on('message', (m: unknown) => {
+      answer = typeof m === 'number' && m >= 0 ? m : undefined;
+    });
+    w.on('error', (e) => {
+      failed = e;
+    });
+    w.on('exit', () => {
+      if (failed === undefined) resolveRun(answer);
+      else if ('code' in failed && failed.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        errOut(`faxwire analyze: ${job.file}: the analysis needed more than ${heapMb} MB of heap (set FAXWIRE_ANALYZE_HEAP_MB higher)\n`);
+        resolveRun(1);
+      } else reject(failed);
+    });
+  });
+}
+
 /** Bytes read from the capture at a time; small, as the UDPTL receiver holds views into them. */
 const CHUNK = 64 * 1024;
 
@@ -237,7 +292,7 @@ function* fileChunks(path: string): Generator<Uint8Array> {
  * undefined (having written nothing) when the capture needs the buffering path, or is not one
  * (a WAV recording, an unreadable file: the buffering path says why).
  */
-function runStreaming(file: string, opts: AnalyzeOptions, json: boolean, extractDir: string | undefined): number | undefined {
+export function runStreaming(file: string, opts: AnalyzeOptions, json: boolean, extractDir: string | undefined): number | undefined {
   let head: Uint8Array;
   try {
     const fd = openSync(file, 'r');
@@ -290,7 +345,7 @@ function runStreaming(file: string, opts: AnalyzeOptions, json: boolean, extract
   }
   if (!result.ok) {
     if (result.fallback !== undefined) return undefined;
-    process.stderr.write(`faxwire analyze: ${file}: ${result.error}\n`);
+    errOut(`faxwire analyze: ${file}: ${result.error}\n`);
     return 1;
   }
   write(json ? JSON.stringify({ summary: result.summary }) : formatSummary(result.summary));
@@ -310,12 +365,12 @@ function runStreaming(file: string, opts: AnalyzeOptions, json: boolean, extract
       }
     }
     if (pageError !== undefined) {
-      process.stderr.write(`faxwire analyze: ${pageError}\n`);
+      errOut(`faxwire analyze: ${pageError}\n`);
       return 1;
     }
   }
   if (nothingRead(result.summary)) {
-    process.stderr.write(`faxwire analyze: ${file}: no readable frame (${result.summary.frames} frames, no SIP or T.38 in them)\n`);
+    errOut(`faxwire analyze: ${file}: no readable frame (${result.summary.frames} frames, no SIP or T.38 in them)\n`);
     return EXIT_NOTHING_READ;
   }
   return 0;
