@@ -26,9 +26,10 @@
  * last (known from the first pass), then only its summary counters.
  *
  * What is not streamed: G.711 audio (its timeline is laid out from every packet of a stream
- * before it can be demodulated) and TCP (SIP over TCP, TPKT). When the first pass finds either,
- * the result says `fallback` and the caller runs the buffering `analyzeCapture` instead — same
- * output, today's memory.
+ * before it can be demodulated) and TCP that may carry SIP or TPKT (it would need reassembly
+ * here; other TCP is skipped, as analyzeCapture prints nothing of it). When the first pass finds
+ * either, the result says `fallback` and the caller runs the buffering `analyzeCapture` instead —
+ * same output, today's memory.
  *
  * Sans-IO: the caller hands a function that yields the file's bytes in chunks, once per pass.
  */
@@ -198,6 +199,18 @@ function implausibilityStep(s: Implausibility, b: Uint8Array, version: 0 | 1, vi
   }
 }
 
+/**
+ * Could this TCP payload be part of what analyzeCapture reads from TCP: a SIP message (its start
+ * line holds "SIP/2.0"; a segment may end inside it) or a TPKT header (03 00) opening a stream?
+ */
+function tcpMayMatter(p: Uint8Array): boolean {
+  if (p.length === 0) return false;
+  if (p[0] === 3 && (p.length < 2 || p[1] === 0)) return true;
+  for (let i = 0; i + 2 < p.length; i++) if (p[i] === 0x53 && p[i + 1] === 0x49 && p[i + 2] === 0x50) return true; // "SIP"
+  const n = p.length;
+  return p[n - 1] === 0x53 || (n >= 2 && p[n - 2] === 0x53 && p[n - 1] === 0x49); // "S" or "SI" at the end
+}
+
 const looksLikeUdptl = (f: FlowInfo): boolean => f.good >= 3 && f.good >= f.tried * 0.3 && f.consecutive >= (f.good - 1) * 0.5;
 
 // --- decoding (second pass) -------------------------------------------------------------------
@@ -350,8 +363,14 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   const discover = (s: CapturedSegment): boolean => {
     t0 ??= s.time;
     if (s.proto === 'tcp') {
-      fallback = 'TCP in the capture (SIP over TCP or TPKT)';
-      return false;
+      // TCP that may carry SIP or TPKT goes to the buffering path (which reassembles it); other
+      // TCP (a shell session, HTTP) is nothing analyzeCapture would print, and is skipped.
+      if (tcpMayMatter(s.payload)) {
+        fallback = 'TCP that may carry SIP or TPKT';
+        return false;
+      }
+      tcpFlows.set(`${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`, { ip: s.src, port: s.srcPort, dstIp: s.dst, dstPort: s.dstPort });
+      return true;
     }
     if (++seen % 4096 === 0) sweep(s.time);
     const key = `udp ${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`;
@@ -449,6 +468,8 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     return true;
   };
 
+  /** TCP flows seen (skipped): one chosen by --port or by SDP `tcptl` sends the capture to the buffering path. */
+  const tcpFlows = new Map<string, { readonly ip: string; readonly port: number; readonly dstIp: string; readonly dstPort: number }>();
   const fileWarnings: CaptureWarning[] = [];
   const p1 = pass(discover, (w) => {
     if (fileWarnings.length < 50) fileWarnings.push(w);
@@ -468,6 +489,11 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     if (f.rtpShaped >= 8 || announced || ports.has(f.srcPort) || ports.has(f.dstPort)) {
       return { ok: false, fallback: `possible G.711 audio in ${f.key}` };
     }
+  }
+
+  for (const t of tcpFlows.values()) {
+    const sdp = sdpT38.some((e) => e.port !== 0 && e.transport !== 'udptl' && ((e.ip === t.dstIp && e.port === t.dstPort) || (e.ip === t.ip && e.port === t.port)));
+    if (sdp || ports.has(t.port) || ports.has(t.dstPort)) return { ok: false, fallback: 'a TCP flow named by SDP or --port' };
   }
 
   // Which flows are T.38 (analyze.ts, the same tests in the same order).
@@ -747,6 +773,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
 
   let count = 0;
   const decode = (s: CapturedSegment): boolean => {
+    if (s.proto === 'tcp') return true;
     const key = `udp ${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`;
     const f = flows.get(key);
     if (!f) return true;

@@ -224,9 +224,27 @@ describe('analyzeCaptureStream', () => {
     const a = stream(writePcap(recs));
     assert.ok(!a.result.ok && a.result.fallback !== undefined && /G\.711/.test(a.result.fallback));
     assert.equal(a.lines.length, 0);
-    const tcp = stream(writePcap([{ ...recs[0]!, proto: 'tcp' }]));
-    assert.ok(!tcp.result.ok && tcp.result.fallback !== undefined && /TCP/.test(tcp.result.fallback));
-    assert.equal(tcp.lines.length, 0);
+    const text = (t: string): Uint8Array => new TextEncoder().encode(t);
+    for (const payload of [text('INVITE sip:fax@10.0.0.2 SIP/2.0\r\n'), Uint8Array.of(3, 0, 0, 7, 0, 0, 0), text('xyzSI')]) {
+      const tcp = stream(writePcap([{ ...recs[0]!, proto: 'tcp', payload }]));
+      assert.ok(!tcp.result.ok && tcp.result.fallback !== undefined && /TCP/.test(tcp.result.fallback), JSON.stringify(tcp.result));
+      assert.equal(tcp.lines.length, 0);
+    }
+    // --port naming a TCP flow: analyzeCapture would make it a TPKT stream.
+    const named = stream(writePcap([{ ...recs[0]!, proto: 'tcp', payload: text('hello') }]), { ports: [5002] });
+    assert.ok(!named.result.ok && named.result.fallback !== undefined);
+  });
+
+  it('TCP that cannot be SIP or TPKT (a shell session beside the call) is skipped: still streamed, still the same', () => {
+    const call = readCapture(calls(tpl, { calls: 2, spacing: 1 }));
+    assert.ok(call.ok);
+    const mixed: PcapWriteRecord[] = [];
+    call.value.packets.forEach((p, i) => {
+      mixed.push({ timeNs: p.timeNs, src: p.src, dst: p.dst, srcPort: p.srcPort, dstPort: p.dstPort, proto: 'udp', payload: p.payload });
+      if (i % 50 === 0) mixed.push({ timeNs: p.timeNs + 1n, src: '192.168.1.5', dst: '192.168.1.9', srcPort: 22, dstPort: 50022, proto: 'tcp', tcpSeq: i * 10, payload: Uint8Array.of(0x17, 0x03, 0x03, i & 255, 1, 2, 3, 4, 5) });
+    });
+    const s = assertSame(writePcap(mixed));
+    assert.ok(s.result.ok && s.result.summary.streams === 4);
   });
 
   it('a file that is not a capture: the same error as analyzeCapture', () => {
