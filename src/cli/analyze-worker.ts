@@ -7,5 +7,5 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { runStreaming, type StreamJob } from './analyze.js';
 
 const job = workerData as StreamJob;
-const code = runStreaming(job.file, job.opts, job.json, job.extractDir);
+const code = runStreaming(job.file, job.opts, job.json, job.extractDir, job.stats === true);
 parentPort?.postMessage(code ?? -1);

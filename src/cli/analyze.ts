@@ -20,7 +20,7 @@ import { writePng, writeTiff } from '../image/index.js';
 import type { T38Version } from '../t38/ifp.js';
 import { UsageError, parseCommandArgs } from './command.js';
 
-export const USAGE = `usage: faxwire analyze <capture.pcap|pcapng|recording.wav> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json] [--extract DIR] [--audio DIR]
+export const USAGE = `usage: faxwire analyze <capture.pcap|pcapng|recording.wav> [--t38-version 0|1|2|3|4|auto] [--port N ...] [--json] [--extract DIR] [--audio DIR] [--stats]
   The T.30 timeline of a captured fax call: T.38 streams (found from SIP/SDP, --port, or by their
   look) with one line per IFP, recovery from redundancy and FEC, losses; G.711 RTP audio (found
   the same ways) demodulated both ways — tones, V.21 frames, fast-modem trainings and pages; T.30
@@ -30,6 +30,7 @@ export const USAGE = `usage: faxwire analyze <capture.pcap|pcapng|recording.wav>
   --port N[,N…]             UDP/TCP ports that carry T.38 or G.711 RTP (repeatable)
   --json                    one JSON object per line, then {"summary": …}
   --extract DIR             write the pages the call carried as DIR/page-N.tif and .png
+  --stats                   on stderr: whether the capture was streamed, and how bounded its state stayed
   --audio DIR               write each G.711 RTP stream of a capture (found from SDP, --port or its
                             look) as DIR/audio-N.wav (8 kHz, 16-bit, lost packets as silence), listed
   Exit status 0 when the capture was read, 1 when it could not be (or --extract could not write),
@@ -75,6 +76,7 @@ export async function run(args: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       extract: { type: 'string' },
       audio: { type: 'string' },
+      stats: { type: 'boolean', default: false },
     },
   });
   const file = positionals[0];
@@ -96,9 +98,11 @@ export async function run(args: string[]): Promise<number> {
   // A capture is analysed as a stream (src/analyze/stream.ts): records are written as they
   // become final and pages as they finish, in bounded memory. Recordings, --audio, and captures
   // with G.711 audio or TCP take the buffering path below (same output).
+  if (values.stats && (values.audio !== undefined)) process.stderr.write('faxwire analyze: not streamed (--audio takes the buffering path)\n');
   if (values.audio === undefined) {
-    const streamed = await streamInWorker({ file, opts: { t38Version, ports, extract: values.extract !== undefined }, json: values.json, extractDir: values.extract });
+    const streamed = await streamInWorker({ file, opts: { t38Version, ports, extract: values.extract !== undefined }, json: values.json, extractDir: values.extract, stats: values.stats });
     if (streamed !== undefined) return streamed;
+    if (values.stats) process.stderr.write('faxwire analyze: not streamed (a recording, G.711 audio, or TCP that may carry SIP/TPKT): buffering path\n');
   }
   let bytes: Uint8Array;
   try {
@@ -230,6 +234,8 @@ export interface StreamJob {
   readonly opts: AnalyzeOptions;
   readonly json: boolean;
   readonly extractDir: string | undefined;
+  /** `--stats`: how bounded the run stayed, on stderr. */
+  readonly stats?: boolean;
 }
 
 /**
@@ -292,7 +298,7 @@ function* fileChunks(path: string): Generator<Uint8Array> {
  * undefined (having written nothing) when the capture needs the buffering path, or is not one
  * (a WAV recording, an unreadable file: the buffering path says why).
  */
-export function runStreaming(file: string, opts: AnalyzeOptions, json: boolean, extractDir: string | undefined): number | undefined {
+export function runStreaming(file: string, opts: AnalyzeOptions, json: boolean, extractDir: string | undefined, stats = false): number | undefined {
   let head: Uint8Array;
   try {
     const fd = openSync(file, 'r');
@@ -347,6 +353,14 @@ export function runStreaming(file: string, opts: AnalyzeOptions, json: boolean, 
     if (result.fallback !== undefined) return undefined;
     errOut(`faxwire analyze: ${file}: ${result.error}\n`);
     return 1;
+  }
+  if (stats) {
+    const st = result.stats;
+    errOut(
+      `faxwire analyze: streamed ${st.flows} UDP flows (discovery state of ${st.discoveryEvictions} settled early as idle, ${st.maxLiveDiscovery} at most at once, ` +
+        `${st.maxQueued} datagrams queued at most, ${st.ssrcsDropped} SSRCs not followed), ${st.streams} T.38 streams (${st.maxLiveStreams} decoding at most at once), ` +
+        `${st.maxPendingRecords} records waiting at most, ${st.lateRecords} written late\n`,
+    );
   }
   write(json ? JSON.stringify({ summary: result.summary }) : formatSummary(result.summary));
   try {
