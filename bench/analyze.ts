@@ -167,7 +167,7 @@ export function analyzeSuite(): BenchSuite {
       ? [
           {
             name: 'analyze/stream/10-calls',
-            description: 'analyzeCaptureStream over 10 concurrent T.38 calls held in memory (all records formatted away)',
+            description: 'analyzeCaptureStream over 10 concurrent T.38 calls held in memory (records counted, not formatted)',
             unit: 'capture',
             heapBatch: 2,
             verify: () => {
