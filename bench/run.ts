@@ -36,6 +36,7 @@ import {
   type Measurement,
   type RawResult,
 } from './lib.js';
+import { analyzeSuite } from './analyze.js';
 import { convertSuite } from './convert.js';
 import { gatewaySuite } from './gateway.js';
 import { modemSuite } from './modem.js';
@@ -45,7 +46,7 @@ import { sessionsSuite } from './sessions.js';
 import { udptlSuite } from './udptl.js';
 
 /** Every layer adds its suite here. */
-const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite, () => gatewaySuite(), sipSuite, sessionsSuite, convertSuite];
+const SUITES: readonly (() => BenchSuite)[] = [udptlSuite, t4Suite, modemSuite, () => gatewaySuite(), sipSuite, sessionsSuite, analyzeSuite, convertSuite];
 
 interface Options {
   readonly filters: string[];

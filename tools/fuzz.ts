@@ -24,7 +24,7 @@ import * as jpegJs from 'jpeg-js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { analyzeCapture, extractAudioStreams } from '../src/analyze/index.js';
+import { analyzeCapture, analyzeCaptureStream, extractAudioStreams, type AnalyzeRecord } from '../src/analyze/index.js';
 import { parseSipMessage } from '../src/analyze/sip.js';
 import { parseWav, readCapture, writeWav } from '../src/capture/index.js';
 import { documentToFaxPages, readJpeg, readPdfFaxPages, readPng, readPnm, readTiff, writeDocument, writeGreyPng, writePdf, writePng } from '../src/image/index.js';
@@ -50,6 +50,36 @@ import { statefulTargets, type FuzzTarget } from './fuzz-stateful.js';
 import { t38ToAudioTargets } from './fuzz-t38-to-audio.js';
 import { gatewayTargets } from './fuzz-gateway.js';
 import { sipUaTargets } from './fuzz-sip-ua.js';
+
+/**
+ * The streaming analyze (src/analyze/stream.ts), fed in chunks cut where the input's length says,
+ * must say what the buffering one says: the same error, or the same records and summary (unless
+ * it hands the capture back to the buffering path). A difference throws: it is a bug.
+ */
+function analyzeStreamDiff(b: Uint8Array): string {
+  const size = 1 + (b.length % 61) * 37;
+  const recs: string[] = [];
+  const s = analyzeCaptureStream(
+    () => {
+      const out: Uint8Array[] = [];
+      for (let i = 0; i < b.length; i += size) out.push(b.subarray(i, i + size));
+      return out;
+    },
+    { record: (r: AnalyzeRecord) => void recs.push(JSON.stringify(r)) },
+  );
+  if (!s.ok && s.fallback !== undefined) return 'fallback';
+  const old = analyzeCapture(b);
+  if (!s.ok || !old.ok) {
+    if (s.ok || old.ok || s.error !== old.error) throw new Error(`analyze-stream: error differs (${s.ok ? 'ok' : s.error} vs ${old.ok ? 'ok' : old.error})`);
+    return 'error';
+  }
+  if (recs.length !== old.records.length) throw new Error(`analyze-stream: ${recs.length} records, analyzeCapture ${old.records.length}`);
+  old.records.forEach((r, i) => {
+    if (JSON.stringify(r) !== recs[i]) throw new Error(`analyze-stream: record ${i} differs`);
+  });
+  if (JSON.stringify(s.summary) !== JSON.stringify(old.summary)) throw new Error('analyze-stream: summary differs');
+  return `ok:${Math.min(s.summary.streams, 4)}:${Math.min(recs.length, 50) >> 3}`;
+}
 
 /** xorshift32: reproducible from --seed. */
 class Rng {
@@ -351,6 +381,7 @@ function buildTargets(root: string, pdf: readonly Uint8Array[] = []): Target[] {
     { name: 'wav', seeds: wavSeeds(), run: (b) => outcome(parseWav(b)) },
     { name: 'pnm', seeds: [Uint8Array.from(Buffer.from('P4\n8 2\n\xff\x00', 'latin1'))], run: (b) => void readPnm(b) },
     { name: 'analyze', seeds: capFiles, run: (b) => void analyzeCapture(b), weight: 200 },
+    { name: 'analyze-stream', seeds: capFiles, run: analyzeStreamDiff, weight: 100 },
     {
       name: 'audio-streams',
       seeds: capFiles,

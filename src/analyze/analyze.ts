@@ -775,7 +775,8 @@ export function analyzeAudio(channels: readonly Int16Array[], options: { readonl
   return pages ? { ok: true, records: recs, summary, pages } : { ok: true, records: recs, summary };
 }
 
-function pageRecord(p: ExtractedPage): AnalyzeRecord {
+/** The timeline record of an extracted page. */
+export function pageRecord(p: ExtractedPage): AnalyzeRecord {
   return {
     type: 'page',
     time: p.time,

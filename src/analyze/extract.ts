@@ -86,31 +86,82 @@ function paramsFromDcs(dis: DisInfo): PageParams {
 
 const ANSWERS = new Set(['MCF', 'RTN', 'RTP', 'PIN', 'PIP']);
 
-export function extractPages(events: readonly PageEvent[]): ExtractResult {
-  const pages: ExtractedPage[] = [];
-  let params: PageParams | undefined;
-  let sender: string | undefined;
-  let lastFrame: string | undefined;
-  let lastCommand: string | undefined;
-  let nonEcm: Uint8Array[] = [];
-  let nonEcmStart = 0;
-  let nonEcmIsPage = false;
+/**
+ * The pages of a call, rebuilt as its line events come (the streaming form of `extractPages`):
+ * `push` each event in time order; each page is handed to `onPage` once nothing can change it
+ * any more (the next page began, or its answer — and for non-ECM its post-page command — was
+ * seen, or `finish` was called), and only the page still open is held.
+ */
+export class PageExtractor {
+  private last: ExtractedPage | undefined;
+  private count = 0;
+  private confirmed = 0;
+  private params: PageParams | undefined;
+  private sender: string | undefined;
+  private lastFrame: string | undefined;
+  private lastCommand: string | undefined;
+  private nonEcm: Uint8Array[] = [];
+  private nonEcmStart = 0;
+  private nonEcmIsPage = false;
   // ECM: frames of the current block by number, and the page's completed blocks.
-  let block = new Map<number, Uint8Array>();
-  let pageBlocks: Uint8Array[] = [];
-  let pageStart = 0;
+  private block = new Map<number, Uint8Array>();
+  private pageBlocks: Uint8Array[] = [];
+  private pageStart = 0;
   /** Frames the last PPS announced for the block still open. */
-  let blockFrames = 0;
-  let lastAnswer: string | undefined;
-  let dcn = false;
+  private blockFrames = 0;
+  private lastAnswer: string | undefined;
+  private dcn = false;
+  private done = false;
 
-  const finish = (data: Uint8Array, time: number, stream: string, missing: number, command?: string): void => {
+  constructor(private readonly onPage: (page: ExtractedPage) => void) {}
+
+  /** Pages begun so far (handed over or not). */
+  get pages(): number {
+    return this.count;
+  }
+
+  /**
+   * Time of the first image data of a page being gathered (ECM blocks or a non-ECM page), or of
+   * the last page while its answer can still change it; undefined when nothing is open.
+   */
+  openSince(): number | undefined {
+    const p = this.params;
+    if (this.done) return undefined;
+    if (p && this.sender !== undefined) {
+      if (p.ecm && (this.pageBlocks.length > 0 || this.block.size > 0)) return this.pageStart;
+      if (!p.ecm && this.nonEcm.length > 0 && this.nonEcmIsPage) return this.nonEcmStart;
+    }
+    return undefined;
+  }
+
+  /** The page not yet handed over (its answer may still come). */
+  pending(): ExtractedPage | undefined {
+    return this.last;
+  }
+
+  private hand(p: ExtractedPage): void {
+    if (p.response === 'MCF' || p.response === 'RTP' || p.response === 'PIP') this.confirmed++;
+    this.onPage(p);
+  }
+
+  /** Hands the last page over once nothing can change it: answered (and, non-ECM, its command known). */
+  private settle(): void {
+    const l = this.last;
+    if (l && l.response !== undefined && (l.params.ecm || l.command !== undefined)) {
+      this.last = undefined;
+      this.hand(l);
+    }
+  }
+
+  private finishPage(data: Uint8Array, time: number, stream: string, missing: number, command?: string): void {
+    const params = this.params;
     if (!params) return;
     // Non-ECM data from a modem starts with the training's tail: skip to the first EOL (T.4 §4.1.2).
     const d = decodeT4(data, { coding: params.coding, width: params.width, ...(params.ecm || params.coding === 'mmr' ? {} : { skipToFirstEol: true }) });
     const bitmap: Bitmap = { ...d.bitmap, xDpi: params.xDpi, yDpi: params.yDpi };
-    pages.push({
-      index: pages.length + 1,
+    const prev = this.last;
+    this.last = {
+      index: ++this.count,
       stream,
       time,
       params,
@@ -121,81 +172,109 @@ export function extractPages(events: readonly PageEvent[]): ExtractResult {
       end: d.end,
       missingFrames: missing,
       ...(command !== undefined ? { command } : {}),
-    });
-  };
+    };
+    // The page before is no longer the last one: nothing can change it now.
+    if (prev) this.hand(prev);
+  }
 
-  for (const ev of events) {
+  push(ev: PageEvent): void {
+    if (this.done) return;
+    this.step(ev);
+    this.settle();
+  }
+
+  private step(ev: PageEvent): void {
     if (ev.kind === 'non-ecm') {
-      if (ev.stream !== sender || params?.ecm) continue;
-      if (nonEcm.length === 0) {
-        nonEcmStart = ev.time;
+      if (ev.stream !== this.sender || this.params?.ecm) return;
+      if (this.nonEcm.length === 0) {
+        this.nonEcmStart = ev.time;
         // TCF follows DCS; a page follows CFR, or an answer to MPS.
-        nonEcmIsPage = lastFrame !== undefined && lastFrame !== 'DCS' && lastFrame !== 'CTC';
+        this.nonEcmIsPage = this.lastFrame !== undefined && this.lastFrame !== 'DCS' && this.lastFrame !== 'CTC';
       }
-      nonEcm.push(ev.data);
-      continue;
+      this.nonEcm.push(ev.data);
+      return;
     }
     if (ev.kind === 'non-ecm-end') {
-      if (ev.stream !== sender || nonEcm.length === 0) continue;
-      if (nonEcmIsPage) finish(concatBytes(nonEcm), nonEcmStart, ev.stream, 0);
-      nonEcm = [];
-      continue;
+      if (ev.stream !== this.sender || this.nonEcm.length === 0) return;
+      if (this.nonEcmIsPage) this.finishPage(concatBytes(this.nonEcm), this.nonEcmStart, ev.stream, 0);
+      this.nonEcm = [];
+      return;
     }
-    if (!ev.ok) continue;
+    if (!ev.ok) return;
     const f = ev.frame;
     const name = f.type === 'PPS' ? `PPS-${f.fcf2}` : f.type;
     if (f.type === 'DCS') {
-      params = paramsFromDcs(f.dis);
-      sender = ev.stream;
-    } else if (f.type === 'FCD' && ev.stream === sender) {
-      if (block.size === 0 && pageBlocks.length === 0) pageStart = ev.time;
-      if (!block.has(f.frameNumber)) block.set(f.frameNumber, f.data);
-      continue; // FCDs are not "the last frame" for the TCF/page rule
+      this.params = paramsFromDcs(f.dis);
+      this.sender = ev.stream;
+    } else if (f.type === 'FCD' && ev.stream === this.sender) {
+      if (this.block.size === 0 && this.pageBlocks.length === 0) this.pageStart = ev.time;
+      if (!this.block.has(f.frameNumber)) this.block.set(f.frameNumber, f.data);
+      return; // FCDs are not "the last frame" for the TCF/page rule
     } else if (f.type === 'RCP') {
-      continue;
-    } else if (f.type === 'PPS' && ev.stream === sender) {
+      return;
+    } else if (f.type === 'PPS' && ev.stream === this.sender) {
       let missing = 0;
-      for (let i = 0; i < f.frameCount; i++) if (!block.has(i)) missing++;
-      blockFrames = f.frameCount;
+      for (let i = 0; i < f.frameCount; i++) if (!this.block.has(i)) missing++;
+      this.blockFrames = f.frameCount;
       // A block with holes is answered by PPR and its missing frames come again, followed by
       // another PPS; only a whole block joins the page (T.30 Annex A.4).
       if (missing === 0) {
-        for (let i = 0; i < f.frameCount; i++) pageBlocks.push(block.get(i) ?? new Uint8Array(0));
-        block = new Map();
-        blockFrames = 0;
+        for (let i = 0; i < f.frameCount; i++) this.pageBlocks.push(this.block.get(i) ?? new Uint8Array(0));
+        this.block = new Map();
+        this.blockFrames = 0;
         if (f.fcf2 !== 'NULL') {
-          finish(concatBytes(pageBlocks), pageStart, ev.stream, 0, name);
-          pageBlocks = [];
+          const data = concatBytes(this.pageBlocks);
+          this.pageBlocks = [];
+          this.finishPage(data, this.pageStart, ev.stream, 0, name);
         }
       }
-      lastCommand = name;
+      this.lastCommand = name;
     } else if (f.type === 'MPS' || f.type === 'EOM' || f.type === 'EOP' || f.type === 'PRI-MPS' || f.type === 'PRI-EOM' || f.type === 'PRI-EOP') {
-      lastCommand = name;
-      const last = pages[pages.length - 1];
+      this.lastCommand = name;
+      const last = this.last;
       if (last && last.command === undefined && !last.params.ecm) (last as { command?: string }).command = name;
     } else if (ANSWERS.has(f.type)) {
-      lastAnswer = f.type;
-      const last = pages[pages.length - 1];
+      this.lastAnswer = f.type;
+      const last = this.last;
       if (last && last.response === undefined) last.response = f.type;
     } else if (f.type === 'DCN') {
-      dcn = true;
+      this.dcn = true;
     }
-    lastFrame = f.type;
+    this.lastFrame = f.type;
   }
-  // A page still open when the capture ends is kept, marked by what it lacks.
-  if (params && sender !== undefined) {
-    if (params.ecm && (pageBlocks.length > 0 || block.size > 0)) {
-      const pieces = [...pageBlocks, ...[...block.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1])];
-      finish(concatBytes(pieces), pageStart, sender, Math.max(0, blockFrames - block.size), lastCommand);
-    } else if (!params.ecm && nonEcm.length > 0 && nonEcmIsPage) {
-      finish(concatBytes(nonEcm), nonEcmStart, sender, 0);
+
+  /** The end of the call: a page still open is kept, marked by what it lacks; returns the outcome. */
+  finish(): string {
+    if (!this.done) {
+      this.done = true;
+      const params = this.params;
+      const sender = this.sender;
+      if (params && sender !== undefined) {
+        if (params.ecm && (this.pageBlocks.length > 0 || this.block.size > 0)) {
+          const pieces = [...this.pageBlocks, ...[...this.block.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1])];
+          this.finishPage(concatBytes(pieces), this.pageStart, sender, Math.max(0, this.blockFrames - this.block.size), this.lastCommand);
+        } else if (!params.ecm && this.nonEcm.length > 0 && this.nonEcmIsPage) {
+          this.finishPage(concatBytes(this.nonEcm), this.nonEcmStart, sender, 0);
+        }
+      }
+      const l = this.last;
+      this.last = undefined;
+      if (l) this.hand(l);
     }
+    return (
+      `${this.count} page(s) sent, ${this.confirmed} confirmed` +
+      (this.lastAnswer ? `, last answer ${this.lastAnswer}` : '') +
+      (this.lastCommand ? ` to ${this.lastCommand}` : '') +
+      (this.dcn ? ', call ended with DCN' : ', no DCN in the capture')
+    );
   }
-  const confirmed = pages.filter((p) => p.response === 'MCF' || p.response === 'RTP' || p.response === 'PIP').length;
-  const outcome =
-    `${pages.length} page(s) sent, ${confirmed} confirmed` +
-    (lastAnswer ? `, last answer ${lastAnswer}` : '') +
-    (lastCommand ? ` to ${lastCommand}` : '') +
-    (dcn ? ', call ended with DCN' : ', no DCN in the capture');
+}
+
+/** The pages of a call from all its line events at once (see `PageExtractor`). */
+export function extractPages(events: readonly PageEvent[]): ExtractResult {
+  const pages: ExtractedPage[] = [];
+  const x = new PageExtractor((p) => pages.push(p));
+  for (const ev of events) x.push(ev);
+  const outcome = x.finish();
   return { pages, outcome };
 }

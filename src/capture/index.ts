@@ -7,6 +7,7 @@
 export {
   detectCaptureFormat,
   forEachFrame,
+  CaptureFrameReader,
   readFrames,
   MAX_RECORD_LENGTH,
   type CaptureFileError,

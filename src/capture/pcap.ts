@@ -241,88 +241,127 @@ function newStats(): FileReadStats {
 
 const PCAP_FILE_HEADER = 24;
 
+/**
+ * How a reader loop ended on one buffer: `more` — the buffer ends inside a record (only when
+ * more bytes may follow: the caller keeps `bytes[off…]` and calls again with them in front of
+ * the next chunk); `stop` — reading is over (end of buffer with `final`, or framing lost).
+ */
+interface LoopEnd {
+  readonly off: number;
+  readonly stop: boolean;
+}
+
+/**
+ * Classic pcap, resumable: the file header is read once, then records as bytes come. `base` is
+ * the file offset of `bytes[0]` (warnings and frames carry file offsets).
+ */
+class PcapReader {
+  readonly stats = newStats();
+  private constructor(
+    readonly le: boolean,
+    readonly nanos: boolean,
+    readonly recordHeader: number,
+    readonly linkType: number,
+  ) {}
+
+  /** Reads the file header from `bytes` (which holds at least the header, or the whole file). */
+  static open(bytes: Uint8Array): DecodeResult<PcapReader, CaptureFileError> {
+    if (bytes.length < PCAP_FILE_HEADER) {
+      return err({
+        code: 'truncated-file-header',
+        message: `pcap file header needs ${PCAP_FILE_HEADER} bytes, the file has ${bytes.length}`,
+        offset: 0,
+      });
+    }
+    const be = u32(bytes, 0, false);
+    const magicLe = u32(bytes, 0, true);
+    const le = !(be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS || be === PCAP_MAGIC_KUZNETZOV);
+    const magic = le ? magicLe : be;
+    const major = u16(bytes, 4, le);
+    if (major !== 2) {
+      return err({
+        code: 'unsupported-version',
+        message: `pcap major version ${major} (only 2 exists)`,
+        offset: 4,
+      });
+    }
+    // Only the low 16 bits are the link type; the top nibble may carry an FCS length (§4).
+    const linkType = u32(bytes, 20, le) & 0xffff;
+    return ok(new PcapReader(le, magic === PCAP_MAGIC_NS, magic === PCAP_MAGIC_KUZNETZOV ? 24 : 16, linkType), PCAP_FILE_HEADER);
+  }
+
+  run(bytes: Uint8Array, start: number, base: number, final: boolean, onFrame: FrameVisitor, onWarning: FileWarningVisitor): LoopEnd {
+    const { le, recordHeader, linkType, stats } = this;
+    const fracToNs = this.nanos ? 1n : 1000n;
+    let off = start;
+    while (off < bytes.length) {
+      const frameNo = stats.records + 1;
+      if (bytes.length - off < recordHeader) {
+        if (!final) return { off, stop: false };
+        stats.truncatedRecords++;
+        onWarning({
+          code: 'truncated-record',
+          message: `file ends ${bytes.length - off} bytes into a ${recordHeader}-byte record header`,
+          frame: frameNo,
+          offset: base + off,
+        });
+        return { off, stop: true };
+      }
+      const sec = u32(bytes, off, le);
+      const frac = u32(bytes, off + 4, le);
+      const capLen = u32(bytes, off + 8, le);
+      const origLen = u32(bytes, off + 12, le);
+      const dataOff = off + recordHeader;
+      if (capLen > MAX_RECORD_LENGTH) {
+        onWarning({
+          code: 'bad-record-length',
+          message: `record claims ${capLen} captured bytes (limit ${MAX_RECORD_LENGTH}); stopping`,
+          frame: frameNo,
+          offset: base + off,
+        });
+        return { off, stop: true };
+      }
+      if (capLen > bytes.length - dataOff) {
+        if (!final) return { off, stop: false };
+        stats.truncatedRecords++;
+        onWarning({
+          code: 'truncated-record',
+          message: `record claims ${capLen} captured bytes, only ${bytes.length - dataOff} remain`,
+          frame: frameNo,
+          offset: base + off,
+        });
+        return { off, stop: true };
+      }
+      stats.records = frameNo;
+      if (capLen < origLen) stats.snapTruncated++;
+      onFrame({
+        frame: frameNo,
+        timeNs: BigInt(sec) * 1_000_000_000n + BigInt(frac) * fracToNs,
+        linkType,
+        interfaceId: 0,
+        originalLength: origLen,
+        data: bytes.subarray(dataOff, dataOff + capLen),
+        offset: base + off,
+      });
+      off = dataOff + capLen;
+    }
+    return { off, stop: final };
+  }
+
+  summary(bytesRead: number): FileSummary {
+    return { format: 'pcap', linkTypes: [this.linkType], stats: this.stats, bytesRead };
+  }
+}
+
 function readPcap(
   bytes: Uint8Array,
   onFrame: FrameVisitor,
   onWarning: FileWarningVisitor,
 ): DecodeResult<FileSummary, CaptureFileError> {
-  const stats = newStats();
-  if (bytes.length < PCAP_FILE_HEADER) {
-    return err({
-      code: 'truncated-file-header',
-      message: `pcap file header needs ${PCAP_FILE_HEADER} bytes, the file has ${bytes.length}`,
-      offset: 0,
-    });
-  }
-  const be = u32(bytes, 0, false);
-  const magicLe = u32(bytes, 0, true);
-  const le = !(be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS || be === PCAP_MAGIC_KUZNETZOV);
-  const magic = le ? magicLe : be;
-  const nanos = magic === PCAP_MAGIC_NS;
-  const recordHeader = magic === PCAP_MAGIC_KUZNETZOV ? 24 : 16;
-  const major = u16(bytes, 4, le);
-  if (major !== 2) {
-    return err({
-      code: 'unsupported-version',
-      message: `pcap major version ${major} (only 2 exists)`,
-      offset: 4,
-    });
-  }
-  // Only the low 16 bits are the link type; the top nibble may carry an FCS length (§4).
-  const linkType = u32(bytes, 20, le) & 0xffff;
-  const fracToNs = nanos ? 1n : 1000n;
-
-  let off = PCAP_FILE_HEADER;
-  while (off < bytes.length) {
-    const frameNo = stats.records + 1;
-    if (bytes.length - off < recordHeader) {
-      stats.truncatedRecords++;
-      onWarning({
-        code: 'truncated-record',
-        message: `file ends ${bytes.length - off} bytes into a ${recordHeader}-byte record header`,
-        frame: frameNo,
-        offset: off,
-      });
-      break;
-    }
-    const sec = u32(bytes, off, le);
-    const frac = u32(bytes, off + 4, le);
-    const capLen = u32(bytes, off + 8, le);
-    const origLen = u32(bytes, off + 12, le);
-    const dataOff = off + recordHeader;
-    if (capLen > MAX_RECORD_LENGTH) {
-      onWarning({
-        code: 'bad-record-length',
-        message: `record claims ${capLen} captured bytes (limit ${MAX_RECORD_LENGTH}); stopping`,
-        frame: frameNo,
-        offset: off,
-      });
-      break;
-    }
-    if (capLen > bytes.length - dataOff) {
-      stats.truncatedRecords++;
-      onWarning({
-        code: 'truncated-record',
-        message: `record claims ${capLen} captured bytes, only ${bytes.length - dataOff} remain`,
-        frame: frameNo,
-        offset: off,
-      });
-      break;
-    }
-    stats.records = frameNo;
-    if (capLen < origLen) stats.snapTruncated++;
-    onFrame({
-      frame: frameNo,
-      timeNs: BigInt(sec) * 1_000_000_000n + BigInt(frac) * fracToNs,
-      linkType,
-      interfaceId: 0,
-      originalLength: origLen,
-      data: bytes.subarray(dataOff, dataOff + capLen),
-      offset: off,
-    });
-    off = dataOff + capLen;
-  }
-  return ok({ format: 'pcap', linkTypes: [linkType], stats, bytesRead: off }, off);
+  const r = PcapReader.open(bytes);
+  if (!r.ok) return r;
+  const { off } = r.value.run(bytes, PCAP_FILE_HEADER, 0, true, onFrame, onWarning);
+  return ok(r.value.summary(off), off);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,129 +423,250 @@ function tsToNs(ts: bigint, ifc: Interface): bigint {
   return ((ts * ifc.mul) / ifc.div >> ifc.shift) + ifc.offsetNs;
 }
 
+/** pcapng, resumable: state that spans blocks (byte order, interfaces, a skipped section). */
+class PcapngReader {
+  readonly stats = newStats();
+  readonly linkTypes: number[] = [];
+  private le = true;
+  private interfaces: Interface[] = [];
+  /** Inside a section whose version we cannot read: skip to the next SHB (§4.1). */
+  private skipSection = false;
+
+  /**
+   * Checks the first Section Header Block. `bytes` holds the whole file, or at least the first
+   * block whole (its length is at offset 4).
+   */
+  static open(bytes: Uint8Array): DecodeResult<PcapngReader, CaptureFileError> {
+    // The first SHB must be whole: without it nothing else in the file can be interpreted.
+    if (bytes.length < 28) {
+      return err({
+        code: 'truncated-file-header',
+        message: `a pcapng Section Header Block needs at least 28 bytes, the file has ${bytes.length}`,
+        offset: 0,
+      });
+    }
+    const bom = u32(bytes, 8, false);
+    if (bom !== PCAPNG_BYTE_ORDER_MAGIC && u32(bytes, 8, true) !== PCAPNG_BYTE_ORDER_MAGIC) {
+      return err({
+        code: 'bad-byte-order-magic',
+        message: `pcapng byte-order magic is ${hex32(bom)}, expected 1a2b3c4d in either order`,
+        offset: 8,
+      });
+    }
+    const shbLen = u32(bytes, 4, bom !== PCAPNG_BYTE_ORDER_MAGIC);
+    if (shbLen < 28 || shbLen % 4 !== 0) {
+      return err({ code: 'bad-section-header', message: `Section Header Block length ${shbLen}`, offset: 4 });
+    }
+    if (shbLen > bytes.length) {
+      return err({
+        code: 'truncated-file-header',
+        message: `Section Header Block of ${shbLen} bytes, the file has ${bytes.length}`,
+        offset: 0,
+      });
+    }
+    return ok(new PcapngReader(), 0);
+  }
+
+  /** Bytes the first SHB needs before `open` can judge it (28 until its length can be read). */
+  static headerNeed(bytes: Uint8Array): number {
+    if (bytes.length < 28) return 28;
+    const le = u32(bytes, 8, false) !== PCAPNG_BYTE_ORDER_MAGIC;
+    return Math.max(28, Math.min(u32(bytes, 4, le), MAX_RECORD_LENGTH + 64));
+  }
+
+  run(bytes: Uint8Array, start: number, base: number, final: boolean, onFrame: FrameVisitor, onWarning: FileWarningVisitor): LoopEnd {
+    const stats = this.stats;
+    const warn = (code: FileWarningCode, message: string, frame: number, at: number): void =>
+      onWarning({ code, message, frame, offset: base + at });
+    let off = start;
+    while (off < bytes.length) {
+      const le0 = this.le;
+      const frameNo = stats.records + 1;
+      if (bytes.length - off < 12) {
+        if (!final) return { off, stop: false };
+        const t = bytes.length - off >= 4 ? u32(bytes, off, le0) : -1;
+        if (!this.skipSection && (t === BT_EPB || t === BT_SPB || t === BT_PB)) {
+          stats.truncatedRecords++;
+          warn('truncated-record', `file ends ${bytes.length - off} bytes into a packet block`, frameNo, off);
+        } else {
+          warn('truncated-block', `file ends ${bytes.length - off} bytes into a block header`, 0, off);
+        }
+        return { off, stop: true };
+      }
+      const isShb = u32(bytes, off, false) === PCAPNG_SHB_TYPE;
+      let le = le0;
+      if (isShb) {
+        // The SHB fixes the byte order of everything up to the next SHB, its own length included.
+        const m = u32(bytes, off + 8, false);
+        if (m === PCAPNG_BYTE_ORDER_MAGIC) le = false;
+        else if (u32(bytes, off + 8, true) === PCAPNG_BYTE_ORDER_MAGIC) le = true;
+        else {
+          warn('bad-byte-order-magic', `SHB byte-order magic ${hex32(m)}; stopping`, 0, off);
+          return { off, stop: true };
+        }
+      }
+      const type = u32(bytes, off, le);
+      const total = u32(bytes, off + 4, le);
+      const minTotal = isShb ? 28 : 12;
+      if (total < minTotal || total % 4 !== 0 || total > MAX_RECORD_LENGTH + 64) {
+        this.le = le;
+        warn('bad-block-length', `block type ${hex32(type)} has total length ${total}; stopping`, 0, off);
+        return { off, stop: true };
+      }
+      const isPacket = type === BT_EPB || type === BT_SPB || type === BT_PB;
+      if (total > bytes.length - off) {
+        // Not whole yet: nothing of this block is kept, it is read again with more bytes.
+        if (!final) return { off, stop: false };
+        this.le = le;
+        if (isPacket && !this.skipSection) {
+          stats.truncatedRecords++;
+          warn('truncated-record', `packet block of ${total} bytes, only ${bytes.length - off} remain`, frameNo, off);
+        } else {
+          warn('truncated-block', `block type ${hex32(type)} of ${total} bytes, only ${bytes.length - off} remain`, 0, off);
+        }
+        return { off, stop: true };
+      }
+      this.le = le;
+      const trailer = u32(bytes, off + total - 4, le);
+      if (trailer !== total) {
+        warn(
+          'block-length-mismatch',
+          `block type ${hex32(type)}: leading length ${total}, trailing length ${trailer}; stopping`,
+          isPacket ? frameNo : 0,
+          off,
+        );
+        return { off, stop: true };
+      }
+      const body = off + 8;
+      const bodyEnd = off + total - 4;
+
+      if (isShb) {
+        stats.sections++;
+        this.interfaces = [];
+        const major = u16(bytes, body + 4, le);
+        this.skipSection = major !== 1;
+        if (this.skipSection) {
+          warn('unsupported-section-version', `section major version ${major}; skipping the section`, 0, off);
+        }
+      } else if (this.skipSection) {
+        stats.skippedBlocks++;
+      } else if (type === BT_IDB) {
+        const ifc = readIdb(bytes, body, bodyEnd, le, off, warn);
+        stats.interfaces++;
+        this.interfaces.push(ifc);
+        if (!this.linkTypes.includes(ifc.linkType)) this.linkTypes.push(ifc.linkType);
+      } else if (isPacket) {
+        stats.records = frameNo;
+        const f = readPacketBlock(bytes, type, body, bodyEnd, le, off, frameNo, this.interfaces, warn, base);
+        if (f.data.length < f.originalLength) stats.snapTruncated++;
+        onFrame(f);
+      } else {
+        stats.skippedBlocks++;
+      }
+      off += total;
+    }
+    return { off, stop: final };
+  }
+
+  summary(bytesRead: number): FileSummary {
+    return { format: 'pcapng', linkTypes: this.linkTypes, stats: this.stats, bytesRead };
+  }
+}
+
 function readPcapng(
   bytes: Uint8Array,
   onFrame: FrameVisitor,
   onWarning: FileWarningVisitor,
 ): DecodeResult<FileSummary, CaptureFileError> {
-  const stats = newStats();
-  const linkTypes: number[] = [];
-  // The first SHB must be whole: without it nothing else in the file can be interpreted.
-  if (bytes.length < 28) {
-    return err({
-      code: 'truncated-file-header',
-      message: `a pcapng Section Header Block needs at least 28 bytes, the file has ${bytes.length}`,
-      offset: 0,
-    });
-  }
-  const bom = u32(bytes, 8, false);
-  if (bom !== PCAPNG_BYTE_ORDER_MAGIC && u32(bytes, 8, true) !== PCAPNG_BYTE_ORDER_MAGIC) {
-    return err({
-      code: 'bad-byte-order-magic',
-      message: `pcapng byte-order magic is ${hex32(bom)}, expected 1a2b3c4d in either order`,
-      offset: 8,
-    });
-  }
-  const shbLen = u32(bytes, 4, bom !== PCAPNG_BYTE_ORDER_MAGIC);
-  if (shbLen < 28 || shbLen % 4 !== 0) {
-    return err({ code: 'bad-section-header', message: `Section Header Block length ${shbLen}`, offset: 4 });
-  }
-  if (shbLen > bytes.length) {
-    return err({
-      code: 'truncated-file-header',
-      message: `Section Header Block of ${shbLen} bytes, the file has ${bytes.length}`,
-      offset: 0,
-    });
+  const r = PcapngReader.open(bytes);
+  if (!r.ok) return r;
+  const { off } = r.value.run(bytes, 0, 0, true, onFrame, onWarning);
+  return ok(r.value.summary(off), off);
+}
+
+/**
+ * A capture read as it arrives, chunk by chunk (`push`), ending with `end()`: the same frames,
+ * warnings, frame numbers, offsets and summary as `forEachFrame` on the whole file, holding only
+ * the bytes of one unfinished record (at most `MAX_RECORD_LENGTH` and a block header) between
+ * chunks. Frame data are views into the pushed chunks (or into the small buffer that joined a
+ * record split across two), valid until the visitor returns unless the chunk is kept.
+ */
+export class CaptureFrameReader {
+  private reader: PcapReader | PcapngReader | undefined;
+  private pending: Uint8Array = new Uint8Array(0);
+  /** File offset of `pending[0]`. */
+  private base = 0;
+  private stopped = false;
+  private failed: CaptureFileError | undefined;
+  private bytesRead = 0;
+
+  constructor(
+    private readonly onFrame: FrameVisitor,
+    private readonly onWarning: FileWarningVisitor = () => undefined,
+  ) {}
+
+  /** More of the file. Returns the file error once the header proved it unreadable. */
+  push(chunk: Uint8Array): CaptureFileError | undefined {
+    if (this.failed || this.stopped || chunk.length === 0) return this.failed;
+    if (this.pending.length === 0) this.pending = chunk;
+    else {
+      const b = new Uint8Array(this.pending.length + chunk.length);
+      b.set(this.pending);
+      b.set(chunk, this.pending.length);
+      this.pending = b;
+    }
+    this.step(false);
+    return this.failed;
   }
 
-  let le = true;
-  let interfaces: Interface[] = [];
-  /** Inside a section whose version we cannot read: skip to the next SHB (§4.1). */
-  let skipSection = false;
-  let off = 0;
-
-  const warn = (code: FileWarningCode, message: string, frame: number, at: number): void =>
-    onWarning({ code, message, frame, offset: at });
-
-  while (off < bytes.length) {
-    const frameNo = stats.records + 1;
-    if (bytes.length - off < 12) {
-      const t = bytes.length - off >= 4 ? u32(bytes, off, le) : -1;
-      if (!skipSection && (t === BT_EPB || t === BT_SPB || t === BT_PB)) {
-        stats.truncatedRecords++;
-        warn('truncated-record', `file ends ${bytes.length - off} bytes into a packet block`, frameNo, off);
-      } else {
-        warn('truncated-block', `file ends ${bytes.length - off} bytes into a block header`, 0, off);
-      }
-      break;
-    }
-    const isShb = u32(bytes, off, false) === PCAPNG_SHB_TYPE;
-    if (isShb) {
-      // The SHB fixes the byte order of everything up to the next SHB, its own length included.
-      const m = u32(bytes, off + 8, false);
-      if (m === PCAPNG_BYTE_ORDER_MAGIC) le = false;
-      else if (u32(bytes, off + 8, true) === PCAPNG_BYTE_ORDER_MAGIC) le = true;
-      else {
-        warn('bad-byte-order-magic', `SHB byte-order magic ${hex32(m)}; stopping`, 0, off);
-        break;
-      }
-    }
-    const type = u32(bytes, off, le);
-    const total = u32(bytes, off + 4, le);
-    const minTotal = isShb ? 28 : 12;
-    if (total < minTotal || total % 4 !== 0 || total > MAX_RECORD_LENGTH + 64) {
-      warn('bad-block-length', `block type ${hex32(type)} has total length ${total}; stopping`, 0, off);
-      break;
-    }
-    const isPacket = type === BT_EPB || type === BT_SPB || type === BT_PB;
-    if (total > bytes.length - off) {
-      if (isPacket && !skipSection) {
-        stats.truncatedRecords++;
-        warn('truncated-record', `packet block of ${total} bytes, only ${bytes.length - off} remain`, frameNo, off);
-      } else {
-        warn('truncated-block', `block type ${hex32(type)} of ${total} bytes, only ${bytes.length - off} remain`, 0, off);
-      }
-      break;
-    }
-    const trailer = u32(bytes, off + total - 4, le);
-    if (trailer !== total) {
-      warn(
-        'block-length-mismatch',
-        `block type ${hex32(type)}: leading length ${total}, trailing length ${trailer}; stopping`,
-        isPacket ? frameNo : 0,
-        off,
-      );
-      break;
-    }
-    const body = off + 8;
-    const bodyEnd = off + total - 4;
-
-    if (isShb) {
-      stats.sections++;
-      interfaces = [];
-      const major = u16(bytes, body + 4, le);
-      skipSection = major !== 1;
-      if (skipSection) {
-        warn('unsupported-section-version', `section major version ${major}; skipping the section`, 0, off);
-      }
-    } else if (skipSection) {
-      stats.skippedBlocks++;
-    } else if (type === BT_IDB) {
-      const ifc = readIdb(bytes, body, bodyEnd, le, off, warn);
-      stats.interfaces++;
-      interfaces.push(ifc);
-      if (!linkTypes.includes(ifc.linkType)) linkTypes.push(ifc.linkType);
-    } else if (isPacket) {
-      stats.records = frameNo;
-      const f = readPacketBlock(bytes, type, body, bodyEnd, le, off, frameNo, interfaces, warn);
-      if (f.data.length < f.originalLength) stats.snapTruncated++;
-      onFrame(f);
-    } else {
-      stats.skippedBlocks++;
-    }
-    off += total;
+  /** The end of the file: what is left is read as `forEachFrame` would read the file's tail. */
+  end(): DecodeResult<FileSummary, CaptureFileError> {
+    if (!this.failed && !this.stopped) this.step(true);
+    if (this.failed) return err(this.failed);
+    const r = this.reader;
+    if (!r) return err({ code: 'empty-file', message: 'the file is empty', offset: 0 });
+    return ok(r.summary(this.bytesRead), this.bytesRead);
   }
-  return ok({ format: 'pcapng', linkTypes, stats, bytesRead: off }, off);
+
+  private step(final: boolean): void {
+    let bytes = this.pending;
+    if (!this.reader) {
+      if (this.base === 0 && bytes.length === 0) {
+        if (final) this.failed = { code: 'empty-file', message: 'the file is empty', offset: 0 };
+        return;
+      }
+      if (bytes.length < 4 && !final) return;
+      const format = detectCaptureFormat(bytes);
+      if (format === undefined) {
+        const head = Array.from(bytes.subarray(0, 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
+        this.failed = { code: 'unknown-format', message: `neither pcap nor pcapng (first bytes ${head})`, offset: 0 };
+        return;
+      }
+      const need = format === 'pcap' ? PCAP_FILE_HEADER : PcapngReader.headerNeed(bytes);
+      if (bytes.length < need && !final) return;
+      const r = format === 'pcap' ? PcapReader.open(bytes) : PcapngReader.open(bytes);
+      if (!r.ok) {
+        this.failed = r.error;
+        return;
+      }
+      this.reader = r.value;
+      if (format === 'pcap') {
+        bytes = bytes.subarray(PCAP_FILE_HEADER);
+        this.base = PCAP_FILE_HEADER;
+        this.bytesRead = PCAP_FILE_HEADER;
+      }
+    }
+    const e = this.reader.run(bytes, 0, this.base, final, this.onFrame, this.onWarning);
+    this.bytesRead = this.base + e.off;
+    if (e.stop) {
+      this.stopped = true;
+      this.pending = new Uint8Array(0);
+      return;
+    }
+    // Keep only the unfinished record (copied, so the chunk it came in is not held).
+    this.pending = e.off < bytes.length ? bytes.slice(e.off) : new Uint8Array(0);
+    this.base += e.off;
+  }
 }
 
 type Warn = (code: FileWarningCode, message: string, frame: number, at: number) => void;
@@ -566,6 +726,7 @@ function readPacketBlock(
   frameNo: number,
   interfaces: readonly Interface[],
   warn: Warn,
+  base = 0,
 ): RawFrame {
   const bodyLen = bodyEnd - body;
   let interfaceId = 0;
@@ -583,7 +744,7 @@ function readPacketBlock(
     // EPB and the obsolete PB share the layout after their first word.
     if (bodyLen < 20) {
       warn('bad-block-length', `packet block body of ${bodyLen} bytes (needs 20)`, frameNo, blockOff);
-      return { frame: frameNo, timeNs: 0n, linkType: -1, interfaceId: 0, originalLength: 0, data: bytes.subarray(0, 0), offset: blockOff };
+      return { frame: frameNo, timeNs: 0n, linkType: -1, interfaceId: 0, originalLength: 0, data: bytes.subarray(0, 0), offset: base + blockOff };
     }
     interfaceId = type === BT_PB ? u16(bytes, body, le) : u32(bytes, body, le);
     tsRaw = (BigInt(u32(bytes, body + 4, le)) << 32n) | BigInt(u32(bytes, body + 8, le));
@@ -611,6 +772,6 @@ function readPacketBlock(
     interfaceId,
     originalLength: origLen,
     data: bytes.subarray(dataOff, dataOff + capLen),
-    offset: blockOff,
+    offset: base + blockOff,
   };
 }

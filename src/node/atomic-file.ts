@@ -12,6 +12,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -104,6 +105,88 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
       await d.sync();
     } finally {
       await d.close();
+    }
+  } catch {
+    // e.g. EISDIR/EPERM on some platforms: the data itself is synced.
+  }
+}
+
+function stepSync<T>(op: string, path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof FileOpError) throw e;
+    throw new FileOpError(op, path, errCode(e), e);
+  }
+}
+
+/**
+ * `ensureDir` for callers that must not yield (a streaming analysis writing each page the moment
+ * it is whole): the same directory, the same error.
+ */
+export function ensureDirSync(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (first) {
+    let e: unknown = first;
+    let code = errCode(e);
+    let where = dir;
+    if (code === 'ENOENT') {
+      let child = resolve(dir);
+      for (let parent = dirname(child); parent !== child; child = parent, parent = dirname(parent)) {
+        if (existsSync(parent)) break;
+      }
+      try {
+        mkdirSync(child);
+      } catch (e2) {
+        code = errCode(e2);
+        where = child;
+        e = e2;
+      }
+    }
+    throw new FileOpError('create directory', where, code, e);
+  }
+}
+
+/** `writeFileAtomic` without yielding: temporary file, fsync, rename, directory fsync; the same errors. */
+export function writeFileAtomicSync(path: string, data: Uint8Array): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = stepSync('create', path, () => openSync(tmp, 'wx', 0o644));
+  let renamed = false;
+  try {
+    try {
+      let off = 0;
+      while (off < data.length) {
+        const n = stepSync('write', path, () => writeSync(fd, data, off, data.length - off));
+        if (n <= 0) throw new FileOpError('write', path, 'EIO', new Error('no progress'));
+        off += n;
+      }
+      stepSync('sync', path, () => fsyncSync(fd));
+    } finally {
+      try {
+        closeSync(fd);
+      } catch {
+        // closing a descriptor we are abandoning anyway
+      }
+    }
+    stepSync('rename to', path, () => renameSync(tmp, path));
+    renamed = true;
+  } finally {
+    if (!renamed) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // already gone
+      }
+    }
+  }
+  try {
+    const d = openSync(dir, 'r');
+    try {
+      fsyncSync(d);
+    } finally {
+      closeSync(d);
     }
   } catch {
     // e.g. EISDIR/EPERM on some platforms: the data itself is synced.

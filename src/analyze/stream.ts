@@ -1,0 +1,840 @@
+/**
+ * `faxwire analyze` as a stream: the same records, in the same order, with the same summary as
+ * `analyzeCapture` (analyze.ts), but handed to a sink as they become final instead of held until
+ * the end, with the state kept per flow and per stream bounded, so a capture of a day of calls
+ * fits in memory.
+ *
+ * Why two passes over the file. The timeline opens with one `stream` line per T.38 stream, with
+ * the ASN.1 version detected over both directions of the call and the streams numbered in order
+ * of first appearance; which flows are streams depends on SDP anywhere in the capture and on
+ * which SSRCs in a flow turn out to be RTP. None of that is known before the end of the file, so
+ * the first pass (discovery) reads the whole capture keeping a few numbers per flow — and, for a
+ * flow still undecided, only the datagrams whose RTP-ness is pending — and the second pass decodes
+ * and writes. Reading a pcap twice costs far less than holding it (issue 13: 1.9 kB per packet).
+ *
+ * Order. `analyzeCapture` sorts its records by capture frame (stable: SIP, then each stream in
+ * turn, then pages). Here records wait in a heap keyed the same way and leave it once no future
+ * record can sort before them: the UDPTL receiver may still deliver a primary it holds in its
+ * reorder window at that datagram's arrival frame, so the release point is the oldest arrival
+ * still held. With `extract`, a page's record belongs at the start of the page but is only known
+ * (rows, answer) at its end: records from the page's first data on wait until the page is final,
+ * and `onPage` gets the page the moment it is (the CLI writes it to disk then).
+ *
+ * State. Per flow, a compact record for the whole run (a few numbers; the discovery state of a
+ * flow idle longer than `idleSeconds` of capture time is settled and dropped, counted in
+ * `stats.discoveryEvictions`); per T.38 stream, decoding state from its first datagram to its
+ * last (known from the first pass), then only its summary counters.
+ *
+ * What is not streamed: G.711 audio (its timeline is laid out from every packet of a stream
+ * before it can be demodulated) and TCP that may carry SIP or TPKT (it would need reassembly
+ * here; other TCP is skipped, as analyzeCapture prints nothing of it). When the first pass finds
+ * either, the result says `fallback` and the caller runs the buffering `analyzeCapture` instead —
+ * same output, today's memory.
+ *
+ * Sans-IO: the caller hands a function that yields the file's bytes in chunks, once per pass.
+ */
+
+import { CaptureFrameReader, PacketDissector, type CapturedSegment, type CaptureWarning } from '../capture/index.js';
+import { decodeT30Frame, frameDetails, frameFcf, frameName, frameSummary } from '../t30/index.js';
+import { T38FieldAssembler, type T38FieldEvent } from '../t38/field-assembler.js';
+import { decodeIfp, describeIfp, ifpImplausibility, IfpView, type Ifp, type T38Version } from '../t38/ifp.js';
+import { decodeUdptl } from '../t38/udptl.js';
+import { UdptlReceiver } from '../t38/udptl-receiver.js';
+import { pageRecord, type AnalyzeOptions, type AnalyzeRecord, type AnalyzeSummary, type IfpSource, type StreamInfo, type StreamSummary } from './analyze.js';
+import { PageExtractor, type ExtractedPage, type PageEvent } from './extract.js';
+import { parseSipMessage, type SdpAudioEndpoint, type SdpT38Endpoint } from './sip.js';
+
+/** The capture's bytes, from the start, in chunks of any size; called once per pass. */
+export type CaptureSource = () => Iterable<Uint8Array>;
+
+export interface AnalyzeSink {
+  /** Each record once final, in timeline order, times relative to the first packet. */
+  record(r: AnalyzeRecord): void;
+  /** With `extract`: each page once nothing in the capture can change it (before its record). */
+  page?(p: ExtractedPage): void;
+}
+
+export interface StreamAnalyzeOptions extends AnalyzeOptions {
+  /** A flow silent this long (capture seconds) has its discovery state settled and dropped (default 120). */
+  readonly idleSeconds?: number;
+  /** SSRCs followed per flow to tell RTP from UDPTL (default 1024; more are taken as not RTP). */
+  readonly maxSsrcsPerFlow?: number;
+}
+
+/** How bounded the run stayed (all counts; none of this changes the records). */
+export interface StreamAnalyzeStats {
+  /** UDP flows seen. */
+  flows: number;
+  /** Flows whose discovery state was settled early because they fell idle. */
+  discoveryEvictions: number;
+  /** Most flows with discovery state at once. */
+  maxLiveDiscovery: number;
+  /** Datagrams held at once by discovery while their SSRC's RTP-ness was pending. */
+  maxQueued: number;
+  /** SSRCs not followed because a flow had `maxSsrcsPerFlow` already. */
+  ssrcsDropped: number;
+  /** T.38 streams decoded. */
+  streams: number;
+  /** Most streams with decoding state at once. */
+  maxLiveStreams: number;
+  /** Most records waiting for their turn at once. */
+  maxPendingRecords: number;
+  /** Records that arrived after later ones had been written (a seq reused after wrap-around): written late. */
+  lateRecords: number;
+}
+
+export type StreamAnalyzeResult =
+  | { readonly ok: true; readonly summary: AnalyzeSummary; readonly stats: StreamAnalyzeStats }
+  | { readonly ok: false; readonly error: string; readonly fallback?: never }
+  /** The capture has what only `analyzeCapture` handles (G.711 audio, TCP): nothing was written. */
+  | { readonly ok: false; readonly fallback: string; readonly error?: never };
+
+const endpoint = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+// --- discovery (first pass) -------------------------------------------------------------------
+
+/** Per-version state of `sequenceImplausibility` (analyze.ts), fed one primary at a time. */
+interface Implausibility {
+  cost: number;
+  last: string | undefined;
+}
+
+interface SsrcSeen {
+  /** Distinct RTP sequence numbers, up to 3 (3 make it RTP). */
+  readonly seqs: number[];
+  count: number;
+}
+
+/** A datagram whose SSRC's RTP-ness is pending (copied: chunks are not held). */
+interface Queued {
+  readonly ssrc: number;
+  readonly payload: Uint8Array;
+}
+
+interface Discovery {
+  readonly ssrcs: Map<number, SsrcSeen>;
+  /** From the first datagram whose RTP-ness is pending on: fed once it is settled. */
+  readonly queue: Queued[];
+}
+
+/** What the run keeps of a UDP flow (few numbers), plus its discovery state while live. */
+interface FlowInfo {
+  readonly key: string;
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  lastFrame: number;
+  lastTime: number;
+  segments: number;
+  /** Carried a SIP message (the second pass parses only these flows). */
+  sip: boolean;
+  /** Datagrams shaped like RTP v2 (≥ 12 octets): G.711 audio is possible. */
+  rtpShaped: number;
+  disc: Discovery | undefined;
+  /** SSRCs proven RTP (≥ 3 sequence numbers), undefined when none. */
+  rtp: Set<number> | undefined;
+  rtpSkipped: number;
+  // looksLikeUdptl, incrementally.
+  tried: number;
+  good: number;
+  consecutive: number;
+  prev: number;
+  // Version detection over the first 1000 decodable primaries.
+  imps: number;
+  readonly imp: [Implausibility, Implausibility];
+  /** Index into the streams, -1 when not T.38. */
+  stream: number;
+}
+
+const LOOK_TRIES = 400;
+const VERSION_IFPS = 1000;
+
+function satisfied(f: FlowInfo): boolean {
+  return f.tried > LOOK_TRIES && f.imps >= VERSION_IFPS;
+}
+
+/** One datagram known not to be RTP, in flow order: looksLikeUdptl and the version costs. */
+function feed(f: FlowInfo, payload: Uint8Array, view: IfpView): void {
+  const looking = f.tried <= LOOK_TRIES;
+  if (looking) f.tried++;
+  const wantImp = f.imps < VERSION_IFPS;
+  if (!(looking && f.tried <= LOOK_TRIES) && !wantImp) return;
+  const r = decodeUdptl(payload);
+  if (!r.ok) return;
+  const p = r.value.primary;
+  if (looking && f.tried <= LOOK_TRIES && r.bytesRead === payload.length && Math.min(ifpImplausibility(p, 0, view), ifpImplausibility(p, 1, view)) < 3) {
+    f.good++;
+    if (f.prev >= 0 && ((r.value.seq - f.prev) & 0xffff) <= 3) f.consecutive++;
+    f.prev = r.value.seq;
+  }
+  if (wantImp) {
+    f.imps++;
+    implausibilityStep(f.imp[0], p, 0, view);
+    implausibilityStep(f.imp[1], p, 1, view);
+  }
+}
+
+/** One step of analyze.ts's `sequenceImplausibility` (same rules, same order). */
+function implausibilityStep(s: Implausibility, b: Uint8Array, version: 0 | 1, view: IfpView): void {
+  s.cost += ifpImplausibility(b, version, view);
+  const r = decodeIfp(b, version, view);
+  if (!r.ok) {
+    s.last = undefined;
+    return;
+  }
+  const ifp = r.value;
+  if (ifp.type === 't30-indicator') {
+    if (s.last === 'hdlc-fcs-OK' || s.last === 'hdlc-fcs-BAD') s.cost += 1;
+    s.last = undefined;
+    return;
+  }
+  for (const fl of ifp.fields ?? []) {
+    if (fl.type === 'hdlc-data' && (s.last === 'hdlc-fcs-OK-sig-end' || s.last === 'hdlc-fcs-BAD-sig-end')) s.cost += 1;
+    s.last = fl.type;
+  }
+}
+
+/**
+ * Could this TCP payload be part of what analyzeCapture reads from TCP: a SIP message (its start
+ * line holds "SIP/2.0"; a segment may end inside it) or a TPKT header (03 00) opening a stream?
+ */
+function tcpMayMatter(p: Uint8Array): boolean {
+  if (p.length === 0) return false;
+  if (p[0] === 3 && (p.length < 2 || p[1] === 0)) return true;
+  for (let i = 0; i + 2 < p.length; i++) if (p[i] === 0x53 && p[i + 1] === 0x49 && p[i + 2] === 0x50) return true; // "SIP"
+  const n = p.length;
+  return p[n - 1] === 0x53 || (n >= 2 && p[n - 2] === 0x53 && p[n - 1] === 0x49); // "S" or "SI" at the end
+}
+
+const looksLikeUdptl = (f: FlowInfo): boolean => f.good >= 3 && f.good >= f.tried * 0.3 && f.consecutive >= (f.good - 1) * 0.5;
+
+// --- decoding (second pass) -------------------------------------------------------------------
+
+interface Arrival {
+  readonly frame: number;
+  readonly time: number;
+  readonly bytes: number;
+  readonly redundancy: string;
+  /** The receiver dropped this datagram (late, duplicate, malformed): it is not held back. */
+  stale: boolean;
+}
+
+interface LiveStream {
+  readonly index: number;
+  readonly info: StreamInfo;
+  readonly summary: StreamSummary;
+  readonly assembler: T38FieldAssembler;
+  readonly receiver: UdptlReceiver;
+  readonly arrivals: Map<number, Arrival>;
+  lastSeq: number;
+}
+
+/** A record or a page event waiting for its place: (order, rank, seq) as analyzeCapture sorts. */
+interface Pending {
+  readonly order: number;
+  readonly rank: number;
+  readonly seq: number;
+  readonly rec: AnalyzeRecord | undefined;
+  readonly ev: PageEvent | undefined;
+}
+
+const before = (a: Pending, b: Pending): boolean => a.order < b.order || (a.order === b.order && (a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq)));
+
+/** A binary min-heap of pending records. */
+class PendingHeap {
+  private readonly items: Pending[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  peek(): Pending | undefined {
+    return this.items[0];
+  }
+  push(p: Pending): void {
+    const a = this.items;
+    let i = a.length;
+    a.push(p);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const q = a[parent] as Pending;
+      if (!before(p, q)) break;
+      a[i] = q;
+      i = parent;
+    }
+    a[i] = p;
+  }
+  pop(): Pending | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (top === undefined || last === undefined || a.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= a.length) break;
+      const r = l + 1;
+      const c = r < a.length && before(a[r] as Pending, a[l] as Pending) ? r : l;
+      if (!before(a[c] as Pending, last)) break;
+      a[i] = a[c] as Pending;
+      i = c;
+    }
+    a[i] = last;
+    return top;
+  }
+}
+
+const SIP_RANK = 0;
+/** How many record-breaking page-event times are kept to place a page's record. */
+const BREAKERS = 4096;
+
+/**
+ * Streams `analyzeCapture`'s output for the capture `source` yields, into `sink`. On a capture
+ * with G.711 audio or TCP the result is `{ ok: false, fallback }` and nothing was written.
+ */
+export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, options: StreamAnalyzeOptions = {}): StreamAnalyzeResult {
+  const idleSeconds = options.idleSeconds ?? 120;
+  const maxSsrcs = Math.max(1, options.maxSsrcsPerFlow ?? 1024);
+  const view = new IfpView();
+  const stats: StreamAnalyzeStats = {
+    flows: 0,
+    discoveryEvictions: 0,
+    maxLiveDiscovery: 0,
+    maxQueued: 0,
+    ssrcsDropped: 0,
+    streams: 0,
+    maxLiveStreams: 0,
+    maxPendingRecords: 0,
+    lateRecords: 0,
+  };
+
+  /** Runs `visit` over every UDP/TCP segment of the capture; the capture's warnings to `onWarning`. */
+  const pass = (visit: (s: CapturedSegment) => boolean, onWarning: (w: CaptureWarning) => void): { ok: true; frames: number; format: string } | { ok: false; error: string } => {
+    const dissector = new PacketDissector({ onWarning });
+    let stop = false;
+    const reader = new CaptureFrameReader((f) => {
+      if (stop) return;
+      const out = dissector.dissect(f);
+      if (out.kind === 'segment' && !visit(out.segment)) stop = true;
+    }, onWarning);
+    for (const chunk of source()) {
+      const e = reader.push(chunk);
+      if (e) return { ok: false, error: e.message };
+      if (stop) break;
+    }
+    const r = reader.end();
+    if (!r.ok) return { ok: false, error: r.error.message };
+    dissector.finish();
+    return { ok: true, frames: dissector.getStats().frames, format: r.value.format };
+  };
+
+  // ---- pass 1: discovery ----
+  const flows = new Map<string, FlowInfo>();
+  const live = new Set<FlowInfo>();
+  const warnings: string[] = [];
+  const audioWarnings: string[] = [];
+  const sdpT38: SdpT38Endpoint[] = [];
+  const sdpAudio: SdpAudioEndpoint[] = [];
+  let sipMessages = 0;
+  let t0: number | undefined;
+  let fallback: string | undefined;
+  let seen = 0;
+  let queued = 0;
+
+  const settle = (f: FlowInfo, final: boolean): void => {
+    const d = f.disc;
+    if (!d) return;
+    // What is still pending is not RTP: its SSRC never reached three sequence numbers.
+    for (const q of d.queue) if (!f.rtp?.has(q.ssrc) && !satisfied(f)) feed(f, q.payload, view);
+    queued -= d.queue.length;
+    for (const s of d.ssrcs.values()) if (s.seqs.length >= 3) f.rtpSkipped += s.count;
+    f.disc = undefined;
+    live.delete(f);
+    if (!final) stats.discoveryEvictions++;
+  };
+
+  const sweep = (now: number): void => {
+    for (const f of live) if (now - f.lastTime > idleSeconds) settle(f, false);
+  };
+
+  const discover = (s: CapturedSegment): boolean => {
+    t0 ??= s.time;
+    if (s.proto === 'tcp') {
+      // TCP that may carry SIP or TPKT goes to the buffering path (which reassembles it); other
+      // TCP (a shell session, HTTP) is nothing analyzeCapture would print, and is skipped.
+      if (tcpMayMatter(s.payload)) {
+        fallback = 'TCP that may carry SIP or TPKT';
+        return false;
+      }
+      tcpFlows.set(`${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`, { ip: s.src, port: s.srcPort, dstIp: s.dst, dstPort: s.dstPort });
+      return true;
+    }
+    if (++seen % 4096 === 0) sweep(s.time);
+    const key = `udp ${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`;
+    let f = flows.get(key);
+    if (!f) {
+      f = {
+        key,
+        src: s.src,
+        srcPort: s.srcPort,
+        dst: s.dst,
+        dstPort: s.dstPort,
+        lastFrame: s.frame,
+        lastTime: s.time,
+        segments: 0,
+        sip: false,
+        rtpShaped: 0,
+        disc: undefined,
+        rtp: undefined,
+        rtpSkipped: 0,
+        tried: 0,
+        good: 0,
+        consecutive: 0,
+        prev: -1,
+        imps: 0,
+        imp: [
+          { cost: 0, last: undefined },
+          { cost: 0, last: undefined },
+        ],
+        stream: -1,
+      };
+      flows.set(key, f);
+      stats.flows++;
+    }
+    f.lastFrame = s.frame;
+    f.lastTime = s.time;
+    f.segments++;
+    const p = s.payload;
+    const ev = parseSipMessage(p, { frame: s.frame, time: s.time, src: endpoint(s.src, s.srcPort), dst: endpoint(s.dst, s.dstPort) });
+    if (ev) {
+      sipMessages++;
+      f.sip = true;
+      sdpT38.push(...ev.t38);
+      sdpAudio.push(...ev.audio);
+    }
+    let d = f.disc;
+    if (!d) {
+      d = f.disc = { ssrcs: new Map(), queue: [] };
+      live.add(f);
+      if (live.size > stats.maxLiveDiscovery) stats.maxLiveDiscovery = live.size;
+    }
+    // RTP: a recurring SSRC whose sequence numbers change (analyze.ts `rtpDatagrams`).
+    let ssrc = -1;
+    if (p.length >= 12 && (p[0]! & 0xc0) === 0x80) {
+      f.rtpShaped++;
+      ssrc = ((p[8]! << 24) | (p[9]! << 16) | (p[10]! << 8) | p[11]!) >>> 0;
+      const seq = (p[2]! << 8) | p[3]!;
+      let e = d.ssrcs.get(ssrc);
+      if (!e && d.ssrcs.size < maxSsrcs) d.ssrcs.set(ssrc, (e = { seqs: [], count: 0 }));
+      if (!e) {
+        stats.ssrcsDropped++;
+        ssrc = -1;
+      } else {
+        e.count++;
+        if (e.seqs.length < 3 && !e.seqs.includes(seq)) {
+          e.seqs.push(seq);
+          if (e.seqs.length === 3) (f.rtp ??= new Set()).add(ssrc);
+        }
+      }
+    }
+    if (satisfied(f)) {
+      if (d.queue.length > 0) {
+        queued -= d.queue.length;
+        d.queue.length = 0;
+      }
+      return true;
+    }
+    if (ssrc >= 0 && f.rtp?.has(ssrc)) {
+      // Proven RTP: skipped, and whatever waited on this SSRC can go on.
+    } else if (ssrc >= 0 || d.queue.length > 0) {
+      d.queue.push({ ssrc, payload: p.slice() });
+      queued++;
+      if (queued > stats.maxQueued) stats.maxQueued = queued;
+    } else {
+      feed(f, p, view);
+    }
+    // Feed the queue's head while its RTP-ness is settled (not RTP-shaped, or proven RTP).
+    while (d.queue.length > 0) {
+      const q = d.queue[0] as Queued;
+      const proven = q.ssrc >= 0 && f.rtp?.has(q.ssrc) === true;
+      if (q.ssrc >= 0 && !proven) break;
+      d.queue.shift();
+      queued--;
+      if (!proven && !satisfied(f)) feed(f, q.payload, view);
+    }
+    return true;
+  };
+
+  /** TCP flows seen (skipped): one chosen by --port or by SDP `tcptl` sends the capture to the buffering path. */
+  const tcpFlows = new Map<string, { readonly ip: string; readonly port: number; readonly dstIp: string; readonly dstPort: number }>();
+  const fileWarnings: CaptureWarning[] = [];
+  const p1 = pass(discover, (w) => {
+    if (fileWarnings.length < 50) fileWarnings.push(w);
+  });
+  if (!p1.ok) return { ok: false, error: p1.error };
+  if (fallback !== undefined) return { ok: false, fallback };
+  for (const f of live) settle(f, true);
+  for (const w of fileWarnings) warnings.push(`frame ${w.frame}: ${w.message}`);
+  // extractAudioStreams repeats the capture's first 20 warnings under "audio:" (analyzeCapture).
+  for (const w of fileWarnings.slice(0, 20)) audioWarnings.push(`audio: frame ${w.frame}: ${w.message}`);
+
+  // G.711 audio anywhere (a superset of what findAudioStreams could take as a stream): fall back.
+  const ports = new Set(options.ports ?? []);
+  for (const f of flows.values()) {
+    if (f.rtpShaped === 0) continue;
+    const announced = sdpAudio.some((e) => e.port !== 0 && ((e.ip === f.dst && e.port === f.dstPort) || (e.ip === f.src && e.port === f.srcPort)));
+    if (f.rtpShaped >= 8 || announced || ports.has(f.srcPort) || ports.has(f.dstPort)) {
+      return { ok: false, fallback: `possible G.711 audio in ${f.key}` };
+    }
+  }
+
+  for (const t of tcpFlows.values()) {
+    const sdp = sdpT38.some((e) => e.port !== 0 && e.transport !== 'udptl' && ((e.ip === t.dstIp && e.port === t.dstPort) || (e.ip === t.ip && e.port === t.port)));
+    if (sdp || ports.has(t.port) || ports.has(t.dstPort)) return { ok: false, fallback: 'a TCP flow named by SDP or --port' };
+  }
+
+  // Which flows are T.38 (analyze.ts, the same tests in the same order).
+  const chosen: { flow: FlowInfo; foundBy: StreamInfo['foundBy']; sdp?: SdpT38Endpoint }[] = [];
+  for (const f of flows.values()) {
+    const sdp = sdpT38.find((e) => ((e.ip === f.dst && e.port === f.dstPort) || (e.ip === f.src && e.port === f.srcPort)) && e.port !== 0 && e.transport === 'udptl');
+    if (ports.has(f.srcPort) || ports.has(f.dstPort)) {
+      chosen.push(sdp ? { flow: f, foundBy: 'port', sdp } : { flow: f, foundBy: 'port' });
+    } else if (sdp && f.segments > f.rtpSkipped) {
+      chosen.push({ flow: f, foundBy: 'sdp', sdp });
+    } else if (ports.size === 0 && looksLikeUdptl(f)) {
+      chosen.push({ flow: f, foundBy: 'heuristic' });
+    }
+  }
+  const chosenKeys = new Set(chosen.map((c) => c.flow.key));
+  const infos: StreamInfo[] = [];
+  const summaries: StreamSummary[] = [];
+  chosen.forEach((c, i) => {
+    const f = c.flow;
+    let version: T38Version = 0;
+    let versionSource: StreamInfo['versionSource'] = 'default';
+    const opt = options.t38Version;
+    if (opt !== undefined && opt !== 'auto') {
+      version = opt;
+      versionSource = 'option';
+    } else if (c.sdp?.version !== undefined && c.sdp.version >= 0 && c.sdp.version <= 4) {
+      version = c.sdp.version as T38Version;
+      versionSource = 'sdp';
+    } else {
+      // Detection over both directions of the call, when the other direction is a stream too.
+      const back = flows.get(`udp ${endpoint(f.dst, f.dstPort)} ${endpoint(f.src, f.srcPort)}`);
+      const b = back && chosenKeys.has(back.key) ? back : undefined;
+      const v0 = f.imp[0].cost + (b?.imp[0].cost ?? 0);
+      const v1 = f.imp[1].cost + (b?.imp[1].cost ?? 0);
+      if (v0 !== v1) {
+        version = v0 < v1 ? 0 : 2;
+        versionSource = 'auto';
+      }
+    }
+    infos.push({ id: `S${i + 1}`, transport: 'udptl', src: endpoint(f.src, f.srcPort), dst: endpoint(f.dst, f.dstPort), version, versionSource, foundBy: c.foundBy });
+    summaries.push({
+      id: `S${i + 1}`,
+      datagrams: 0,
+      ifps: 0,
+      primaries: 0,
+      recoveredFromSecondary: 0,
+      recoveredFromFec: 0,
+      lost: 0,
+      malformed: 0,
+      duplicates: 0,
+      late: 0,
+      zeroLengthSecondaries: 0,
+      rtpSkipped: f.rtpSkipped,
+      t30Frames: 0,
+      t30BadFrames: 0,
+    });
+    f.stream = i;
+  });
+  stats.streams = infos.length;
+
+  // ---- output: heap → (page hold) → sink ----
+  const start = t0 ?? 0;
+  const relative = (r: AnalyzeRecord): AnalyzeRecord => ('time' in r ? { ...r, time: Math.round((r.time - start) * 1e6) / 1e6 } : r);
+  const heap = new PendingHeap();
+  let nextSeq = 0;
+  /** Highest order already handed on from the heap. */
+  let released = -Infinity;
+  const push = (order: number, rank: number, rec: AnalyzeRecord | undefined, ev?: PageEvent): void => {
+    if (order <= released) stats.lateRecords++;
+    heap.push({ order, rank, seq: nextSeq++, rec, ev });
+    if (heap.size > stats.maxPendingRecords) stats.maxPendingRecords = heap.size;
+  };
+
+  // Pages (--extract): records from a page's start wait until the page is final.
+  const out: { order: number; rec: AnalyzeRecord }[] = [];
+  let outHead = 0;
+  const readyPages: { order: number; rec: AnalyzeRecord }[] = [];
+  /** Record-breaking page-event times, to place a page where analyzeCapture places it. */
+  const breakOrder: number[] = [];
+  const breakTime: number[] = [];
+  let maxTime = -Infinity;
+  const placeAt = (time: number): number => {
+    // analyzeCapture: the first page event (in order) whose time is ≥ the page's time.
+    let lo = 0;
+    let hi = breakTime.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((breakTime[mid] as number) >= time) hi = mid;
+      else lo = mid + 1;
+    }
+    return breakOrder[lo] ?? breakOrder[breakOrder.length - 1] ?? 0;
+  };
+  const extractor = options.extract
+    ? new PageExtractor((p) => {
+        readyPages.push({ order: placeAt(p.time), rec: pageRecord(p) });
+        sink.page?.(p);
+      })
+    : undefined;
+
+  /** Writes what can be written: records before `bound`, with the pages placed among them. */
+  const drain = (bound: number): void => {
+    let hold = bound;
+    if (extractor) {
+      const open = extractor.openSince();
+      if (open !== undefined) hold = Math.min(hold, placeAt(open));
+      const pend = extractor.pending();
+      if (pend) hold = Math.min(hold, placeAt(pend.time));
+    }
+    for (;;) {
+      const r = outHead < out.length ? out[outHead] : undefined;
+      const pg = readyPages[0];
+      if (pg && pg.order < hold && (!r || pg.order < r.order)) {
+        readyPages.shift();
+        sink.record(relative(pg.rec));
+      } else if (r && r.order < hold) {
+        outHead++;
+        sink.record(relative(r.rec));
+      } else break;
+    }
+    if (outHead > 1024 && outHead * 2 > out.length) {
+      out.splice(0, outHead);
+      outHead = 0;
+    }
+  };
+
+  /** Moves everything ordered before `bound` out of the heap. */
+  const release = (bound: number): void => {
+    for (let top = heap.peek(); top !== undefined && top.order < bound; top = heap.peek()) {
+      heap.pop();
+      if (top.order > released) released = top.order;
+      if (top.rec) {
+        if (extractor) out.push({ order: top.order, rec: top.rec });
+        else sink.record(relative(top.rec));
+      } else if (top.ev && extractor) {
+        if (top.ev.time > maxTime) {
+          maxTime = top.ev.time;
+          breakOrder.push(top.order);
+          breakTime.push(top.ev.time);
+          if (breakOrder.length > 2 * BREAKERS) {
+            breakOrder.splice(0, BREAKERS);
+            breakTime.splice(0, BREAKERS);
+          }
+        }
+        extractor.push(top.ev);
+      }
+    }
+    if (extractor) drain(bound);
+  };
+
+  // The stream lines open the timeline (order 0: before every frame).
+  for (const info of infos) sink.record({ type: 'stream', ...info });
+
+  // ---- pass 2: decode ----
+  const streams = new Map<number, LiveStream>();
+
+  const lineEvent = (st: LiveStream, ev: T38FieldEvent, seq: number, frame: number, time: number): void => {
+    const rank = 1 + st.index;
+    const id = st.info.id;
+    if (extractor) {
+      // A copy: the event's bytes are a view into the capture chunk, which must not be held.
+      if (ev.kind === 'non-ecm-data') push(frame, rank, undefined, { kind: 'non-ecm', time, stream: id, data: ev.data.slice() });
+      if (ev.kind === 'non-ecm-sig-end') push(frame, rank, undefined, { kind: 'non-ecm-end', time, stream: id });
+    }
+    if (ev.kind !== 'hdlc-frame') return;
+    st.summary.t30Frames++;
+    if (!ev.ok) st.summary.t30BadFrames++;
+    const d = decodeT30Frame(ev.frame);
+    const base = { type: 't30' as const, frame, time, stream: id, seq, modem: ev.dataType, ok: ev.ok, hex: hex(ev.frame) };
+    const problem = ev.problem !== undefined ? { problem: ev.problem } : {};
+    if (d.ok) {
+      if (extractor) push(frame, rank, undefined, { kind: 't30', time, stream: id, frame: d.value, ok: ev.ok });
+      const details = frameDetails(d.value);
+      push(frame, rank, { ...base, ...problem, name: frameName(d.value), fcf: frameFcf(d.value), summary: frameSummary(d.value), ...(details.length ? { details } : {}) });
+    } else {
+      push(frame, rank, { ...base, ...problem, name: 'undecodable', fcf: ev.frame[2] ?? -1, summary: `undecodable frame (${d.error.code}: ${d.error.message})` });
+    }
+  };
+
+  const onIfp = (st: LiveStream, seq: number, ifpBytes: Uint8Array, source: IfpSource, frame: number, time: number): void => {
+    const rank = 1 + st.index;
+    const arrival = source === 'primary' ? st.arrivals.get(seq) : undefined;
+    st.arrivals.delete(seq);
+    if (st.lastSeq >= 0) {
+      const gap = (seq - st.lastSeq - 1) & 0xffff;
+      if (gap > 0 && gap < 2000) {
+        st.summary.lost += gap;
+        st.assembler.markMissing(gap);
+        push(frame, rank, { type: 'lost', frame, time, stream: st.info.id, from: (st.lastSeq + 1) & 0xffff, count: gap });
+      }
+    }
+    st.lastSeq = seq;
+    st.summary.ifps++;
+    if (source === 'secondary') st.summary.recoveredFromSecondary++;
+    if (source === 'fec') st.summary.recoveredFromFec++;
+    const r = decodeIfp(ifpBytes, st.info.version, view);
+    const at = arrival ?? { frame, time, bytes: undefined, redundancy: undefined };
+    // An IFP rebuilt from parity FEC comes back zero-padded (analyze.ts): trailing zeros are not an error.
+    const padOk = (): boolean => r.ok && source === 'fec' && ifpBytes.subarray(r.bytesRead).every((b) => b === 0);
+    if (!r.ok || (r.bytesRead !== ifpBytes.length && !padOk())) {
+      st.summary.malformed++;
+      const why = r.ok ? `${ifpBytes.length - r.bytesRead} octets after the IFP` : `${r.error.code}: ${r.error.message}`;
+      push(at.frame, rank, { type: 'malformed', frame: at.frame, time: at.time, stream: st.info.id, error: `IFP seq ${seq} (${source}) ${why} [${hex(ifpBytes.subarray(0, 24))}]` });
+      st.assembler.markMissing(1);
+      return;
+    }
+    const ifp: Ifp = r.value;
+    push(at.frame, rank, {
+      type: 'ifp',
+      frame: at.frame,
+      time: at.time,
+      stream: st.info.id,
+      seq,
+      source,
+      ifp: describeIfp(ifp),
+      msg: ifp.type === 't30-indicator' ? ifp.indicator : ifp.dataType,
+      fields: (ifp.fields ?? []).map((f) => ({ type: f.type, length: f.data?.length ?? 0 })),
+      ifpBytes: ifpBytes.length,
+      ...(at.bytes !== undefined ? { packetBytes: at.bytes } : {}),
+      ...(at.redundancy !== undefined ? { redundancy: at.redundancy } : {}),
+    });
+    for (const ev of st.assembler.push(ifp)) lineEvent(st, ev, seq, at.frame, at.time);
+  };
+
+  const datagram = (st: LiveStream, s: CapturedSegment): void => {
+    const rank = 1 + st.index;
+    st.summary.datagrams++;
+    const d = decodeUdptl(s.payload);
+    let mine: Arrival | undefined;
+    if (d.ok) {
+      const rec = d.value.recovery;
+      const redundancy = rec.kind === 'secondary' ? `${rec.secondaries.length} sec` : `fec span ${rec.span} × ${rec.entries.length}`;
+      if (!st.arrivals.has(d.value.seq) && st.arrivals.size < 4096) {
+        mine = { frame: s.frame, time: s.time, bytes: s.payload.length, redundancy, stale: false };
+        st.arrivals.set(d.value.seq, mine);
+      }
+    }
+    const b = st.receiver.getStats();
+    const got = st.receiver.receive(s.payload);
+    const a = st.receiver.getStats();
+    if (a.malformed > b.malformed) {
+      st.summary.malformed++;
+      push(s.frame, rank, {
+        type: 'malformed',
+        frame: s.frame,
+        time: s.time,
+        stream: st.info.id,
+        error: d.ok ? 'UDPTL datagram rejected' : `UDPTL ${d.error.code}: ${d.error.message} [${hex(s.payload.subarray(0, 24))}]`,
+      });
+    }
+    if (a.duplicates > b.duplicates && d.ok) {
+      st.summary.duplicates += a.duplicates - b.duplicates;
+      push(s.frame, rank, { type: 'duplicate', frame: s.frame, time: s.time, stream: st.info.id, seq: d.value.seq });
+    }
+    // A datagram the receiver dropped leaves its arrival behind, as analyzeCapture's does; it can
+    // only be used again after the seq wraps, so it does not hold the timeline back.
+    if (mine && (a.malformed > b.malformed || a.duplicates > b.duplicates || a.late > b.late)) mine.stale = true;
+    for (const o of got) onIfp(st, o.seq, o.ifp, o.source, s.frame, s.time);
+  };
+
+  const finishStream = (st: LiveStream, s: CapturedSegment): void => {
+    for (const o of st.receiver.flush()) onIfp(st, o.seq, o.ifp, o.source, s.frame, s.time);
+    const rs = st.receiver.getStats();
+    st.summary.primaries = rs.primaries;
+    st.summary.late = rs.late;
+    st.summary.zeroLengthSecondaries = rs.zeroLengthSecondaries;
+    streams.delete(st.index);
+  };
+
+  /** The oldest order a live stream may still produce a record at (a held primary's arrival). */
+  const watermark = (next: number): number => {
+    let w = next;
+    for (const st of streams.values()) {
+      for (const a of st.arrivals.values()) if (!a.stale && a.frame < w) w = a.frame;
+    }
+    return w;
+  };
+
+  let count = 0;
+  const decode = (s: CapturedSegment): boolean => {
+    if (s.proto === 'tcp') return true;
+    const key = `udp ${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`;
+    const f = flows.get(key);
+    if (!f) return true;
+    if (f.sip) {
+      const ev = parseSipMessage(s.payload, { frame: s.frame, time: s.time, src: endpoint(s.src, s.srcPort), dst: endpoint(s.dst, s.dstPort) });
+      if (ev) push(s.frame, SIP_RANK, { type: 'sip', ...ev });
+    }
+    if (f.stream >= 0) {
+      let st = streams.get(f.stream);
+      if (!st) {
+        const info = infos[f.stream] as StreamInfo;
+        st = {
+          index: f.stream,
+          info,
+          summary: summaries[f.stream] as StreamSummary,
+          assembler: new T38FieldAssembler(),
+          receiver: new UdptlReceiver({ reorderWindow: 4 }),
+          arrivals: new Map(),
+          lastSeq: -1,
+        };
+        streams.set(f.stream, st);
+        if (streams.size > stats.maxLiveStreams) stats.maxLiveStreams = streams.size;
+      }
+      const p = s.payload;
+      const rtp = f.rtp !== undefined && p.length >= 12 && (p[0]! & 0xc0) === 0x80 && f.rtp.has(((p[8]! << 24) | (p[9]! << 16) | (p[10]! << 8) | p[11]!) >>> 0);
+      if (!rtp) datagram(st, s);
+      if (s.frame === f.lastFrame) finishStream(st, s);
+    }
+    if (++count % 32 === 0) release(watermark(s.frame + 1));
+    return true;
+  };
+
+  const p2 = pass(decode, () => undefined);
+  if (!p2.ok) return { ok: false, error: p2.error };
+  release(Infinity);
+  if (extractor) {
+    const outcome = extractor.finish();
+    drain(Infinity);
+    sink.record({ type: 'outcome', text: outcome });
+  }
+
+  const per = summaries;
+  const sum = (k: keyof StreamSummary): number => per.reduce((n, s) => n + (s[k] as number), 0);
+  const summary: AnalyzeSummary = {
+    format: p1.format,
+    audioStreams: [],
+    captureStart: start,
+    frames: p1.frames,
+    streams: infos.length,
+    sipMessages,
+    datagrams: sum('datagrams'),
+    ifps: sum('ifps'),
+    lost: sum('lost'),
+    recovered: sum('recoveredFromSecondary') + sum('recoveredFromFec'),
+    recoveredFromSecondary: sum('recoveredFromSecondary'),
+    recoveredFromFec: sum('recoveredFromFec'),
+    malformed: sum('malformed'),
+    duplicates: sum('duplicates'),
+    t30Frames: sum('t30Frames'),
+    perStream: per,
+    warnings: [...warnings, ...audioWarnings],
+  };
+  return { ok: true, summary, stats };
+}

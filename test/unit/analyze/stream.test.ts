@@ -1,0 +1,258 @@
+/**
+ * The streaming analyze (src/analyze/stream.ts) against the buffering one (analyzeCapture, kept
+ * as the reference and as the fallback path): on captures of many calls at once — copies of the
+ * spandsp peer's golden T.38 v3 call from ../shared (read at test time, never copied), readdressed,
+ * time-shifted, with datagrams lost, duplicated and swapped — the same records in the same order,
+ * the same summary and the same pages; the state it keeps is bounded by the calls running at
+ * once, not by the length of the capture; pages reach the sink while the capture is still being
+ * read.
+ */
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { analyzeCapture, analyzeCaptureStream, formatRecord, type AnalyzeRecord, type ExtractedPage, type StreamAnalyzeOptions } from '../../../src/analyze/index.js';
+import { readCapture, writePcap, type CapturedSegment, type PcapWriteRecord } from '../../../src/capture/index.js';
+import { xorshift32 } from '../../../src/util/random.js';
+
+const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..', 'shared');
+const CALL = join(SHARED, 'interop', 'spandsp-peer', 'results', 'cap_v3.pcapng');
+
+function template(): CapturedSegment[] {
+  const r = readCapture(readFileSync(CALL));
+  assert.ok(r.ok);
+  return r.value.packets;
+}
+
+interface CallsOptions {
+  readonly calls: number;
+  /** Seconds between call starts (the call lasts 3.7 s). */
+  readonly spacing: number;
+  /** Per mille of datagrams lost, duplicated, swapped with the next. */
+  readonly lose?: number;
+  readonly duplicate?: number;
+  readonly swap?: number;
+  readonly seed?: number;
+}
+
+/** `calls` copies of the golden call, own addresses and ports, merged in time order. */
+function calls(tpl: readonly CapturedSegment[], o: CallsOptions): Uint8Array {
+  const rnd = xorshift32(o.seed ?? 1);
+  const roll = (): number => (rnd() >>> 0) % 1000;
+  const t0 = tpl[0]?.timeNs ?? 0n;
+  const low = Math.min(...tpl.map((s) => s.srcPort));
+  const all: PcapWriteRecord[] = [];
+  for (let i = 0; i < o.calls; i++) {
+    const net = `10.${(i >> 8) & 255}.${i & 255}`;
+    const start = BigInt(Math.round(i * o.spacing * 1e9));
+    const mine: PcapWriteRecord[] = [];
+    for (const s of tpl) {
+      const fromLow = s.srcPort === low;
+      const rec: PcapWriteRecord = {
+        timeNs: 1_800_000_000_000_000_000n + start + (s.timeNs - t0),
+        src: `${net}.${fromLow ? 1 : 2}`,
+        dst: `${net}.${fromLow ? 2 : 1}`,
+        srcPort: 40000 + 2 * (i % 400) + (fromLow ? 0 : 1),
+        dstPort: 40000 + 2 * (i % 400) + (fromLow ? 1 : 0),
+        proto: 'udp',
+        payload: s.payload,
+      };
+      if (roll() < (o.lose ?? 0)) continue;
+      mine.push(rec);
+      if (roll() < (o.duplicate ?? 0)) mine.push({ ...rec, timeNs: rec.timeNs + 1000n });
+    }
+    // Swapped neighbours keep their times: arrival order (frame order) is what the receiver sees.
+    for (let j = 0; j + 1 < mine.length; j++) {
+      if (roll() < (o.swap ?? 0)) {
+        const a = mine[j] as PcapWriteRecord;
+        const b = mine[j + 1] as PcapWriteRecord;
+        mine[j] = { ...b, timeNs: a.timeNs };
+        mine[j + 1] = { ...a, timeNs: b.timeNs };
+      }
+    }
+    all.push(...mine);
+  }
+  // Stable sort by time keeps each call's own order for equal times.
+  all.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
+  return writePcap(all);
+}
+
+/** The bytes in chunks of `size` (the reader must not care where a record is cut). */
+const chunked =
+  (b: Uint8Array, size: number) =>
+  (): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < b.length; i += size) out.push(b.subarray(i, i + size));
+    return out;
+  };
+
+interface Streamed {
+  readonly lines: string[];
+  readonly json: string[];
+  readonly pages: { readonly page: ExtractedPage; readonly recordsBefore: number }[];
+  readonly result: ReturnType<typeof analyzeCaptureStream>;
+}
+
+function stream(bytes: Uint8Array, opts: StreamAnalyzeOptions = {}, chunk = 65536): Streamed {
+  const lines: string[] = [];
+  const json: string[] = [];
+  const pages: { page: ExtractedPage; recordsBefore: number }[] = [];
+  const result = analyzeCaptureStream(
+    chunked(bytes, chunk),
+    {
+      record: (r: AnalyzeRecord) => {
+        lines.push(formatRecord(r));
+        json.push(JSON.stringify(r));
+      },
+      page: (p) => pages.push({ page: p, recordsBefore: lines.length }),
+    },
+    opts,
+  );
+  return { lines, json, pages, result };
+}
+
+/** Streaming and buffering agree on records (text and JSON), summary and pages. */
+function assertSame(bytes: Uint8Array, opts: StreamAnalyzeOptions = {}, chunk = 65536): Streamed {
+  const old = analyzeCapture(bytes, opts);
+  assert.ok(old.ok);
+  const s = stream(bytes, opts, chunk);
+  assert.ok(s.result.ok, JSON.stringify(s.result));
+  assert.equal(s.lines.length, old.records.length);
+  for (let i = 0; i < old.records.length; i++) {
+    const want = old.records[i] as AnalyzeRecord;
+    assert.equal(s.json[i], JSON.stringify(want), `record ${i}`);
+  }
+  assert.deepEqual(s.result.summary, old.summary);
+  const oldPages = old.pages ?? [];
+  assert.equal(s.pages.length, oldPages.length);
+  s.pages.forEach(({ page }, i) => {
+    const o = oldPages[i] as ExtractedPage;
+    assert.equal(page.index, o.index);
+    assert.equal(page.rows, o.rows);
+    assert.equal(page.response, o.response);
+    assert.equal(page.command, o.command);
+    assert.deepEqual(page.bitmap.data, o.bitmap.data);
+  });
+  return s;
+}
+
+describe('analyzeCaptureStream', () => {
+  if (!existsSync(CALL)) {
+    it('SKIPPED: ../shared absent (needs the spandsp peer golden call)', (t) => {
+      process.stderr.write(`analyze stream tests: ${CALL} not found — SKIPPED\n`);
+      t.skip(`${CALL} not found`);
+    });
+    return;
+  }
+  const tpl = template();
+
+  it('60 overlapping calls: the same records, summary and order as analyzeCapture, whatever the chunk size', () => {
+    const cap = calls(tpl, { calls: 60, spacing: 0.05 });
+    const s = assertSame(cap);
+    assert.ok(s.result.ok && s.result.summary.streams === 120);
+    assertSame(cap, {}, 1000);
+    assertSame(cap, {}, 7);
+  });
+
+  it('loss, duplicates and reordering (held primaries, late datagrams): still the same records in the same order', () => {
+    let lost = 0;
+    for (const seed of [1, 2, 3]) {
+      const cap = calls(tpl, { calls: 12, spacing: 0.3, lose: 250, duplicate: 30, swap: 60, seed });
+      const s = assertSame(cap, { extract: true });
+      assert.ok(s.result.ok);
+      const sum = s.result.summary;
+      assert.ok(sum.recovered > 0 && sum.duplicates > 0, `impairments took effect (recovered ${sum.recovered}, duplicates ${sum.duplicates})`);
+      lost += sum.lost;
+    }
+    assert.ok(lost > 0, 'some IFPs lost beyond redundancy');
+  });
+
+  it('--version and --port choices stream the same way', () => {
+    const cap = calls(tpl, { calls: 4, spacing: 1 });
+    assertSame(cap, { t38Version: 0 });
+    assertSame(cap, { ports: [40002, 40003] });
+  });
+
+  it('state is bounded by the calls running at once: 3× more calls, same peaks; idle flows are evicted and counted', () => {
+    const peaks = (n: number): { live: number; pending: number; streams: number } => {
+      const s = stream(calls(tpl, { calls: n, spacing: 1.5 }));
+      assert.ok(s.result.ok);
+      return { live: s.result.stats.maxLiveStreams, pending: s.result.stats.maxPendingRecords, streams: s.result.stats.streams };
+    };
+    const a = peaks(20);
+    const b = peaks(60);
+    assert.equal(a.streams, 40);
+    assert.equal(b.streams, 120);
+    // A call lasts 3.7 s and one starts every 1.5 s: 3 calls (6 streams) at once at most.
+    assert.ok(b.live <= 6, `live streams ${b.live}`);
+    assert.equal(b.live, a.live);
+    assert.ok(b.pending <= a.pending * 1.5 + 50, `records waiting: ${a.pending} for 20 calls, ${b.pending} for 60`);
+    // Discovery state of a flow silent for 1 s is settled early (the flows' calls are over by then).
+    const cap = calls(tpl, { calls: 30, spacing: 1.5 });
+    const s = assertSame(cap, { idleSeconds: 1 });
+    assert.ok(s.result.ok);
+    assert.ok(s.result.stats.discoveryEvictions > 0, 'idle flows evicted');
+    assert.ok(s.result.stats.maxLiveDiscovery < 30, `flows with discovery state at once: ${s.result.stats.maxLiveDiscovery}`);
+    const all = stream(cap);
+    assert.ok(all.result.ok);
+    assert.equal(all.result.stats.discoveryEvictions, 0);
+  });
+
+  it('--extract: each page reaches the sink as soon as it is final, long before the capture ends, and equals analyzeCapture\'s', () => {
+    // Calls one after the other: each call's pages are final when its answer is seen.
+    const cap = calls(tpl, { calls: 6, spacing: 5 });
+    const s = assertSame(cap, { extract: true });
+    assert.ok(s.pages.length >= 6, `pages: ${s.pages.length}`);
+    const total = s.lines.length;
+    const first = s.pages[0];
+    assert.ok(first && first.recordsBefore < total / 4, `first page handed over after ${first?.recordsBefore} of ${total} records`);
+    for (let i = 1; i < s.pages.length; i++) assert.ok((s.pages[i]?.recordsBefore ?? 0) >= (s.pages[i - 1]?.recordsBefore ?? 0));
+    assert.match(s.lines[s.lines.length - 1] ?? '', /^T\.30 outcome: /);
+  });
+
+  it('falls back, writing nothing, on G.711 audio and on TCP', () => {
+    const rtp = new Uint8Array(172);
+    rtp[0] = 0x80;
+    const recs: PcapWriteRecord[] = [];
+    for (let i = 0; i < 20; i++) {
+      const p = rtp.slice();
+      p[3] = i;
+      recs.push({ timeNs: 1_800_000_000_000_000_000n + BigInt(i) * 20_000_000n, src: '10.0.0.1', dst: '10.0.0.2', srcPort: 5000, dstPort: 5002, proto: 'udp', payload: p });
+    }
+    const a = stream(writePcap(recs));
+    assert.ok(!a.result.ok && a.result.fallback !== undefined && /G\.711/.test(a.result.fallback));
+    assert.equal(a.lines.length, 0);
+    const text = (t: string): Uint8Array => new TextEncoder().encode(t);
+    for (const payload of [text('INVITE sip:fax@10.0.0.2 SIP/2.0\r\n'), Uint8Array.of(3, 0, 0, 7, 0, 0, 0), text('xyzSI')]) {
+      const tcp = stream(writePcap([{ ...recs[0]!, proto: 'tcp', payload }]));
+      assert.ok(!tcp.result.ok && tcp.result.fallback !== undefined && /TCP/.test(tcp.result.fallback), JSON.stringify(tcp.result));
+      assert.equal(tcp.lines.length, 0);
+    }
+    // --port naming a TCP flow: analyzeCapture would make it a TPKT stream.
+    const named = stream(writePcap([{ ...recs[0]!, proto: 'tcp', payload: text('hello') }]), { ports: [5002] });
+    assert.ok(!named.result.ok && named.result.fallback !== undefined);
+  });
+
+  it('TCP that cannot be SIP or TPKT (a shell session beside the call) is skipped: still streamed, still the same', () => {
+    const call = readCapture(calls(tpl, { calls: 2, spacing: 1 }));
+    assert.ok(call.ok);
+    const mixed: PcapWriteRecord[] = [];
+    call.value.packets.forEach((p, i) => {
+      mixed.push({ timeNs: p.timeNs, src: p.src, dst: p.dst, srcPort: p.srcPort, dstPort: p.dstPort, proto: 'udp', payload: p.payload });
+      if (i % 50 === 0) mixed.push({ timeNs: p.timeNs + 1n, src: '192.168.1.5', dst: '192.168.1.9', srcPort: 22, dstPort: 50022, proto: 'tcp', tcpSeq: i * 10, payload: Uint8Array.of(0x17, 0x03, 0x03, i & 255, 1, 2, 3, 4, 5) });
+    });
+    const s = assertSame(writePcap(mixed));
+    assert.ok(s.result.ok && s.result.summary.streams === 4);
+  });
+
+  it('a file that is not a capture: the same error as analyzeCapture', () => {
+    for (const bad of [new Uint8Array(0), Uint8Array.of(1, 2, 3), new Uint8Array(100)]) {
+      const old = analyzeCapture(bad);
+      const s = stream(bad, {}, 2);
+      assert.ok(!old.ok && !s.result.ok);
+      assert.equal(s.result.error, old.error);
+    }
+  });
+});
