@@ -173,8 +173,10 @@ async function withPages<T>(bytes: Uint8Array, maxPages: number, each: (page: Op
 class PdfiumFailure extends Error {}
 
 /** An exception out of a caller's per-page callback, carried past the renderer's handlers unchanged. */
-class CallerError {
-  constructor(readonly error: unknown) {}
+class CallerError extends Error {
+  constructor(readonly error: unknown) {
+    super('caller error');
+  }
 }
 
 /**
