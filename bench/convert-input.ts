@@ -9,7 +9,8 @@
  * 7 to 14 pt Helvetica, Times and Courier from a fixed pseudo-random sequence, and now and then
  * a small table of 0.25 pt and 0.5 pt rules with 7 pt figures in its cells (the thin strokes
  * standard resolution must keep) — and DIR/page1.pgm, page 1 rendered grey onto the fine fax
- * grid (1728 × 2287) the way `readPdfFaxPages` renders it, for the in-process bilevel row.
+ * grid (1728 × 2287) the way `readPdfFaxPages` renders it (text not anti-aliased), for the
+ * in-process bilevel row.
  */
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -63,7 +64,7 @@ async function main(dir: string): Promise<void> {
   writeFileSync(join(dir, 'text20.pdf'), pdf);
   // Page 1 at the placement readPdfFaxPages computes for fine A4 (the grey it thresholds).
   const pl = placeOnPage(595.28, 841.89, { x: 72, y: 72 }, { resolution: 'fine', paper: 'a4' });
-  const r = await renderPdf(pdf, { x: (pl.width / 595.28) * 72, y: (pl.height / 841.89) * 72 }, { maxPages: PAGES });
+  const r = await renderPdf(pdf, { x: (pl.width / 595.28) * 72, y: (pl.height / 841.89) * 72 }, { maxPages: PAGES }, { smoothText: false });
   if (!r.ok) throw new Error(`render: ${r.error.message}`);
   const g = r.value[0]!;
   if (g.width !== pl.width || g.height !== pl.height) throw new Error(`rendered ${g.width}×${g.height}, placement ${pl.width}×${pl.height}`);

@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { analyzeCapture, analyzeCaptureStream, extractAudioStreams, type AnalyzeRecord } from '../src/analyze/index.js';
 import { parseSipMessage } from '../src/analyze/sip.js';
 import { parseWav, readCapture, writeWav } from '../src/capture/index.js';
-import { documentToFaxPages, readJpeg, readPdfFaxPages, readPng, readPnm, readTiff, writeDocument, writeGreyPng, writePdf, writePng } from '../src/image/index.js';
+import { documentToFaxPages, forEachFaxPage, readJpeg, readPdfFaxPages, readPng, readPnm, readTiff, TiffPageWriter, writeDocument, writeGreyPng, writePdf, writePng, writeTiff } from '../src/image/index.js';
 import { createBitmap, setPixel } from '../src/t4/bitmap.js';
 import { decodeRed, decodeRtp } from '../src/rtp/index.js';
 import { parseSipMessage as parseSipWire, SipStreamFramer } from '../src/sip/message.js';
@@ -410,6 +410,26 @@ function buildTargets(root: string, pdf: readonly Uint8Array[] = []): Target[] {
         return `ok:${r.value.length}`;
       },
       weight: 50,
+    },
+    {
+      // The streaming convert (`faxwire convert … out.tif`): pages one at a time into
+      // TiffPageWriter must give the file the collecting path gives, or the same error.
+      name: 'convert-stream',
+      seeds: [...tiffs.slice(0, 8), ...pdf],
+      run: async (b) => {
+        const w = new TiffPageWriter({ compression: 'mmr' });
+        const s = await forEachFaxPage(b, FUZZ_BUDGET, (p) => w.add(p));
+        const r = await documentToFaxPages(b, FUZZ_BUDGET);
+        if (!r.ok || !s.ok) {
+          if (r.ok || s.ok || r.error.code !== s.error.code) throw new Error(`streaming and collecting disagree: ${r.ok ? 'ok' : r.error.code} / ${s.ok ? 'ok' : s.error.code}`);
+          return r.error.code;
+        }
+        const a = w.finish();
+        const e = writeTiff(r.value, { compression: 'mmr' });
+        if (a.length !== e.length || a.some((x, i) => x !== e[i])) throw new Error('streaming TIFF differs from writeTiff');
+        return `ok:${r.value.length}`;
+      },
+      weight: 20,
     },
     // The watchdog's own checks, run only when named (`--only watchdog-hang`): they must be
     // reported as a hang and a memory bomb, and the run must fail.

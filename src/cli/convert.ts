@@ -28,17 +28,22 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import {
   documentToFaxPages,
+  forEachFaxPage,
   isFaxResolution,
+  TiffPageWriter,
+  writeDocument,
   isPaperSize,
   RESOLUTIONS,
   type FaxResolution,
   type PaperSize,
   type TiffCompression,
   type ToFaxOptions,
+  type DocumentError,
+  type FaxPage,
 } from '../image/index.js';
 import { UsageError, parseCommandArgs } from './command.js';
 import { FileOpError } from '../node/atomic-file.js';
-import { concealedRows, outputFormatOf, writePages } from './pages-out.js';
+import { outputFormatOf, writeFiles } from './pages-out.js';
 
 export const USAGE = `usage: faxwire convert <in.pdf|tif|png|jpg|pbm> <out.tif|pdf|png|pbm> [--resolution standard|fine|superfine|…] [--compression mh|mr|mmr] [--paper a4|letter|legal|b4|a3|unlimited] [--dither] [--max-pages N] [--max-pixels N] [--max-total-pixels N] [--max-page-length MM]
   Converts a document (any format faxwire reads, recognised by its content) to fax pages in the
@@ -124,33 +129,71 @@ export async function run(args: string[]): Promise<number> {
     ...(maxTotalPixels !== undefined ? { maxTotalPixels } : {}),
     ...(maxPageLengthMm !== undefined ? { maxPageLengthMm } : {}),
   };
-  const pages = await documentToFaxPages(bytes, opts);
-  if (!pages.ok) {
-    const fmt = pages.error.format ? `${pages.error.format.toUpperCase()} ` : '';
-    const c = pages.error.code;
-    const what = c === 'limit' || c === 'too-large' || c === 'too-many-pages' ? `${fmt}file over the budget` : `bad ${fmt}file`;
-    process.stderr.write(`faxwire convert: ${input}: ${what} (${c}): ${pages.error.message}${budgetHint(c, pages.error.message)}\n`);
-    return 1;
+  // TIFF: each page is coded as soon as it is made and dropped (a PDF page is one reused
+  // buffer), so a long document never holds all its pages; the other formats take them all.
+  let summary: PagesSummary;
+  let files: Uint8Array[] | undefined;
+  if (format === 'tiff') {
+    const tiff = new TiffPageWriter({ compression });
+    const s = new PagesSummary();
+    const r = await forEachFaxPage(bytes, opts, (p) => {
+      s.add(p);
+      tiff.add(p);
+    });
+    if (!r.ok) return refused(input, r.error);
+    files = [tiff.finish()];
+    summary = s;
+  } else {
+    const pages = await documentToFaxPages(bytes, opts);
+    if (!pages.ok) return refused(input, pages.error);
+    summary = new PagesSummary();
+    for (const p of pages.value) summary.add(p);
+    files = await writeDocument(pages.value, format);
   }
   let names: string[];
   try {
     // Atomic: each file goes to a temporary name, is synced and renamed; a failure leaves nothing behind.
-    names = await writePages(output, format, pages.value, { tiff: { compression } });
+    names = await writeFiles(output, format, files);
   } catch (e) {
     // A FileOpError already says which step failed on which path ("cannot create …: EROFS").
     const why = e instanceof FileOpError ? e.message : `cannot write ${output}: ${e instanceof Error ? e.message : String(e)}`;
     process.stderr.write(`faxwire convert: ${why}\n`);
     return 1;
   }
-  const first = pages.value[0]!.bitmap;
+  const first = summary.first!;
   const dpi = first.xDpi !== undefined ? `, ${first.xDpi}×${first.yDpi} dpi` : '';
   // Rows the T.4/T.6 decoder could not read and concealed (repeated the row above), over all pages.
-  const concealed = concealedRows(pages.value);
-  const badPages = pages.value.filter((p) => (p.quality?.badRows ?? 0) > 0).length;
+  const { concealed, badPages, count } = summary;
   process.stdout.write(
-    `${input} → ${names.length === 1 ? names[0] : `${names[0]} … ${names[names.length - 1]}`}: ${pages.value.length} page${pages.value.length === 1 ? '' : 's'}, ${first.width}×${first.height}${dpi}${format === 'tiff' ? `, ${compression.toUpperCase()}` : ''}` +
+    `${input} → ${names.length === 1 ? names[0] : `${names[0]} … ${names[names.length - 1]}`}: ${count} page${count === 1 ? '' : 's'}, ${first.width}×${first.height}${dpi}${format === 'tiff' ? `, ${compression.toUpperCase()}` : ''}` +
       `${concealed > 0 ? `, ${concealed} concealed (bad) row${concealed === 1 ? '' : 's'} on ${badPages} page${badPages === 1 ? '' : 's'}` : ''}\n`,
   );
   if (concealed > 0) process.stderr.write(`faxwire convert: warning: ${input}: ${concealed} row${concealed === 1 ? '' : 's'} could not be decoded and ${concealed === 1 ? 'was' : 'were'} concealed\n`);
   return 0;
+}
+
+/** What the result line says of the pages: the first page's size and resolution, the counts. */
+class PagesSummary {
+  first: { readonly width: number; readonly height: number; readonly xDpi?: number | undefined; readonly yDpi?: number | undefined } | undefined;
+  count = 0;
+  concealed = 0;
+  badPages = 0;
+
+  add(p: FaxPage): void {
+    const b = p.bitmap;
+    this.first ??= { width: b.width, height: b.height, xDpi: b.xDpi, yDpi: b.yDpi };
+    this.count++;
+    const bad = p.quality?.badRows ?? 0;
+    this.concealed += bad;
+    if (bad > 0) this.badPages++;
+  }
+}
+
+/** The one-line refusal of an input (exit status 1). */
+function refused(input: string, error: DocumentError): number {
+  const fmt = error.format ? `${error.format.toUpperCase()} ` : '';
+  const c = error.code;
+  const what = c === 'limit' || c === 'too-large' || c === 'too-many-pages' ? `${fmt}file over the budget` : `bad ${fmt}file`;
+  process.stderr.write(`faxwire convert: ${input}: ${what} (${c}): ${error.message}${budgetHint(c, error.message)}\n`);
+  return 1;
 }

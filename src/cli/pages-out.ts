@@ -64,7 +64,11 @@ export async function writePages(
   pages: readonly FaxPage[],
   options: WriteDocumentOptions & { numberAlways?: boolean; writer?: FileWriter } = {},
 ): Promise<string[]> {
-  const parts = await writeDocument(pages, format, options);
+  return writeFiles(file, format, await writeDocument(pages, format, options), options);
+}
+
+/** Writes the contents `writeDocument` made (one per file) and returns the names written. */
+export async function writeFiles(file: string, format: OutputFormat, parts: readonly Uint8Array[], options: { numberAlways?: boolean; writer?: FileWriter } = {}): Promise<string[]> {
   const names = format === 'png' ? pageFileNames(file, parts.length, options.numberAlways) : [file];
   const write = options.writer ?? writeFileAtomic;
   for (let i = 0; i < parts.length; i++) await write(names[i] ?? file, parts[i] ?? new Uint8Array(0));

@@ -16,7 +16,7 @@ import { DEFAULT_MAX_PIXELS, DEFAULT_MAX_TOTAL_PIXELS, isLimitError, type Docume
 import { checkPageLength, detectFaxResolution, fitToFaxPage, placeOnPage, RESOLUTIONS, type FitOptions } from './fax-page.js';
 import { bitmapToGrey, withDpi, type GreyImage } from './grey.js';
 import { isJpeg, readJpeg, type JpegErrorCode } from './jpeg.js';
-import { isPdf, readPdfFaxPages, type PdfErrorCode } from './pdf-read.js';
+import { forEachPdfFaxPage, isPdf, readPdfFaxPages, type PdfErrorCode } from './pdf-read.js';
 import { writePdf, type PdfWriteOptions } from './pdf-write.js';
 import { readPnm, writePbm, type PnmErrorCode } from './pnm.js';
 import { isPng, readPng, writePng, type PngErrorCode } from './png.js';
@@ -172,32 +172,63 @@ function fitPage(p: SourcePage, opts: ToFaxOptions, format: DocumentFormat, page
  * pages are decoded and fitted one at a time, so only one source page is held at once.
  */
 export async function documentToFaxPages(bytes: Uint8Array, opts: ToFaxOptions = {}): Promise<DecodeResult<FaxPage[], DocumentError>> {
+  const out: FaxPage[] = [];
+  const r = await eachFaxPage(bytes, opts, false, (p) => void out.push(p));
+  return r.ok ? ok(out, r.bytesRead) : r;
+}
+
+/**
+ * The pages of `documentToFaxPages` one at a time: `onPage(page, index, count)` as each page is
+ * ready, so a converter can code and drop it before the next is made. A PDF page's bitmap is
+ * one buffer reused for every page: it is valid only during the call (code or copy it there).
+ * Returns the number of pages, or the typed error of the first page that fails (the pages
+ * before it were delivered); an exception thrown by `onPage` is rethrown as it is.
+ */
+export async function forEachFaxPage(bytes: Uint8Array, opts: ToFaxOptions, onPage: (page: FaxPage, index: number, count: number) => void): Promise<DecodeResult<number, DocumentError>> {
+  let n = 0;
+  const r = await eachFaxPage(bytes, opts, true, (p, i, count) => {
+    n++;
+    onPage(p, i, count);
+  });
+  return r.ok ? ok(n, r.bytesRead) : r;
+}
+
+async function eachFaxPage(
+  bytes: Uint8Array,
+  opts: ToFaxOptions,
+  reuse: boolean,
+  onPage: (page: FaxPage, index: number, count: number) => void,
+): Promise<DecodeResult<undefined, DocumentError>> {
   const format = sniffFormat(bytes);
   if (format === 'pdf') {
-    const r = await readPdfFaxPages(bytes, { ...opts, resolution: opts.resolution ?? 'fine' });
-    return r.ok ? ok(r.value.map((bitmap) => ({ bitmap })), bytes.length) : docErr('pdf', r.error);
+    const o = { ...opts, resolution: opts.resolution ?? 'fine' } as const;
+    const each = (bitmap: Bitmap, i: number, count: number): void => onPage({ bitmap }, i, count);
+    const r = reuse ? await forEachPdfFaxPage(bytes, o, each) : await readPdfFaxPages(bytes, o);
+    if (!r.ok) return docErr('pdf', r.error);
+    if (Array.isArray(r.value)) r.value.forEach((b, i, all) => each(b, i, all.length));
+    return ok(undefined, bytes.length);
   }
-  const out: FaxPage[] = [];
   if (format === 'tiff') {
     const t = tiffPageInfos(bytes, opts);
     if (!t.ok) return docErr(format, t.error);
+    const count = t.value.infos.length;
     for (const info of t.value.infos) {
       const raster = decodeTiffPage(bytes, t.value.structure, info);
       if (!raster.ok) return docErr(format, raster.error);
       const f = fitPage(tiffSourcePage({ info, raster: raster.value }), opts, format, info.index + 1);
       if (!f.ok) return f;
-      out.push(f.value);
+      onPage(f.value, info.index, count);
     }
-    return ok(out, bytes.length);
+    return ok(undefined, bytes.length);
   }
   const r = readRasterPages(bytes, opts);
   if (!r.ok) return r;
   for (let i = 0; i < r.value.length; i++) {
     const f = fitPage(r.value[i]!, opts, format ?? 'pnm', i + 1);
     if (!f.ok) return f;
-    out.push(f.value);
+    onPage(f.value, i, r.value.length);
   }
-  return ok(out, bytes.length);
+  return ok(undefined, bytes.length);
 }
 
 export interface WriteDocumentOptions {

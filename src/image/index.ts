@@ -55,16 +55,17 @@ export {
   type TiffReadOptions,
   type TiffStructure,
 } from './tiff-read.js';
-export { writeTiff, type FaxPageQuality, type TiffCompression, type TiffWriteOptions, type TiffWritePage } from './tiff-write.js';
+export { TiffPageWriter, writeTiff, type FaxPageQuality, type TiffCompression, type TiffWriteOptions, type TiffWritePage } from './tiff-write.js';
 export { COMPRESSION, TAG, TYPE } from './tiff-tags.js';
 export { readPnm, writePbm, writePgm, type PnmError, type PnmErrorCode, type PnmImage } from './pnm.js';
 export { isPng, readPng, writeGreyPng, writePng, type PngError, type PngErrorCode, type PngImage } from './png.js';
 export { isJpeg, jfifDpi, jpegFrame, readJpeg, type JpegError, type JpegErrorCode, type JpegFrame } from './jpeg.js';
-export { isPdf, pdfPageSizes, readPdfFaxPages, renderPdf, type PdfError, type PdfErrorCode, type PdfPageSize } from './pdf-read.js';
+export { forEachPdfFaxPage, isPdf, pdfPageSizes, readPdfFaxPages, renderPdf, type PdfError, type PdfErrorCode, type PdfPageSize } from './pdf-read.js';
 export { STROKE_CONTRAST, STROKE_MAX_GREY, thresholdRowsInto, type GreyRows } from './bilevel.js';
 export { writePdf, type PdfWriteOptions } from './pdf-write.js';
 export {
   documentToFaxPages,
+  forEachFaxPage,
   readRasterPages,
   sniffFormat,
   sourceToFaxPage,

@@ -11,10 +11,10 @@
  * ```
  */
 
-import * as jpeg from 'jpeg-js';
 import { err, ok, type DecodeResult } from '../util/result.js';
 import { DEFAULT_MAX_PIXELS } from './budget.js';
 import { toGrey, withDpi, type GreyImage } from './grey.js';
+import { jpegJs } from './lazy.js';
 
 export type JpegErrorCode = 'bad-jpeg' | 'too-large';
 
@@ -137,7 +137,7 @@ export function readJpeg(bytes: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): Dec
   }
   let img: { width: number; height: number; data: Uint8Array };
   try {
-    img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 2048 });
+    img = jpegJs().decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 2048 });
   } catch (e) {
     const m = e instanceof Error ? e.message : String(e);
     return err({ code: /maxResolutionInMP|memory/i.test(m) ? 'too-large' : 'bad-jpeg', message: `JPEG does not decode: ${m}`, offset: 0 });

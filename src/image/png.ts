@@ -19,13 +19,13 @@
  */
 
 import { concatBytes } from '../util/bytes.js';
-import { deflateSync, inflateSync } from 'node:zlib';
-import { PNG } from 'pngjs';
+import type { PNG } from 'pngjs';
 import { err, ok, type DecodeResult } from '../util/result.js';
 import type { Bitmap } from '../t4/bitmap.js';
 import { DEFAULT_MAX_PIXELS } from './budget.js';
 import { toGrey, withDpi, type GreyImage } from './grey.js';
 import { maskPadding } from './tiff-read.js';
+import { pngjs, zlib } from './lazy.js';
 
 export type PngErrorCode = 'bad-png' | 'truncated' | 'too-large';
 
@@ -99,7 +99,7 @@ function checkImageData(h: PngHeader, expected: number): PngError | undefined {
   const z = concatBytes(h.idat);
   let out: Buffer;
   try {
-    out = inflateSync(z, { maxOutputLength: expected + 1 });
+    out = zlib().inflateSync(z, { maxOutputLength: expected + 1 });
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === 'ERR_BUFFER_TOO_LARGE') {
@@ -172,7 +172,7 @@ export function readPng(bytes: Uint8Array, maxPixels = MAX_PIXELS): DecodeResult
   if (bad) return err(bad);
   let png: PNG;
   try {
-    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    png = pngjs().PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
     return err({ code: 'bad-png', message: `PNG does not decode: ${e instanceof Error ? e.message : String(e)}`, offset: 0 });
   }
@@ -235,7 +235,7 @@ function pngFile(width: number, height: number, depth: 1 | 8, filtered: Uint8Arr
     phys[8] = 1;
     parts.push(pngChunk('pHYs', phys));
   }
-  parts.push(pngChunk('IDAT', deflateSync(filtered, { level: 9 })), pngChunk('IEND', new Uint8Array(0)));
+  parts.push(pngChunk('IDAT', zlib().deflateSync(filtered, { level: 9 })), pngChunk('IEND', new Uint8Array(0)));
   return concatBytes(parts);
 }
 

@@ -33,12 +33,12 @@
  * ```
  */
 
-import { inflateSync } from 'node:zlib';
 import { err, ok, type DecodeResult } from '../util/result.js';
 import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
 import { decodeCcitt, type CcittParams } from './ccitt.js';
 import { withDpi, type GreyImage } from './grey.js';
 import { lzwDecode } from './lzw.js';
+import { zlib } from './lazy.js';
 import { unpackBits } from './packbits.js';
 import { DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS, PixelBudget, type DocumentBudget } from './budget.js';
 import { COMPRESSION, T4_2D, T4_FILL_BITS, T4_UNCOMPRESSED, T6_UNCOMPRESSED, TAG, TYPE, typeSize } from './tiff-tags.js';
@@ -594,7 +594,7 @@ function decompress(info: TiffPageInfo, data: Uint8Array, expected: number, wher
     case COMPRESSION.deflate: {
       let res: Uint8Array;
       try {
-        res = inflateSync(data, { maxOutputLength: Math.max(expected, 1) });
+        res = zlib().inflateSync(data, { maxOutputLength: Math.max(expected, 1) });
       } catch (e) {
         // A zlib error or maxOutputLength exceeded: zlib stops at the limit, so trailing data
         // beyond what the tags promise is refused rather than inflated without bound.

@@ -135,15 +135,46 @@ function codeStrip(b: Bitmap, y0: number, rows: number, c: TiffCompression, opts
 export function writeTiff(pages: readonly (TiffWritePage | Bitmap)[], opts: TiffWriteOptions = {}): Uint8Array {
   if (pages.length === 0) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', 'writeTiff: no pages');
   if (pages.length > 0xffff) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', 'writeTiff: more than 65535 pages');
-  const comp = opts.compression ?? 'mh';
-  const fillOrder = opts.fillOrder ?? 1;
-  const le = (opts.byteOrder ?? 'II') === 'II';
-  const software = opts.software ?? 'faxwire';
-  const k = opts.k;
-  if (k !== undefined && (!Number.isInteger(k) || k < 1)) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `k=${k} must be a positive integer`);
+  const w = new TiffPageWriter(opts);
+  for (const pg of pages) w.add(pg);
+  return w.finish();
+}
 
-  // Code every page's strips first; the layout follows from their sizes.
-  const coded = pages.map((pg) => {
+/** A page coded for the file: its strips and what its IFD says (never the bitmap itself). */
+interface CodedPage {
+  readonly width: number;
+  readonly height: number;
+  readonly xDpi: number | undefined;
+  readonly yDpi: number | undefined;
+  readonly quality: FaxPageQuality | undefined;
+  readonly rps: number;
+  readonly strips: readonly Uint8Array[];
+}
+
+/**
+ * `writeTiff` a page at a time: `add` codes a page at once and keeps only its coded strips (the
+ * bitmap may be reused by the caller as soon as `add` returns), `finish` lays the file out — the
+ * same octets `writeTiff` gives for the same pages. For a document rendered page by page this
+ * holds one bilevel page and the coded data instead of every page.
+ */
+export class TiffPageWriter {
+  readonly #opts: TiffWriteOptions;
+  readonly #coded: CodedPage[] = [];
+
+  constructor(opts: TiffWriteOptions = {}) {
+    const k = opts.k;
+    if (k !== undefined && (!Number.isInteger(k) || k < 1)) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `k=${k} must be a positive integer`);
+    this.#opts = opts;
+  }
+
+  /** Pages added so far. */
+  get pageCount(): number {
+    return this.#coded.length;
+  }
+
+  add(pg: TiffWritePage | Bitmap): void {
+    if (this.#coded.length >= 0xffff) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', 'writeTiff: more than 65535 pages');
+    const opts = this.#opts;
     const page: TiffWritePage = 'bitmap' in pg ? pg : { bitmap: pg };
     const b = page.bitmap;
     if (b.width <= 0 || b.height <= 0 || b.stride !== Math.ceil(b.width / 8) || b.data.length < b.stride * b.height) {
@@ -151,14 +182,27 @@ export function writeTiff(pages: readonly (TiffWritePage | Bitmap)[], opts: Tiff
     }
     const rps = Math.min(b.height, opts.rowsPerStrip ?? b.height);
     if (!Number.isInteger(rps) || rps < 1) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `rowsPerStrip=${opts.rowsPerStrip}`);
+    const comp = opts.compression ?? 'mh';
     const strips: Uint8Array[] = [];
-    for (let y = 0; y < b.height; y += rps) strips.push(codeStrip(b, y, Math.min(rps, b.height - y), comp, opts, fillOrder === 2));
-    return { page, rps, strips };
-  });
+    for (let y = 0; y < b.height; y += rps) strips.push(codeStrip(b, y, Math.min(rps, b.height - y), comp, opts, (opts.fillOrder ?? 1) === 2));
+    this.#coded.push({ width: b.width, height: b.height, xDpi: b.xDpi, yDpi: b.yDpi, quality: page.quality, rps, strips });
+  }
 
+  /** The file (PageNumber counts the pages added). */
+  finish(): Uint8Array {
+    if (this.#coded.length === 0) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', 'writeTiff: no pages');
+    return layOut(this.#coded, this.#opts);
+  }
+}
+
+function layOut(coded: readonly CodedPage[], opts: TiffWriteOptions): Uint8Array {
+  const comp = opts.compression ?? 'mh';
+  const fillOrder = opts.fillOrder ?? 1;
+  const le = (opts.byteOrder ?? 'II') === 'II';
+  const software = opts.software ?? 'faxwire';
   const ascii = (s: string): number[] => [...Array.from(s, (ch) => ch.charCodeAt(0) & 0xff), 0];
-  const pageFields = coded.map(({ page, rps, strips }, i): Field[] => {
-    const b = page.bitmap;
+  const pageFields = coded.map((b, i): Field[] => {
+    const { rps, strips } = b;
     const xd = b.xDpi ?? opts.defaultDpi?.x ?? 204;
     const yd = b.yDpi ?? opts.defaultDpi?.y ?? 196;
     const fields: Field[] = [
@@ -178,7 +222,7 @@ export function writeTiff(pages: readonly (TiffWritePage | Bitmap)[], opts: Tiff
       { tag: TAG.YResolution, type: TYPE.RATIONAL, values: toRational(yd) },
       { tag: TAG.PlanarConfiguration, type: TYPE.SHORT, values: [1] },
       { tag: TAG.ResolutionUnit, type: TYPE.SHORT, values: [2] },
-      { tag: TAG.PageNumber, type: TYPE.SHORT, values: [i, pages.length] },
+      { tag: TAG.PageNumber, type: TYPE.SHORT, values: [i, coded.length] },
     ];
     if (comp === 'mh' || comp === 'mr') {
       fields.push({ tag: TAG.T4Options, type: TYPE.LONG, values: [(comp === 'mr' ? T4_2D : 0) | (opts.fillBits ? T4_FILL_BITS : 0)] });
@@ -188,8 +232,8 @@ export function writeTiff(pages: readonly (TiffWritePage | Bitmap)[], opts: Tiff
     if (software) fields.push({ tag: TAG.Software, type: TYPE.ASCII, values: ascii(software) });
     if (opts.dateTime !== undefined) fields.push({ tag: TAG.DateTime, type: TYPE.ASCII, values: ascii(opts.dateTime) });
     // The fax fields describe CCITT-coded data (libtiff knows them only for compressions 2–4).
-    if (page.quality && comp !== 'none' && comp !== 'packbits') {
-      const q = page.quality;
+    if (b.quality && comp !== 'none' && comp !== 'packbits') {
+      const q = b.quality;
       const clean = q.cleanFaxData ?? (q.badRows === 0 ? 0 : 1);
       fields.push(
         { tag: TAG.BadFaxLines, type: TYPE.LONG, values: [q.badRows] },
