@@ -197,6 +197,11 @@ type TxAction =
   | { readonly kind: 'indicator'; readonly indicator: T30Indicator; readonly after: number }
   /** Only lets time pass. */
   | { readonly kind: 'wait'; readonly after: number }
+  /**
+   * The frames of an HDLC burst, cut into data IFPs only as the pacing reaches them (an ECM
+   * block compiled in advance was thousands of objects held for the whole block).
+   */
+  | { readonly kind: 'hdlc'; readonly frames: readonly Uint8Array[]; readonly m: FaxModulation }
   | { readonly kind: 'done' };
 
 interface RxSignal {
@@ -227,6 +232,9 @@ export class T38Line {
   private readonly steps: T30TxStep[] = [];
   private actions: TxAction[] = [];
   private actionIndex = 0;
+  /** Position in the running 'hdlc' action: frame index and octet offset in it. */
+  private hdlcFrame = 0;
+  private hdlcPos = 0;
   /** Fax time the next action is due (meaningful while a step runs). */
   private txClock = -Infinity;
   private stepRunning = false;
@@ -349,6 +357,8 @@ export class T38Line {
         if (!step) return;
         this.actions = this.compile(step);
         this.actionIndex = 0;
+        this.hdlcFrame = 0;
+        this.hdlcPos = 0;
         this.stepRunning = true;
         this.stats.stepsStarted++;
       }
@@ -357,6 +367,10 @@ export class T38Line {
         const a = this.actions[this.actionIndex++];
         if (!a) break;
         switch (a.kind) {
+          case 'hdlc':
+            // One IFP per pass, so that the clock is checked between them as before.
+            if (this.hdlcNext(a.frames, a.m)) this.actionIndex--;
+            break;
           case 'ifp':
             this.emit(a.ifp, a.category);
             this.txClock += a.after;
@@ -466,37 +480,52 @@ export class T38Line {
   }
 
   private compileHdlc(out: TxAction[], m: FaxModulation, frames: readonly Uint8Array[], shortTrain: boolean): void {
-    const rate = FAX_MODULATION_BIT_RATE[m];
-    const dataType = modulationDataType(m);
-    const control = m === 'v21';
-    const cat: UdptlCategory = control ? 'control' : 'image';
-    const catEnd: UdptlCategory = control ? 'control-end' : 'image-end';
     this.leadSilence(out);
     const flags = this.paced ? preambleMs(m) : 0;
     this.indicator(out, modulationIndicator(m, shortTrain), this.trainingMs(m, shortTrain) + flags);
-    const chunk = this.octetsPerChunk(rate);
+    this.stats.hdlcFramesSent += frames.length;
+    out.push({ kind: 'hdlc', frames, m });
+    out.push({ kind: 'indicator', indicator: 'no-signal', after: 0 });
+  }
+
+  /**
+   * Emits the next IFP of an HDLC burst (the same IFPs, categories and times as compiling the
+   * whole burst up front did); true while more follow.
+   */
+  private hdlcNext(frames: readonly Uint8Array[], m: FaxModulation): boolean {
+    const rate = FAX_MODULATION_BIT_RATE[m];
+    const dataType = modulationDataType(m);
+    const control = m === 'v21';
     const data = (type: IfpFieldType, d?: Uint8Array): Ifp => {
       const f: IfpField = d ? { type, data: d } : { type };
       return { type: 't30-data', dataType, fields: [f] };
     };
-    if (frames.length === 0) {
-      out.push({ kind: 'ifp', ifp: data('hdlc-sig-end'), category: catEnd, after: this.paced ? HDLC_TAIL_MS : 0 });
+    const frame = frames[this.hdlcFrame];
+    if (frame === undefined) {
+      // No frames: only the end of the signal.
+      this.emit(data('hdlc-sig-end'), control ? 'control-end' : 'image-end');
+      this.txClock += this.paced ? HDLC_TAIL_MS : 0;
+      return false;
     }
-    frames.forEach((frame, i) => {
-      this.stats.hdlcFramesSent++;
-      for (let p = 0; p < frame.length; p += chunk) {
-        const part = frame.slice(p, Math.min(frame.length, p + chunk));
-        out.push({ kind: 'ifp', ifp: data('hdlc-data', part), category: cat, after: this.octetTime(part.length, rate) });
-      }
-      const last = i === frames.length - 1;
-      const trailer = this.bitTime(hdlcExtraBits(frame), rate);
-      if (last) {
-        out.push({ kind: 'ifp', ifp: data('hdlc-fcs-OK-sig-end'), category: catEnd, after: trailer + (this.paced ? HDLC_TAIL_MS : 0) });
-      } else {
-        out.push({ kind: 'ifp', ifp: data('hdlc-fcs-OK'), category: cat, after: trailer });
-      }
-    });
-    out.push({ kind: 'indicator', indicator: 'no-signal', after: 0 });
+    const p = this.hdlcPos;
+    if (p < frame.length) {
+      const part = frame.slice(p, Math.min(frame.length, p + this.octetsPerChunk(rate)));
+      this.hdlcPos = p + part.length;
+      this.emit(data('hdlc-data', part), control ? 'control' : 'image');
+      this.txClock += this.octetTime(part.length, rate);
+      return true;
+    }
+    const trailer = this.bitTime(hdlcExtraBits(frame), rate);
+    this.hdlcFrame++;
+    this.hdlcPos = 0;
+    if (this.hdlcFrame === frames.length) {
+      this.emit(data('hdlc-fcs-OK-sig-end'), control ? 'control-end' : 'image-end');
+      this.txClock += trailer + (this.paced ? HDLC_TAIL_MS : 0);
+      return false;
+    }
+    this.emit(data('hdlc-fcs-OK'), control ? 'control' : 'image');
+    this.txClock += trailer;
+    return true;
   }
 
   private compileNonEcm(out: TxAction[], m: FaxModulation, shortTrain: boolean, bytes: Uint8Array): void {
