@@ -50,6 +50,7 @@ import type { UdptlReceiverStats } from '../../t38/udptl-receiver.js';
 import { UdptlTimedReceiver, type UdptlIfpSink } from '../../t38/udptl-timed-receiver.js';
 import { UdptlSendBatch, UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
 import { FaxwireError } from '../../util/errors.js';
+import { slabCopy } from '../../util/slab.js';
 import { createT30Engine, FaxSession, type FaxTerminalOptions, type T30EngineLike } from '../session.js';
 import { SPANDSP_REPEAT_COUNTS, T38_LINE_ENCODING, T38Line, type T38LineStats, type T38RateManagement, type T38TxPacket } from './t38-line.js';
 
@@ -358,8 +359,9 @@ export class T38Terminal<E = T30Event> {
       const b = this.txBatch;
       this.sender.sendInto(buf, 0, n, p.category, b);
       if (this.onTrace) this.trace(p.at, 'TX', b.seq, `${describeIfp(p.ifp)}  ifp=${hexHead(p.bytes)} count=${b.copies}`);
-      // Handed to the driver: a private copy, the same array for every repeat.
-      const d = b.buffer.slice(0, b.length);
+      // Handed to the driver: a private copy, the same array for every repeat (from a shared
+      // slab: the driver drops it once sent).
+      const d = slabCopy(b.buffer, 0, b.length);
       for (let i = 0; i < b.copies; i++) this.output.push(d);
       this.counters.outputs += b.copies;
     } else {
