@@ -174,21 +174,47 @@ export const SPANDSP_REPEAT_COUNTS: Readonly<Record<UdptlCategory, number>> = {
  * two closing flags.
  */
 export function hdlcExtraBits(frame: Uint8Array): number {
+  // Octet at a time through a table (the frame's IFPs are timed by it: 8 bits per octet in a loop
+  // were 7 % of a call's CPU).
+  const t = stuffTable();
   let ones = 0;
   let stuffed = 0;
-  for (const octet of frame) {
-    for (let b = 7; b >= 0; b--) {
-      if ((octet >>> b) & 1) {
-        if (++ones === 5) {
-          stuffed++;
-          ones = 0;
-        }
-      } else {
-        ones = 0;
-      }
-    }
+  for (let i = 0; i < frame.length; i++) {
+    const e = t[(ones << 8) | (frame[i] ?? 0)] ?? 0;
+    stuffed += e >>> 3;
+    ones = e & 7;
   }
   return stuffed + FRAME_TRAILER_BITS;
+}
+
+let stuffing: Uint8Array | undefined;
+
+/**
+ * For a run of `ones` (0..4) ones before an octet, entry (ones << 8) | octet holds the zero bits
+ * stuffed inside the octet (× 8) plus the run of ones after it — the bit loop done once per case.
+ */
+function stuffTable(): Uint8Array {
+  if (stuffing) return stuffing;
+  const t = new Uint8Array(5 << 8);
+  for (let run = 0; run < 5; run++) {
+    for (let octet = 0; octet < 256; octet++) {
+      let ones = run;
+      let stuffed = 0;
+      for (let b = 7; b >= 0; b--) {
+        if ((octet >>> b) & 1) {
+          if (++ones === 5) {
+            stuffed++;
+            ones = 0;
+          }
+        } else {
+          ones = 0;
+        }
+      }
+      t[(run << 8) | octet] = (stuffed << 3) | ones;
+    }
+  }
+  stuffing = t;
+  return t;
 }
 
 /** One scheduled action of the current transmit step. */
