@@ -58,6 +58,9 @@ export function rcpFrame(): SimpleFrame {
   return { type: 'RCP', final: false, xBit: false, fif: new Uint8Array(0) };
 }
 
+/** Octets of a frame slot in EcmRxBlock's store: the 256-octet ECM frame size. */
+const SLOT = 256;
+
 /** How many RCP frames close a block (T.4 Annex A: three, against a lost RCP). */
 export const RCP_REPEATS = 3;
 
@@ -68,12 +71,34 @@ export const RCP_REPEATS = 3;
 export class EcmRxBlock {
   private readonly frames: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(ECM_MAX_FRAMES_PER_BLOCK).fill(undefined);
   private count = 0;
+  /**
+   * The frames' octets: frame n (up to SLOT octets, the largest ECM frame size, T.4 §A.3.6.2) at
+   * n × SLOT, grown to the highest frame number seen and kept from block to block. One array for
+   * the block instead of one per frame (up to 256, held until the block is complete).
+   */
+  private store = new Uint8Array(0);
 
-  /** Stores frame `n`; returns false for a frame number outside 0–255. */
+  /** Stores (a copy of) frame `n`; returns false for a frame number outside 0–255. */
   put(n: number, data: Uint8Array): boolean {
     if (!Number.isInteger(n) || n < 0 || n >= ECM_MAX_FRAMES_PER_BLOCK) return false;
     if (this.frames[n] === undefined) this.count++;
-    this.frames[n] = data;
+    if (data.length > SLOT) {
+      this.frames[n] = data.slice();
+      return true;
+    }
+    const at = n * SLOT;
+    if (this.store.length < at + SLOT) {
+      // Doubling, so that a block's frames (numbered from 0 up) cost a few copies in all.
+      const grown = new Uint8Array(Math.min(ECM_MAX_FRAMES_PER_BLOCK * SLOT, Math.max(at + SLOT, 2 * this.store.length)));
+      grown.set(this.store);
+      this.store = grown;
+      for (let i = 0; i < ECM_MAX_FRAMES_PER_BLOCK; i++) {
+        const f = this.frames[i];
+        if (f !== undefined && i !== n && f.length <= SLOT) this.frames[i] = grown.subarray(i * SLOT, i * SLOT + f.length);
+      }
+    }
+    this.store.set(data, at);
+    this.frames[n] = this.store.subarray(at, at + data.length);
     return true;
   }
 
