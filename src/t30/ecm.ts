@@ -60,6 +60,8 @@ export function rcpFrame(): SimpleFrame {
 
 /** Octets of a frame slot in EcmRxBlock's store: the 256-octet ECM frame size. */
 const SLOT = 256;
+/** Frame slots per chunk of EcmRxBlock's store. */
+const CHUNK_FRAMES = 16;
 
 /** How many RCP frames close a block (T.4 Annex A: three, against a lost RCP). */
 export const RCP_REPEATS = 3;
@@ -72,11 +74,12 @@ export class EcmRxBlock {
   private readonly frames: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(ECM_MAX_FRAMES_PER_BLOCK).fill(undefined);
   private count = 0;
   /**
-   * The frames' octets: frame n (up to SLOT octets, the largest ECM frame size, T.4 §A.3.6.2) at
-   * n × SLOT, grown to the highest frame number seen and kept from block to block. One array for
-   * the block instead of one per frame (up to 256, held until the block is complete).
+   * The frames' octets, in chunks of CHUNK_FRAMES slots of SLOT octets (the largest ECM frame
+   * size, T.4 §A.3.6.2), made as the frame numbers reach them and let go at `clear`: one array per
+   * 16 frames instead of one per frame (up to 256, held until the block is complete), and no
+   * more memory than the block in progress needs.
    */
-  private store = new Uint8Array(0);
+  private readonly chunks: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(ECM_MAX_FRAMES_PER_BLOCK / CHUNK_FRAMES).fill(undefined);
 
   /** Stores (a copy of) frame `n`; returns false for a frame number outside 0–255. */
   put(n: number, data: Uint8Array): boolean {
@@ -86,19 +89,15 @@ export class EcmRxBlock {
       this.frames[n] = data.slice();
       return true;
     }
-    const at = n * SLOT;
-    if (this.store.length < at + SLOT) {
-      // Doubling, so that a block's frames (numbered from 0 up) cost a few copies in all.
-      const grown = new Uint8Array(Math.min(ECM_MAX_FRAMES_PER_BLOCK * SLOT, Math.max(at + SLOT, 2 * this.store.length)));
-      grown.set(this.store);
-      this.store = grown;
-      for (let i = 0; i < ECM_MAX_FRAMES_PER_BLOCK; i++) {
-        const f = this.frames[i];
-        if (f !== undefined && i !== n && f.length <= SLOT) this.frames[i] = grown.subarray(i * SLOT, i * SLOT + f.length);
-      }
+    const k = (n / CHUNK_FRAMES) | 0;
+    let chunk = this.chunks[k];
+    if (chunk === undefined) {
+      chunk = new Uint8Array(CHUNK_FRAMES * SLOT);
+      this.chunks[k] = chunk;
     }
-    this.store.set(data, at);
-    this.frames[n] = this.store.subarray(at, at + data.length);
+    const at = (n % CHUNK_FRAMES) * SLOT;
+    chunk.set(data, at);
+    this.frames[n] = chunk.subarray(at, at + data.length);
     return true;
   }
 
@@ -137,6 +136,7 @@ export class EcmRxBlock {
 
   clear(): void {
     this.frames.fill(undefined);
+    this.chunks.fill(undefined);
     this.count = 0;
   }
 }
