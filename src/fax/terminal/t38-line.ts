@@ -273,6 +273,7 @@ export class T38Line {
   private rxSignal: RxSignal | undefined;
   private lastRxAt = 0;
   private readonly events: T30LineEvent[] = [];
+  private readonly assembled: T38FieldEvent[] = [];
 
   private readonly stats: T38LineStats = {
     stepsStarted: 0,
@@ -643,7 +644,7 @@ export class T38Line {
         return;
       }
       this.rxIndicator = ifp.indicator;
-      for (const e of this.assembler.push(ifp)) this.onAssembled(e);
+      this.assemble(ifp);
       return;
     }
     const m = dataTypeModulation(ifp.dataType);
@@ -653,7 +654,16 @@ export class T38Line {
     }
     // Data carrying octets with no signal (or another modulation's) running: the indicator was
     // lost or never sent — start the signal here.
-    const carries = (ifp.fields ?? []).some((f) => f.data !== undefined && f.data.length > 0 && (f.type === 'hdlc-data' || f.type === 't4-non-ecm-data' || f.type === 't4-non-ecm-sig-end'));
+    let carries = false;
+    const fields = ifp.fields;
+    if (fields) {
+      for (const f of fields) {
+        if (f.data !== undefined && f.data.length > 0 && (f.type === 'hdlc-data' || f.type === 't4-non-ecm-data' || f.type === 't4-non-ecm-sig-end')) {
+          carries = true;
+          break;
+        }
+      }
+    }
     if (carries && this.rxSignal?.modulation !== m) {
       if (this.rxSignal) {
         this.stats.signalsEndedImplicitly++;
@@ -664,7 +674,19 @@ export class T38Line {
       // The far end changed signal without an indicator: the next indicator is news, whatever it is.
       this.rxIndicator = undefined;
     }
-    for (const e of this.assembler.push(ifp)) this.onAssembled(e);
+    this.assemble(ifp);
+  }
+
+  /** The assembler's events for one IFP, through a reused array. */
+  private assemble(ifp: Ifp): void {
+    const ev = this.assembled;
+    ev.length = 0;
+    this.assembler.pushInto(ifp, ev);
+    for (let i = 0; i < ev.length; i++) {
+      const e = ev[i];
+      if (e) this.onAssembled(e);
+    }
+    ev.length = 0;
   }
 
   private startRxSignal(m: FaxModulation): void {

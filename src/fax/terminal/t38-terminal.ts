@@ -186,7 +186,9 @@ export class T38Terminal<E = T30Event> {
   /** One UDPTL datagram, or one chunk of the TCP byte stream (any chunking). */
   receive(bytes: Uint8Array, now: number): void {
     const hadError = this.transportErrorInfo !== undefined;
-    this.session.input(now, () => this.feed(bytes, now));
+    this.session.beginInput(now);
+    this.feed(bytes, now);
+    this.session.endInput(now);
     if (!hadError && this.transportErrorInfo !== undefined) {
       // RFC 1006 §6 has no resynchronisation: nothing more can be read on this connection, so
       // the call ends now (DCN still goes out: our direction of the stream is sound) instead of
