@@ -61,14 +61,17 @@
  * - A late datagram does not move the expectation backwards (Asterisk sets rx_seq_no = seq+1).
  * - Zero-length primaries are counted and not delivered (spandsp's t38_core rejects len < 1);
  *   the seq counts as received (no loss).
- * Memory is bounded: one ring of slots (seq, state, IFP, FEC data) sized from reorderWindow.
+ * Memory is bounded: one ring of slots (seq, state, IFP, FEC data) sized from reorderWindow (and
+ * from the parity look-back once a parity block has been seen), plus a record of received
+ * primaries over the full span for duplicate detection.
  *
  * Two APIs on one code path: `receiveInto`/`flushInto` (the hot path) decode with
  * `decodeUdptlView` and report IFPs as views (buffer + start/end) in a caller-owned, reused
- * `UdptlReceiveBatch`. A datagram that is used is copied whole (one `set`, i.e. a memcpy) into the
- * grow-only buffer of its own seq's slot, and every IFP it brings (primary, secondaries, parity)
- * is a view of that copy: no per-IFP copy, and nothing allocated once the buffers have grown to
- * the stream's datagram size. The copy of seq q lives until seq q + ring size arrives, which is
+ * `UdptlReceiveBatch`. A datagram that is used is copied whole (one `set`, i.e. a memcpy) into its
+ * own seq's slot region of one arena (a stride per slot, grown to the stream's datagram size;
+ * datagrams over 512 octets go into a grow-only buffer of the slot's own), and every IFP it brings
+ * (primary, secondaries, parity) is a view of that copy: no per-IFP copy, and nothing allocated
+ * once the arena has grown to the stream's datagram size. The copy of seq q lives until seq q + ring size arrives, which is
  * after every seq it can describe (q − 32 … q) has left the ring. Only rare paths allocate: parity
  * repair (one grow-only buffer per slot), a restart run (held datagrams are copied), a fragmented
  * (≥ 16K) open type, a growing batch. `receive`/`flush` wrap them and return fresh copies.
@@ -192,6 +195,8 @@ const RESTART_RUNS_TRACKED = 4;
 const NO_IFP = new Uint8Array(0);
 const SOURCES: readonly ReceivedIfpSource[] = ['primary', 'secondary', 'fec'];
 const MAX_ITEMS = Math.max(UDPTL_MAX_SECONDARIES, UDPTL_MAX_FEC_ENTRIES);
+/** Largest datagram copied into the receiver's arena; larger ones get a buffer of their own. */
+const MAX_STRIDE = 512;
 
 /**
  * Reused result of `UdptlReceiver.receiveInto` / `flushInto`: the `count` IFPs now deliverable,
@@ -312,11 +317,11 @@ class PacketRef {
     this.count = items.length;
   }
 
-  /** The packet now lives at offset 0 of `buf` (copied there from `start`). */
-  rebase(buf: Uint8Array): void {
-    const d = this.start;
+  /** The packet now lives at offset `base` of `buf` (copied there from `start`). */
+  rebase(buf: Uint8Array, base: number): void {
+    const d = this.start - base;
     this.buf = buf;
-    this.start = 0;
+    this.start = base;
     this.end -= d;
     this.pStart -= d;
     this.pEnd -= d;
@@ -374,6 +379,15 @@ export class UdptlReceiver {
   private slotOwner: Int32Array;
   /** Copy of the datagram whose primary is the slot's seq (grow-only). */
   private store: Uint8Array[];
+  /**
+   * Where datagram copies normally go: slot i's region [i × stride, (i + 1) × stride) (store[i] is
+   * then the arena, and offsets into it are absolute). One array for the ring instead of one per
+   * slot; a larger datagram makes a new arena (the old one stays as it is while views of it live).
+   */
+  private arena: Uint8Array = NO_IFP;
+  private stride = 0;
+  /** Slot i's own buffer for what does not go into the arena (made when first needed). */
+  private ownBuf: Uint8Array[] = [];
   /** Parity-restored IFP of the slot (grow-only, allocated at the first repair). */
   private repaired: Uint8Array[];
   /** Per owner (as slotOwner): the epoch of the call that last reported a view of it to the caller. */
@@ -506,6 +520,11 @@ export class UdptlReceiver {
     this.slotLen = slotLen;
     this.slotOwner = slotOwner;
     this.store = store;
+    // The next datagram makes an arena for the larger ring; the old one (and the slots' own
+    // buffers) stay as they are for the views of them that live.
+    this.arena = NO_IFP;
+    this.stride = 0;
+    this.ownBuf = [];
     this.repaired = repaired;
     this.lent = lent;
     this.fecSpan = new Int32Array(size);
@@ -679,18 +698,31 @@ export class UdptlReceiver {
       return;
     }
     const n = pkt.end - pkt.start;
-    let r = this.store[id] ?? NO_IFP;
-    if (r.length < n || this.lent[id] === this.epoch) {
-      r = new Uint8Array(Math.max(n, 128, r.length));
-      this.store[id] = r;
-    }
-    const src = pkt.buf;
-    if (pkt.start === 0 && pkt.end === src.length) {
-      r.set(src);
+    let r: Uint8Array;
+    let base = 0;
+    if (this.lent[id] === this.epoch || n > MAX_STRIDE) {
+      // A view of this slot's copy was reported in this very call (a restart replay), or an
+      // oversize datagram: a buffer of the slot's own (grow-only, fresh when lent).
+      r = this.ownBuf[id] ?? NO_IFP;
+      if (r.length < n || this.lent[id] === this.epoch) {
+        r = new Uint8Array(Math.max(n, 128));
+        this.ownBuf[id] = r;
+      }
     } else {
-      for (let j = pkt.start, d = 0; j < pkt.end; j++, d++) r[d] = src[j] ?? 0;
+      if (n > this.stride) {
+        // Strides of 64, 128, 256, 512: a stream's datagram sizes make a new arena a few times at most.
+        let st = 64;
+        while (st < n) st *= 2;
+        this.stride = st;
+        this.arena = new Uint8Array((this.mask + 1) * st);
+      }
+      r = this.arena;
+      base = id * this.stride;
     }
-    pkt.rebase(r);
+    this.store[id] = r;
+    const src = pkt.buf;
+    r.set(pkt.start === 0 && pkt.end === src.length ? src : src.subarray(pkt.start, pkt.end), base);
+    pkt.rebase(r, base);
   }
 
   /**
