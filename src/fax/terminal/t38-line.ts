@@ -217,6 +217,16 @@ function stuffTable(): Uint8Array {
   return t;
 }
 
+/** What takePackets/takeEvents return when there is nothing: frozen, so that a caller's push fails loudly. */
+const NO_PACKETS: readonly T38TxPacket[] = Object.freeze([]);
+const NO_LINE_EVENTS: readonly T30LineEvent[] = Object.freeze([]);
+
+/** A t30-data IFP with one field (of modulation `m`'s data type). */
+function hdlcIfp(m: FaxModulation, type: IfpFieldType, d: Uint8Array | undefined): Ifp {
+  const f: IfpField = d ? { type, data: d } : { type };
+  return { type: 't30-data', dataType: modulationDataType(m), fields: [f] };
+}
+
 /** One scheduled action of the current transmit step. */
 type TxAction =
   | { readonly kind: 'ifp'; readonly ifp: Ifp; readonly category: UdptlCategory; readonly after: number }
@@ -369,11 +379,14 @@ export class T38Line {
 
   /** IFPs due so far, in order. */
   takePackets(): T38TxPacket[] {
+    // Nothing due (most calls): a shared frozen empty array, not a new one per call.
+    if (this.packets.length === 0) return NO_PACKETS as T38TxPacket[];
     return this.packets.splice(0, this.packets.length);
   }
 
   /** Line events (tx-done and what was received), in order. */
   takeEvents(): T30LineEvent[] {
+    if (this.events.length === 0) return NO_LINE_EVENTS as T30LineEvent[];
     return this.events.splice(0, this.events.length);
   }
 
@@ -521,16 +534,11 @@ export class T38Line {
    */
   private hdlcNext(frames: readonly Uint8Array[], m: FaxModulation): boolean {
     const rate = FAX_MODULATION_BIT_RATE[m];
-    const dataType = modulationDataType(m);
     const control = m === 'v21';
-    const data = (type: IfpFieldType, d?: Uint8Array): Ifp => {
-      const f: IfpField = d ? { type, data: d } : { type };
-      return { type: 't30-data', dataType, fields: [f] };
-    };
     const frame = frames[this.hdlcFrame];
     if (frame === undefined) {
       // No frames: only the end of the signal.
-      this.emit(data('hdlc-sig-end'), control ? 'control-end' : 'image-end');
+      this.emit(hdlcIfp(m, 'hdlc-sig-end', undefined), control ? 'control-end' : 'image-end');
       this.txClock += this.paced ? HDLC_TAIL_MS : 0;
       return false;
     }
@@ -538,7 +546,7 @@ export class T38Line {
     if (p < frame.length) {
       const part = frame.slice(p, Math.min(frame.length, p + this.octetsPerChunk(rate)));
       this.hdlcPos = p + part.length;
-      this.emit(data('hdlc-data', part), control ? 'control' : 'image');
+      this.emit(hdlcIfp(m, 'hdlc-data', part), control ? 'control' : 'image');
       this.txClock += this.octetTime(part.length, rate);
       return true;
     }
@@ -546,11 +554,11 @@ export class T38Line {
     this.hdlcFrame++;
     this.hdlcPos = 0;
     if (this.hdlcFrame === frames.length) {
-      this.emit(data('hdlc-fcs-OK-sig-end'), control ? 'control-end' : 'image-end');
+      this.emit(hdlcIfp(m, 'hdlc-fcs-OK-sig-end', undefined), control ? 'control-end' : 'image-end');
       this.txClock += trailer + (this.paced ? HDLC_TAIL_MS : 0);
       return false;
     }
-    this.emit(data('hdlc-fcs-OK'), control ? 'control' : 'image');
+    this.emit(hdlcIfp(m, 'hdlc-fcs-OK', undefined), control ? 'control' : 'image');
     this.txClock += trailer;
     return true;
   }

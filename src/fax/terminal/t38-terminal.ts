@@ -255,6 +255,8 @@ export class T38Terminal<E = T30Event> {
 
   /** Datagrams (UDPTL) or TCP octets (TPKT) to send now, in order. */
   takeOutput(): Uint8Array[] {
+    // Nothing to send (most calls): a shared frozen empty array, not a new one per call.
+    if (this.output.length === 0) return NO_OUTPUT as Uint8Array[];
     return this.output.splice(0, this.output.length);
   }
 
@@ -379,6 +381,9 @@ export class T38Terminal<E = T30Event> {
     this.onTrace(`TRACE ${at.toFixed(1).padStart(9)}ms ${dir} seq=${s} ${what}`);
   }
 }
+
+/** What takeOutput returns when there is nothing: frozen, so that a caller's push fails loudly. */
+const NO_OUTPUT: readonly Uint8Array[] = Object.freeze([]);
 
 /** The first 24 octets of `b[start, end)` in hex, for traces. */
 function hexHead(b: Uint8Array, start = 0, end = b.length): string {
