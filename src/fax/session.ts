@@ -106,10 +106,23 @@ export class FaxSession<E = T30Event> {
    * gives the line what arrived, then engine and line exchange until quiet.
    */
   input(now: number, feed: () => void): void {
+    this.beginInput(now);
+    feed();
+    this.endInput(now);
+  }
+
+  /**
+   * `input` without a closure (one per datagram otherwise): `beginInput(now)`, then give the line
+   * what arrived, then `endInput(now)`.
+   */
+  beginInput(now: number): void {
     this.checkStarted();
     this.lastNow = now;
     this.line.tick(now);
-    feed();
+  }
+
+  /** See `beginInput`: engine and line exchange until quiet. */
+  endInput(now: number): void {
     this.pump(now);
   }
 

@@ -58,6 +58,11 @@ export function rcpFrame(): SimpleFrame {
   return { type: 'RCP', final: false, xBit: false, fif: new Uint8Array(0) };
 }
 
+/** Octets of a frame slot in EcmRxBlock's store: the 256-octet ECM frame size. */
+const SLOT = 256;
+/** Frame slots per chunk of EcmRxBlock's store. */
+const CHUNK_FRAMES = 16;
+
 /** How many RCP frames close a block (T.4 Annex A: three, against a lost RCP). */
 export const RCP_REPEATS = 3;
 
@@ -68,12 +73,31 @@ export const RCP_REPEATS = 3;
 export class EcmRxBlock {
   private readonly frames: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(ECM_MAX_FRAMES_PER_BLOCK).fill(undefined);
   private count = 0;
+  /**
+   * The frames' octets, in chunks of CHUNK_FRAMES slots of SLOT octets (the largest ECM frame
+   * size, T.4 §A.3.6.2), made as the frame numbers reach them and let go at `clear`: one array per
+   * 16 frames instead of one per frame (up to 256, held until the block is complete), and no
+   * more memory than the block in progress needs.
+   */
+  private readonly chunks: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(ECM_MAX_FRAMES_PER_BLOCK / CHUNK_FRAMES).fill(undefined);
 
-  /** Stores frame `n`; returns false for a frame number outside 0–255. */
+  /** Stores (a copy of) frame `n`; returns false for a frame number outside 0–255. */
   put(n: number, data: Uint8Array): boolean {
     if (!Number.isInteger(n) || n < 0 || n >= ECM_MAX_FRAMES_PER_BLOCK) return false;
     if (this.frames[n] === undefined) this.count++;
-    this.frames[n] = data;
+    if (data.length > SLOT) {
+      this.frames[n] = data.slice();
+      return true;
+    }
+    const k = (n / CHUNK_FRAMES) | 0;
+    let chunk = this.chunks[k];
+    if (chunk === undefined) {
+      chunk = new Uint8Array(CHUNK_FRAMES * SLOT);
+      this.chunks[k] = chunk;
+    }
+    const at = (n % CHUNK_FRAMES) * SLOT;
+    chunk.set(data, at);
+    this.frames[n] = chunk.subarray(at, at + data.length);
     return true;
   }
 
@@ -112,6 +136,7 @@ export class EcmRxBlock {
 
   clear(): void {
     this.frames.fill(undefined);
+    this.chunks.fill(undefined);
     this.count = 0;
   }
 }

@@ -130,6 +130,9 @@ const RESOLVED_DEFAULTS = {
  * is `T30Engine`.
  */
 /** The pixels of a page kept as a record only (`retainPages: false`). */
+/** What takeEvents/takeTx return when there is nothing: frozen, so that a caller's push fails loudly. */
+const NO_EVENTS: readonly T30Event[] = Object.freeze([]);
+const NO_STEPS: readonly T30TxStep[] = Object.freeze([]);
 const NO_PIXELS = new Uint8Array(0);
 
 export class T30Machine {
@@ -303,12 +306,15 @@ export class T30Machine {
   }
 
   takeEvents(): T30Event[] {
+    // Nothing new (most calls): a shared frozen empty array, not a new one per call.
+    if (this.events.length === 0) return NO_EVENTS as T30Event[];
     const e = this.events;
     this.events = [];
     return e;
   }
 
   takeTx(): T30TxStep[] {
+    if (this.txQueue.length === 0) return NO_STEPS as T30TxStep[];
     const q = this.txQueue;
     this.txQueue = [];
     return q;

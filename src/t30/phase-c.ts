@@ -22,7 +22,7 @@ import type { Bitmap } from '../t4/bitmap.js';
 import type { EcmTxState, T30Machine } from './machine.js';
 import type { T30ReceivedPage, T4DecodeResult } from './types.js';
 import { concatChunks, fcdFrame, rcpFrame, RCP_REPEATS, splitEcmPage } from './ecm.js';
-import { encodeT30Frame, type T30Frame } from './frames.js';
+import { encodeT30FrameInto, t30FrameEncodedSize, type T30Frame } from './frames.js';
 import type { FaxModulation } from '../modem/modulation.js';
 import { kFactor, minRowBits, pageFitsSession, R8_X_DPI, resolutionYDpi, type SessionParams } from './negotiate.js';
 import { INTER_SIGNAL_MS, RX_STALL_MS, T2_WAIT_MS } from './timers.js';
@@ -102,14 +102,23 @@ export function sendEcmBlock(m: T30Machine, frames: readonly number[], retransmi
     return;
   }
   const mod = p.step.modulation;
+  // The burst's frames are views of one buffer (a block is up to 256 frames held until the line
+  // has sent them: one array each was as many ArrayBuffers for the GC to trace and sweep).
+  const burst: T30Frame[] = [];
+  for (const n of frames) burst.push(fcdFrame(block, n));
+  for (let i = 0; i < RCP_REPEATS; i++) burst.push(rcpFrame());
+  let total = 0;
+  for (const f of burst) total += t30FrameEncodedSize(f);
+  const all = new Uint8Array(total);
   const encoded: Uint8Array[] = [];
-  const add = (f: T30Frame): void => {
-    encoded.push(encodeT30Frame(f));
+  let off = 0;
+  for (const f of burst) {
+    const n = encodeT30FrameInto(f, all, off);
+    encoded.push(all.subarray(off, off + n));
+    off += n;
     m.n.framesSent++;
     m.emit({ type: 'frame-sent', at: m.now, modulation: mod, frame: f });
-  };
-  for (const n of frames) add(fcdFrame(block, n));
-  for (let i = 0; i < RCP_REPEATS; i++) add(rcpFrame());
+  }
   const shortTrain = !et.longTrain && m.trainedAt === mod;
   et.longTrain = false;
   m.setState('IV');

@@ -99,21 +99,27 @@ export class T38FieldAssembler {
 
   /** Feeds one received IFP; returns what it completed. */
   push(ifp: Ifp): T38FieldEvent[] {
-    this.stats.ifps++;
     const out: T38FieldEvent[] = [];
+    this.pushInto(ifp, out);
+    return out;
+  }
+
+  /** `push` appending to `out` (a caller's reused array: no array per IFP). */
+  pushInto(ifp: Ifp, out: T38FieldEvent[]): void {
+    this.stats.ifps++;
     if (ifp.type === 't30-indicator') {
       this.abort(out, `indicator ${ifp.indicator}`);
       this.lastEndField = undefined;
       out.push({ kind: 'indicator', indicator: ifp.indicator });
-      return out;
+      return;
     }
     if (this.dataType !== undefined && this.dataType !== ifp.dataType) {
       this.abort(out, `data type changed to ${ifp.dataType}`);
       this.lastEndField = undefined;
     }
     this.dataType = ifp.dataType;
-    for (const f of ifp.fields ?? []) this.field(ifp.dataType, f.type, f.data, out);
-    return out;
+    const fields = ifp.fields;
+    if (fields) for (const f of fields) this.field(ifp.dataType, f.type, f.data, out);
   }
 
   private field(dataType: T30DataType, type: IfpFieldType, data: Uint8Array | undefined, out: T38FieldEvent[]): void {

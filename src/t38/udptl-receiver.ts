@@ -61,14 +61,17 @@
  * - A late datagram does not move the expectation backwards (Asterisk sets rx_seq_no = seq+1).
  * - Zero-length primaries are counted and not delivered (spandsp's t38_core rejects len < 1);
  *   the seq counts as received (no loss).
- * Memory is bounded: one ring of slots (seq, state, IFP, FEC data) sized from reorderWindow.
+ * Memory is bounded: one ring of slots (seq, state, IFP, FEC data) sized from reorderWindow (and
+ * from the parity look-back once a parity block has been seen), plus a record of received
+ * primaries over the full span for duplicate detection.
  *
  * Two APIs on one code path: `receiveInto`/`flushInto` (the hot path) decode with
  * `decodeUdptlView` and report IFPs as views (buffer + start/end) in a caller-owned, reused
- * `UdptlReceiveBatch`. A datagram that is used is copied whole (one `set`, i.e. a memcpy) into the
- * grow-only buffer of its own seq's slot, and every IFP it brings (primary, secondaries, parity)
- * is a view of that copy: no per-IFP copy, and nothing allocated once the buffers have grown to
- * the stream's datagram size. The copy of seq q lives until seq q + ring size arrives, which is
+ * `UdptlReceiveBatch`. A datagram that is used is copied whole (one `set`, i.e. a memcpy) into its
+ * own seq's slot region of one arena (a stride per slot, grown to the stream's datagram size;
+ * datagrams over 512 octets go into a grow-only buffer of the slot's own), and every IFP it brings
+ * (primary, secondaries, parity) is a view of that copy: no per-IFP copy, and nothing allocated
+ * once the arena has grown to the stream's datagram size. The copy of seq q lives until seq q + ring size arrives, which is
  * after every seq it can describe (q − 32 … q) has left the ring. Only rare paths allocate: parity
  * repair (one grow-only buffer per slot), a restart run (held datagrams are copied), a fragmented
  * (≥ 16K) open type, a growing batch. `receive`/`flush` wrap them and return fresh copies.
@@ -192,6 +195,8 @@ const RESTART_RUNS_TRACKED = 4;
 const NO_IFP = new Uint8Array(0);
 const SOURCES: readonly ReceivedIfpSource[] = ['primary', 'secondary', 'fec'];
 const MAX_ITEMS = Math.max(UDPTL_MAX_SECONDARIES, UDPTL_MAX_FEC_ENTRIES);
+/** Largest datagram copied into the receiver's arena; larger ones get a buffer of their own. */
+const MAX_STRIDE = 512;
 
 /**
  * Reused result of `UdptlReceiver.receiveInto` / `flushInto`: the `count` IFPs now deliverable,
@@ -312,11 +317,11 @@ class PacketRef {
     this.count = items.length;
   }
 
-  /** The packet now lives at offset 0 of `buf` (copied there from `start`). */
-  rebase(buf: Uint8Array): void {
-    const d = this.start;
+  /** The packet now lives at offset `base` of `buf` (copied there from `start`). */
+  rebase(buf: Uint8Array, base: number): void {
+    const d = this.start - base;
     this.buf = buf;
-    this.start = 0;
+    this.start = base;
     this.end -= d;
     this.pStart -= d;
     this.pEnd -= d;
@@ -349,28 +354,47 @@ export class UdptlReceiver {
   /** Counts receiveInto/flushInto calls. */
   private epoch = 0;
 
-  // The ring, indexed by extended seq & mask.
-  private readonly mask: number;
-  private readonly slotExt: Float64Array;
-  private readonly slotState: Uint8Array;
-  private readonly slotSource: Uint8Array;
-  private readonly slotPrimary: Uint8Array;
-  private readonly slotFecCovered: Uint8Array;
+  // The ring, indexed by extended seq & mask. It starts with room for the open zone and the
+  // secondaries of one datagram only and grows to `fullMask + 1` slots (room for the parity
+  // look-back too) at the first datagram carrying fec-info: a redundancy stream never needs
+  // the history, and every slot keeps a datagram copy.
+  /** Mask of the ring a parity stream needs (the ring's size before growth made lazy). */
+  private readonly fullMask: number;
+  /**
+   * Duplicate detection over the whole span the full ring would remember, without keeping
+   * anything else: primExt[x & fullMask] === x while the primary of x has been received since
+   * x was opened (x is cleared when it, or a seq sharing its entry, is opened).
+   */
+  private readonly primExt: Float64Array;
+  private mask: number;
+  private slotExt: Float64Array;
+  private slotState: Uint8Array;
+  private slotSource: Uint8Array;
+  private slotFecCovered: Uint8Array;
   /** The slot's IFP: slotBuf[i][slotStart, slotStart + slotLen), a view of a stored datagram or of a repair buffer. */
-  private readonly slotBuf: Uint8Array[];
-  private readonly slotStart: Int32Array;
-  private readonly slotLen: Int32Array;
+  private slotBuf: Uint8Array[];
+  private slotStart: Int32Array;
+  private slotLen: Int32Array;
   /** Which buffer slotBuf is: i < size the datagram store i, size + t the repair buffer of slot t. */
-  private readonly slotOwner: Int32Array;
+  private slotOwner: Int32Array;
   /** Copy of the datagram whose primary is the slot's seq (grow-only). */
-  private readonly store: Uint8Array[];
+  private store: Uint8Array[];
+  /**
+   * Where datagram copies normally go: slot i's region [i × stride, (i + 1) × stride) (store[i] is
+   * then the arena, and offsets into it are absolute). One array for the ring instead of one per
+   * slot; a larger datagram makes a new arena (the old one stays as it is while views of it live).
+   */
+  private arena: Uint8Array = NO_IFP;
+  private stride = 0;
+  /** Slot i's own buffer for what does not go into the arena (made when first needed). */
+  private ownBuf: Uint8Array[] = [];
   /** Parity-restored IFP of the slot (grow-only, allocated at the first repair). */
-  private readonly repaired: Uint8Array[];
+  private repaired: Uint8Array[];
   /** Per owner (as slotOwner): the epoch of the call that last reported a view of it to the caller. */
-  private readonly lent: Float64Array;
+  private lent: Float64Array;
   /** Parity block carried by the slot's seq (in the slot's store): span, entry count (0: none), entry offsets. */
-  private readonly fecSpan: Int32Array;
-  private readonly fecCount: Uint8Array;
+  private fecSpan: Int32Array;
+  private fecCount: Uint8Array;
   /** Allocated at the first parity block (redundancy-only streams never need it). */
   private fecStart: Int32Array | null = null;
   private fecEnd: Int32Array | null = null;
@@ -383,7 +407,7 @@ export class UdptlReceiver {
   /** MISSING slots in the open zone: parity work is skipped entirely when there are none. */
   private missing = 0;
   /** Work list for parity repair: seqs that became known (a stack), and seqs that brought a parity block. */
-  private readonly newlyKnown: Float64Array;
+  private newlyKnown: Float64Array;
   private knownCount = 0;
   private readonly newBlocks = new Float64Array(4);
   private blockCount = 0;
@@ -415,13 +439,17 @@ export class UdptlReceiver {
     this.acceptTrailing = options.acceptTrailingBytes ?? false;
     this.ifpVersion = options.ifpVersion;
     // Room for the open zone, the parity look-back and the secondaries of one datagram.
+    let full = 1;
+    while (full < this.reorderWindow + UDPTL_MAX_FEC_COVERAGE + UDPTL_MAX_SECONDARIES + 2) full *= 2;
+    this.fullMask = full - 1;
+    this.primExt = new Float64Array(full).fill(-1);
+    // Without parity: the open zone and the secondaries of one datagram.
     let size = 1;
-    while (size < this.reorderWindow + UDPTL_MAX_FEC_COVERAGE + UDPTL_MAX_SECONDARIES + 2) size *= 2;
+    while (size < this.reorderWindow + UDPTL_MAX_SECONDARIES + 2) size *= 2;
     this.mask = size - 1;
     this.slotExt = new Float64Array(size).fill(-1);
     this.slotState = new Uint8Array(size);
     this.slotSource = new Uint8Array(size);
-    this.slotPrimary = new Uint8Array(size);
     this.slotFecCovered = new Uint8Array(size);
     this.slotBuf = new Array<Uint8Array>(size).fill(NO_IFP);
     this.slotStart = new Int32Array(size);
@@ -433,6 +461,74 @@ export class UdptlReceiver {
     this.fecSpan = new Int32Array(size);
     this.fecCount = new Uint8Array(size);
     // Each seq becomes known at most once per datagram processed, plus one per secondary.
+    this.newlyKnown = new Float64Array(size + MAX_ITEMS + 2);
+  }
+
+  /**
+   * Grows the ring to the full size a parity stream needs (once, at its first fec-info), moving
+   * every slot to its index in the larger ring. Done before the datagram is processed, so that
+   * it sees the same ring as if it had always been full; what the smaller ring had already
+   * forgotten (seqs more than its size back) stays unknown, which only matters to a stream that
+   * switches from redundancy to parity (nothing does: the recovery mode is negotiated once).
+   */
+  private growRing(): void {
+    const oldSize = this.mask + 1;
+    const size = this.fullMask + 1;
+    const mask = this.fullMask;
+    const slotExt = new Float64Array(size).fill(-1);
+    const slotState = new Uint8Array(size);
+    const slotSource = new Uint8Array(size);
+    const slotFecCovered = new Uint8Array(size);
+    const slotBuf = new Array<Uint8Array>(size).fill(NO_IFP);
+    const slotStart = new Int32Array(size);
+    const slotLen = new Int32Array(size);
+    const slotOwner = new Int32Array(size);
+    const store = new Array<Uint8Array>(size).fill(NO_IFP);
+    const repaired = new Array<Uint8Array>(size).fill(NO_IFP);
+    const lent = new Float64Array(2 * size).fill(-1);
+    // Old index → new index (-1: never used).
+    const map = new Int32Array(oldSize).fill(-1);
+    for (let i = 0; i < oldSize; i++) {
+      const x = this.slotExt[i] ?? -1;
+      if (x >= 0) map[i] = x & mask;
+    }
+    for (let i = 0; i < oldSize; i++) {
+      const j = map[i] ?? -1;
+      if (j < 0) continue;
+      slotExt[j] = this.slotExt[i] ?? -1;
+      slotState[j] = this.slotState[i] ?? 0;
+      slotSource[j] = this.slotSource[i] ?? 0;
+      slotFecCovered[j] = this.slotFecCovered[i] ?? 0;
+      slotBuf[j] = this.slotBuf[i] ?? NO_IFP;
+      slotStart[j] = this.slotStart[i] ?? 0;
+      slotLen[j] = this.slotLen[i] ?? 0;
+      const o = this.slotOwner[i] ?? 0;
+      // A live view's store belongs to a seq still in the ring (see adopt), so it has a new index.
+      slotOwner[j] = o < oldSize ? Math.max(0, map[o] ?? 0) : size + Math.max(0, map[o - oldSize] ?? 0);
+      store[j] = this.store[i] ?? NO_IFP;
+      repaired[j] = this.repaired[i] ?? NO_IFP;
+      lent[j] = this.lent[i] ?? -1;
+      lent[size + j] = this.lent[oldSize + i] ?? -1;
+    }
+    this.mask = mask;
+    this.slotExt = slotExt;
+    this.slotState = slotState;
+    this.slotSource = slotSource;
+    this.slotFecCovered = slotFecCovered;
+    this.slotBuf = slotBuf;
+    this.slotStart = slotStart;
+    this.slotLen = slotLen;
+    this.slotOwner = slotOwner;
+    this.store = store;
+    // The next datagram makes an arena for the larger ring; the old one (and the slots' own
+    // buffers) stay as they are for the views of them that live.
+    this.arena = NO_IFP;
+    this.stride = 0;
+    this.ownBuf = [];
+    this.repaired = repaired;
+    this.lent = lent;
+    this.fecSpan = new Int32Array(size);
+    this.fecCount = new Uint8Array(size);
     this.newlyKnown = new Float64Array(size + MAX_ITEMS + 2);
   }
 
@@ -565,19 +661,20 @@ export class UdptlReceiver {
     const st = this.stats;
     const diff = seqDiff(pkt.seq, this.expectedExt & 0xffff);
     const ext = this.expectedExt + diff;
-    const idx = ext & this.mask;
-    const known = this.slotExt[idx] === ext;
+    const had = this.primExt[ext & this.fullMask] === ext;
 
     if (diff < 0) {
-      if (known && this.slotPrimary[idx] === 1) st.duplicates++;
+      if (had) st.duplicates++;
       else st.late++;
       return;
     }
-    if (ext <= this.highestExt && known && this.slotPrimary[idx] === 1) {
+    if (ext <= this.highestExt && had) {
       st.duplicates++;
       return;
     }
+    if (pkt.fec && this.mask !== this.fullMask) this.growRing();
     if (ext > this.highestExt) this.advanceTo(ext, out);
+    const idx = ext & this.mask;
 
     this.adopt(idx);
     this.storePrimary(ext, idx);
@@ -601,18 +698,31 @@ export class UdptlReceiver {
       return;
     }
     const n = pkt.end - pkt.start;
-    let r = this.store[id] ?? NO_IFP;
-    if (r.length < n || this.lent[id] === this.epoch) {
-      r = new Uint8Array(Math.max(n, 128, r.length));
-      this.store[id] = r;
-    }
-    const src = pkt.buf;
-    if (pkt.start === 0 && pkt.end === src.length) {
-      r.set(src);
+    let r: Uint8Array;
+    let base = 0;
+    if (this.lent[id] === this.epoch || n > MAX_STRIDE) {
+      // A view of this slot's copy was reported in this very call (a restart replay), or an
+      // oversize datagram: a buffer of the slot's own (grow-only, fresh when lent).
+      r = this.ownBuf[id] ?? NO_IFP;
+      if (r.length < n || this.lent[id] === this.epoch) {
+        r = new Uint8Array(Math.max(n, 128));
+        this.ownBuf[id] = r;
+      }
     } else {
-      for (let j = pkt.start, d = 0; j < pkt.end; j++, d++) r[d] = src[j] ?? 0;
+      if (n > this.stride) {
+        // Strides of 64, 128, 256, 512: a stream's datagram sizes make a new arena a few times at most.
+        let st = 64;
+        while (st < n) st *= 2;
+        this.stride = st;
+        this.arena = new Uint8Array((this.mask + 1) * st);
+      }
+      r = this.arena;
+      base = id * this.stride;
     }
-    pkt.rebase(r);
+    this.store[id] = r;
+    const src = pkt.buf;
+    r.set(pkt.start === 0 && pkt.end === src.length ? src : src.subarray(pkt.start, pkt.end), base);
+    pkt.rebase(r, base);
   }
 
   /**
@@ -668,6 +778,7 @@ export class UdptlReceiver {
 
   private reset(): void {
     this.slotExt.fill(-1);
+    this.primExt.fill(-1);
     this.slotLen.fill(0);
     this.fecCount.fill(0);
     this.missing = 0;
@@ -693,12 +804,13 @@ export class UdptlReceiver {
       this.stats.lost += limit - this.expectedExt + 1;
       this.expectedExt = limit + 1;
     }
+    // Every seq the full ring would open now forgets its primary (see primExt).
+    for (let x = Math.max(this.highestExt + 1, ext - this.fullMask); x <= ext; x++) this.primExt[x & this.fullMask] = -1;
     for (let x = Math.max(this.highestExt + 1, this.expectedExt); x <= ext; x++) {
       const i = x & this.mask;
       this.slotExt[i] = x;
       this.slotState[i] = MISSING;
       this.missing++;
-      this.slotPrimary[i] = 0;
       this.slotFecCovered[i] = 0;
       this.slotLen[i] = 0;
       this.fecCount[i] = 0;
@@ -709,7 +821,7 @@ export class UdptlReceiver {
   private storePrimary(ext: number, id: number): void {
     const pkt = this.pkt;
     const i = ext & this.mask;
-    this.slotPrimary[i] = 1;
+    this.primExt[ext & this.fullMask] = ext;
     const state = this.slotState[i];
     // A later seq came first and the gap was still open: the reorder window paid off.
     if (state === MISSING && ext < this.highestExt) this.stats.reordered++;
@@ -800,7 +912,7 @@ export class UdptlReceiver {
    * re-scanning every group until nothing changes, at a cost proportional to what changed.
    */
   private recoverFromFec(): void {
-    if (this.missing === 0) {
+    if (this.missing === 0 || this.fecStart === null) {
       this.knownCount = 0;
       this.blockCount = 0;
       return;

@@ -37,6 +37,7 @@ import { AudioToT38, type AudioToT38Stats } from './audio-to-t38.js';
 import { FaxMessageEditor, type FaxMessageEditOptions } from './editor.js';
 import { T38ToAudio, type T38ToAudioStats } from './t38-to-audio.js';
 import type { GatewayIfp, GatewaySide } from './types.js';
+import { slabCopy } from '../../util/slab.js';
 
 export interface T38GatewayOptions {
   /** T38FaxVersion of the IP side (0..4, default 0). */
@@ -460,7 +461,7 @@ export class T38Gateway {
     const b = this.txBatch;
     this.sender.sendInto(buf, 0, n, p.category, b);
     this.counters.ifpsSent++;
-    const d = b.buffer.slice(0, b.length);
+    const d = slabCopy(b.buffer, 0, b.length);
     for (let i = 0; i < b.copies; i++) this.output.push(d);
     if (this.onTrace) this.trace(this.counters.audioSamplesReceived / 8, 'TX', b.seq, describeIfp(p.ifp));
   }

@@ -50,6 +50,7 @@ import type { UdptlReceiverStats } from '../../t38/udptl-receiver.js';
 import { UdptlTimedReceiver, type UdptlIfpSink } from '../../t38/udptl-timed-receiver.js';
 import { UdptlSendBatch, UdptlSender, type UdptlErrorCorrection, type UdptlSenderStats } from '../../t38/udptl-sender.js';
 import { FaxwireError } from '../../util/errors.js';
+import { slabCopy } from '../../util/slab.js';
 import { createT30Engine, FaxSession, type FaxTerminalOptions, type T30EngineLike } from '../session.js';
 import { SPANDSP_REPEAT_COUNTS, T38_LINE_ENCODING, T38Line, type T38LineStats, type T38RateManagement, type T38TxPacket } from './t38-line.js';
 
@@ -185,7 +186,9 @@ export class T38Terminal<E = T30Event> {
   /** One UDPTL datagram, or one chunk of the TCP byte stream (any chunking). */
   receive(bytes: Uint8Array, now: number): void {
     const hadError = this.transportErrorInfo !== undefined;
-    this.session.input(now, () => this.feed(bytes, now));
+    this.session.beginInput(now);
+    this.feed(bytes, now);
+    this.session.endInput(now);
     if (!hadError && this.transportErrorInfo !== undefined) {
       // RFC 1006 §6 has no resynchronisation: nothing more can be read on this connection, so
       // the call ends now (DCN still goes out: our direction of the stream is sound) instead of
@@ -252,6 +255,8 @@ export class T38Terminal<E = T30Event> {
 
   /** Datagrams (UDPTL) or TCP octets (TPKT) to send now, in order. */
   takeOutput(): Uint8Array[] {
+    // Nothing to send (most calls): a shared frozen empty array, not a new one per call.
+    if (this.output.length === 0) return NO_OUTPUT as Uint8Array[];
     return this.output.splice(0, this.output.length);
   }
 
@@ -358,8 +363,9 @@ export class T38Terminal<E = T30Event> {
       const b = this.txBatch;
       this.sender.sendInto(buf, 0, n, p.category, b);
       if (this.onTrace) this.trace(p.at, 'TX', b.seq, `${describeIfp(p.ifp)}  ifp=${hexHead(p.bytes)} count=${b.copies}`);
-      // Handed to the driver: a private copy, the same array for every repeat.
-      const d = b.buffer.slice(0, b.length);
+      // Handed to the driver: a private copy, the same array for every repeat (from a shared
+      // slab: the driver drops it once sent).
+      const d = slabCopy(b.buffer, 0, b.length);
       for (let i = 0; i < b.copies; i++) this.output.push(d);
       this.counters.outputs += b.copies;
     } else {
@@ -375,6 +381,9 @@ export class T38Terminal<E = T30Event> {
     this.onTrace(`TRACE ${at.toFixed(1).padStart(9)}ms ${dir} seq=${s} ${what}`);
   }
 }
+
+/** What takeOutput returns when there is nothing: frozen, so that a caller's push fails loudly. */
+const NO_OUTPUT: readonly Uint8Array[] = Object.freeze([]);
 
 /** The first 24 octets of `b[start, end)` in hex, for traces. */
 function hexHead(b: Uint8Array, start = 0, end = b.length): string {

@@ -381,6 +381,32 @@ describe('T38Line transmit: shapes and pacing of spandsp 0.0.6 (t38_noecm / cap_
     assert.equal(hdlcExtraBits(bytes(0xff, 0xff)), 38); // 16 ones → 3 stuffed
     assert.equal(hdlcExtraBits(bytes(0xf8, 0x1f)), 37); // 11111|000 000 11111| → 2 stuffed
   });
+
+  it('hdlcExtraBits (octets through a table) = a bit-by-bit count, on random frames', () => {
+    const bitwise = (frame: Uint8Array): number => {
+      let ones = 0;
+      let stuffed = 0;
+      for (const octet of frame) {
+        for (let b = 7; b >= 0; b--) {
+          if ((octet >>> b) & 1) {
+            if (++ones === 5) {
+              stuffed++;
+              ones = 0;
+            }
+          } else ones = 0;
+        }
+      }
+      return stuffed + 35;
+    };
+    const octet = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0xff, 0xfe, 0x7f, 0x1f, 0xf8, 0x3e));
+    fc.assert(
+      fc.property(fc.array(octet, { maxLength: 300 }), (a) => {
+        const f = Uint8Array.from(a);
+        assert.equal(hdlcExtraBits(f), bitwise(f));
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 // ------------------------------------------------------------------------------------------

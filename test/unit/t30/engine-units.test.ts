@@ -214,6 +214,33 @@ describe('ECM partial pages', () => {
     );
   });
 
+  it('EcmRxBlock: frames of any size in any order, replaced, over several blocks = a per-frame map (store grown, reused, not aliasing the caller)', () => {
+    const frame = fc.oneof(fc.uint8Array({ minLength: 0, maxLength: 256 }), fc.uint8Array({ minLength: 257, maxLength: 300 }), fc.uint8Array({ minLength: 64, maxLength: 64 }));
+    const puts = fc.array(fc.tuple(fc.integer({ min: 0, max: 255 }), frame), { maxLength: 80 });
+    fc.assert(
+      fc.property(fc.array(puts, { minLength: 1, maxLength: 3 }), (blocks) => {
+        const rx = new EcmRxBlock();
+        for (const block of blocks) {
+          rx.clear();
+          const ref = new Map<number, number[]>();
+          for (const [n, d] of block) {
+            const given = d.slice();
+            rx.put(n, given);
+            given.fill(0xa5); // the caller's array is its own again
+            ref.set(n, Array.from(d));
+          }
+          const count = 1 + Math.max(-1, ...ref.keys());
+          const expected: number[] = [];
+          for (let i = 0; i < count; i++) expected.push(...(ref.get(i) ?? []));
+          assert.deepEqual(Array.from(rx.assemble(count)), expected);
+          assert.equal(rx.received, ref.size);
+          assert.deepEqual(rx.missing(count), [...Array(count).keys()].filter((i) => !ref.has(i)));
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('EcmRxBlock: missing frames, bounds, clear', () => {
     const rx = new EcmRxBlock();
     assert.ok(rx.put(0, Uint8Array.of(1)));
