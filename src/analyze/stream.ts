@@ -43,6 +43,11 @@ import { UdptlReceiver } from '../t38/udptl-receiver.js';
 import { pageRecord, type AnalyzeOptions, type AnalyzeRecord, type AnalyzeSummary, type IfpSource, type StreamInfo, type StreamSummary } from './analyze.js';
 import { PageExtractor, type ExtractedPage, type PageEvent } from './extract.js';
 import { parseSipMessage, type SdpAudioEndpoint, type SdpT38Endpoint } from './sip.js';
+import { decodeRtp } from '../rtp/index.js';
+import { decodeT30Frame as decodeT30, type T30Frame } from '../t30/index.js';
+import type { T30LineEvent } from '../t30/line.js';
+import { AUDIO_RATE_HZ, AudioTrack, LiveAudio, type PlacementLimits } from './stream-audio.js';
+import type { AudioStreamSummary } from './analyze.js';
 
 /** The capture's bytes, from the start, in chunks of any size; called once per pass. */
 export type CaptureSource = () => Iterable<Uint8Array>;
@@ -81,6 +86,14 @@ export interface StreamAnalyzeStats {
   maxPendingRecords: number;
   /** Records that arrived after later ones had been written (a seq reused after wrap-around): written late. */
   lateRecords: number;
+  /** G.711 audio streams demodulated as they arrived. */
+  audioStreams: number;
+  /** Most audio streams with demodulation state at once. */
+  maxLiveAudio: number;
+  /** Largest sample window one audio stream held (samples; set by its reordering and gaps). */
+  maxAudioWindow: number;
+  /** SSRCs sending G.711 not followed because a flow had `maxSsrcsPerFlow` already. */
+  audioSsrcsDropped: number;
 }
 
 export type StreamAnalyzeResult =
@@ -149,6 +162,12 @@ interface FlowInfo {
   readonly imp: [Implausibility, Implausibility];
   /** Index into the streams, -1 when not T.38. */
   stream: number;
+  /** Pass 1: G.711 (payload type 0/8) sent per SSRC, in order of first G.711 packet. */
+  audio: Map<number, AudioTrack> | undefined;
+  /** RTP payload types seen (a dynamic one SDP maps to G.711 sends the capture to the buffering path). */
+  pts: Set<number> | undefined;
+  /** Pass 2: SSRC → index of its audio stream. */
+  audioIdx: Map<number, number> | undefined;
 }
 
 const LOOK_TRIES = 400;
@@ -222,6 +241,30 @@ interface Arrival {
   readonly redundancy: string;
   /** The receiver dropped this datagram (late, duplicate, malformed): it is not held back. */
   stale: boolean;
+}
+
+/** A G.711 audio stream found by pass 1. */
+interface AudioInfo {
+  readonly flow: FlowInfo;
+  readonly track: AudioTrack;
+  readonly foundBy: 'sdp' | 'port' | 'heuristic';
+  readonly src: string;
+  readonly dst: string;
+  id: string;
+  index: number;
+  /** Epoch seconds of sample 0. */
+  readonly startTime: number;
+}
+
+/** Pass 2 of an audio stream: its demodulator and the events waiting for their place in time. */
+interface LiveAudioState {
+  readonly info: AudioInfo;
+  readonly live: LiveAudio;
+  readonly queue: { readonly time: number; readonly ev: T30LineEvent }[];
+  qHead: number;
+  finished: boolean;
+  t30Frames: number;
+  t30BadFrames: number;
 }
 
 interface LiveStream {
@@ -309,6 +352,10 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     maxLiveStreams: 0,
     maxPendingRecords: 0,
     lateRecords: 0,
+    audioStreams: 0,
+    maxLiveAudio: 0,
+    maxAudioWindow: 0,
+    audioSsrcsDropped: 0,
   };
 
   /** Runs `visit` over every UDP/TCP segment of the capture; the capture's warnings to `onWarning`. */
@@ -336,6 +383,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   const live = new Set<FlowInfo>();
   const warnings: string[] = [];
   const audioWarnings: string[] = [];
+  const audioStreamWarnings: string[] = [];
   const sdpT38: SdpT38Endpoint[] = [];
   const sdpAudio: SdpAudioEndpoint[] = [];
   let sipMessages = 0;
@@ -343,6 +391,10 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   let fallback: string | undefined;
   let seen = 0;
   let queued = 0;
+  let lastSegTime = -Infinity;
+  let timesBackwards = false;
+  const limits: PlacementLimits = { maxSkewSamples: 2 * AUDIO_RATE_HZ, maxLateSamples: 30 * AUDIO_RATE_HZ };
+  const maxSamples = 4 * 3600 * AUDIO_RATE_HZ;
 
   const settle = (f: FlowInfo, final: boolean): void => {
     const d = f.disc;
@@ -362,6 +414,8 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
 
   const discover = (s: CapturedSegment): boolean => {
     t0 ??= s.time;
+    if (s.time < lastSegTime) timesBackwards = true;
+    lastSegTime = s.time;
     if (s.proto === 'tcp') {
       // TCP that may carry SIP or TPKT goes to the buffering path (which reassembles it); other
       // TCP (a shell session, HTTP) is nothing analyzeCapture would print, and is skipped.
@@ -400,6 +454,9 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
           { cost: 0, last: undefined },
         ],
         stream: -1,
+        audio: undefined,
+        pts: undefined,
+        audioIdx: undefined,
       };
       flows.set(key, f);
       stats.flows++;
@@ -414,6 +471,21 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
       f.sip = true;
       sdpT38.push(...ev.t38);
       sdpAudio.push(...ev.audio);
+    }
+    if (p.length >= 12 && (p[0]! & 0xc0) === 0x80) {
+      // G.711 audio (audio-streams.ts): placement tracked per SSRC, the audio itself not held.
+      const r = decodeRtp(p);
+      if (r.ok) {
+        const pt = r.value.payloadType;
+        if ((f.pts ??= new Set()).size < 128) f.pts.add(pt);
+        if (pt === 0 || pt === 8) {
+          const audio = (f.audio ??= new Map());
+          let t = audio.get(r.value.ssrc);
+          if (!t && audio.size < maxSsrcs) audio.set(r.value.ssrc, (t = new AudioTrack(r.value.ssrc, limits)));
+          if (t) t.add(r.value, s.frame, s.timeNs);
+          else stats.audioSsrcsDropped++;
+        }
+      }
     }
     let d = f.disc;
     if (!d) {
@@ -481,15 +553,38 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   // extractAudioStreams repeats the capture's first 20 warnings under "audio:" (analyzeCapture).
   for (const w of fileWarnings.slice(0, 20)) audioWarnings.push(`audio: frame ${w.frame}: ${w.message}`);
 
-  // G.711 audio anywhere (a superset of what findAudioStreams could take as a stream): fall back.
+  // G.711 audio streams (audio-streams.ts `findAudioStreams`: the same tests, the same order).
   const ports = new Set(options.ports ?? []);
+  const audioFound: AudioInfo[] = [];
   for (const f of flows.values()) {
-    if (f.rtpShaped === 0) continue;
-    const announced = sdpAudio.some((e) => e.port !== 0 && ((e.ip === f.dst && e.port === f.dstPort) || (e.ip === f.src && e.port === f.srcPort)));
-    if (f.rtpShaped >= 8 || announced || ports.has(f.srcPort) || ports.has(f.dstPort)) {
-      return { ok: false, fallback: `possible G.711 audio in ${f.key}` };
+    if (!f.audio) continue;
+    const announced = sdpAudio.filter((e) => e.port !== 0 && ((e.ip === f.dst && e.port === f.dstPort) || (e.ip === f.src && e.port === f.srcPort)));
+    const byPort = ports.has(f.srcPort) || ports.has(f.dstPort);
+    const foundBy: AudioInfo['foundBy'] = announced.length > 0 ? 'sdp' : byPort ? 'port' : 'heuristic';
+    for (const e of announced) {
+      for (const g of e.g711) if (g.pt !== 0 && g.pt !== 8 && f.pts?.has(g.pt)) return { ok: false, fallback: `G.711 on dynamic payload type ${g.pt} in ${f.key}` };
+    }
+    for (const t of f.audio.values()) {
+      if (foundBy === 'heuristic' && (t.g711 < 8 || !t.consistent)) continue;
+      if (t.firstFrame < 0) continue;
+      if (t.length > maxSamples) return { ok: false, fallback: `G.711 stream longer than ${maxSamples} samples in ${f.key}` };
+      const src = endpoint(f.src, f.srcPort);
+      const dst = endpoint(f.dst, f.dstPort);
+      const longId = `rtp ${src} → ${dst} ssrc 0x${t.ssrc.toString(16).padStart(8, '0')}`;
+      if (t.placement.discontinuities > 0) audioStreamWarnings.push(`${longId}: ${t.placement.discontinuities} timestamp discontinuities (placed by capture time)`);
+      audioFound.push({ flow: f, track: t, foundBy, src, dst, id: '', index: 0, startTime: Number(t.startTimeNs) / 1e9 });
     }
   }
+  audioFound.sort((a, b) => a.track.firstFrame - b.track.firstFrame);
+  audioFound.forEach((a, i) => {
+    a.id = `A${i + 1}`;
+    a.index = i;
+    (a.flow.audioIdx ??= new Map()).set(a.track.ssrc, i);
+  });
+  if (audioFound.length > 0 && timesBackwards) return { ok: false, fallback: 'G.711 audio in a capture whose times go backwards' };
+  for (const w of audioStreamWarnings) audioWarnings.push(`audio: ${w}`);
+  audioWarnings.splice(20);
+  stats.audioStreams = audioFound.length;
 
   for (const t of tcpFlows.values()) {
     const sdp = sdpT38.some((e) => e.port !== 0 && e.transport !== 'udptl' && ((e.ip === t.dstIp && e.port === t.dstPort) || (e.ip === t.ip && e.port === t.port)));
@@ -764,15 +859,186 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
 
   /** The oldest order a live stream may still produce a record at (a held primary's arrival). */
   const watermark = (next: number): number => {
-    let w = next;
+    let w = audioWatermark(next);
     for (const st of streams.values()) {
       for (const a of st.arrivals.values()) if (!a.stale && a.frame < w) w = a.frame;
     }
     return w;
   };
 
+  // ---- pass 2, audio: placed and demodulated as the packets arrive ----
+  const audioLive = new Map<number, LiveAudioState>();
+  const audioSummaries: AudioStreamSummary[] = new Array<AudioStreamSummary>(audioFound.length);
+  const audioRank = (a: AudioInfo): number => 1 + infos.length + a.index;
+  /** Earliest sample-0 time among the streams from index i on (they start in that order). */
+  const sufStart = new Float64Array(audioFound.length + 1);
+  sufStart[audioFound.length] = Infinity;
+  for (let i = audioFound.length - 1; i >= 0; i--) sufStart[i] = Math.min((audioFound[i] as AudioInfo).startTime, sufStart[i + 1] as number);
+  let nextAudio = 0;
+  // Capture time → frame, for analyze.ts's `orderAt` (just after the last frame at or before a
+  // moment): the frames since the earliest moment a waiting or future audio event can have.
+  const tTimes: number[] = [];
+  const tFrames: number[] = [];
+  let tHead = 0;
+  let latestTime = -Infinity;
+  let captureOver = false;
+  /** First index in [tHead, n) with time > t. */
+  const after = (t: number): number => {
+    let lo = tHead;
+    let hi = tTimes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((tTimes[mid] as number) <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const orderAt = (t: number): number => {
+    const lo = after(t);
+    return lo === 0 ? 0 : (tFrames[lo - 1] as number) + 0.5;
+  };
+  /** A lower bound of orderAt(t) for a moment the capture may not have reached yet. */
+  const lowerOrderAt = (t: number): number => (t < latestTime || captureOver ? orderAt(t) : tFrames.length === 0 ? 0 : (tFrames[tFrames.length - 1] as number) + 0.5);
+
+  const audioEvent = (a: LiveAudioState, time: number, ev: T30LineEvent): void => {
+    const order = orderAt(time);
+    const frame = Math.floor(order);
+    const rank = audioRank(a.info);
+    const id = a.info.id;
+    switch (ev.kind) {
+      case 'tone':
+        push(order, rank, { type: 'tone', frame, time, stream: id, tone: ev.tone.toUpperCase() });
+        break;
+      case 'signal':
+        push(order, rank, { type: 'signal', frame, time, stream: id, modem: ev.modulation });
+        break;
+      case 'non-ecm-data':
+        if (extractor) push(order, rank, undefined, { kind: 'non-ecm', time, stream: id, data: ev.data });
+        break;
+      case 'non-ecm-end':
+        if (extractor) push(order, rank, undefined, { kind: 'non-ecm-end', time, stream: id });
+        break;
+      case 'hdlc-frame': {
+        a.t30Frames++;
+        if (!ev.ok) a.t30BadFrames++;
+        const dec = decodeT30(ev.frame);
+        // Audio has no UDPTL sequence numbers: seq -1 (analyze.ts audioRecords).
+        const base = { type: 't30' as const, frame, time, stream: id, seq: -1, modem: ev.modulation, ok: ev.ok, hex: hex(ev.frame), ...(ev.ok ? {} : { problem: 'fcs' }) };
+        if (dec.ok) {
+          const fr: T30Frame = dec.value;
+          if (extractor) push(order, rank, undefined, { kind: 't30', time, stream: id, frame: fr, ok: ev.ok });
+          const details = frameDetails(fr);
+          push(order, rank, { ...base, name: frameName(fr), fcf: frameFcf(fr), summary: frameSummary(fr), ...(details.length ? { details } : {}) });
+        } else {
+          push(order, rank, { ...base, name: 'undecodable', fcf: ev.frame[2] ?? -1, summary: `undecodable frame (${dec.error.code}: ${dec.error.message})` });
+        }
+        break;
+      }
+      case 'hdlc-end':
+      case 'no-signal':
+      case 'tx-done':
+        break;
+    }
+  };
+
+  /** Places the waiting events whose moment the capture has passed; drops finished streams. */
+  const resolveAudio = (): void => {
+    for (const [i, a] of audioLive) {
+      while (a.qHead < a.queue.length) {
+        const q = a.queue[a.qHead] as { time: number; ev: T30LineEvent };
+        if (!(q.time < latestTime || captureOver)) break;
+        a.qHead++;
+        audioEvent(a, q.time, q.ev);
+      }
+      if (a.qHead === a.queue.length) {
+        a.queue.length = 0;
+        a.qHead = 0;
+      } else if (a.qHead > 256 && a.qHead * 2 > a.queue.length) {
+        a.queue.splice(0, a.qHead);
+        a.qHead = 0;
+      }
+      if (a.finished && a.queue.length === 0) {
+        const t = a.info.track;
+        audioSummaries[a.info.index] = { id: a.info.id, seconds: t.length / AUDIO_RATE_HZ, t30Frames: a.t30Frames, t30BadFrames: a.t30BadFrames, fastTrainings: a.live.stats.fastTrainings, packets: t.placed, lost: t.lost };
+        if (a.live.maxWindow > stats.maxAudioWindow) stats.maxAudioWindow = a.live.maxWindow;
+        audioLive.delete(i);
+      }
+    }
+  };
+
+  /** The earliest moment a waiting or future audio event can have. */
+  const audioMinTime = (): number => {
+    let t = sufStart[nextAudio] as number;
+    for (const a of audioLive.values()) {
+      const q = a.queue[a.qHead];
+      const at = q !== undefined ? q.time : a.info.startTime + a.live.pos / AUDIO_RATE_HZ;
+      if (at < t) t = at;
+    }
+    return t;
+  };
+
+  /** `next`, lowered to the earliest order an audio record may still come at; prunes the time index. */
+  const audioWatermark = (next: number): number => {
+    if (audioFound.length === 0) return next;
+    resolveAudio();
+    const tMin = audioMinTime();
+    let w = Math.min(next, lowerOrderAt(tMin));
+    const na = audioFound[nextAudio];
+    if (na) w = Math.min(w, na.track.firstFrame - 0.5);
+    // Keep the last frame at or before tMin and everything after it.
+    const keep = Math.max(tHead, after(tMin) - 1);
+    tHead = keep;
+    if (tHead > 4096 && tHead * 2 > tTimes.length) {
+      tTimes.splice(0, tHead);
+      tFrames.splice(0, tHead);
+      tHead = 0;
+    }
+    return w;
+  };
+
+  const audioPacket = (f: FlowInfo, s: CapturedSegment): void => {
+    const p = s.payload;
+    if (p.length < 12 || (p[0]! & 0xc0) !== 0x80) return;
+    const r = decodeRtp(p);
+    if (!r.ok || (r.value.payloadType !== 0 && r.value.payloadType !== 8) || r.value.payload.length === 0) return;
+    const idx = f.audioIdx?.get(r.value.ssrc);
+    if (idx === undefined) return;
+    let a = audioLive.get(idx);
+    if (!a) {
+      const info = audioFound[idx] as AudioInfo;
+      if (s.frame !== info.track.firstFrame) return;
+      const t = info.track;
+      push(t.firstFrame - 0.5, audioRank(info), { type: 'audio-stream', id: info.id, src: info.src, dst: info.dst, law: t.firstPt === 8 ? 'alaw' : 'ulaw', foundBy: info.foundBy, time: info.startTime, seconds: t.length / AUDIO_RATE_HZ, packets: t.placed, lost: t.lost });
+      const state: LiveAudioState = {
+        info,
+        live: undefined as unknown as LiveAudio,
+        queue: [],
+        qHead: 0,
+        finished: false,
+        t30Frames: 0,
+        t30BadFrames: 0,
+      };
+      const live = new LiveAudio(t, limits, (pt) => (pt === 8 ? 'alaw' : pt === 0 ? 'ulaw' : undefined), (e) => state.queue.push({ time: info.startTime + e.sample / AUDIO_RATE_HZ, ev: e.ev }));
+      a = Object.assign(state, { live });
+      audioLive.set(idx, a);
+      if (idx === nextAudio) nextAudio++;
+      if (audioLive.size > stats.maxLiveAudio) stats.maxLiveAudio = audioLive.size;
+    }
+    if (a.finished) return;
+    a.live.packet(r.value, s.timeNs);
+    if (s.frame === a.info.track.lastFrame) {
+      a.live.finish();
+      a.finished = true;
+    }
+  };
+
   let count = 0;
   const decode = (s: CapturedSegment): boolean => {
+    if (audioFound.length > 0) {
+      tTimes.push(s.time);
+      tFrames.push(s.frame);
+      latestTime = s.time;
+    }
     if (s.proto === 'tcp') return true;
     const key = `udp ${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`;
     const f = flows.get(key);
@@ -781,6 +1047,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
       const ev = parseSipMessage(s.payload, { frame: s.frame, time: s.time, src: endpoint(s.src, s.srcPort), dst: endpoint(s.dst, s.dstPort) });
       if (ev) push(s.frame, SIP_RANK, { type: 'sip', ...ev });
     }
+    if (f.audioIdx) audioPacket(f, s);
     if (f.stream >= 0) {
       let st = streams.get(f.stream);
       if (!st) {
@@ -808,6 +1075,14 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
 
   const p2 = pass(decode, () => undefined);
   if (!p2.ok) return { ok: false, error: p2.error };
+  captureOver = true;
+  for (const a of audioLive.values()) {
+    if (!a.finished) {
+      a.live.finish();
+      a.finished = true;
+    }
+  }
+  resolveAudio();
   release(Infinity);
   if (extractor) {
     const outcome = extractor.finish();
@@ -819,7 +1094,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   const sum = (k: keyof StreamSummary): number => per.reduce((n, s) => n + (s[k] as number), 0);
   const summary: AnalyzeSummary = {
     format: p1.format,
-    audioStreams: [],
+    audioStreams: audioSummaries,
     captureStart: start,
     frames: p1.frames,
     streams: infos.length,
@@ -832,7 +1107,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     recoveredFromFec: sum('recoveredFromFec'),
     malformed: sum('malformed'),
     duplicates: sum('duplicates'),
-    t30Frames: sum('t30Frames'),
+    t30Frames: sum('t30Frames') + audioSummaries.reduce((n, a) => n + a.t30Frames, 0),
     perStream: per,
     warnings: [...warnings, ...audioWarnings],
   };
