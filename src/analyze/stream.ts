@@ -479,7 +479,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
         const pt = r.value.payloadType;
         if ((f.pts ??= new Set()).size < 128) f.pts.add(pt);
         if (pt === 0 || pt === 8) {
-          const audio = (f.audio ??= new Map());
+          const audio = (f.audio ??= new Map<number, AudioTrack>());
           let t = audio.get(r.value.ssrc);
           if (!t && audio.size < maxSsrcs) audio.set(r.value.ssrc, (t = new AudioTrack(r.value.ssrc, limits)));
           if (t) t.add(r.value, s.frame, s.timeNs);
@@ -1011,7 +1011,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
       push(t.firstFrame - 0.5, audioRank(info), { type: 'audio-stream', id: info.id, src: info.src, dst: info.dst, law: t.firstPt === 8 ? 'alaw' : 'ulaw', foundBy: info.foundBy, time: info.startTime, seconds: t.length / AUDIO_RATE_HZ, packets: t.placed, lost: t.lost });
       const state: LiveAudioState = {
         info,
-        live: undefined as unknown as LiveAudio,
+        live: undefined as unknown as LiveAudio, // set just below (the callback needs `state`)
         queue: [],
         qHead: 0,
         finished: false,

@@ -79,6 +79,48 @@ function calls(tpl: readonly CapturedSegment[], o: CallsOptions): Uint8Array {
   return writePcap(all);
 }
 
+const AUDIO_CALLS = [
+  join(SHARED, 'corpus', 'alwishariff-wireshark', 'vega_g711_to_t38_reinvite_udp_only.pcap'),
+  join(SHARED, 'corpus', 'ndpi', 'FAX-Call-t38-CA-TDM-SIP-FB-1.pcap'),
+] as const;
+
+/**
+ * `calls` copies of a captured call (any protocols), each host renumbered into its own network,
+ * shifted by `spacing` seconds; RTP-shaped datagrams lost, duplicated, swapped with the next.
+ */
+function replicate(tpl: readonly CapturedSegment[], o: CallsOptions): Uint8Array {
+  const rnd = xorshift32(o.seed ?? 1);
+  const roll = (): number => (rnd() >>> 0) % 1000;
+  const t0 = tpl[0]?.timeNs ?? 0n;
+  const hosts = new Map<string, number>();
+  const host = (ip: string): number => hosts.get(ip) ?? (hosts.set(ip, hosts.size + 1), hosts.size);
+  const rtpish = (p: Uint8Array): boolean => p.length >= 12 && ((p[0] ?? 0) & 0xc0) === 0x80;
+  const all: PcapWriteRecord[] = [];
+  for (let i = 0; i < o.calls; i++) {
+    const net = `10.${(i >> 8) & 255}.${i & 255}`;
+    const start = BigInt(Math.round(i * o.spacing * 1e9));
+    const mine: PcapWriteRecord[] = [];
+    for (const s of tpl) {
+      const rec: PcapWriteRecord = { timeNs: 1_800_000_000_000_000_000n + start + (s.timeNs - t0), src: `${net}.${host(s.src)}`, dst: `${net}.${host(s.dst)}`, srcPort: s.srcPort, dstPort: s.dstPort, proto: s.proto, payload: s.payload };
+      const impair = rtpish(s.payload);
+      if (impair && roll() < (o.lose ?? 0)) continue;
+      mine.push(rec);
+      if (impair && roll() < (o.duplicate ?? 0)) mine.push({ ...rec, timeNs: rec.timeNs + 1000n });
+    }
+    for (let j = 0; j + 1 < mine.length; j++) {
+      const a = mine[j] as PcapWriteRecord;
+      const b = mine[j + 1] as PcapWriteRecord;
+      if (rtpish(a.payload) && rtpish(b.payload) && roll() < (o.swap ?? 0)) {
+        mine[j] = { ...b, timeNs: a.timeNs };
+        mine[j + 1] = { ...a, timeNs: b.timeNs };
+      }
+    }
+    all.push(...mine);
+  }
+  all.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
+  return writePcap(all);
+}
+
 /** The bytes in chunks of `size` (the reader must not care where a record is cut). */
 const chunked =
   (b: Uint8Array, size: number) =>
@@ -212,18 +254,19 @@ describe('analyzeCaptureStream', () => {
     assert.match(s.lines[s.lines.length - 1] ?? '', /^T\.30 outcome: /);
   });
 
-  it('falls back, writing nothing, on G.711 audio and on TCP', () => {
+  it('G.711 audio is streamed too (found by its look), and TCP that may carry SIP or TPKT falls back, writing nothing', () => {
     const rtp = new Uint8Array(172);
     rtp[0] = 0x80;
     const recs: PcapWriteRecord[] = [];
     for (let i = 0; i < 20; i++) {
       const p = rtp.slice();
       p[3] = i;
+      p[7] = (i * 160) & 255;
+      p[6] = (i * 160) >> 8;
       recs.push({ timeNs: 1_800_000_000_000_000_000n + BigInt(i) * 20_000_000n, src: '10.0.0.1', dst: '10.0.0.2', srcPort: 5000, dstPort: 5002, proto: 'udp', payload: p });
     }
-    const a = stream(writePcap(recs));
-    assert.ok(!a.result.ok && a.result.fallback !== undefined && /G\.711/.test(a.result.fallback));
-    assert.equal(a.lines.length, 0);
+    const a = assertSame(writePcap(recs));
+    assert.ok(a.result.ok && a.result.summary.audioStreams.length === 1 && a.result.stats.audioStreams === 1);
     const text = (t: string): Uint8Array => new TextEncoder().encode(t);
     for (const payload of [text('INVITE sip:fax@10.0.0.2 SIP/2.0\r\n'), Uint8Array.of(3, 0, 0, 7, 0, 0, 0), text('xyzSI')]) {
       const tcp = stream(writePcap([{ ...recs[0]!, proto: 'tcp', payload }]));
@@ -245,6 +288,50 @@ describe('analyzeCaptureStream', () => {
     });
     const s = assertSame(writePcap(mixed));
     assert.ok(s.result.ok && s.result.summary.streams === 4);
+  });
+
+  for (const [name, file, spacing] of [
+    ['Vega G.711 → T.38 re-INVITE', AUDIO_CALLS[0], 20],
+    ['nDPI G.711 → T.38 (CA TDM)', AUDIO_CALLS[1], 40],
+  ] as const) {
+    it(`G.711 audio then T.38 (${name}): several calls at once, lost, duplicated and swapped RTP, any chunk size: the same as analyzeCapture`, (t) => {
+      if (!existsSync(file)) return t.skip(`${file} not found`);
+      const r = readCapture(readFileSync(file));
+      assert.ok(r.ok);
+      const clean = replicate(r.value.packets, { calls: 3, spacing });
+      const s = assertSame(clean, { extract: true });
+      assert.ok(s.result.ok);
+      assert.ok(s.result.stats.audioStreams >= 6, `audio streams: ${s.result.stats.audioStreams}`);
+      // What the modems heard in the audio (CNG/CED tones, V.21 flags) is in the timeline.
+      assert.ok(s.json.filter((j) => /"type":"(tone|signal)","frame":\d+,"time":[\d.]+,"stream":"A/.test(j)).length >= 3, 'tones and signals from the audio');
+      assertSame(clean, {}, 997);
+      for (const seed of [1, 2]) {
+        const bad = replicate(r.value.packets, { calls: 3, spacing, lose: 20, duplicate: 20, swap: 80, seed });
+        const b = assertSame(bad, { extract: true }, 4093);
+        assert.ok(b.result.ok && b.result.stats.maxAudioWindow > 0);
+      }
+    });
+  }
+
+  it('audio state is bounded by the calls running at once: 3× more calls, same peaks (live audio streams, sample window)', (t) => {
+    const file = AUDIO_CALLS[0];
+    if (!existsSync(file)) return t.skip(`${file} not found`);
+    const r = readCapture(readFileSync(file));
+    assert.ok(r.ok);
+    const peaks = (n: number): { live: number; window: number; audio: number; pending: number } => {
+      const s = stream(replicate(r.value.packets, { calls: n, spacing: 30, swap: 50, seed: 7 }));
+      assert.ok(s.result.ok, JSON.stringify(s.result));
+      return { live: s.result.stats.maxLiveAudio, window: s.result.stats.maxAudioWindow, audio: s.result.stats.audioStreams, pending: s.result.stats.maxPendingRecords };
+    };
+    const a = peaks(4);
+    const b = peaks(12);
+    assert.ok(b.audio >= 2.5 * a.audio, `audio streams: ${a.audio} for 4 calls, ${b.audio} for 12`);
+    // Calls start every 30 s and last 45 s: the live audio streams are those of 2 calls at most.
+    assert.equal(b.live, a.live);
+    assert.ok(b.live <= (2 * a.audio) / 4 + 2, `live audio streams ${b.live}`);
+    // The window follows the worst reordering of one stream (a swap: 2 packets), not the capture.
+    assert.ok(a.window > 0 && b.window <= 8192, `sample window ${a.window} / ${b.window}`);
+    assert.ok(b.pending <= a.pending * 1.5 + 50, `records waiting: ${a.pending} for 4 calls, ${b.pending} for 12`);
   });
 
   it('a file that is not a capture: the same error as analyzeCapture', () => {
