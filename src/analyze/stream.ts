@@ -25,11 +25,18 @@
  * `stats.discoveryEvictions`); per T.38 stream, decoding state from its first datagram to its
  * last (known from the first pass), then only its summary counters.
  *
- * What is not streamed: G.711 audio (its timeline is laid out from every packet of a stream
- * before it can be demodulated) and TCP that may carry SIP or TPKT (it would need reassembly
- * here; other TCP is skipped, as analyzeCapture prints nothing of it). When the first pass finds
- * either, the result says `fallback` and the caller runs the buffering `analyzeCapture` instead —
- * same output, today's memory.
+ * G.711 audio (stream-audio.ts): pass 1 follows the placement of every RTP packet per SSRC (a
+ * few numbers), so the `audio-stream` line, sample 0's time and how far a stream ever reorders
+ * are known before pass 2 decodes each packet into a sliding window and runs the modems over
+ * what no later packet can change. An audio event's place is analyzeCapture's `orderAt` (just
+ * after the last frame at or before its moment): it waits until the capture has passed that
+ * moment, and the release point is held at the earliest moment an audio event may still have.
+ *
+ * What is not streamed: TCP that may carry SIP or TPKT (it would need reassembly here; other TCP
+ * is skipped, as analyzeCapture prints nothing of it), G.711 on a dynamic payload type that SDP
+ * maps, G.711 in a capture whose times go backwards (orderAt's binary search), a G.711 stream
+ * longer than 4 hours. When the first pass finds one, the result says `fallback` and the caller
+ * runs the buffering `analyzeCapture` instead — same output, today's memory.
  *
  * Sans-IO: the caller hands a function that yields the file's bytes in chunks, once per pass.
  */
@@ -99,7 +106,7 @@ export interface StreamAnalyzeStats {
 export type StreamAnalyzeResult =
   | { readonly ok: true; readonly summary: AnalyzeSummary; readonly stats: StreamAnalyzeStats }
   | { readonly ok: false; readonly error: string; readonly fallback?: never }
-  /** The capture has what only `analyzeCapture` handles (G.711 audio, TCP): nothing was written. */
+  /** The capture has what only `analyzeCapture` handles (TCP that may carry SIP/TPKT, …): nothing was written. */
   | { readonly ok: false; readonly fallback: string; readonly error?: never };
 
 const endpoint = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
@@ -336,7 +343,8 @@ const BREAKERS = 4096;
 
 /**
  * Streams `analyzeCapture`'s output for the capture `source` yields, into `sink`. On a capture
- * with G.711 audio or TCP the result is `{ ok: false, fallback }` and nothing was written.
+ * with TCP that may carry SIP or TPKT (or G.711 it cannot place, see above) the result is
+ * `{ ok: false, fallback }` and nothing was written.
  */
 export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, options: StreamAnalyzeOptions = {}): StreamAnalyzeResult {
   const idleSeconds = options.idleSeconds ?? 120;
