@@ -48,7 +48,7 @@ import { decodeIfp, describeIfp, ifpImplausibility, IfpView, type Ifp, type T38V
 import { decodeUdptl } from '../t38/udptl.js';
 import { UdptlReceiver } from '../t38/udptl-receiver.js';
 import { pageRecord, type AnalyzeOptions, type AnalyzeRecord, type AnalyzeSummary, type IfpSource, type StreamInfo, type StreamSummary } from './analyze.js';
-import { PageExtractor, type ExtractedPage, type PageEvent } from './extract.js';
+import { CallPageExtractor, callsOfStreams, type ExtractedPage, type PageEvent } from './extract.js';
 import { parseSipMessage, type SdpAudioEndpoint, type SdpT38Endpoint } from './sip.js';
 import { decodeRtp } from '../rtp/index.js';
 import { decodeT30Frame as decodeT30, type T30Frame } from '../t30/index.js';
@@ -689,9 +689,14 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     }
     return breakOrder[lo] ?? breakOrder[breakOrder.length - 1] ?? 0;
   };
+  const calls = callsOfStreams([...infos.map((i) => ({ id: i.id, src: i.src, dst: i.dst })), ...audioFound.map((a) => ({ id: a.id, src: a.src, dst: a.dst }))]);
   const extractor = options.extract
-    ? new PageExtractor((p) => {
-        readyPages.push({ order: placeAt(p.time), rec: pageRecord(p) });
+    ? new CallPageExtractor(calls.callOf, calls.label, (p) => {
+        // In order (stable) of place: pages of several calls are not handed over in that order.
+        const order = placeAt(p.time);
+        let at = readyPages.length;
+        while (at > 0 && (readyPages[at - 1] as { order: number }).order > order) at--;
+        readyPages.splice(at, 0, { order, rec: pageRecord(p) });
         sink.page?.(p);
       })
     : undefined;
@@ -702,8 +707,8 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     if (extractor) {
       const open = extractor.openSince();
       if (open !== undefined) hold = Math.min(hold, placeAt(open));
-      const pend = extractor.pending();
-      if (pend) hold = Math.min(hold, placeAt(pend.time));
+      const pend = extractor.pendingSince();
+      if (pend !== undefined) hold = Math.min(hold, placeAt(pend));
     }
     for (;;) {
       const r = outHead < out.length ? out[outHead] : undefined;
@@ -1093,9 +1098,9 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   resolveAudio();
   release(Infinity);
   if (extractor) {
-    const outcome = extractor.finish();
+    const outcomes = extractor.finish();
     drain(Infinity);
-    sink.record({ type: 'outcome', text: outcome });
+    for (const text of outcomes) sink.record({ type: 'outcome', text });
   }
 
   const per = summaries;

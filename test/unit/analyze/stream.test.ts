@@ -334,6 +334,29 @@ describe('analyzeCaptureStream', () => {
     assert.ok(b.pending <= a.pending * 1.5 + 50, `records waiting: ${a.pending} for 4 calls, ${b.pending} for 12`);
   });
 
+  it('--extract on many overlapping calls: each call\'s page is rebuilt (per call, not one T.30 state across calls), numbered across calls, the same both ways', () => {
+    const one = analyzeCapture(calls(tpl, { calls: 1, spacing: 1 }), { extract: true });
+    assert.ok(one.ok && one.pages?.length === 1);
+    const want = one.pages[0] as ExtractedPage;
+    const n = 25;
+    // A call starts every 0.1 s and lasts 3.7 s: ~37 calls' T.30 exchanges interleave.
+    const cap = calls(tpl, { calls: n, spacing: 0.1 });
+    const s = assertSame(cap, { extract: true });
+    assert.equal(s.pages.length, n);
+    assert.deepEqual(
+      s.pages.map((p) => p.page.index).sort((a, b) => a - b),
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
+    for (const { page } of s.pages) {
+      assert.deepEqual(page.bitmap.data, want.bitmap.data);
+      assert.equal(page.response, 'MCF');
+    }
+    // Each call says its own outcome, labelled with its streams.
+    const outcomes = s.lines.filter((l) => l.startsWith('T.30 outcome: '));
+    assert.equal(outcomes.length, n);
+    assert.match(outcomes[0] ?? '', /^T\.30 outcome: S\d+\+S\d+: 1 page\(s\) sent, 1 confirmed, last answer MCF to PPS-EOP, call ended with DCN$/);
+  });
+
   it('a file that is not a capture: the same error as analyzeCapture', () => {
     for (const bad of [new Uint8Array(0), Uint8Array.of(1, 2, 3), new Uint8Array(100)]) {
       const old = analyzeCapture(bad);
