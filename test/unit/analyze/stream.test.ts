@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { analyzeCapture, analyzeCaptureStream, formatRecord, type AnalyzeRecord, type ExtractedPage, type StreamAnalyzeOptions } from '../../../src/analyze/index.js';
 import { readCapture, writePcap, type CapturedSegment, type PcapWriteRecord } from '../../../src/capture/index.js';
 import { xorshift32 } from '../../../src/util/random.js';
+import { linearToUlaw } from '../../../src/g711/index.js';
 
 const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..', 'shared');
 const CALL = join(SHARED, 'interop', 'spandsp-peer', 'results', 'cap_v3.pcapng');
@@ -355,6 +356,60 @@ describe('analyzeCaptureStream', () => {
     const outcomes = s.lines.filter((l) => l.startsWith('T.30 outcome: '));
     assert.equal(outcomes.length, n);
     assert.match(outcomes[0] ?? '', /^T\.30 outcome: S\d+\+S\d+: 1 page\(s\) sent, 1 confirmed, last answer MCF to PPS-EOP, call ended with DCN$/);
+  });
+
+  it('G.711 placement edge cases (late packet, duplicate, loss, timestamp jump, two SSRCs): the same as analyzeCapture, window follows the lateness', () => {
+    // 1100 Hz CNG bursts (0.5 s on, 3 s off, T.30 §5.2) in µ-law, 20 ms packets, both directions.
+    const tone = (n: number): Uint8Array => {
+      const lin = new Int16Array(160);
+      for (let i = 0; i < 160; i++) {
+        const t = n * 160 + i;
+        lin[i] = t % 28000 < 4000 ? Math.round(8000 * Math.sin((2 * Math.PI * 1100 * t) / 8000)) : 0;
+      }
+      const out = new Uint8Array(160);
+      for (let i = 0; i < 160; i++) out[i] = linearToUlaw(lin[i] as number);
+      return out;
+    };
+    const pkt = (ssrc: number, seq: number, ts: number, payload: Uint8Array): Uint8Array => {
+      const p = new Uint8Array(12 + payload.length);
+      p[0] = 0x80;
+      p[2] = (seq >> 8) & 255;
+      p[3] = seq & 255;
+      new DataView(p.buffer).setUint32(4, ts >>> 0);
+      new DataView(p.buffer).setUint32(8, ssrc >>> 0);
+      p.set(payload, 12);
+      return p;
+    };
+    const recs: PcapWriteRecord[] = [];
+    const t0 = 1_800_000_000_000_000_000n;
+    for (const [dir, ssrc] of [
+      [0, 0x1111],
+      [1, 0x2222],
+    ] as const) {
+      const list: PcapWriteRecord[] = [];
+      for (let n = 0; n < 600; n++) {
+        if (n >= 200 && n < 220) continue; // 20 packets lost
+        // A sender clock jump 10 s ahead from packet 400 on (a discontinuity, placed by capture time).
+        const ts = n * 160 + (n >= 400 ? 80_000 : 0) + 0xfffff000 * dir;
+        list.push({ timeNs: t0 + BigInt(n) * 20_000_000n + BigInt(dir) * 7_000_000n, src: dir ? '10.0.0.2' : '10.0.0.1', dst: dir ? '10.0.0.1' : '10.0.0.2', srcPort: 5000 + dir * 2, dstPort: 5002 - dir * 2, proto: 'udp', payload: pkt(ssrc, (n + 65000 * dir) & 0xffff, ts, tone(n)) });
+      }
+      // Packet 100 arrives 40 packets (0.8 s) late; packet 300 twice.
+      const late = list.splice(100, 1)[0] as PcapWriteRecord;
+      list.splice(140, 0, { ...late, timeNs: (list[139] as PcapWriteRecord).timeNs + 1000n });
+      const dup = list[280] as PcapWriteRecord;
+      list.splice(281, 0, { ...dup, timeNs: dup.timeNs + 1000n });
+      recs.push(...list);
+    }
+    recs.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
+    const cap = writePcap(recs);
+    const s = assertSame(cap, { extract: true }, 1500);
+    assert.ok(s.result.ok);
+    assert.equal(s.result.stats.audioStreams, 2);
+    assert.ok(s.result.summary.warnings.some((w) => /timestamp discontinuities/.test(w)), s.result.summary.warnings.join('; '));
+    assert.ok(s.lines.filter((l) => / CNG/.test(l)).length >= 4, 'CNG heard in both directions');
+    // The late packet lands 40 packets back: the window holds at least that much.
+    assert.ok(s.result.stats.maxAudioWindow >= 40 * 160, `window ${s.result.stats.maxAudioWindow}`);
+    assertSame(cap, {}, 13);
   });
 
   it('a file that is not a capture: the same error as analyzeCapture', () => {
