@@ -32,16 +32,24 @@
  * after the last frame at or before its moment): it waits until the capture has passed that
  * moment, and the release point is held at the earliest moment an audio event may still have.
  *
- * What is not streamed: TCP that may carry SIP or TPKT (it would need reassembly here; other TCP
- * is skipped, as analyzeCapture prints nothing of it), G.711 on a dynamic payload type that SDP
- * maps, G.711 in a capture whose times go backwards (orderAt's binary search), a G.711 stream
- * longer than 4 hours. When the first pass finds one, the result says `fallback` and the caller
- * runs the buffering `analyzeCapture` instead — same output, today's memory.
+ * TCP (SIP over TCP, T.38 over TCP in TPKT): each direction reassembled as its segments arrive
+ * (tcp-reassembly.ts: at most 1 MiB / 1024 segments held out of order per direction, then a gap
+ * is declared; closed directions evicted first, 65536 at most; all counted in the stats) in both
+ * passes — pass 1 reads SIP/SDP, whether the first bytes are a TPKT header, and the version
+ * costs; pass 2 writes. Bytes held out of order come out with their own, earlier frame, so the
+ * release point is held at the oldest frame a direction holds.
+ *
+ * What is not streamed: G.711 on a dynamic payload type that SDP maps, G.711 or `extract` in a
+ * capture whose times go backwards (orderAt's binary search; a page placed before its own data),
+ * a G.711 stream longer than 4 hours. When the
+ * first pass finds one, the result says `fallback` and the caller runs the buffering
+ * `analyzeCapture` instead — same output, today's memory.
  *
  * Sans-IO: the caller hands a function that yields the file's bytes in chunks, once per pass.
  */
 
-import { CaptureFrameReader, PacketDissector, type CapturedSegment, type CaptureWarning } from '../capture/index.js';
+import { CaptureFrameReader, PacketDissector, TcpReassembler, type CapturedSegment, type CaptureWarning, type TcpStreamEvent } from '../capture/index.js';
+import { TpktParser } from '../t38/tpkt.js';
 import { decodeT30Frame, frameDetails, frameFcf, frameName, frameSummary } from '../t30/index.js';
 import { T38FieldAssembler, type T38FieldEvent } from '../t38/field-assembler.js';
 import { decodeIfp, describeIfp, ifpImplausibility, IfpView, type Ifp, type T38Version } from '../t38/ifp.js';
@@ -101,12 +109,17 @@ export interface StreamAnalyzeStats {
   maxAudioWindow: number;
   /** SSRCs sending G.711 not followed because a flow had `maxSsrcsPerFlow` already. */
   audioSsrcsDropped: number;
+  /** TCP directions reassembled; out-of-order buffers overflowed (a gap declared); closed directions evicted; segments dropped with all directions open. */
+  tcpDirections: number;
+  tcpForcedGaps: number;
+  tcpEvicted: number;
+  tcpDropped: number;
 }
 
 export type StreamAnalyzeResult =
   | { readonly ok: true; readonly summary: AnalyzeSummary; readonly stats: StreamAnalyzeStats }
   | { readonly ok: false; readonly error: string; readonly fallback?: never }
-  /** The capture has what only `analyzeCapture` handles (TCP that may carry SIP/TPKT, …): nothing was written. */
+  /** The capture has what only `analyzeCapture` handles (G.711 it cannot place, see above): nothing was written. */
   | { readonly ok: false; readonly fallback: string; readonly error?: never };
 
 const endpoint = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
@@ -144,6 +157,8 @@ interface Discovery {
 /** What the run keeps of a UDP flow (few numbers), plus its discovery state while live. */
 interface FlowInfo {
   readonly key: string;
+  /** Order of first appearance among all flows, UDP and TCP (streams are numbered in it). */
+  readonly order: number;
   readonly src: string;
   readonly srcPort: number;
   readonly dst: string;
@@ -177,7 +192,39 @@ interface FlowInfo {
   audioIdx: Map<number, number> | undefined;
 }
 
+/** A TCP flow (one direction of a connection's 4-tuple): what analyzeCapture reads from it, incrementally. */
+interface TcpFlow {
+  readonly tcp: true;
+  readonly key: string;
+  readonly order: number;
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  /** Carried a SIP message. */
+  sip: boolean;
+  /** The first reassembled chunk: its length and first two octets (a TPKT header opens a stream). */
+  firstLen: number;
+  first0: number;
+  first1: number;
+  /** Version detection over the first ≥ 1000 IFPs (whole chunks, as analyzeCapture). */
+  ifps: number;
+  readonly imp: [Implausibility, Implausibility];
+  det: TpktParser | undefined;
+  stream: number;
+}
+
+/** Pass 2 of a TPKT stream (analyzeCapture's TPKT branch). */
+interface TcpLive {
+  readonly st: LiveStream;
+  tpkt: TpktParser;
+  resync: boolean;
+  tpktSeq: number;
+}
+
 const LOOK_TRIES = 400;
+/** TCP directions reassembled at once (each holds ≤ 1 MiB out of order; closed ones are evicted first). */
+const TCP_DIRECTIONS = 65536;
 const VERSION_IFPS = 1000;
 
 function satisfied(f: FlowInfo): boolean {
@@ -223,18 +270,6 @@ function implausibilityStep(s: Implausibility, b: Uint8Array, version: 0 | 1, vi
     if (fl.type === 'hdlc-data' && (s.last === 'hdlc-fcs-OK-sig-end' || s.last === 'hdlc-fcs-BAD-sig-end')) s.cost += 1;
     s.last = fl.type;
   }
-}
-
-/**
- * Could this TCP payload be part of what analyzeCapture reads from TCP: a SIP message (its start
- * line holds "SIP/2.0"; a segment may end inside it) or a TPKT header (03 00) opening a stream?
- */
-function tcpMayMatter(p: Uint8Array): boolean {
-  if (p.length === 0) return false;
-  if (p[0] === 3 && (p.length < 2 || p[1] === 0)) return true;
-  for (let i = 0; i + 2 < p.length; i++) if (p[i] === 0x53 && p[i + 1] === 0x49 && p[i + 2] === 0x50) return true; // "SIP"
-  const n = p.length;
-  return p[n - 1] === 0x53 || (n >= 2 && p[n - 2] === 0x53 && p[n - 1] === 0x49); // "S" or "SI" at the end
 }
 
 const looksLikeUdptl = (f: FlowInfo): boolean => f.good >= 3 && f.good >= f.tried * 0.3 && f.consecutive >= (f.good - 1) * 0.5;
@@ -343,8 +378,8 @@ const BREAKERS = 4096;
 
 /**
  * Streams `analyzeCapture`'s output for the capture `source` yields, into `sink`. On a capture
- * with TCP that may carry SIP or TPKT (or G.711 it cannot place, see above) the result is
- * `{ ok: false, fallback }` and nothing was written.
+ * with G.711 it cannot place (see above) the result is `{ ok: false, fallback }` and nothing
+ * was written.
  */
 export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, options: StreamAnalyzeOptions = {}): StreamAnalyzeResult {
   const idleSeconds = options.idleSeconds ?? 120;
@@ -364,6 +399,10 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     maxLiveAudio: 0,
     maxAudioWindow: 0,
     audioSsrcsDropped: 0,
+    tcpDirections: 0,
+    tcpForcedGaps: 0,
+    tcpEvicted: 0,
+    tcpDropped: 0,
   };
 
   /** Runs `visit` over every UDP/TCP segment of the capture; the capture's warnings to `onWarning`. */
@@ -399,6 +438,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   let fallback: string | undefined;
   let seen = 0;
   let queued = 0;
+  let flowOrder = 0;
   let lastSegTime = -Infinity;
   let timesBackwards = false;
   const limits: PlacementLimits = { maxSkewSamples: 2 * AUDIO_RATE_HZ, maxLateSamples: 30 * AUDIO_RATE_HZ };
@@ -427,11 +467,31 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     if (s.proto === 'tcp') {
       // TCP that may carry SIP or TPKT goes to the buffering path (which reassembles it); other
       // TCP (a shell session, HTTP) is nothing analyzeCapture would print, and is skipped.
-      if (tcpMayMatter(s.payload)) {
-        fallback = 'TCP that may carry SIP or TPKT';
-        return false;
+      // Reassembled (bounded per direction: tcp-reassembly.ts) and read as analyzeCapture reads it.
+      const key = `tcp ${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`;
+      if (!tcpFlows.has(key)) {
+        tcpFlows.set(key, {
+          tcp: true,
+          key,
+          order: flowOrder++,
+          src: s.src,
+          srcPort: s.srcPort,
+          dst: s.dst,
+          dstPort: s.dstPort,
+          sip: false,
+          firstLen: -1,
+          first0: -1,
+          first1: -1,
+          ifps: 0,
+          imp: [
+            { cost: 0, last: undefined },
+            { cost: 0, last: undefined },
+          ],
+          det: undefined,
+          stream: -1,
+        });
       }
-      tcpFlows.set(`${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`, { ip: s.src, port: s.srcPort, dstIp: s.dst, dstPort: s.dstPort });
+      for (const ev of tcp1.push(s)) tcpEvent1(ev);
       return true;
     }
     if (++seen % 4096 === 0) sweep(s.time);
@@ -440,6 +500,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     if (!f) {
       f = {
         key,
+        order: flowOrder++,
         src: s.src,
         srcPort: s.srcPort,
         dst: s.dst,
@@ -549,12 +610,48 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   };
 
   /** TCP flows seen (skipped): one chosen by --port or by SDP `tcptl` sends the capture to the buffering path. */
-  const tcpFlows = new Map<string, { readonly ip: string; readonly port: number; readonly dstIp: string; readonly dstPort: number }>();
+  const tcpFlows = new Map<string, TcpFlow>();
+  const tcp1 = new TcpReassembler({ collect: false, maxStreams: TCP_DIRECTIONS });
+  const byId1 = new Map<number, TcpFlow>();
+  const tcpKey = (src: string, srcPort: number, dst: string, dstPort: number): string => `tcp ${endpoint(src, srcPort)} ${endpoint(dst, dstPort)}`;
+  const tcpEvent1 = (ev: TcpStreamEvent): void => {
+    if (ev.kind === 'open') {
+      const f = tcpFlows.get(tcpKey(ev.stream.src, ev.stream.srcPort, ev.stream.dst, ev.stream.dstPort));
+      if (f) byId1.set(ev.stream.id, f);
+      return;
+    }
+    if (ev.kind !== 'data') return;
+    const f = byId1.get(ev.streamId);
+    if (!f) return;
+    const bytes = ev.bytes;
+    const sip = parseSipMessage(bytes, { frame: ev.frame, time: Number(ev.timeNs) / 1e9, src: endpoint(f.src, f.srcPort), dst: endpoint(f.dst, f.dstPort) });
+    if (sip) {
+      sipMessages++;
+      f.sip = true;
+      sdpT38.push(...sip.t38);
+      sdpAudio.push(...sip.audio);
+    }
+    if (f.firstLen < 0) {
+      f.firstLen = bytes.length;
+      f.first0 = bytes[0] ?? -1;
+      f.first1 = bytes[1] ?? -1;
+    }
+    if (f.ifps < VERSION_IFPS) {
+      for (const b of (f.det ??= new TpktParser()).push(bytes)) {
+        f.ifps++;
+        implausibilityStep(f.imp[0], b, 0, view);
+        implausibilityStep(f.imp[1], b, 1, view);
+      }
+      if (f.ifps >= VERSION_IFPS) f.det = undefined;
+    }
+  };
   const fileWarnings: CaptureWarning[] = [];
   const p1 = pass(discover, (w) => {
     if (fileWarnings.length < 50) fileWarnings.push(w);
   });
   if (!p1.ok) return { ok: false, error: p1.error };
+  for (const ev of tcp1.flush()) tcpEvent1(ev);
+  byId1.clear();
   if (fallback !== undefined) return { ok: false, fallback };
   for (const f of live) settle(f, true);
   for (const w of fileWarnings) warnings.push(`frame ${w.frame}: ${w.message}`);
@@ -590,18 +687,26 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     (a.flow.audioIdx ??= new Map()).set(a.track.ssrc, i);
   });
   if (audioFound.length > 0 && timesBackwards) return { ok: false, fallback: 'G.711 audio in a capture whose times go backwards' };
+  // analyzeCapture places a page's record at the first page event (in capture order) at or after
+  // the page's start; when times go backwards that event can come before the page's own data —
+  // records already written. Such a capture takes the buffering path.
+  if (options.extract && timesBackwards) return { ok: false, fallback: '--extract on a capture whose times go backwards' };
   for (const w of audioStreamWarnings) audioWarnings.push(`audio: ${w}`);
   audioWarnings.splice(20);
   stats.audioStreams = audioFound.length;
 
-  for (const t of tcpFlows.values()) {
-    const sdp = sdpT38.some((e) => e.port !== 0 && e.transport !== 'udptl' && ((e.ip === t.dstIp && e.port === t.dstPort) || (e.ip === t.ip && e.port === t.port)));
-    if (sdp || ports.has(t.port) || ports.has(t.dstPort)) return { ok: false, fallback: 'a TCP flow named by SDP or --port' };
-  }
-
   // Which flows are T.38 (analyze.ts, the same tests in the same order).
-  const chosen: { flow: FlowInfo; foundBy: StreamInfo['foundBy']; sdp?: SdpT38Endpoint }[] = [];
-  for (const f of flows.values()) {
+  const chosen: { flow: FlowInfo | TcpFlow; foundBy: StreamInfo['foundBy']; sdp?: SdpT38Endpoint }[] = [];
+  const allFlows: (FlowInfo | TcpFlow)[] = [...flows.values(), ...tcpFlows.values()];
+  if (tcpFlows.size > 0) allFlows.sort((a, b) => a.order - b.order);
+  for (const f of allFlows) {
+    if ('tcp' in f) {
+      const sdp = sdpT38.find((e) => ((e.ip === f.dst && e.port === f.dstPort) || (e.ip === f.src && e.port === f.srcPort)) && e.port !== 0 && e.transport !== 'udptl');
+      if (ports.has(f.srcPort) || ports.has(f.dstPort)) chosen.push(sdp ? { flow: f, foundBy: 'port', sdp } : { flow: f, foundBy: 'port' });
+      else if (sdp) chosen.push({ flow: f, foundBy: 'sdp', sdp });
+      else if (ports.size === 0 && f.firstLen >= 5 && f.first0 === 3 && f.first1 === 0) chosen.push({ flow: f, foundBy: 'heuristic' });
+      continue;
+    }
     const sdp = sdpT38.find((e) => ((e.ip === f.dst && e.port === f.dstPort) || (e.ip === f.src && e.port === f.srcPort)) && e.port !== 0 && e.transport === 'udptl');
     if (ports.has(f.srcPort) || ports.has(f.dstPort)) {
       chosen.push(sdp ? { flow: f, foundBy: 'port', sdp } : { flow: f, foundBy: 'port' });
@@ -627,7 +732,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
       versionSource = 'sdp';
     } else {
       // Detection over both directions of the call, when the other direction is a stream too.
-      const back = flows.get(`udp ${endpoint(f.dst, f.dstPort)} ${endpoint(f.src, f.srcPort)}`);
+      const back = 'tcp' in f ? tcpFlows.get(tcpKey(f.dst, f.dstPort, f.src, f.srcPort)) : flows.get(`udp ${endpoint(f.dst, f.dstPort)} ${endpoint(f.src, f.srcPort)}`);
       const b = back && chosenKeys.has(back.key) ? back : undefined;
       const v0 = f.imp[0].cost + (b?.imp[0].cost ?? 0);
       const v1 = f.imp[1].cost + (b?.imp[1].cost ?? 0);
@@ -636,7 +741,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
         versionSource = 'auto';
       }
     }
-    infos.push({ id: `S${i + 1}`, transport: 'udptl', src: endpoint(f.src, f.srcPort), dst: endpoint(f.dst, f.dstPort), version, versionSource, foundBy: c.foundBy });
+    infos.push({ id: `S${i + 1}`, transport: 'tcp' in f ? 'tpkt' : 'udptl', src: endpoint(f.src, f.srcPort), dst: endpoint(f.dst, f.dstPort), version, versionSource, foundBy: c.foundBy });
     summaries.push({
       id: `S${i + 1}`,
       datagrams: 0,
@@ -649,7 +754,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
       duplicates: 0,
       late: 0,
       zeroLengthSecondaries: 0,
-      rtpSkipped: f.rtpSkipped,
+      rtpSkipped: 'tcp' in f ? 0 : f.rtpSkipped,
       t30Frames: 0,
       t30BadFrames: 0,
     });
@@ -784,7 +889,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     const rank = 1 + st.index;
     const arrival = source === 'primary' ? st.arrivals.get(seq) : undefined;
     st.arrivals.delete(seq);
-    if (st.lastSeq >= 0) {
+    if (st.lastSeq >= 0 && st.info.transport === 'udptl') {
       const gap = (seq - st.lastSeq - 1) & 0xffff;
       if (gap > 0 && gap < 2000) {
         st.summary.lost += gap;
@@ -873,6 +978,9 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   /** The oldest order a live stream may still produce a record at (a held primary's arrival). */
   const watermark = (next: number): number => {
     let w = audioWatermark(next);
+    // Bytes a TCP direction holds out of order come out with their own (earlier) frame.
+    const held = tcpFlows.size > 0 ? tcp2.oldestHeldFrame() : undefined;
+    if (held !== undefined && held < w) w = held;
     for (const st of streams.values()) {
       for (const a of st.arrivals.values()) if (!a.stale && a.frame < w) w = a.frame;
     }
@@ -1045,6 +1153,69 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     }
   };
 
+  // ---- pass 2, TCP: SIP and TPKT from the reassembled byte streams ----
+  const tcp2 = new TcpReassembler({ collect: false, maxStreams: TCP_DIRECTIONS });
+  const byId2 = new Map<number, { flow: TcpFlow; gap: number }>();
+  const tcpLive = new Map<number, TcpLive>();
+  const tcpChunk = (f: TcpFlow, frame: number, time: number, chunk: Uint8Array, gapBefore: number): void => {
+    if (f.sip) {
+      const ev = parseSipMessage(chunk, { frame, time, src: endpoint(f.src, f.srcPort), dst: endpoint(f.dst, f.dstPort) });
+      if (ev) push(frame, SIP_RANK, { type: 'sip', ...ev });
+    }
+    if (f.stream < 0) return;
+    let t = tcpLive.get(f.stream);
+    if (!t) {
+      const info = infos[f.stream] as StreamInfo;
+      const st: LiveStream = { index: f.stream, info, summary: summaries[f.stream] as StreamSummary, assembler: new T38FieldAssembler(), receiver: new UdptlReceiver({ reorderWindow: 4 }), arrivals: new Map(), lastSeq: -1 };
+      tcpLive.set(f.stream, (t = { st, tpkt: new TpktParser(), resync: false, tpktSeq: 0 }));
+    }
+    const st = t.st;
+    const rank = 1 + st.index;
+    let bytes = chunk;
+    if (gapBefore > 0) {
+      // Bytes missing from the capture: TPKT framing is lost until the next header we can see.
+      st.summary.lost++;
+      st.assembler.markMissing(1);
+      push(frame, rank, { type: 'lost', frame, time, stream: st.info.id, from: t.tpktSeq, count: 1 });
+      t.tpkt = new TpktParser();
+      t.resync = true;
+    }
+    if (t.resync) {
+      const at = bytes.findIndex((b, i) => b === 3 && bytes[i + 1] === 0);
+      if (at < 0) return;
+      bytes = bytes.subarray(at);
+      t.resync = false;
+    }
+    for (const ifpBytes of t.tpkt.push(bytes)) {
+      st.summary.datagrams++;
+      st.summary.primaries++;
+      const seq = t.tpktSeq++;
+      st.arrivals.set(seq, { frame, time, bytes: ifpBytes.length + 4, redundancy: 'tpkt', stale: false });
+      onIfp(st, seq, ifpBytes, 'primary', frame, time);
+    }
+    if (t.tpkt.error) {
+      st.summary.malformed++;
+      push(frame, rank, { type: 'malformed', frame, time, stream: st.info.id, error: `TPKT ${t.tpkt.error.code}: ${t.tpkt.error.message}` });
+      t.tpkt = new TpktParser();
+      t.resync = true;
+    }
+  };
+  const tcpEvent2 = (ev: TcpStreamEvent): void => {
+    if (ev.kind === 'open') {
+      const f = tcpFlows.get(tcpKey(ev.stream.src, ev.stream.srcPort, ev.stream.dst, ev.stream.dstPort));
+      if (f && (f.sip || f.stream >= 0)) byId2.set(ev.stream.id, { flow: f, gap: 0 });
+      return;
+    }
+    const d = byId2.get(ev.streamId);
+    if (!d) return;
+    if (ev.kind === 'gap') d.gap += ev.length;
+    else if (ev.kind === 'data') {
+      const gap = d.gap;
+      d.gap = 0;
+      tcpChunk(d.flow, ev.frame, Number(ev.timeNs) / 1e9, ev.bytes, gap);
+    }
+  };
+
   let count = 0;
   const decode = (s: CapturedSegment): boolean => {
     if (audioFound.length > 0) {
@@ -1052,7 +1223,11 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
       tFrames.push(s.frame);
       latestTime = s.time;
     }
-    if (s.proto === 'tcp') return true;
+    if (s.proto === 'tcp') {
+      if (tcpFlows.size > 0) for (const ev of tcp2.push(s)) tcpEvent2(ev);
+      if (++count % 32 === 0) release(watermark(s.frame + 1));
+      return true;
+    }
     const key = `udp ${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`;
     const f = flows.get(key);
     if (!f) return true;
@@ -1088,6 +1263,12 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
 
   const p2 = pass(decode, () => undefined);
   if (!p2.ok) return { ok: false, error: p2.error };
+  for (const ev of tcp2.flush()) tcpEvent2(ev);
+  const ts = tcp2.getStats();
+  stats.tcpDirections = ts.streams;
+  stats.tcpForcedGaps = ts.forcedGaps;
+  stats.tcpEvicted = ts.evictedStreams;
+  stats.tcpDropped = ts.streamsDropped;
   captureOver = true;
   for (const a of audioLive.values()) {
     if (!a.finished) {

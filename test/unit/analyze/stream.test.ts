@@ -17,6 +17,7 @@ import { analyzeCapture, analyzeCaptureStream, formatRecord, type AnalyzeRecord,
 import { readCapture, writePcap, type CapturedSegment, type PcapWriteRecord } from '../../../src/capture/index.js';
 import { xorshift32 } from '../../../src/util/random.js';
 import { linearToUlaw } from '../../../src/g711/index.js';
+import { decodeUdptl } from '../../../src/t38/udptl.js';
 
 const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..', 'shared');
 const CALL = join(SHARED, 'interop', 'spandsp-peer', 'results', 'cap_v3.pcapng');
@@ -255,7 +256,7 @@ describe('analyzeCaptureStream', () => {
     assert.match(s.lines[s.lines.length - 1] ?? '', /^T\.30 outcome: /);
   });
 
-  it('G.711 audio is streamed too (found by its look), and TCP that may carry SIP or TPKT falls back, writing nothing', () => {
+  it('G.711 audio is streamed too (found by its look), and so is TCP that may carry SIP or TPKT (no fallback left for either)', () => {
     const rtp = new Uint8Array(172);
     rtp[0] = 0x80;
     const recs: PcapWriteRecord[] = [];
@@ -270,13 +271,12 @@ describe('analyzeCaptureStream', () => {
     assert.ok(a.result.ok && a.result.summary.audioStreams.length === 1 && a.result.stats.audioStreams === 1);
     const text = (t: string): Uint8Array => new TextEncoder().encode(t);
     for (const payload of [text('INVITE sip:fax@10.0.0.2 SIP/2.0\r\n'), Uint8Array.of(3, 0, 0, 7, 0, 0, 0), text('xyzSI')]) {
-      const tcp = stream(writePcap([{ ...recs[0]!, proto: 'tcp', payload }]));
-      assert.ok(!tcp.result.ok && tcp.result.fallback !== undefined && /TCP/.test(tcp.result.fallback), JSON.stringify(tcp.result));
-      assert.equal(tcp.lines.length, 0);
+      const tcp = assertSame(writePcap([{ ...recs[0]!, proto: 'tcp', payload }]));
+      assert.ok(tcp.result.ok && tcp.result.stats.tcpDirections === 1);
     }
-    // --port naming a TCP flow: analyzeCapture would make it a TPKT stream.
-    const named = stream(writePcap([{ ...recs[0]!, proto: 'tcp', payload: text('hello') }]), { ports: [5002] });
-    assert.ok(!named.result.ok && named.result.fallback !== undefined);
+    // --port naming a TCP flow: a TPKT stream, as analyzeCapture makes it.
+    const named = assertSame(writePcap([{ ...recs[0]!, proto: 'tcp', payload: text('hello') }]), { ports: [5002] });
+    assert.ok(named.result.ok && named.result.summary.streams === 1);
   });
 
   it('TCP that cannot be SIP or TPKT (a shell session beside the call) is skipped: still streamed, still the same', () => {
@@ -410,6 +410,70 @@ describe('analyzeCaptureStream', () => {
     // The late packet lands 40 packets back: the window holds at least that much.
     assert.ok(s.result.stats.maxAudioWindow >= 40 * 160, `window ${s.result.stats.maxAudioWindow}`);
     assertSame(cap, {}, 13);
+  });
+
+  it('T.38 over TCP (TPKT) and SIP over TCP: reassembled as they arrive (split, reordered, retransmitted, a hole), the same as analyzeCapture', () => {
+    const text = (t: string): Uint8Array => new TextEncoder().encode(t);
+    const t0 = 1_800_000_000_000_000_000n;
+    const build = (calls: number, opts: { hole: boolean; seed: number }): Uint8Array => {
+      const rnd = xorshift32(opts.seed);
+      const recs: PcapWriteRecord[] = [];
+      for (let c = 0; c < calls; c++) {
+        const a = `10.1.${c}.1`;
+        const b = `10.1.${c}.2`;
+        const start = t0 + BigInt(c) * 500_000_000n;
+        // SIP over TCP, the INVITE cut in two segments; its SDP names the TPKT port.
+        const sdp = `v=0\r\no=- 1 1 IN IP4 ${a}\r\ns=-\r\nc=IN IP4 ${a}\r\nt=0 0\r\nm=image 6000 tcptl t38\r\na=T38FaxVersion:3\r\n`;
+        const invite = text(`INVITE sip:fax@${b} SIP/2.0\r\nVia: SIP/2.0/TCP ${a}:5060\r\nCall-ID: c${c}\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`);
+        recs.push({ timeNs: start, src: a, dst: b, srcPort: 5060, dstPort: 5060, proto: 'tcp', tcpSeq: 1000, payload: invite.subarray(0, 40) });
+        recs.push({ timeNs: start + 1000n, src: a, dst: b, srcPort: 5060, dstPort: 5060, proto: 'tcp', tcpSeq: 1040, payload: invite.subarray(40) });
+        // TPKT both ways: each UDPTL primary of the golden call as one TPKT frame (RFC 1006 §6).
+        const seq = [5000, 9000];
+        const low = Math.min(...tpl.map((x) => x.srcPort));
+        const segs: PcapWriteRecord[][] = [[], []];
+        for (const x of tpl) {
+          const d = decodeUdptl(x.payload);
+          if (!d.ok) continue;
+          const dir = x.srcPort === low ? 0 : 1;
+          const ifp = d.value.primary;
+          const frame = new Uint8Array(4 + ifp.length);
+          frame.set([3, 0, (frame.length >> 8) & 255, frame.length & 255]);
+          frame.set(ifp, 4);
+          // Sometimes split in two segments.
+          const parts = frame.length > 6 && (rnd() >>> 0) % 5 === 0 ? [frame.subarray(0, 3), frame.subarray(3)] : [frame];
+          for (const part of parts) {
+            segs[dir]!.push({ timeNs: start + 2_000_000n + (x.timeNs - (tpl[0]?.timeNs ?? 0n)), src: dir ? b : a, dst: dir ? a : b, srcPort: dir ? 6000 : 6001, dstPort: dir ? 6001 : 6000, proto: 'tcp', tcpSeq: seq[dir]!, payload: part });
+            seq[dir]! += part.length;
+          }
+        }
+        for (const list of segs) {
+          // Swaps (bytes held out of order, delivered with their own frame), retransmissions, one hole.
+          for (let j = 10; j + 1 < list.length; j += 7 + ((rnd() >>> 0) % 5)) {
+            const x = list[j] as PcapWriteRecord;
+            const y = list[j + 1] as PcapWriteRecord;
+            list[j] = { ...y, timeNs: x.timeNs };
+            list[j + 1] = { ...x, timeNs: y.timeNs };
+          }
+          for (let j = 30; j < list.length; j += 40) list.splice(j, 0, { ...(list[j - 3] as PcapWriteRecord), timeNs: (list[j - 1] as PcapWriteRecord).timeNs });
+          if (opts.hole && list.length > 100) list.splice(Math.floor(list.length / 2), 1);
+          recs.push(...list);
+        }
+      }
+      recs.sort((x, y) => (x.timeNs < y.timeNs ? -1 : x.timeNs > y.timeNs ? 1 : 0));
+      return writePcap(recs);
+    };
+    const one = build(1, { hole: false, seed: 3 });
+    const s1 = assertSame(one, { extract: true });
+    assert.ok(s1.result.ok);
+    assert.equal(s1.result.summary.streams, 2);
+    assert.ok(s1.json.some((j) => /"type":"stream".*"transport":"tpkt"/.test(j)));
+    assert.ok(s1.result.summary.sipMessages >= 1 && s1.result.summary.t30Frames > 5, JSON.stringify(s1.result.summary).slice(0, 300));
+    const many = build(6, { hole: true, seed: 9 });
+    const s = assertSame(many, { extract: true }, 777);
+    assert.ok(s.result.ok && s.result.summary.streams === 12 && s.result.summary.lost > 0);
+    assert.ok(s.result.stats.tcpDirections >= 18, `TCP directions ${s.result.stats.tcpDirections}`);
+    assertSame(many, { t38Version: 0 }, 50);
+    assertSame(many, { ports: [6000] });
   });
 
   it('a file that is not a capture: the same error as analyzeCapture', () => {
