@@ -476,6 +476,40 @@ describe('analyzeCaptureStream', () => {
     assertSame(many, { ports: [6000] });
   });
 
+  it('TCP state is bounded: a direction missing one segment holds at most 1024 out of order, then a gap is declared (counted); 200 SIP-over-TCP connections at once: the same as analyzeCapture', () => {
+    const t0 = 1_800_000_000_000_000_000n;
+    const ifps: Uint8Array[] = [];
+    for (const x of tpl) {
+      const d = decodeUdptl(x.payload);
+      if (d.ok) ifps.push(d.value.primary);
+    }
+    const recs: PcapWriteRecord[] = [];
+    let seq = 1;
+    for (let i = 0; i < 1500; i++) {
+      const ifp = ifps[i % ifps.length] as Uint8Array;
+      const frame = new Uint8Array(4 + ifp.length);
+      frame.set([3, 0, (frame.length >> 8) & 255, frame.length & 255]);
+      frame.set(ifp, 4);
+      if (i !== 1) recs.push({ timeNs: t0 + BigInt(i) * 1_000_000n, src: '10.9.0.1', dst: '10.9.0.2', srcPort: 7000, dstPort: 7001, proto: 'tcp', tcpSeq: seq, payload: frame });
+      seq += frame.length;
+    }
+    // 200 SIP-over-TCP connections open at once, each an OPTIONS then a CRLF keep-alive (RFC 5626 §3.5.1).
+    for (let c = 0; c < 200; c++) {
+      const msg = new TextEncoder().encode(`OPTIONS sip:x@10.8.0.1 SIP/2.0\r\nCall-ID: o${c}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
+      const at = t0 + BigInt(c) * 1_000_000n;
+      recs.push({ timeNs: at, src: `10.8.${c >> 8}.${c & 255}`, dst: '10.8.0.1', srcPort: 40000 + c, dstPort: 5060, proto: 'tcp', tcpSeq: 1, payload: msg });
+      recs.push({ timeNs: at + 1_200_000_000n, src: `10.8.${c >> 8}.${c & 255}`, dst: '10.8.0.1', srcPort: 40000 + c, dstPort: 5060, proto: 'tcp', tcpSeq: 1 + msg.length, payload: Uint8Array.of(13, 10, 13, 10) });
+    }
+    recs.sort((x, y) => (x.timeNs < y.timeNs ? -1 : x.timeNs > y.timeNs ? 1 : 0));
+    const s = assertSame(writePcap(recs), {}, 4096);
+    assert.ok(s.result.ok);
+    assert.equal(s.result.stats.tcpForcedGaps, 1);
+    assert.equal(s.result.stats.tcpDirections, 201);
+    assert.equal(s.result.summary.sipMessages, 200);
+    assert.equal(s.result.summary.streams, 1);
+    assert.ok(s.result.summary.lost >= 1);
+  });
+
   it('a file that is not a capture: the same error as analyzeCapture', () => {
     for (const bad of [new Uint8Array(0), Uint8Array.of(1, 2, 3), new Uint8Array(100)]) {
       const old = analyzeCapture(bad);
