@@ -30,20 +30,35 @@ import { haveCommand, median, repoRoot, sharedDir, tempDir, type BenchSuite } fr
 
 const SOURCE = (): string => join(sharedDir(), 'interop', 'spandsp-peer', 'results', 'cap_v3.pcapng');
 const SPACING_S = 0.0185; // 3.7 s calls → ~200 at once
+/** A call that starts in G.711 and moves to T.38 by re-INVITE (2,019 UDP datagrams over 44.6 s). */
+const AUDIO_SOURCE = (): string => join(sharedDir(), 'corpus', 'alwishariff-wireshark', 'vega_g711_to_t38_reinvite_udp_only.pcap');
+const AUDIO_SPACING_S = 0.223; // 44.6 s calls → ~200 at once
+/** The Vega call's T.38 ports (tshark is told; faxwire finds them itself). */
+const AUDIO_T38_PORTS = [16834, 10338, 16524, 10074];
 
-function template(): CapturedSegment[] | undefined {
-  if (!existsSync(SOURCE())) return undefined;
-  const r = readCapture(readFileSync(SOURCE()));
+function template(file = SOURCE()): CapturedSegment[] | undefined {
+  if (!existsSync(file)) return undefined;
+  const r = readCapture(readFileSync(file));
   return r.ok ? r.value.packets.filter((p) => p.proto === 'udp') : undefined;
 }
 
+/** How calls are readdressed: the T.38 call gets two hosts and a port pair per call; any other call keeps its ports, each of its hosts renumbered into the call's own 10.a.b.0/24. */
+interface Layout {
+  readonly spacing: number;
+  readonly hosts?: ReadonlyMap<string, number>;
+}
+
 /** Packet `j` of call `i`, readdressed; `t0` the template's first time. */
-function record(seg: CapturedSegment, i: number, t0: bigint, lowPort: number): PcapWriteRecord {
+function record(seg: CapturedSegment, i: number, t0: bigint, lowPort: number, layout: Layout): PcapWriteRecord {
   const net = `10.${(i >> 8) & 255}.${i & 255}`;
+  const timeNs = 1_800_000_000_000_000_000n + BigInt(Math.round(i * layout.spacing * 1e9)) + (seg.timeNs - t0);
+  if (layout.hosts) {
+    return { timeNs, src: `${net}.${layout.hosts.get(seg.src) ?? 250}`, dst: `${net}.${layout.hosts.get(seg.dst) ?? 250}`, srcPort: seg.srcPort, dstPort: seg.dstPort, proto: 'udp', payload: seg.payload };
+  }
   const base = 40000 + (i % 500) * 2;
   const fromLow = seg.srcPort === lowPort;
   return {
-    timeNs: 1_800_000_000_000_000_000n + BigInt(Math.round(i * SPACING_S * 1e9)) + (seg.timeNs - t0),
+    timeNs,
     src: `${net}.${fromLow ? 1 : 2}`,
     dst: `${net}.${fromLow ? 2 : 1}`,
     srcPort: fromLow ? base : base + 1,
@@ -53,11 +68,19 @@ function record(seg: CapturedSegment, i: number, t0: bigint, lowPort: number): P
   };
 }
 
+/** The layout of the G.711 → T.38 call: its hosts numbered in order of appearance. */
+function hostLayout(tpl: readonly CapturedSegment[]): Layout {
+  const hosts = new Map<string, number>();
+  for (const s of tpl) for (const ip of [s.src, s.dst]) if (!hosts.has(ip)) hosts.set(ip, hosts.size + 1);
+  return { spacing: AUDIO_SPACING_S, hosts };
+}
+
 /**
  * Calls merged in time order, `packets` datagrams in all (the last call may be cut), written in
  * batches to `path` (or returned when `path` is undefined).
  */
-export function buildCapture(tpl: readonly CapturedSegment[], packets: number, path?: string): Uint8Array | undefined {
+export function buildCapture(tpl: readonly CapturedSegment[], packets: number, path?: string, layout: Layout = { spacing: SPACING_S }): Uint8Array | undefined {
+  const SPACING_S = layout.spacing;
   const t0 = tpl[0]?.timeNs ?? 0n;
   const lowPort = Math.min(...tpl.map((s) => s.srcPort));
   const offs = tpl.map((s) => Number(s.timeNs - t0) / 1e9);
@@ -124,7 +147,7 @@ export function buildCapture(tpl: readonly CapturedSegment[], packets: number, p
     const c = heapC[0] as number;
     const j = heapJ[0] as number;
     popH();
-    batch.push(record(tpl[j] as CapturedSegment, c, t0, lowPort));
+    batch.push(record(tpl[j] as CapturedSegment, c, t0, lowPort, layout));
     written++;
     if (j + 1 < tpl.length) pushH(c * SPACING_S + (offs[j + 1] as number), c, j + 1);
     if (batch.length >= 50_000) flush();
@@ -197,35 +220,19 @@ export function analyzeSuite(): BenchSuite {
       const packets = Number(process.env['FAXWIRE_BENCH_ANALYZE_PACKETS'] ?? 2_000_000);
       const dir = tempDir('analyze', ctx.settings.keepTemp);
       const lines: string[] = [];
+      const fields = ['-T', 'fields', '-e', 'frame.number', '-e', 't38.seq_number', '-e', 't38.type_of_msg', '-e', 't38.t30_indicator', '-e', 't38.t30_data', '-e', 't38.field_type', '-e', 't30.FacsimileControl'];
+      const t38Opt = ['-o', 't38.use_pre_corrigendum_asn1_specification:FALSE'];
       try {
-        const file = join(dir, 'calls.pcap');
-        const t = Date.now();
-        buildCapture(tpl, packets, file);
-        lines.push(`whole processes on ${packets.toLocaleString('en')} datagrams (${Math.ceil(packets / tpl.length)} calls; built in ${((Date.now() - t) / 1000).toFixed(1)} s, not timed):`);
-        const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-        const fw = (): ProcRun => timed(process.execPath, [cli, 'analyze', file], dir);
-        const haveTshark = haveCommand('tshark');
-        const ts = (): ProcRun =>
-          timed('tshark', ['-r', file, '-o', 't38.use_pre_corrigendum_asn1_specification:FALSE', '-d', 'udp.port==40000-40999,t38', '-T', 'fields', '-e', 'frame.number', '-e', 't38.seq_number', '-e', 't38.type_of_msg', '-e', 't38.t30_indicator', '-e', 't38.t30_data', '-e', 't38.field_type', '-e', 't30.FacsimileControl'], dir);
-        const pairs: { f: ProcRun; t?: ProcRun }[] = [];
-        for (let i = 0; i < ctx.settings.runs; i++) {
-          const tr = haveTshark ? ts() : undefined;
-          const fr = fw();
-          pairs.push(tr ? { f: fr, t: tr } : { f: fr });
-        }
-        const pps = (r: ProcRun): number => packets / r.cpuS;
-        const fmt = (r: ProcRun): string => `${(pps(r) / 1000).toFixed(0)} k packets/s (CPU ${r.cpuS.toFixed(2)} s, wall ${r.wallS.toFixed(2)} s), peak RSS ${(r.rssKb / 1024).toFixed(0)} MB${r.status === 0 ? '' : ` EXIT ${r.status}`}`;
-        for (const [i, p] of pairs.entries()) lines.push(`  pair ${i + 1}: faxwire ${fmt(p.f)}${p.t ? ` | tshark ${fmt(p.t)}` : ''}`);
-        const fRss = median(pairs.map((p) => p.f.rssKb)) / 1024;
-        lines.push(`  faxwire analyze: median ${(median(pairs.map((p) => pps(p.f))) / 1000).toFixed(0)} k packets/s, peak RSS ${fRss.toFixed(0)} MB at ${packets.toLocaleString('en')} packets (goal < 200 MB)`);
-        const withT = pairs.filter((p): p is { f: ProcRun; t: ProcRun } => p.t !== undefined);
-        if (withT.length > 0) {
-          const ratios = withT.map((p) => pps(p.f) / pps(p.t));
-          const tRss = median(withT.map((p) => p.t.rssKb)) / 1024;
-          lines.push(`  tshark -T fields: median ${(median(withT.map((p) => pps(p.t))) / 1000).toFixed(0)} k packets/s, peak RSS ${tRss.toFixed(0)} MB`);
-          lines.push(`  faxwire/tshark packets/s: ${median(ratios).toFixed(2)}× (pairs ${ratios.map((r) => r.toFixed(2)).join(', ')}; goal ≥ 1.0×); memory faxwire/tshark ${(fRss / tRss).toFixed(2)}×`);
+        measure(ctx.settings.runs, dir, lines, 'T.38 calls', tpl, packets, { spacing: SPACING_S }, [...t38Opt, '-d', 'udp.port==40000-40999,t38', ...fields]);
+        const audio = template(AUDIO_SOURCE());
+        if (audio) {
+          lines.push('');
+          lines.push(`G.711 → T.38 calls: copies of ${AUDIO_SOURCE().split('/').slice(-2).join('/')} (${audio.length} UDP datagrams, 44.6 s: 14 s of G.711 both ways, demodulated by faxwire; then T.38), one every ${AUDIO_SPACING_S * 1000} ms (~200 at once), hosts renumbered per call;`);
+          lines.push(`tshark: ${AUDIO_T38_PORTS.map((p) => `-d udp.port==${p},t38`).join(' ')} --enable-heuristic rtp_udp, the same fields plus rtp.seq (it dissects the RTP, it does not demodulate it):`);
+          const ports = AUDIO_T38_PORTS.flatMap((p) => ['-d', `udp.port==${p},t38`]);
+          measure(ctx.settings.runs, dir, lines, 'G.711 → T.38 calls', audio, packets, hostLayout(audio), [...t38Opt, ...ports, '--enable-heuristic', 'rtp_udp', ...fields, '-e', 'rtp.seq']);
         } else {
-          lines.push('  TSHARK NOT FOUND: no ratio');
+          lines.push(`G.711 → T.38 capture skipped: ${AUDIO_SOURCE()} not found`);
         }
       } finally {
         if (!ctx.settings.keepTemp) rmSync(dir, { recursive: true, force: true });
@@ -233,4 +240,37 @@ export function analyzeSuite(): BenchSuite {
       return lines;
     },
   };
+}
+
+/** Builds one big capture and times faxwire and tshark on it, alternating, `runs` pairs. */
+function measure(runs: number, dir: string, lines: string[], label: string, tpl: readonly CapturedSegment[], packets: number, layout: Layout, tsharkArgs: readonly string[]): void {
+  const file = join(dir, 'calls.pcap');
+  const t = Date.now();
+  buildCapture(tpl, packets, file, layout);
+  lines.push(`${label}: whole processes on ${packets.toLocaleString('en')} datagrams (${Math.ceil(packets / tpl.length)} calls; built in ${((Date.now() - t) / 1000).toFixed(1)} s, not timed):`);
+  const cli = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
+  const fw = (): ProcRun => timed(process.execPath, [cli, 'analyze', file], dir);
+  const haveTshark = haveCommand('tshark');
+  const ts = (): ProcRun => timed('tshark', ['-r', file, ...tsharkArgs], dir);
+  const pairs: { f: ProcRun; t?: ProcRun }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const tr = haveTshark ? ts() : undefined;
+    const fr = fw();
+    pairs.push(tr ? { f: fr, t: tr } : { f: fr });
+  }
+  const pps = (r: ProcRun): number => packets / r.cpuS;
+  const fmt = (r: ProcRun): string => `${(pps(r) / 1000).toFixed(0)} k packets/s (CPU ${r.cpuS.toFixed(2)} s, wall ${r.wallS.toFixed(2)} s), peak RSS ${(r.rssKb / 1024).toFixed(0)} MB${r.status === 0 ? '' : ` EXIT ${r.status}`}`;
+  for (const [i, p] of pairs.entries()) lines.push(`  pair ${i + 1}: faxwire ${fmt(p.f)}${p.t ? ` | tshark ${fmt(p.t)}` : ''}`);
+  const fRss = median(pairs.map((p) => p.f.rssKb)) / 1024;
+  lines.push(`  faxwire analyze: median ${(median(pairs.map((p) => pps(p.f))) / 1000).toFixed(0)} k packets/s, peak RSS ${fRss.toFixed(0)} MB at ${packets.toLocaleString('en')} packets (goal < 200 MB)`);
+  const withT = pairs.filter((p): p is { f: ProcRun; t: ProcRun } => p.t !== undefined);
+  if (withT.length > 0) {
+    const ratios = withT.map((p) => pps(p.f) / pps(p.t));
+    const tRss = median(withT.map((p) => p.t.rssKb)) / 1024;
+    lines.push(`  tshark -T fields: median ${(median(withT.map((p) => pps(p.t))) / 1000).toFixed(0)} k packets/s, peak RSS ${tRss.toFixed(0)} MB`);
+    lines.push(`  faxwire/tshark packets/s: ${median(ratios).toFixed(2)}× (pairs ${ratios.map((r) => r.toFixed(2)).join(', ')}; goal ≥ 1.0×); memory faxwire/tshark ${(fRss / tRss).toFixed(2)}×`);
+  } else {
+    lines.push('  TSHARK NOT FOUND: no ratio');
+  }
+  rmSync(file, { force: true });
 }

@@ -29,7 +29,7 @@ import { decodeUdptl } from '../t38/udptl.js';
 import { UdptlReceiver } from '../t38/udptl-receiver.js';
 import { demodulateAudio } from './audio.js';
 import { AUDIO_RATE, extractAudioStreams } from './audio-streams.js';
-import { extractPages, type ExtractedPage, type PageEvent } from './extract.js';
+import { extractCallPages, extractPages, type ExtractedPage, type PageEvent, type StreamEnds } from './extract.js';
 import { parseSipMessage, type SdpT38Endpoint, type SipEvent } from './sip.js';
 
 export interface AnalyzeOptions {
@@ -600,6 +600,7 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
   // G.711 audio: each direction demodulated into the same timeline (audio.ts). A call that
   // switched to T.38 by re-INVITE has both: audio first, then the T.38 stream(s) above.
   const audioSummaries: AudioStreamSummary[] = [];
+  const streamEnds: StreamEnds[] = streams.map((st) => ({ id: st.info.id, src: st.info.src, dst: st.info.dst }));
   const audio = extractAudioStreams(bytes, options.ports ? { ports: options.ports } : {});
   if (audio.ok) {
     for (const w of audio.warnings.slice(0, 20)) warnings.push(`audio: ${w}`);
@@ -619,6 +620,7 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
     audio.streams.forEach((a, i) => {
       const id = `A${i + 1}`;
       emit(a.firstFrame - 0.5, { type: 'audio-stream', id, src: endpoint(a.src, a.srcPort), dst: endpoint(a.dst, a.dstPort), law: a.law, foundBy: a.foundBy, time: a.startTime, seconds: a.samples.length / AUDIO_RATE, packets: a.stats.packets, lost: a.stats.lost });
+      streamEnds.push({ id, src: endpoint(a.src, a.srcPort), dst: endpoint(a.dst, a.dstPort) });
       const r = audioRecords(id, a.samples, a.gaps, a.startTime, orderAt, emit, options.extract ? pageEvents : undefined);
       audioSummaries.push({ ...r, packets: a.stats.packets, lost: a.stats.lost });
     });
@@ -629,13 +631,14 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
   let pages: ExtractedPage[] | undefined;
   if (options.extract) {
     pageEvents.sort((a, b) => a.order - b.order);
-    const x = extractPages(pageEvents.map((p) => p.ev));
+    // Per call (extract.ts CallPageExtractor): a capture of many calls has pages in each.
+    const x = extractCallPages(pageEvents.map((p) => p.ev), streamEnds);
     pages = x.pages;
     for (const p of x.pages) {
       const at = pageEvents.find((e) => e.ev.time >= p.time)?.order ?? 0;
       emit(at, pageRecord(p));
     }
-    emit(Number.MAX_SAFE_INTEGER, { type: 'outcome', text: x.outcome });
+    for (const text of x.outcomes) emit(Number.MAX_SAFE_INTEGER, { type: 'outcome', text });
   }
 
   // Chronological order (stable: within a frame, in production order).

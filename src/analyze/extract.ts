@@ -110,10 +110,16 @@ export class PageExtractor {
   /** Frames the last PPS announced for the block still open. */
   private blockFrames = 0;
   private lastAnswer: string | undefined;
+  private lastAnswerTime = -Infinity;
+  private lastCommandTime = -Infinity;
   private dcn = false;
   private done = false;
 
-  constructor(private readonly onPage: (page: ExtractedPage) => void) {}
+  /** `nextIndex`: the index the next page gets (default: pages begun by this extractor). */
+  constructor(
+    private readonly onPage: (page: ExtractedPage) => void,
+    private readonly nextIndex?: () => number,
+  ) {}
 
   /** Pages begun so far (handed over or not). */
   get pages(): number {
@@ -160,8 +166,9 @@ export class PageExtractor {
     const d = decodeT4(data, { coding: params.coding, width: params.width, ...(params.ecm || params.coding === 'mmr' ? {} : { skipToFirstEol: true }) });
     const bitmap: Bitmap = { ...d.bitmap, xDpi: params.xDpi, yDpi: params.yDpi };
     const prev = this.last;
+    this.count++;
     this.last = {
-      index: ++this.count,
+      index: this.nextIndex ? this.nextIndex() : this.count,
       stream,
       time,
       params,
@@ -203,6 +210,10 @@ export class PageExtractor {
     if (!ev.ok) return;
     const f = ev.frame;
     const name = f.type === 'PPS' ? `PPS-${f.fcf2}` : f.type;
+    this.stepFrame(ev, f, name);
+  }
+
+  private stepFrame(ev: PageEvent & { kind: 't30' }, f: T30Frame, name: string): void {
     if (f.type === 'DCS') {
       this.params = paramsFromDcs(f.dis);
       this.sender = ev.stream;
@@ -229,18 +240,26 @@ export class PageExtractor {
         }
       }
       this.lastCommand = name;
+      this.lastCommandTime = ev.time;
     } else if (f.type === 'MPS' || f.type === 'EOM' || f.type === 'EOP' || f.type === 'PRI-MPS' || f.type === 'PRI-EOM' || f.type === 'PRI-EOP') {
       this.lastCommand = name;
+      this.lastCommandTime = ev.time;
       const last = this.last;
       if (last && last.command === undefined && !last.params.ecm) (last as { command?: string }).command = name;
     } else if (ANSWERS.has(f.type)) {
       this.lastAnswer = f.type;
+      this.lastAnswerTime = ev.time;
       const last = this.last;
       if (last && last.response === undefined) last.response = f.type;
     } else if (f.type === 'DCN') {
       this.dcn = true;
     }
     this.lastFrame = f.type;
+  }
+
+  /** What the outcome line says, for merging calls (after `finish`). */
+  outcomeParts(): OutcomeParts {
+    return { pages: this.count, confirmed: this.confirmed, lastAnswer: this.lastAnswer, lastAnswerTime: this.lastAnswerTime, lastCommand: this.lastCommand, lastCommandTime: this.lastCommandTime, dcn: this.dcn };
   }
 
   /** The end of the call: a page still open is kept, marked by what it lacks; returns the outcome. */
@@ -261,13 +280,27 @@ export class PageExtractor {
       this.last = undefined;
       if (l) this.hand(l);
     }
-    return (
-      `${this.count} page(s) sent, ${this.confirmed} confirmed` +
-      (this.lastAnswer ? `, last answer ${this.lastAnswer}` : '') +
-      (this.lastCommand ? ` to ${this.lastCommand}` : '') +
-      (this.dcn ? ', call ended with DCN' : ', no DCN in the capture')
-    );
+    return outcomeText(this.outcomeParts());
   }
+}
+
+export interface OutcomeParts {
+  readonly pages: number;
+  readonly confirmed: number;
+  readonly lastAnswer: string | undefined;
+  readonly lastAnswerTime: number;
+  readonly lastCommand: string | undefined;
+  readonly lastCommandTime: number;
+  readonly dcn: boolean;
+}
+
+function outcomeText(o: OutcomeParts): string {
+  return (
+    `${o.pages} page(s) sent, ${o.confirmed} confirmed` +
+    (o.lastAnswer ? `, last answer ${o.lastAnswer}` : '') +
+    (o.lastCommand ? ` to ${o.lastCommand}` : '') +
+    (o.dcn ? ', call ended with DCN' : ', no DCN in the capture')
+  );
 }
 
 /** The pages of a call from all its line events at once (see `PageExtractor`). */
@@ -277,4 +310,119 @@ export function extractPages(events: readonly PageEvent[]): ExtractResult {
   for (const ev of events) x.push(ev);
   const outcome = x.finish();
   return { pages, outcome };
+}
+
+/** A stream as the call grouping sees it: its id and its endpoints (`ip:port`). */
+export interface StreamEnds {
+  readonly id: string;
+  readonly src: string;
+  readonly dst: string;
+}
+
+/**
+ * Which call (media leg) each stream belongs to, for `CallPageExtractor`: a stream whose reverse
+ * direction (dst → src) is a stream too joins the leg of that endpoint pair (T.38 and RTP being
+ * symmetric in practice, RFC 4961), so the calls of a capture of many are told apart; a stream
+ * without one (asymmetric media, or one direction captured) joins the single leg of all such
+ * streams — which is how every stream was treated before calls were told apart.
+ */
+export function callsOfStreams(streams: readonly StreamEnds[]): { readonly callOf: (stream: string) => string; readonly label: (call: string) => string } {
+  const pairs = new Set(streams.map((s) => `${s.src} ${s.dst}`));
+  const of = new Map<string, string>();
+  const ids = new Map<string, string[]>();
+  for (const s of streams) {
+    const call = pairs.has(`${s.dst} ${s.src}`) ? (s.src < s.dst ? `${s.src} ${s.dst}` : `${s.dst} ${s.src}`) : '';
+    of.set(s.id, call);
+    let l = ids.get(call);
+    if (!l) ids.set(call, (l = []));
+    l.push(s.id);
+  }
+  return { callOf: (stream) => of.get(stream) ?? '', label: (call) => (ids.get(call) ?? []).join('+') };
+}
+
+/**
+ * The pages of a capture of any number of calls: one `PageExtractor` per call (T.30 runs per
+ * call; one extractor across calls would mix one call's DCS with another's image data), the
+ * pages numbered across calls in the order they begin. With events of one call only, exactly
+ * what a single `PageExtractor` gives.
+ */
+export class CallPageExtractor {
+  private readonly calls = new Map<string, PageExtractor>();
+  private index = 0;
+
+  constructor(
+    private readonly callOf: (stream: string) => string,
+    private readonly label: (call: string) => string,
+    private readonly onPage: (page: ExtractedPage) => void,
+  ) {}
+
+  push(ev: PageEvent): void {
+    const call = this.callOf(ev.stream);
+    let x = this.calls.get(call);
+    if (!x) this.calls.set(call, (x = new PageExtractor(this.onPage, () => ++this.index)));
+    x.push(ev);
+  }
+
+  /** The earliest `openSince` of the calls (see PageExtractor). */
+  openSince(): number | undefined {
+    let t: number | undefined;
+    for (const x of this.calls.values()) {
+      const o = x.openSince();
+      if (o !== undefined && (t === undefined || o < t)) t = o;
+    }
+    return t;
+  }
+
+  /** The earliest time of a page not yet handed over. */
+  pendingSince(): number | undefined {
+    let t: number | undefined;
+    for (const x of this.calls.values()) {
+      const p = x.pending();
+      if (p !== undefined && (t === undefined || p.time < t)) t = p.time;
+    }
+    return t;
+  }
+
+  /**
+   * The end of the capture: every call's open page handed over. The outcome: one line per call
+   * that sent pages, labelled with its streams, when several did; otherwise one unlabelled line —
+   * that call's, or, when none sent a page, what all of them said (the latest answer and command).
+   */
+  finish(): string[] {
+    const parts: { call: string; o: OutcomeParts }[] = [];
+    for (const [call, x] of this.calls) {
+      x.finish();
+      parts.push({ call, o: x.outcomeParts() });
+    }
+    const active = parts.filter((p) => p.o.pages > 0);
+    if (active.length >= 2) return active.map((p) => `${this.label(p.call)}: ${outcomeText(p.o)}`);
+    if (active.length === 1) return [outcomeText((active[0] as { o: OutcomeParts }).o)];
+    let answer: OutcomeParts | undefined;
+    let command: OutcomeParts | undefined;
+    for (const { o } of parts) {
+      if (o.lastAnswer !== undefined && (!answer || o.lastAnswerTime >= answer.lastAnswerTime)) answer = o;
+      if (o.lastCommand !== undefined && (!command || o.lastCommandTime >= command.lastCommandTime)) command = o;
+    }
+    return [
+      outcomeText({
+        pages: 0,
+        confirmed: 0,
+        lastAnswer: answer?.lastAnswer,
+        lastAnswerTime: 0,
+        lastCommand: command?.lastCommand,
+        lastCommandTime: 0,
+        dcn: parts.some((p) => p.o.dcn),
+      }),
+    ];
+  }
+}
+
+/** `extractPages` over a capture of any number of calls (see `CallPageExtractor`). */
+export function extractCallPages(events: readonly PageEvent[], streams: readonly StreamEnds[]): { readonly pages: ExtractedPage[]; readonly outcomes: string[] } {
+  const pages: ExtractedPage[] = [];
+  const c = callsOfStreams(streams);
+  const x = new CallPageExtractor(c.callOf, c.label, (p) => pages.push(p));
+  for (const ev of events) x.push(ev);
+  const outcomes = x.finish();
+  return { pages, outcomes };
 }

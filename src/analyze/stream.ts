@@ -25,24 +25,44 @@
  * `stats.discoveryEvictions`); per T.38 stream, decoding state from its first datagram to its
  * last (known from the first pass), then only its summary counters.
  *
- * What is not streamed: G.711 audio (its timeline is laid out from every packet of a stream
- * before it can be demodulated) and TCP that may carry SIP or TPKT (it would need reassembly
- * here; other TCP is skipped, as analyzeCapture prints nothing of it). When the first pass finds
- * either, the result says `fallback` and the caller runs the buffering `analyzeCapture` instead —
- * same output, today's memory.
+ * G.711 audio (stream-audio.ts): pass 1 follows the placement of every RTP packet per SSRC (a
+ * few numbers), so the `audio-stream` line, sample 0's time and how far a stream ever reorders
+ * are known before pass 2 decodes each packet into a sliding window and runs the modems over
+ * what no later packet can change. An audio event's place is analyzeCapture's `orderAt` (just
+ * after the last frame at or before its moment): it waits until the capture has passed that
+ * moment, and the release point is held at the earliest moment an audio event may still have.
+ *
+ * TCP (SIP over TCP, T.38 over TCP in TPKT): each direction reassembled as its segments arrive
+ * (tcp-reassembly.ts: at most 1 MiB / 1024 segments held out of order per direction, then a gap
+ * is declared; closed directions evicted first, 65536 at most; all counted in the stats) in both
+ * passes — pass 1 reads SIP/SDP, whether the first bytes are a TPKT header, and the version
+ * costs; pass 2 writes. Bytes held out of order come out with their own, earlier frame, so the
+ * release point is held at the oldest frame a direction holds.
+ *
+ * What is not streamed: G.711 on a dynamic payload type that SDP maps, G.711 or `extract` in a
+ * capture whose times go backwards (orderAt's binary search; a page placed before its own data),
+ * a G.711 stream longer than 4 hours. When the
+ * first pass finds one, the result says `fallback` and the caller runs the buffering
+ * `analyzeCapture` instead — same output, today's memory.
  *
  * Sans-IO: the caller hands a function that yields the file's bytes in chunks, once per pass.
  */
 
-import { CaptureFrameReader, PacketDissector, type CapturedSegment, type CaptureWarning } from '../capture/index.js';
+import { CaptureFrameReader, PacketDissector, TcpReassembler, type CapturedSegment, type CaptureWarning, type TcpStreamEvent } from '../capture/index.js';
+import { TpktParser } from '../t38/tpkt.js';
 import { decodeT30Frame, frameDetails, frameFcf, frameName, frameSummary } from '../t30/index.js';
 import { T38FieldAssembler, type T38FieldEvent } from '../t38/field-assembler.js';
 import { decodeIfp, describeIfp, ifpImplausibility, IfpView, type Ifp, type T38Version } from '../t38/ifp.js';
 import { decodeUdptl } from '../t38/udptl.js';
 import { UdptlReceiver } from '../t38/udptl-receiver.js';
 import { pageRecord, type AnalyzeOptions, type AnalyzeRecord, type AnalyzeSummary, type IfpSource, type StreamInfo, type StreamSummary } from './analyze.js';
-import { PageExtractor, type ExtractedPage, type PageEvent } from './extract.js';
+import { CallPageExtractor, callsOfStreams, type ExtractedPage, type PageEvent } from './extract.js';
 import { parseSipMessage, type SdpAudioEndpoint, type SdpT38Endpoint } from './sip.js';
+import { decodeRtp } from '../rtp/index.js';
+import { decodeT30Frame as decodeT30, type T30Frame } from '../t30/index.js';
+import type { T30LineEvent } from '../t30/line.js';
+import { AUDIO_RATE_HZ, AudioTrack, LiveAudio, type PlacementLimits } from './stream-audio.js';
+import type { AudioStreamSummary } from './analyze.js';
 
 /** The capture's bytes, from the start, in chunks of any size; called once per pass. */
 export type CaptureSource = () => Iterable<Uint8Array>;
@@ -81,12 +101,25 @@ export interface StreamAnalyzeStats {
   maxPendingRecords: number;
   /** Records that arrived after later ones had been written (a seq reused after wrap-around): written late. */
   lateRecords: number;
+  /** G.711 audio streams demodulated as they arrived. */
+  audioStreams: number;
+  /** Most audio streams with demodulation state at once. */
+  maxLiveAudio: number;
+  /** Largest sample window one audio stream held (samples; set by its reordering and gaps). */
+  maxAudioWindow: number;
+  /** SSRCs sending G.711 not followed because a flow had `maxSsrcsPerFlow` already. */
+  audioSsrcsDropped: number;
+  /** TCP directions reassembled; out-of-order buffers overflowed (a gap declared); closed directions evicted; segments dropped with all directions open. */
+  tcpDirections: number;
+  tcpForcedGaps: number;
+  tcpEvicted: number;
+  tcpDropped: number;
 }
 
 export type StreamAnalyzeResult =
   | { readonly ok: true; readonly summary: AnalyzeSummary; readonly stats: StreamAnalyzeStats }
   | { readonly ok: false; readonly error: string; readonly fallback?: never }
-  /** The capture has what only `analyzeCapture` handles (G.711 audio, TCP): nothing was written. */
+  /** The capture has what only `analyzeCapture` handles (G.711 it cannot place, see above): nothing was written. */
   | { readonly ok: false; readonly fallback: string; readonly error?: never };
 
 const endpoint = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
@@ -124,6 +157,8 @@ interface Discovery {
 /** What the run keeps of a UDP flow (few numbers), plus its discovery state while live. */
 interface FlowInfo {
   readonly key: string;
+  /** Order of first appearance among all flows, UDP and TCP (streams are numbered in it). */
+  readonly order: number;
   readonly src: string;
   readonly srcPort: number;
   readonly dst: string;
@@ -149,9 +184,47 @@ interface FlowInfo {
   readonly imp: [Implausibility, Implausibility];
   /** Index into the streams, -1 when not T.38. */
   stream: number;
+  /** Pass 1: G.711 (payload type 0/8) sent per SSRC, in order of first G.711 packet. */
+  audio: Map<number, AudioTrack> | undefined;
+  /** RTP payload types seen (a dynamic one SDP maps to G.711 sends the capture to the buffering path). */
+  pts: Set<number> | undefined;
+  /** Pass 2: SSRC → index of its audio stream. */
+  audioIdx: Map<number, number> | undefined;
+}
+
+/** A TCP flow (one direction of a connection's 4-tuple): what analyzeCapture reads from it, incrementally. */
+interface TcpFlow {
+  readonly tcp: true;
+  readonly key: string;
+  readonly order: number;
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  /** Carried a SIP message. */
+  sip: boolean;
+  /** The first reassembled chunk: its length and first two octets (a TPKT header opens a stream). */
+  firstLen: number;
+  first0: number;
+  first1: number;
+  /** Version detection over the first ≥ 1000 IFPs (whole chunks, as analyzeCapture). */
+  ifps: number;
+  readonly imp: [Implausibility, Implausibility];
+  det: TpktParser | undefined;
+  stream: number;
+}
+
+/** Pass 2 of a TPKT stream (analyzeCapture's TPKT branch). */
+interface TcpLive {
+  readonly st: LiveStream;
+  tpkt: TpktParser;
+  resync: boolean;
+  tpktSeq: number;
 }
 
 const LOOK_TRIES = 400;
+/** TCP directions reassembled at once (each holds ≤ 1 MiB out of order; closed ones are evicted first). */
+const TCP_DIRECTIONS = 65536;
 const VERSION_IFPS = 1000;
 
 function satisfied(f: FlowInfo): boolean {
@@ -199,18 +272,6 @@ function implausibilityStep(s: Implausibility, b: Uint8Array, version: 0 | 1, vi
   }
 }
 
-/**
- * Could this TCP payload be part of what analyzeCapture reads from TCP: a SIP message (its start
- * line holds "SIP/2.0"; a segment may end inside it) or a TPKT header (03 00) opening a stream?
- */
-function tcpMayMatter(p: Uint8Array): boolean {
-  if (p.length === 0) return false;
-  if (p[0] === 3 && (p.length < 2 || p[1] === 0)) return true;
-  for (let i = 0; i + 2 < p.length; i++) if (p[i] === 0x53 && p[i + 1] === 0x49 && p[i + 2] === 0x50) return true; // "SIP"
-  const n = p.length;
-  return p[n - 1] === 0x53 || (n >= 2 && p[n - 2] === 0x53 && p[n - 1] === 0x49); // "S" or "SI" at the end
-}
-
 const looksLikeUdptl = (f: FlowInfo): boolean => f.good >= 3 && f.good >= f.tried * 0.3 && f.consecutive >= (f.good - 1) * 0.5;
 
 // --- decoding (second pass) -------------------------------------------------------------------
@@ -222,6 +283,30 @@ interface Arrival {
   readonly redundancy: string;
   /** The receiver dropped this datagram (late, duplicate, malformed): it is not held back. */
   stale: boolean;
+}
+
+/** A G.711 audio stream found by pass 1. */
+interface AudioInfo {
+  readonly flow: FlowInfo;
+  readonly track: AudioTrack;
+  readonly foundBy: 'sdp' | 'port' | 'heuristic';
+  readonly src: string;
+  readonly dst: string;
+  id: string;
+  index: number;
+  /** Epoch seconds of sample 0. */
+  readonly startTime: number;
+}
+
+/** Pass 2 of an audio stream: its demodulator and the events waiting for their place in time. */
+interface LiveAudioState {
+  readonly info: AudioInfo;
+  readonly live: LiveAudio;
+  readonly queue: { readonly time: number; readonly ev: T30LineEvent }[];
+  qHead: number;
+  finished: boolean;
+  t30Frames: number;
+  t30BadFrames: number;
 }
 
 interface LiveStream {
@@ -293,7 +378,8 @@ const BREAKERS = 4096;
 
 /**
  * Streams `analyzeCapture`'s output for the capture `source` yields, into `sink`. On a capture
- * with G.711 audio or TCP the result is `{ ok: false, fallback }` and nothing was written.
+ * with G.711 it cannot place (see above) the result is `{ ok: false, fallback }` and nothing
+ * was written.
  */
 export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, options: StreamAnalyzeOptions = {}): StreamAnalyzeResult {
   const idleSeconds = options.idleSeconds ?? 120;
@@ -309,6 +395,14 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     maxLiveStreams: 0,
     maxPendingRecords: 0,
     lateRecords: 0,
+    audioStreams: 0,
+    maxLiveAudio: 0,
+    maxAudioWindow: 0,
+    audioSsrcsDropped: 0,
+    tcpDirections: 0,
+    tcpForcedGaps: 0,
+    tcpEvicted: 0,
+    tcpDropped: 0,
   };
 
   /** Runs `visit` over every UDP/TCP segment of the capture; the capture's warnings to `onWarning`. */
@@ -336,6 +430,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   const live = new Set<FlowInfo>();
   const warnings: string[] = [];
   const audioWarnings: string[] = [];
+  const audioStreamWarnings: string[] = [];
   const sdpT38: SdpT38Endpoint[] = [];
   const sdpAudio: SdpAudioEndpoint[] = [];
   let sipMessages = 0;
@@ -343,6 +438,11 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   let fallback: string | undefined;
   let seen = 0;
   let queued = 0;
+  let flowOrder = 0;
+  let lastSegTime = -Infinity;
+  let timesBackwards = false;
+  const limits: PlacementLimits = { maxSkewSamples: 2 * AUDIO_RATE_HZ, maxLateSamples: 30 * AUDIO_RATE_HZ };
+  const maxSamples = 4 * 3600 * AUDIO_RATE_HZ;
 
   const settle = (f: FlowInfo, final: boolean): void => {
     const d = f.disc;
@@ -362,14 +462,36 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
 
   const discover = (s: CapturedSegment): boolean => {
     t0 ??= s.time;
+    if (s.time < lastSegTime) timesBackwards = true;
+    lastSegTime = s.time;
     if (s.proto === 'tcp') {
       // TCP that may carry SIP or TPKT goes to the buffering path (which reassembles it); other
       // TCP (a shell session, HTTP) is nothing analyzeCapture would print, and is skipped.
-      if (tcpMayMatter(s.payload)) {
-        fallback = 'TCP that may carry SIP or TPKT';
-        return false;
+      // Reassembled (bounded per direction: tcp-reassembly.ts) and read as analyzeCapture reads it.
+      const key = `tcp ${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`;
+      if (!tcpFlows.has(key)) {
+        tcpFlows.set(key, {
+          tcp: true,
+          key,
+          order: flowOrder++,
+          src: s.src,
+          srcPort: s.srcPort,
+          dst: s.dst,
+          dstPort: s.dstPort,
+          sip: false,
+          firstLen: -1,
+          first0: -1,
+          first1: -1,
+          ifps: 0,
+          imp: [
+            { cost: 0, last: undefined },
+            { cost: 0, last: undefined },
+          ],
+          det: undefined,
+          stream: -1,
+        });
       }
-      tcpFlows.set(`${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`, { ip: s.src, port: s.srcPort, dstIp: s.dst, dstPort: s.dstPort });
+      for (const ev of tcp1.push(s)) tcpEvent1(ev);
       return true;
     }
     if (++seen % 4096 === 0) sweep(s.time);
@@ -378,6 +500,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     if (!f) {
       f = {
         key,
+        order: flowOrder++,
         src: s.src,
         srcPort: s.srcPort,
         dst: s.dst,
@@ -400,6 +523,9 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
           { cost: 0, last: undefined },
         ],
         stream: -1,
+        audio: undefined,
+        pts: undefined,
+        audioIdx: undefined,
       };
       flows.set(key, f);
       stats.flows++;
@@ -414,6 +540,21 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
       f.sip = true;
       sdpT38.push(...ev.t38);
       sdpAudio.push(...ev.audio);
+    }
+    if (p.length >= 12 && (p[0]! & 0xc0) === 0x80) {
+      // G.711 audio (audio-streams.ts): placement tracked per SSRC, the audio itself not held.
+      const r = decodeRtp(p);
+      if (r.ok) {
+        const pt = r.value.payloadType;
+        if ((f.pts ??= new Set()).size < 128) f.pts.add(pt);
+        if (pt === 0 || pt === 8) {
+          const audio = (f.audio ??= new Map<number, AudioTrack>());
+          let t = audio.get(r.value.ssrc);
+          if (!t && audio.size < maxSsrcs) audio.set(r.value.ssrc, (t = new AudioTrack(r.value.ssrc, limits)));
+          if (t) t.add(r.value, s.frame, s.timeNs);
+          else stats.audioSsrcsDropped++;
+        }
+      }
     }
     let d = f.disc;
     if (!d) {
@@ -469,36 +610,103 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   };
 
   /** TCP flows seen (skipped): one chosen by --port or by SDP `tcptl` sends the capture to the buffering path. */
-  const tcpFlows = new Map<string, { readonly ip: string; readonly port: number; readonly dstIp: string; readonly dstPort: number }>();
+  const tcpFlows = new Map<string, TcpFlow>();
+  const tcp1 = new TcpReassembler({ collect: false, maxStreams: TCP_DIRECTIONS });
+  const byId1 = new Map<number, TcpFlow>();
+  const tcpKey = (src: string, srcPort: number, dst: string, dstPort: number): string => `tcp ${endpoint(src, srcPort)} ${endpoint(dst, dstPort)}`;
+  const tcpEvent1 = (ev: TcpStreamEvent): void => {
+    if (ev.kind === 'open') {
+      const f = tcpFlows.get(tcpKey(ev.stream.src, ev.stream.srcPort, ev.stream.dst, ev.stream.dstPort));
+      if (f) byId1.set(ev.stream.id, f);
+      return;
+    }
+    if (ev.kind !== 'data') return;
+    const f = byId1.get(ev.streamId);
+    if (!f) return;
+    const bytes = ev.bytes;
+    const sip = parseSipMessage(bytes, { frame: ev.frame, time: Number(ev.timeNs) / 1e9, src: endpoint(f.src, f.srcPort), dst: endpoint(f.dst, f.dstPort) });
+    if (sip) {
+      sipMessages++;
+      f.sip = true;
+      sdpT38.push(...sip.t38);
+      sdpAudio.push(...sip.audio);
+    }
+    if (f.firstLen < 0) {
+      f.firstLen = bytes.length;
+      f.first0 = bytes[0] ?? -1;
+      f.first1 = bytes[1] ?? -1;
+    }
+    if (f.ifps < VERSION_IFPS) {
+      for (const b of (f.det ??= new TpktParser()).push(bytes)) {
+        f.ifps++;
+        implausibilityStep(f.imp[0], b, 0, view);
+        implausibilityStep(f.imp[1], b, 1, view);
+      }
+      if (f.ifps >= VERSION_IFPS) f.det = undefined;
+    }
+  };
   const fileWarnings: CaptureWarning[] = [];
   const p1 = pass(discover, (w) => {
     if (fileWarnings.length < 50) fileWarnings.push(w);
   });
   if (!p1.ok) return { ok: false, error: p1.error };
+  for (const ev of tcp1.flush()) tcpEvent1(ev);
+  byId1.clear();
   if (fallback !== undefined) return { ok: false, fallback };
   for (const f of live) settle(f, true);
   for (const w of fileWarnings) warnings.push(`frame ${w.frame}: ${w.message}`);
   // extractAudioStreams repeats the capture's first 20 warnings under "audio:" (analyzeCapture).
   for (const w of fileWarnings.slice(0, 20)) audioWarnings.push(`audio: frame ${w.frame}: ${w.message}`);
 
-  // G.711 audio anywhere (a superset of what findAudioStreams could take as a stream): fall back.
+  // G.711 audio streams (audio-streams.ts `findAudioStreams`: the same tests, the same order).
   const ports = new Set(options.ports ?? []);
+  const audioFound: AudioInfo[] = [];
   for (const f of flows.values()) {
-    if (f.rtpShaped === 0) continue;
-    const announced = sdpAudio.some((e) => e.port !== 0 && ((e.ip === f.dst && e.port === f.dstPort) || (e.ip === f.src && e.port === f.srcPort)));
-    if (f.rtpShaped >= 8 || announced || ports.has(f.srcPort) || ports.has(f.dstPort)) {
-      return { ok: false, fallback: `possible G.711 audio in ${f.key}` };
+    if (!f.audio) continue;
+    const announced = sdpAudio.filter((e) => e.port !== 0 && ((e.ip === f.dst && e.port === f.dstPort) || (e.ip === f.src && e.port === f.srcPort)));
+    const byPort = ports.has(f.srcPort) || ports.has(f.dstPort);
+    const foundBy: AudioInfo['foundBy'] = announced.length > 0 ? 'sdp' : byPort ? 'port' : 'heuristic';
+    for (const e of announced) {
+      for (const g of e.g711) if (g.pt !== 0 && g.pt !== 8 && f.pts?.has(g.pt)) return { ok: false, fallback: `G.711 on dynamic payload type ${g.pt} in ${f.key}` };
+    }
+    for (const t of f.audio.values()) {
+      if (foundBy === 'heuristic' && (t.g711 < 8 || !t.consistent)) continue;
+      if (t.firstFrame < 0) continue;
+      if (t.length > maxSamples) return { ok: false, fallback: `G.711 stream longer than ${maxSamples} samples in ${f.key}` };
+      const src = endpoint(f.src, f.srcPort);
+      const dst = endpoint(f.dst, f.dstPort);
+      const longId = `rtp ${src} → ${dst} ssrc 0x${t.ssrc.toString(16).padStart(8, '0')}`;
+      if (t.placement.discontinuities > 0) audioStreamWarnings.push(`${longId}: ${t.placement.discontinuities} timestamp discontinuities (placed by capture time)`);
+      audioFound.push({ flow: f, track: t, foundBy, src, dst, id: '', index: 0, startTime: Number(t.startTimeNs) / 1e9 });
     }
   }
-
-  for (const t of tcpFlows.values()) {
-    const sdp = sdpT38.some((e) => e.port !== 0 && e.transport !== 'udptl' && ((e.ip === t.dstIp && e.port === t.dstPort) || (e.ip === t.ip && e.port === t.port)));
-    if (sdp || ports.has(t.port) || ports.has(t.dstPort)) return { ok: false, fallback: 'a TCP flow named by SDP or --port' };
-  }
+  audioFound.sort((a, b) => a.track.firstFrame - b.track.firstFrame);
+  audioFound.forEach((a, i) => {
+    a.id = `A${i + 1}`;
+    a.index = i;
+    (a.flow.audioIdx ??= new Map()).set(a.track.ssrc, i);
+  });
+  if (audioFound.length > 0 && timesBackwards) return { ok: false, fallback: 'G.711 audio in a capture whose times go backwards' };
+  // analyzeCapture places a page's record at the first page event (in capture order) at or after
+  // the page's start; when times go backwards that event can come before the page's own data —
+  // records already written. Such a capture takes the buffering path.
+  if (options.extract && timesBackwards) return { ok: false, fallback: '--extract on a capture whose times go backwards' };
+  for (const w of audioStreamWarnings) audioWarnings.push(`audio: ${w}`);
+  audioWarnings.splice(20);
+  stats.audioStreams = audioFound.length;
 
   // Which flows are T.38 (analyze.ts, the same tests in the same order).
-  const chosen: { flow: FlowInfo; foundBy: StreamInfo['foundBy']; sdp?: SdpT38Endpoint }[] = [];
-  for (const f of flows.values()) {
+  const chosen: { flow: FlowInfo | TcpFlow; foundBy: StreamInfo['foundBy']; sdp?: SdpT38Endpoint }[] = [];
+  const allFlows: (FlowInfo | TcpFlow)[] = [...flows.values(), ...tcpFlows.values()];
+  if (tcpFlows.size > 0) allFlows.sort((a, b) => a.order - b.order);
+  for (const f of allFlows) {
+    if ('tcp' in f) {
+      const sdp = sdpT38.find((e) => ((e.ip === f.dst && e.port === f.dstPort) || (e.ip === f.src && e.port === f.srcPort)) && e.port !== 0 && e.transport !== 'udptl');
+      if (ports.has(f.srcPort) || ports.has(f.dstPort)) chosen.push(sdp ? { flow: f, foundBy: 'port', sdp } : { flow: f, foundBy: 'port' });
+      else if (sdp) chosen.push({ flow: f, foundBy: 'sdp', sdp });
+      else if (ports.size === 0 && f.firstLen >= 5 && f.first0 === 3 && f.first1 === 0) chosen.push({ flow: f, foundBy: 'heuristic' });
+      continue;
+    }
     const sdp = sdpT38.find((e) => ((e.ip === f.dst && e.port === f.dstPort) || (e.ip === f.src && e.port === f.srcPort)) && e.port !== 0 && e.transport === 'udptl');
     if (ports.has(f.srcPort) || ports.has(f.dstPort)) {
       chosen.push(sdp ? { flow: f, foundBy: 'port', sdp } : { flow: f, foundBy: 'port' });
@@ -524,7 +732,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
       versionSource = 'sdp';
     } else {
       // Detection over both directions of the call, when the other direction is a stream too.
-      const back = flows.get(`udp ${endpoint(f.dst, f.dstPort)} ${endpoint(f.src, f.srcPort)}`);
+      const back = 'tcp' in f ? tcpFlows.get(tcpKey(f.dst, f.dstPort, f.src, f.srcPort)) : flows.get(`udp ${endpoint(f.dst, f.dstPort)} ${endpoint(f.src, f.srcPort)}`);
       const b = back && chosenKeys.has(back.key) ? back : undefined;
       const v0 = f.imp[0].cost + (b?.imp[0].cost ?? 0);
       const v1 = f.imp[1].cost + (b?.imp[1].cost ?? 0);
@@ -533,7 +741,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
         versionSource = 'auto';
       }
     }
-    infos.push({ id: `S${i + 1}`, transport: 'udptl', src: endpoint(f.src, f.srcPort), dst: endpoint(f.dst, f.dstPort), version, versionSource, foundBy: c.foundBy });
+    infos.push({ id: `S${i + 1}`, transport: 'tcp' in f ? 'tpkt' : 'udptl', src: endpoint(f.src, f.srcPort), dst: endpoint(f.dst, f.dstPort), version, versionSource, foundBy: c.foundBy });
     summaries.push({
       id: `S${i + 1}`,
       datagrams: 0,
@@ -546,7 +754,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
       duplicates: 0,
       late: 0,
       zeroLengthSecondaries: 0,
-      rtpSkipped: f.rtpSkipped,
+      rtpSkipped: 'tcp' in f ? 0 : f.rtpSkipped,
       t30Frames: 0,
       t30BadFrames: 0,
     });
@@ -586,9 +794,14 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     }
     return breakOrder[lo] ?? breakOrder[breakOrder.length - 1] ?? 0;
   };
+  const calls = callsOfStreams([...infos.map((i) => ({ id: i.id, src: i.src, dst: i.dst })), ...audioFound.map((a) => ({ id: a.id, src: a.src, dst: a.dst }))]);
   const extractor = options.extract
-    ? new PageExtractor((p) => {
-        readyPages.push({ order: placeAt(p.time), rec: pageRecord(p) });
+    ? new CallPageExtractor(calls.callOf, calls.label, (p) => {
+        // In order (stable) of place: pages of several calls are not handed over in that order.
+        const order = placeAt(p.time);
+        let at = readyPages.length;
+        while (at > 0 && (readyPages[at - 1] as { order: number }).order > order) at--;
+        readyPages.splice(at, 0, { order, rec: pageRecord(p) });
         sink.page?.(p);
       })
     : undefined;
@@ -599,8 +812,8 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     if (extractor) {
       const open = extractor.openSince();
       if (open !== undefined) hold = Math.min(hold, placeAt(open));
-      const pend = extractor.pending();
-      if (pend) hold = Math.min(hold, placeAt(pend.time));
+      const pend = extractor.pendingSince();
+      if (pend !== undefined) hold = Math.min(hold, placeAt(pend));
     }
     for (;;) {
       const r = outHead < out.length ? out[outHead] : undefined;
@@ -676,7 +889,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     const rank = 1 + st.index;
     const arrival = source === 'primary' ? st.arrivals.get(seq) : undefined;
     st.arrivals.delete(seq);
-    if (st.lastSeq >= 0) {
+    if (st.lastSeq >= 0 && st.info.transport === 'udptl') {
       const gap = (seq - st.lastSeq - 1) & 0xffff;
       if (gap > 0 && gap < 2000) {
         st.summary.lost += gap;
@@ -764,16 +977,257 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
 
   /** The oldest order a live stream may still produce a record at (a held primary's arrival). */
   const watermark = (next: number): number => {
-    let w = next;
+    let w = audioWatermark(next);
+    // Bytes a TCP direction holds out of order come out with their own (earlier) frame.
+    const held = tcpFlows.size > 0 ? tcp2.oldestHeldFrame() : undefined;
+    if (held !== undefined && held < w) w = held;
     for (const st of streams.values()) {
       for (const a of st.arrivals.values()) if (!a.stale && a.frame < w) w = a.frame;
     }
     return w;
   };
 
+  // ---- pass 2, audio: placed and demodulated as the packets arrive ----
+  const audioLive = new Map<number, LiveAudioState>();
+  const audioSummaries: AudioStreamSummary[] = new Array<AudioStreamSummary>(audioFound.length);
+  const audioRank = (a: AudioInfo): number => 1 + infos.length + a.index;
+  /** Earliest sample-0 time among the streams from index i on (they start in that order). */
+  const sufStart = new Float64Array(audioFound.length + 1);
+  sufStart[audioFound.length] = Infinity;
+  for (let i = audioFound.length - 1; i >= 0; i--) sufStart[i] = Math.min((audioFound[i] as AudioInfo).startTime, sufStart[i + 1] as number);
+  let nextAudio = 0;
+  // Capture time → frame, for analyze.ts's `orderAt` (just after the last frame at or before a
+  // moment): the frames since the earliest moment a waiting or future audio event can have.
+  const tTimes: number[] = [];
+  const tFrames: number[] = [];
+  let tHead = 0;
+  let latestTime = -Infinity;
+  let captureOver = false;
+  /** First index in [tHead, n) with time > t. */
+  const after = (t: number): number => {
+    let lo = tHead;
+    let hi = tTimes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((tTimes[mid] as number) <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const orderAt = (t: number): number => {
+    const lo = after(t);
+    return lo === 0 ? 0 : (tFrames[lo - 1] as number) + 0.5;
+  };
+  /** A lower bound of orderAt(t) for a moment the capture may not have reached yet. */
+  const lowerOrderAt = (t: number): number => (t < latestTime || captureOver ? orderAt(t) : tFrames.length === 0 ? 0 : (tFrames[tFrames.length - 1] as number) + 0.5);
+
+  const audioEvent = (a: LiveAudioState, time: number, ev: T30LineEvent): void => {
+    const order = orderAt(time);
+    const frame = Math.floor(order);
+    const rank = audioRank(a.info);
+    const id = a.info.id;
+    switch (ev.kind) {
+      case 'tone':
+        push(order, rank, { type: 'tone', frame, time, stream: id, tone: ev.tone.toUpperCase() });
+        break;
+      case 'signal':
+        push(order, rank, { type: 'signal', frame, time, stream: id, modem: ev.modulation });
+        break;
+      case 'non-ecm-data':
+        if (extractor) push(order, rank, undefined, { kind: 'non-ecm', time, stream: id, data: ev.data });
+        break;
+      case 'non-ecm-end':
+        if (extractor) push(order, rank, undefined, { kind: 'non-ecm-end', time, stream: id });
+        break;
+      case 'hdlc-frame': {
+        a.t30Frames++;
+        if (!ev.ok) a.t30BadFrames++;
+        const dec = decodeT30(ev.frame);
+        // Audio has no UDPTL sequence numbers: seq -1 (analyze.ts audioRecords).
+        const base = { type: 't30' as const, frame, time, stream: id, seq: -1, modem: ev.modulation, ok: ev.ok, hex: hex(ev.frame), ...(ev.ok ? {} : { problem: 'fcs' }) };
+        if (dec.ok) {
+          const fr: T30Frame = dec.value;
+          if (extractor) push(order, rank, undefined, { kind: 't30', time, stream: id, frame: fr, ok: ev.ok });
+          const details = frameDetails(fr);
+          push(order, rank, { ...base, name: frameName(fr), fcf: frameFcf(fr), summary: frameSummary(fr), ...(details.length ? { details } : {}) });
+        } else {
+          push(order, rank, { ...base, name: 'undecodable', fcf: ev.frame[2] ?? -1, summary: `undecodable frame (${dec.error.code}: ${dec.error.message})` });
+        }
+        break;
+      }
+      case 'hdlc-end':
+      case 'no-signal':
+      case 'tx-done':
+        break;
+    }
+  };
+
+  /** Places the waiting events whose moment the capture has passed; drops finished streams. */
+  const resolveAudio = (): void => {
+    for (const [i, a] of audioLive) {
+      while (a.qHead < a.queue.length) {
+        const q = a.queue[a.qHead] as { time: number; ev: T30LineEvent };
+        if (!(q.time < latestTime || captureOver)) break;
+        a.qHead++;
+        audioEvent(a, q.time, q.ev);
+      }
+      if (a.qHead === a.queue.length) {
+        a.queue.length = 0;
+        a.qHead = 0;
+      } else if (a.qHead > 256 && a.qHead * 2 > a.queue.length) {
+        a.queue.splice(0, a.qHead);
+        a.qHead = 0;
+      }
+      if (a.finished && a.queue.length === 0) {
+        const t = a.info.track;
+        audioSummaries[a.info.index] = { id: a.info.id, seconds: t.length / AUDIO_RATE_HZ, t30Frames: a.t30Frames, t30BadFrames: a.t30BadFrames, fastTrainings: a.live.stats.fastTrainings, packets: t.placed, lost: t.lost };
+        if (a.live.maxWindow > stats.maxAudioWindow) stats.maxAudioWindow = a.live.maxWindow;
+        audioLive.delete(i);
+      }
+    }
+  };
+
+  /** The earliest moment a waiting or future audio event can have. */
+  const audioMinTime = (): number => {
+    let t = sufStart[nextAudio] as number;
+    for (const a of audioLive.values()) {
+      const q = a.queue[a.qHead];
+      const at = q !== undefined ? q.time : a.info.startTime + a.live.pos / AUDIO_RATE_HZ;
+      if (at < t) t = at;
+    }
+    return t;
+  };
+
+  /** `next`, lowered to the earliest order an audio record may still come at; prunes the time index. */
+  const audioWatermark = (next: number): number => {
+    if (audioFound.length === 0) return next;
+    resolveAudio();
+    const tMin = audioMinTime();
+    let w = Math.min(next, lowerOrderAt(tMin));
+    const na = audioFound[nextAudio];
+    if (na) w = Math.min(w, na.track.firstFrame - 0.5);
+    // Keep the last frame at or before tMin and everything after it.
+    const keep = Math.max(tHead, after(tMin) - 1);
+    tHead = keep;
+    if (tHead > 4096 && tHead * 2 > tTimes.length) {
+      tTimes.splice(0, tHead);
+      tFrames.splice(0, tHead);
+      tHead = 0;
+    }
+    return w;
+  };
+
+  const audioPacket = (f: FlowInfo, s: CapturedSegment): void => {
+    const p = s.payload;
+    if (p.length < 12 || (p[0]! & 0xc0) !== 0x80) return;
+    const r = decodeRtp(p);
+    if (!r.ok || (r.value.payloadType !== 0 && r.value.payloadType !== 8) || r.value.payload.length === 0) return;
+    const idx = f.audioIdx?.get(r.value.ssrc);
+    if (idx === undefined) return;
+    let a = audioLive.get(idx);
+    if (!a) {
+      const info = audioFound[idx] as AudioInfo;
+      if (s.frame !== info.track.firstFrame) return;
+      const t = info.track;
+      push(t.firstFrame - 0.5, audioRank(info), { type: 'audio-stream', id: info.id, src: info.src, dst: info.dst, law: t.firstPt === 8 ? 'alaw' : 'ulaw', foundBy: info.foundBy, time: info.startTime, seconds: t.length / AUDIO_RATE_HZ, packets: t.placed, lost: t.lost });
+      const state: LiveAudioState = {
+        info,
+        live: undefined as unknown as LiveAudio, // set just below (the callback needs `state`)
+        queue: [],
+        qHead: 0,
+        finished: false,
+        t30Frames: 0,
+        t30BadFrames: 0,
+      };
+      const live = new LiveAudio(t, limits, (pt) => (pt === 8 ? 'alaw' : pt === 0 ? 'ulaw' : undefined), (e) => state.queue.push({ time: info.startTime + e.sample / AUDIO_RATE_HZ, ev: e.ev }));
+      a = Object.assign(state, { live });
+      audioLive.set(idx, a);
+      if (idx === nextAudio) nextAudio++;
+      if (audioLive.size > stats.maxLiveAudio) stats.maxLiveAudio = audioLive.size;
+    }
+    if (a.finished) return;
+    a.live.packet(r.value, s.timeNs);
+    if (s.frame === a.info.track.lastFrame) {
+      a.live.finish();
+      a.finished = true;
+    }
+  };
+
+  // ---- pass 2, TCP: SIP and TPKT from the reassembled byte streams ----
+  const tcp2 = new TcpReassembler({ collect: false, maxStreams: TCP_DIRECTIONS });
+  const byId2 = new Map<number, { flow: TcpFlow; gap: number }>();
+  const tcpLive = new Map<number, TcpLive>();
+  const tcpChunk = (f: TcpFlow, frame: number, time: number, chunk: Uint8Array, gapBefore: number): void => {
+    if (f.sip) {
+      const ev = parseSipMessage(chunk, { frame, time, src: endpoint(f.src, f.srcPort), dst: endpoint(f.dst, f.dstPort) });
+      if (ev) push(frame, SIP_RANK, { type: 'sip', ...ev });
+    }
+    if (f.stream < 0) return;
+    let t = tcpLive.get(f.stream);
+    if (!t) {
+      const info = infos[f.stream] as StreamInfo;
+      const st: LiveStream = { index: f.stream, info, summary: summaries[f.stream] as StreamSummary, assembler: new T38FieldAssembler(), receiver: new UdptlReceiver({ reorderWindow: 4 }), arrivals: new Map(), lastSeq: -1 };
+      tcpLive.set(f.stream, (t = { st, tpkt: new TpktParser(), resync: false, tpktSeq: 0 }));
+    }
+    const st = t.st;
+    const rank = 1 + st.index;
+    let bytes = chunk;
+    if (gapBefore > 0) {
+      // Bytes missing from the capture: TPKT framing is lost until the next header we can see.
+      st.summary.lost++;
+      st.assembler.markMissing(1);
+      push(frame, rank, { type: 'lost', frame, time, stream: st.info.id, from: t.tpktSeq, count: 1 });
+      t.tpkt = new TpktParser();
+      t.resync = true;
+    }
+    if (t.resync) {
+      const at = bytes.findIndex((b, i) => b === 3 && bytes[i + 1] === 0);
+      if (at < 0) return;
+      bytes = bytes.subarray(at);
+      t.resync = false;
+    }
+    for (const ifpBytes of t.tpkt.push(bytes)) {
+      st.summary.datagrams++;
+      st.summary.primaries++;
+      const seq = t.tpktSeq++;
+      st.arrivals.set(seq, { frame, time, bytes: ifpBytes.length + 4, redundancy: 'tpkt', stale: false });
+      onIfp(st, seq, ifpBytes, 'primary', frame, time);
+    }
+    if (t.tpkt.error) {
+      st.summary.malformed++;
+      push(frame, rank, { type: 'malformed', frame, time, stream: st.info.id, error: `TPKT ${t.tpkt.error.code}: ${t.tpkt.error.message}` });
+      t.tpkt = new TpktParser();
+      t.resync = true;
+    }
+  };
+  const tcpEvent2 = (ev: TcpStreamEvent): void => {
+    if (ev.kind === 'open') {
+      const f = tcpFlows.get(tcpKey(ev.stream.src, ev.stream.srcPort, ev.stream.dst, ev.stream.dstPort));
+      if (f && (f.sip || f.stream >= 0)) byId2.set(ev.stream.id, { flow: f, gap: 0 });
+      return;
+    }
+    const d = byId2.get(ev.streamId);
+    if (!d) return;
+    if (ev.kind === 'gap') d.gap += ev.length;
+    else if (ev.kind === 'data') {
+      const gap = d.gap;
+      d.gap = 0;
+      tcpChunk(d.flow, ev.frame, Number(ev.timeNs) / 1e9, ev.bytes, gap);
+    }
+  };
+
   let count = 0;
   const decode = (s: CapturedSegment): boolean => {
-    if (s.proto === 'tcp') return true;
+    if (audioFound.length > 0) {
+      tTimes.push(s.time);
+      tFrames.push(s.frame);
+      latestTime = s.time;
+    }
+    if (s.proto === 'tcp') {
+      if (tcpFlows.size > 0) for (const ev of tcp2.push(s)) tcpEvent2(ev);
+      if (++count % 32 === 0) release(watermark(s.frame + 1));
+      return true;
+    }
     const key = `udp ${endpoint(s.src, s.srcPort)} ${endpoint(s.dst, s.dstPort)}`;
     const f = flows.get(key);
     if (!f) return true;
@@ -781,6 +1235,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
       const ev = parseSipMessage(s.payload, { frame: s.frame, time: s.time, src: endpoint(s.src, s.srcPort), dst: endpoint(s.dst, s.dstPort) });
       if (ev) push(s.frame, SIP_RANK, { type: 'sip', ...ev });
     }
+    if (f.audioIdx) audioPacket(f, s);
     if (f.stream >= 0) {
       let st = streams.get(f.stream);
       if (!st) {
@@ -808,18 +1263,32 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
 
   const p2 = pass(decode, () => undefined);
   if (!p2.ok) return { ok: false, error: p2.error };
+  for (const ev of tcp2.flush()) tcpEvent2(ev);
+  const ts = tcp2.getStats();
+  stats.tcpDirections = ts.streams;
+  stats.tcpForcedGaps = ts.forcedGaps;
+  stats.tcpEvicted = ts.evictedStreams;
+  stats.tcpDropped = ts.streamsDropped;
+  captureOver = true;
+  for (const a of audioLive.values()) {
+    if (!a.finished) {
+      a.live.finish();
+      a.finished = true;
+    }
+  }
+  resolveAudio();
   release(Infinity);
   if (extractor) {
-    const outcome = extractor.finish();
+    const outcomes = extractor.finish();
     drain(Infinity);
-    sink.record({ type: 'outcome', text: outcome });
+    for (const text of outcomes) sink.record({ type: 'outcome', text });
   }
 
   const per = summaries;
   const sum = (k: keyof StreamSummary): number => per.reduce((n, s) => n + (s[k] as number), 0);
   const summary: AnalyzeSummary = {
     format: p1.format,
-    audioStreams: [],
+    audioStreams: audioSummaries,
     captureStart: start,
     frames: p1.frames,
     streams: infos.length,
@@ -832,7 +1301,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
     recoveredFromFec: sum('recoveredFromFec'),
     malformed: sum('malformed'),
     duplicates: sum('duplicates'),
-    t30Frames: sum('t30Frames'),
+    t30Frames: sum('t30Frames') + audioSummaries.reduce((n, a) => n + a.t30Frames, 0),
     perStream: per,
     warnings: [...warnings, ...audioWarnings],
   };

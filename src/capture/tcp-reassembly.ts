@@ -304,6 +304,16 @@ export class TcpReassembler {
     return false;
   }
 
+  /**
+   * The earliest frame among the segments held out of order (their bytes will be delivered with
+   * that frame), undefined when none is held: what a consumer ordering by frame must wait for.
+   */
+  oldestHeldFrame(): number | undefined {
+    let f: number | undefined;
+    for (const d of this.dirs.values()) for (const b of d.ooo) if (f === undefined || b.frame < f) f = b.frame;
+    return f;
+  }
+
   private deliver(d: Direction, bytes: Uint8Array, frame: number, timeNs: bigint, events: TcpStreamEvent[]): void {
     if (bytes.length === 0) return;
     const s = d.stream;

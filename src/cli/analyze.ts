@@ -96,13 +96,14 @@ export async function run(args: string[]): Promise<number> {
     }
   }
   // A capture is analysed as a stream (src/analyze/stream.ts): records are written as they
-  // become final and pages as they finish, in bounded memory. Recordings, --audio, and captures
-  // with G.711 audio or TCP take the buffering path below (same output).
+  // become final and pages as they finish, in bounded memory. Recordings, --audio (it writes
+  // each stream's whole timeline as a WAV), and the few captures stream.ts hands back (G.711 it
+  // cannot place) take the buffering path below (same output).
   if (values.stats && (values.audio !== undefined)) process.stderr.write('faxwire analyze: not streamed (--audio takes the buffering path)\n');
   if (values.audio === undefined) {
     const streamed = await streamInWorker({ file, opts: { t38Version, ports, extract: values.extract !== undefined }, json: values.json, extractDir: values.extract, stats: values.stats });
     if (streamed !== undefined) return streamed;
-    if (values.stats) process.stderr.write('faxwire analyze: not streamed (a recording, G.711 audio, or TCP that may carry SIP/TPKT): buffering path\n');
+    if (values.stats) process.stderr.write('faxwire analyze: not streamed (a recording, G.711 audio the stream cannot place, or --extract with capture times going backwards): buffering path\n');
   }
   let bytes: Uint8Array;
   try {
@@ -359,6 +360,8 @@ export function runStreaming(file: string, opts: AnalyzeOptions, json: boolean, 
     errOut(
       `faxwire analyze: streamed ${st.flows} UDP flows (discovery state of ${st.discoveryEvictions} settled early as idle, ${st.maxLiveDiscovery} at most at once, ` +
         `${st.maxQueued} datagrams queued at most, ${st.ssrcsDropped} SSRCs not followed), ${st.streams} T.38 streams (${st.maxLiveStreams} decoding at most at once), ` +
+        `${st.audioStreams} G.711 audio streams (${st.maxLiveAudio} demodulating at most at once, window ${st.maxAudioWindow} samples at most, ${st.audioSsrcsDropped} SSRCs not followed), ` +
+        `${st.tcpDirections} TCP directions (${st.tcpForcedGaps} gaps forced by a full reorder buffer, ${st.tcpEvicted} evicted, ${st.tcpDropped} segments dropped), ` +
         `${st.maxPendingRecords} records waiting at most, ${st.lateRecords} written late\n`,
     );
   }
