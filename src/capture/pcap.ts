@@ -591,9 +591,14 @@ function readPcapng(
  * chunks. Frame data are views into the pushed chunks (or into the small buffer that joined a
  * record split across two), valid until the visitor returns unless the chunk is kept.
  */
+/** Below this many octets a pushed chunk is gathered with the next ones before it is read. */
+const MIN_STEP_BYTES = 4096;
+
 export class CaptureFrameReader {
   private reader: PcapReader | PcapngReader | undefined;
   private pending: Uint8Array = new Uint8Array(0);
+  /** Where small chunks are joined (see `push`); `pending` may be a view of its start. */
+  private gather: Uint8Array = new Uint8Array(0);
   /** File offset of `pending[0]`. */
   private base = 0;
   private stopped = false;
@@ -608,12 +613,25 @@ export class CaptureFrameReader {
   /** More of the file. Returns the file error once the header proved it unreadable. */
   push(chunk: Uint8Array): CaptureFileError | undefined {
     if (this.failed || this.stopped || chunk.length === 0) return this.failed;
-    if (this.pending.length === 0) this.pending = chunk;
+    if (this.pending.length === 0 && chunk.length >= MIN_STEP_BYTES) this.pending = chunk;
     else {
-      const b = new Uint8Array(this.pending.length + chunk.length);
-      b.set(this.pending);
-      b.set(chunk, this.pending.length);
-      this.pending = b;
+      // Small pieces are gathered (capacity doubling) and read once there is a useful amount:
+      // joining every tiny chunk to the unfinished record, and trying it again each time, made
+      // a file fed a few octets at a time cost time quadratic in the record length.
+      const n = this.pending.length + chunk.length;
+      if (this.gather.length < n) {
+        const g = new Uint8Array(Math.max(n, this.gather.length * 2, MIN_STEP_BYTES));
+        g.set(this.pending);
+        this.gather = g;
+      } else if (this.pending.buffer !== this.gather.buffer || this.pending.byteOffset !== this.gather.byteOffset) {
+        this.gather.set(this.pending);
+      }
+      this.gather.set(chunk, this.pending.length);
+      this.pending = this.gather.subarray(0, n);
+      if (n < MIN_STEP_BYTES) return this.failed;
+      // Frames are views into what is read, and a visitor may keep them (a TCP segment held
+      // out of order), as it may keep a pushed chunk: the gathered octets are never overwritten.
+      this.gather = new Uint8Array(0);
     }
     this.step(false);
     return this.failed;
