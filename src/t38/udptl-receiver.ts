@@ -701,29 +701,49 @@ export class UdptlReceiver {
   private inOrder(out: UdptlReceiveBatch): void {
     const pkt = this.pkt;
     const ext = this.expectedExt;
-    if (pkt.fec && this.mask !== this.fullMask) this.growRing();
+    const fec = pkt.fec;
+    if (fec && this.mask !== this.fullMask) this.growRing();
     const i = ext & this.mask;
     this.primExt[ext & this.fullMask] = ext;
     this.slotExt[i] = ext;
-    this.slotFecCovered[i] = 0;
+    // slotSource and slotFecCovered are read only while a slot is HAVE / MISSING, never here.
     this.fecCount[i] = 0;
     this.highestExt = ext;
-    this.adopt(i);
-    this.slotSource[i] = SRC_PRIMARY;
-    const ps = pkt.pStart;
-    const pe = pkt.pEnd;
-    this.point(i, pkt.buf, ps, pe, i);
-    if (pkt.fec) {
-      this.storeFec(ext);
-      this.blockCount = 0;
-    } else {
+    if (!fec) {
       const n = Math.min(pkt.count, this.maxDepth);
       const is = pkt.iStart;
       const ie = pkt.iEnd;
       for (let k = 0; k < n; k++) if (ie[k] === is[k]) this.stats.zeroLengthSecondaries++;
     }
+    let buf: Uint8Array;
+    let ps: number;
+    let pe: number;
+    const len = pkt.end - pkt.start;
+    if (!fec && !pkt.owned && len <= this.stride && this.lent[i] !== this.epoch) {
+      // adopt() for the common case: only the primary's offsets are needed after the copy (the
+      // secondaries are of settled seqs).
+      const arena = this.arena;
+      const base = i * this.stride;
+      const src = pkt.buf;
+      const s0 = pkt.start;
+      arena.set(s0 === 0 && len === src.length ? src : src.subarray(s0, pkt.end), base);
+      if (this.store[i] !== arena) this.store[i] = arena;
+      buf = arena;
+      ps = pkt.pStart - s0 + base;
+      pe = pkt.pEnd - s0 + base;
+    } else {
+      this.adopt(i);
+      buf = pkt.buf;
+      ps = pkt.pStart;
+      pe = pkt.pEnd;
+    }
+    this.point(i, buf, ps, pe, i);
+    if (fec) {
+      this.storeFec(ext);
+      this.blockCount = 0;
+    }
     this.stats.primaries++;
-    out.push(ext & 0xffff, 'primary', pkt.buf, ps, pe);
+    out.push(ext & 0xffff, 'primary', buf, ps, pe);
     this.lent[i] = this.epoch;
     this.slotState[i] = DELIVERED;
     this.expectedExt = ext + 1;
