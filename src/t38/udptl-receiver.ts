@@ -658,6 +658,12 @@ export class UdptlReceiver {
   /** One decoded datagram within reach of the expected seq (or the first of a stream). */
   private process(out: UdptlReceiveBatch): void {
     const pkt = this.pkt;
+    // In order with nothing open (the steady state of a clean stream): the general path below
+    // reduced to what it does in this case (same state, statistics and output).
+    if (pkt.seq === (this.expectedExt & 0xffff) && this.expectedExt > this.highestExt && pkt.pEnd > pkt.pStart) {
+      this.inOrder(out);
+      return;
+    }
     const st = this.stats;
     const diff = seqDiff(pkt.seq, this.expectedExt & 0xffff);
     const ext = this.expectedExt + diff;
@@ -683,6 +689,64 @@ export class UdptlReceiver {
     // A new IFP or parity block may complete a group while something is missing.
     this.recoverFromFec();
     this.deliver(out);
+  }
+
+  /**
+   * `process` for the next expected seq when every seq before it is settled (expectedExt ===
+   * highestExt + 1, so nothing is MISSING) and the primary is non-empty: opens the seq's slot,
+   * stores the datagram, delivers the primary at once. Every secondary is of a seq already
+   * settled (x ≤ ext − 1 < expectedExt), so only zero-length ones are counted; a parity block
+   * covers only settled seqs (at most ext − 1), so nothing can become repairable.
+   */
+  private inOrder(out: UdptlReceiveBatch): void {
+    const pkt = this.pkt;
+    const ext = this.expectedExt;
+    const fec = pkt.fec;
+    if (fec && this.mask !== this.fullMask) this.growRing();
+    const i = ext & this.mask;
+    this.primExt[ext & this.fullMask] = ext;
+    this.slotExt[i] = ext;
+    // slotSource and slotFecCovered are read only while a slot is HAVE / MISSING, never here.
+    this.fecCount[i] = 0;
+    this.highestExt = ext;
+    if (!fec) {
+      const n = Math.min(pkt.count, this.maxDepth);
+      const is = pkt.iStart;
+      const ie = pkt.iEnd;
+      for (let k = 0; k < n; k++) if (ie[k] === is[k]) this.stats.zeroLengthSecondaries++;
+    }
+    let buf: Uint8Array;
+    let ps: number;
+    let pe: number;
+    const len = pkt.end - pkt.start;
+    if (!fec && !pkt.owned && len <= this.stride && this.lent[i] !== this.epoch) {
+      // adopt() for the common case: only the primary's offsets are needed after the copy (the
+      // secondaries are of settled seqs).
+      const arena = this.arena;
+      const base = i * this.stride;
+      const src = pkt.buf;
+      const s0 = pkt.start;
+      arena.set(s0 === 0 && len === src.length ? src : src.subarray(s0, pkt.end), base);
+      if (this.store[i] !== arena) this.store[i] = arena;
+      buf = arena;
+      ps = pkt.pStart - s0 + base;
+      pe = pkt.pEnd - s0 + base;
+    } else {
+      this.adopt(i);
+      buf = pkt.buf;
+      ps = pkt.pStart;
+      pe = pkt.pEnd;
+    }
+    this.point(i, buf, ps, pe, i);
+    if (fec) {
+      this.storeFec(ext);
+      this.blockCount = 0;
+    }
+    this.stats.primaries++;
+    out.push(ext & 0xffff, 'primary', buf, ps, pe);
+    this.lent[i] = this.epoch;
+    this.slotState[i] = DELIVERED;
+    this.expectedExt = ext + 1;
   }
 
   /**
