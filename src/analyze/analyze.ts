@@ -290,6 +290,77 @@ interface StreamState {
   tpktSeq: number;
 }
 
+/** What `ifpArrived` reads and updates of a T.38 stream (both analyze paths keep one per stream). */
+export interface IfpStreamCore {
+  readonly info: StreamInfo;
+  readonly summary: StreamSummary;
+  readonly assembler: T38FieldAssembler;
+  /** Arrival facts of primaries not yet delivered by the receiver. */
+  readonly arrivals: Map<number, { readonly frame: number; readonly time: number; readonly bytes: number; readonly redundancy: string }>;
+  lastSeq: number;
+}
+
+/**
+ * One IFP handed out by a stream's receiver (primary, secondary or FEC): the records it makes
+ * (`lost` before it, `malformed` or `ifp`) through `emit`, and the line events of its fields
+ * through `onLine`. One definition for the buffering and the streaming analysis, whose outputs
+ * must be the same octet for octet.
+ */
+export function ifpArrived(
+  st: IfpStreamCore,
+  seq: number,
+  ifpBytes: Uint8Array,
+  source: IfpSource,
+  frame: number,
+  time: number,
+  view: IfpView,
+  emit: (frame: number, rec: AnalyzeRecord) => void,
+  onLine: (ev: T38FieldEvent, at: { readonly frame: number; readonly time: number }) => void,
+): void {
+  const arrival = source === 'primary' ? st.arrivals.get(seq) : undefined;
+  st.arrivals.delete(seq);
+  if (st.lastSeq >= 0 && st.info.transport === 'udptl') {
+    const gap = (seq - st.lastSeq - 1) & 0xffff;
+    if (gap > 0 && gap < 2000) {
+      st.summary.lost += gap;
+      st.assembler.markMissing(gap);
+      emit(frame, { type: 'lost', frame, time, stream: st.info.id, from: (st.lastSeq + 1) & 0xffff, count: gap });
+    }
+  }
+  st.lastSeq = seq;
+  st.summary.ifps++;
+  if (source === 'secondary') st.summary.recoveredFromSecondary++;
+  if (source === 'fec') st.summary.recoveredFromFec++;
+  const r = decodeIfp(ifpBytes, st.info.version, view);
+  const at = arrival ?? { frame, time, bytes: undefined, redundancy: undefined };
+  // An IFP rebuilt from parity FEC comes back at the length of the longest packet in its
+  // group, zero-padded (as Asterisk and spandsp restore it): trailing zeros are not an error.
+  const padOk = (): boolean => r.ok && source === 'fec' && ifpBytes.subarray(r.bytesRead).every((b) => b === 0);
+  if (!r.ok || (r.bytesRead !== ifpBytes.length && !padOk())) {
+    st.summary.malformed++;
+    const why = r.ok ? `${ifpBytes.length - r.bytesRead} octets after the IFP` : `${r.error.code}: ${r.error.message}`;
+    emit(at.frame, { type: 'malformed', frame: at.frame, time: at.time, stream: st.info.id, error: `IFP seq ${seq} (${source}) ${why} [${hex(ifpBytes.subarray(0, 24))}]` });
+    st.assembler.markMissing(1);
+    return;
+  }
+  const ifp: Ifp = r.value;
+  emit(at.frame, {
+    type: 'ifp',
+    frame: at.frame,
+    time: at.time,
+    stream: st.info.id,
+    seq,
+    source,
+    ifp: describeIfp(ifp),
+    msg: ifp.type === 't30-indicator' ? ifp.indicator : ifp.dataType,
+    fields: (ifp.fields ?? []).map((f) => ({ type: f.type, length: f.data?.length ?? 0 })),
+    ifpBytes: ifpBytes.length,
+    ...(at.bytes !== undefined ? { packetBytes: at.bytes } : {}),
+    ...(at.redundancy !== undefined ? { redundancy: at.redundancy } : {}),
+  });
+  for (const ev of st.assembler.push(ifp)) onLine(ev, at);
+}
+
 export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}): AnalyzeResult {
   const cap = readCapture(bytes);
   if (!cap.ok) return { ok: false, error: cap.error.message };
@@ -455,51 +526,8 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
 
   // Decode each stream.
   for (const st of streams) {
-    const version = st.info.version;
-    const onIfp = (seq: number, ifpBytes: Uint8Array, source: IfpSource, frame: number, time: number): void => {
-      const arrival = source === 'primary' ? st.arrivals.get(seq) : undefined;
-      st.arrivals.delete(seq);
-      if (st.lastSeq >= 0 && st.info.transport === 'udptl') {
-        const gap = (seq - st.lastSeq - 1) & 0xffff;
-        if (gap > 0 && gap < 2000) {
-          st.summary.lost += gap;
-          st.assembler.markMissing(gap);
-          emit(frame, { type: 'lost', frame, time, stream: st.info.id, from: (st.lastSeq + 1) & 0xffff, count: gap });
-        }
-      }
-      st.lastSeq = seq;
-      st.summary.ifps++;
-      if (source === 'secondary') st.summary.recoveredFromSecondary++;
-      if (source === 'fec') st.summary.recoveredFromFec++;
-      const r = decodeIfp(ifpBytes, version, view);
-      const at = arrival ?? { frame, time, bytes: undefined, redundancy: undefined };
-      // An IFP rebuilt from parity FEC comes back at the length of the longest packet in its
-      // group, zero-padded (as Asterisk and spandsp restore it): trailing zeros are not an error.
-      const padOk = (): boolean => r.ok && source === 'fec' && ifpBytes.subarray(r.bytesRead).every((b) => b === 0);
-      if (!r.ok || (r.bytesRead !== ifpBytes.length && !padOk())) {
-        st.summary.malformed++;
-        const why = r.ok ? `${ifpBytes.length - r.bytesRead} octets after the IFP` : `${r.error.code}: ${r.error.message}`;
-        emit(at.frame, { type: 'malformed', frame: at.frame, time: at.time, stream: st.info.id, error: `IFP seq ${seq} (${source}) ${why} [${hex(ifpBytes.subarray(0, 24))}]` });
-        st.assembler.markMissing(1);
-        return;
-      }
-      const ifp: Ifp = r.value;
-      emit(at.frame, {
-        type: 'ifp',
-        frame: at.frame,
-        time: at.time,
-        stream: st.info.id,
-        seq,
-        source,
-        ifp: describeIfp(ifp),
-        msg: ifp.type === 't30-indicator' ? ifp.indicator : ifp.dataType,
-        fields: (ifp.fields ?? []).map((f) => ({ type: f.type, length: f.data?.length ?? 0 })),
-        ifpBytes: ifpBytes.length,
-        ...(at.bytes !== undefined ? { packetBytes: at.bytes } : {}),
-        ...(at.redundancy !== undefined ? { redundancy: at.redundancy } : {}),
-      });
-      for (const ev of st.assembler.push(ifp)) lineEvent(st, ev, seq, at.frame, at.time);
-    };
+    const onIfp = (seq: number, ifpBytes: Uint8Array, source: IfpSource, frame: number, time: number): void =>
+      ifpArrived(st, seq, ifpBytes, source, frame, time, view, emit, (ev, at) => lineEvent(st, ev, seq, at.frame, at.time));
 
     if (st.receiver) {
       const rtp = chosen.find((c) => c.flow === st.flow)?.rtp ?? new Set();

@@ -52,10 +52,10 @@ import { CaptureFrameReader, PacketDissector, TcpReassembler, type CapturedSegme
 import { TpktParser } from '../t38/tpkt.js';
 import { decodeT30Frame, frameDetails, frameFcf, frameName, frameSummary } from '../t30/index.js';
 import { T38FieldAssembler, type T38FieldEvent } from '../t38/field-assembler.js';
-import { decodeIfp, describeIfp, ifpImplausibility, IfpView, type Ifp, type T38Version } from '../t38/ifp.js';
+import { decodeIfp, ifpImplausibility, IfpView, type T38Version } from '../t38/ifp.js';
 import { decodeUdptl } from '../t38/udptl.js';
 import { UdptlReceiver } from '../t38/udptl-receiver.js';
-import { pageRecord, type AnalyzeOptions, type AnalyzeRecord, type AnalyzeSummary, type IfpSource, type StreamInfo, type StreamSummary } from './analyze.js';
+import { ifpArrived, pageRecord, type AnalyzeOptions, type AnalyzeRecord, type AnalyzeSummary, type IfpSource, type StreamInfo, type StreamSummary } from './analyze.js';
 import { CallPageExtractor, callsOfStreams, type ExtractedPage, type PageEvent } from './extract.js';
 import { parseSipMessage, type SdpAudioEndpoint, type SdpT38Endpoint } from './sip.js';
 import { decodeRtp } from '../rtp/index.js';
@@ -887,47 +887,7 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
 
   const onIfp = (st: LiveStream, seq: number, ifpBytes: Uint8Array, source: IfpSource, frame: number, time: number): void => {
     const rank = 1 + st.index;
-    const arrival = source === 'primary' ? st.arrivals.get(seq) : undefined;
-    st.arrivals.delete(seq);
-    if (st.lastSeq >= 0 && st.info.transport === 'udptl') {
-      const gap = (seq - st.lastSeq - 1) & 0xffff;
-      if (gap > 0 && gap < 2000) {
-        st.summary.lost += gap;
-        st.assembler.markMissing(gap);
-        push(frame, rank, { type: 'lost', frame, time, stream: st.info.id, from: (st.lastSeq + 1) & 0xffff, count: gap });
-      }
-    }
-    st.lastSeq = seq;
-    st.summary.ifps++;
-    if (source === 'secondary') st.summary.recoveredFromSecondary++;
-    if (source === 'fec') st.summary.recoveredFromFec++;
-    const r = decodeIfp(ifpBytes, st.info.version, view);
-    const at = arrival ?? { frame, time, bytes: undefined, redundancy: undefined };
-    // An IFP rebuilt from parity FEC comes back zero-padded (analyze.ts): trailing zeros are not an error.
-    const padOk = (): boolean => r.ok && source === 'fec' && ifpBytes.subarray(r.bytesRead).every((b) => b === 0);
-    if (!r.ok || (r.bytesRead !== ifpBytes.length && !padOk())) {
-      st.summary.malformed++;
-      const why = r.ok ? `${ifpBytes.length - r.bytesRead} octets after the IFP` : `${r.error.code}: ${r.error.message}`;
-      push(at.frame, rank, { type: 'malformed', frame: at.frame, time: at.time, stream: st.info.id, error: `IFP seq ${seq} (${source}) ${why} [${hex(ifpBytes.subarray(0, 24))}]` });
-      st.assembler.markMissing(1);
-      return;
-    }
-    const ifp: Ifp = r.value;
-    push(at.frame, rank, {
-      type: 'ifp',
-      frame: at.frame,
-      time: at.time,
-      stream: st.info.id,
-      seq,
-      source,
-      ifp: describeIfp(ifp),
-      msg: ifp.type === 't30-indicator' ? ifp.indicator : ifp.dataType,
-      fields: (ifp.fields ?? []).map((f) => ({ type: f.type, length: f.data?.length ?? 0 })),
-      ifpBytes: ifpBytes.length,
-      ...(at.bytes !== undefined ? { packetBytes: at.bytes } : {}),
-      ...(at.redundancy !== undefined ? { redundancy: at.redundancy } : {}),
-    });
-    for (const ev of st.assembler.push(ifp)) lineEvent(st, ev, seq, at.frame, at.time);
+    ifpArrived(st, seq, ifpBytes, source, frame, time, view, (order, rec) => push(order, rank, rec), (ev, at) => lineEvent(st, ev, seq, at.frame, at.time));
   };
 
   const datagram = (st: LiveStream, s: CapturedSegment): void => {
