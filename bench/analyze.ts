@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { analyzeCaptureStream } from '../src/analyze/stream.js';
 import { readCapture, writePcap, type CapturedSegment, type PcapWriteRecord } from '../src/capture/index.js';
 import { haveCommand, median, repoRoot, sharedDir, tempDir, type BenchSuite } from './lib.js';
+import { concatBytes } from '../src/util/bytes.js';
 
 const SOURCE = (): string => join(sharedDir(), 'interop', 'spandsp-peer', 'results', 'cap_v3.pcapng');
 const SPACING_S = 0.0185; // 3.7 s calls → ~200 at once
@@ -157,13 +158,7 @@ export function buildCapture(tpl: readonly CapturedSegment[], packets: number, p
     closeSync(fd);
     return undefined;
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 interface ProcRun {
