@@ -290,6 +290,23 @@ interface StreamState {
   tpktSeq: number;
 }
 
+/**
+ * The T.38 version a stream is decoded with: `--t38-version`, else the SDP's T38FaxVersion,
+ * else the version (0 or 2, the two ASN.1 editions) whose decoding looks less implausible over
+ * both directions of the call (`costs` is called only then), else 0. Both analysis paths.
+ */
+export function streamVersion(
+  option: AnalyzeOptions['t38Version'],
+  sdpVersion: number | undefined,
+  costs: () => readonly [number, number],
+): { version: T38Version; versionSource: StreamInfo['versionSource'] } {
+  if (option !== undefined && option !== 'auto') return { version: option, versionSource: 'option' };
+  if (sdpVersion !== undefined && sdpVersion >= 0 && sdpVersion <= 4) return { version: sdpVersion as T38Version, versionSource: 'sdp' };
+  const [v0, v1] = costs();
+  if (v0 !== v1) return { version: v0 < v1 ? 0 : 2, versionSource: 'auto' };
+  return { version: 0, versionSource: 'default' };
+}
+
 /** What `ifpArrived` reads and updates of a T.38 stream (both analyze paths keep one per stream). */
 export interface IfpStreamCore {
   readonly info: StreamInfo;
@@ -464,25 +481,11 @@ export function analyzeCapture(bytes: Uint8Array, options: AnalyzeOptions = {}):
   const streams: StreamState[] = [];
   chosen.forEach((c, i) => {
     const f = c.flow;
-    let version: T38Version = 0;
-    let versionSource: StreamInfo['versionSource'] = 'default';
-    const opt = options.t38Version;
-    if (opt !== undefined && opt !== 'auto') {
-      version = opt;
-      versionSource = 'option';
-    } else if (c.sdp?.version !== undefined && c.sdp.version >= 0 && c.sdp.version <= 4) {
-      version = c.sdp.version as T38Version;
-      versionSource = 'sdp';
-    } else {
+    const { version, versionSource } = streamVersion(options.t38Version, c.sdp?.version, () => {
       const own = detect.get(f.key) ?? { v0: 0, v1: 0 };
       const back = detect.get(reverseKey(f)) ?? { v0: 0, v1: 0 };
-      const v0 = own.v0 + back.v0;
-      const v1 = own.v1 + back.v1;
-      if (v0 !== v1) {
-        version = v0 < v1 ? 0 : 2;
-        versionSource = 'auto';
-      }
-    }
+      return [own.v0 + back.v0, own.v1 + back.v1];
+    });
     const info: StreamInfo = {
       id: `S${i + 1}`,
       transport: f.proto === 'udp' ? 'udptl' : 'tpkt',

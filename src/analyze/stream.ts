@@ -52,10 +52,10 @@ import { CaptureFrameReader, PacketDissector, TcpReassembler, type CapturedSegme
 import { TpktParser } from '../t38/tpkt.js';
 import { decodeT30Frame, frameDetails, frameFcf, frameName, frameSummary } from '../t30/index.js';
 import { T38FieldAssembler, type T38FieldEvent } from '../t38/field-assembler.js';
-import { decodeIfp, ifpImplausibility, IfpView, type T38Version } from '../t38/ifp.js';
+import { decodeIfp, ifpImplausibility, IfpView } from '../t38/ifp.js';
 import { decodeUdptl } from '../t38/udptl.js';
 import { UdptlReceiver } from '../t38/udptl-receiver.js';
-import { ifpArrived, pageRecord, type AnalyzeOptions, type AnalyzeRecord, type AnalyzeSummary, type IfpSource, type StreamInfo, type StreamSummary } from './analyze.js';
+import { ifpArrived, pageRecord, streamVersion, type AnalyzeOptions, type AnalyzeRecord, type AnalyzeSummary, type IfpSource, type StreamInfo, type StreamSummary } from './analyze.js';
 import { CallPageExtractor, callsOfStreams, type ExtractedPage, type PageEvent } from './extract.js';
 import { parseSipMessage, type SdpAudioEndpoint, type SdpT38Endpoint } from './sip.js';
 import { decodeRtp } from '../rtp/index.js';
@@ -721,26 +721,12 @@ export function analyzeCaptureStream(source: CaptureSource, sink: AnalyzeSink, o
   const summaries: StreamSummary[] = [];
   chosen.forEach((c, i) => {
     const f = c.flow;
-    let version: T38Version = 0;
-    let versionSource: StreamInfo['versionSource'] = 'default';
-    const opt = options.t38Version;
-    if (opt !== undefined && opt !== 'auto') {
-      version = opt;
-      versionSource = 'option';
-    } else if (c.sdp?.version !== undefined && c.sdp.version >= 0 && c.sdp.version <= 4) {
-      version = c.sdp.version as T38Version;
-      versionSource = 'sdp';
-    } else {
+    const { version, versionSource } = streamVersion(options.t38Version, c.sdp?.version, () => {
       // Detection over both directions of the call, when the other direction is a stream too.
       const back = 'tcp' in f ? tcpFlows.get(tcpKey(f.dst, f.dstPort, f.src, f.srcPort)) : flows.get(`udp ${endpoint(f.dst, f.dstPort)} ${endpoint(f.src, f.srcPort)}`);
       const b = back && chosenKeys.has(back.key) ? back : undefined;
-      const v0 = f.imp[0].cost + (b?.imp[0].cost ?? 0);
-      const v1 = f.imp[1].cost + (b?.imp[1].cost ?? 0);
-      if (v0 !== v1) {
-        version = v0 < v1 ? 0 : 2;
-        versionSource = 'auto';
-      }
-    }
+      return [f.imp[0].cost + (b?.imp[0].cost ?? 0), f.imp[1].cost + (b?.imp[1].cost ?? 0)];
+    });
     infos.push({ id: `S${i + 1}`, transport: 'tcp' in f ? 'tpkt' : 'udptl', src: endpoint(f.src, f.srcPort), dst: endpoint(f.dst, f.dstPort), version, versionSource, foundBy: c.foundBy });
     summaries.push({
       id: `S${i + 1}`,
