@@ -167,7 +167,8 @@ export function statefulTargets(udptlFlows: readonly Uint8Array[][], frames: rea
       // The allocation-free receiveInto/flushInto against the allocating receive/flush wrapper,
       // with options taken from the input's first octet: same IFPs (seq, source, octets), same
       // holding flag, same statistics, never an exception. The datagrams are passed at an offset
-      // of a shared buffer that is overwritten after each call (the receiver must have copied).
+      // of a shared buffer that is overwritten after each call is checked (what the receiver
+      // keeps must have been copied).
       name: 'udptl-receiver-into-vs-wrapper',
       seeds: flowSeeds.map((f) => Uint8Array.from([0, ...f])),
       run: (b) => {
@@ -199,8 +200,10 @@ export function statefulTargets(udptlFlows: readonly Uint8Array[][], frames: rea
           const w = wrap.receive(d);
           scratch.set(d, 7);
           rx.receiveInto(scratch, into, 7, 7 + d.length);
-          scratch.fill(0x55);
+          // The views may point into `scratch` until it changes; what the receiver keeps for later
+          // calls must be its own copy, which the next comparisons check after this overwrite.
           same(w, `datagram ${n++}`);
+          scratch.fill(0x55);
           if ((d[0] ?? 0) === 0xff) {
             const wf = wrap.flush();
             rx.flushInto(into);

@@ -67,7 +67,11 @@
  *
  * Two APIs on one code path: `receiveInto`/`flushInto` (the hot path) decode with
  * `decodeUdptlView` and report IFPs as views (buffer + start/end) in a caller-owned, reused
- * `UdptlReceiveBatch`. A datagram that is used is copied whole (one `set`, i.e. a memcpy) into its
+ * `UdptlReceiveBatch`. The steady state of a redundancy stream (the next seq, nothing open, no
+ * parity ever seen) copies nothing: the primary is reported as a view of the caller's datagram and
+ * forgotten (its seq is settled and, without parity, no IFP is ever rebuilt from others; a stream
+ * that turns to parity later cannot repair groups reaching back to such seqs). Otherwise a
+ * datagram that is used is copied whole (one `set`, i.e. a memcpy) into its
  * own seq's slot region of one arena (a stride per slot, grown to the stream's datagram size;
  * datagrams over 512 octets go into a grow-only buffer of the slot's own), and every IFP it brings
  * (primary, secondaries, parity) is a view of that copy: no per-IFP copy, and nothing allocated
@@ -175,6 +179,7 @@ const HAVE = 1; // IFP known, not yet delivered
 const DELIVERED = 2; // delivered; IFP kept for parity
 const LOST = 3; // declared lost
 const EMPTY = 4; // zero-length primary: decided, nothing to deliver, known empty for parity
+const UNKEPT = 5; // delivered as a view of the caller's datagram, not kept: unknown for parity
 
 const SRC_PRIMARY = 0;
 const SRC_SECONDARY = 1;
@@ -200,8 +205,9 @@ const MAX_STRIDE = 512;
 
 /**
  * Reused result of `UdptlReceiver.receiveInto` / `flushInto`: the `count` IFPs now deliverable,
- * in seq order; IFP k is `buf[k][start[k], end[k])`. The views point into the receiver's ring and
- * stay valid until its next `receiveInto` / `flushInto` call; copy what must live longer.
+ * in seq order; IFP k is `buf[k][start[k], end[k])`. The views point into the receiver's ring or
+ * into the datagram just given, and stay valid until the receiver's next `receiveInto` /
+ * `flushInto` call and while the caller leaves that datagram unchanged; copy what must live longer.
  * Create one and pass it to every call: its arrays grow on demand and are reused.
  */
 export class UdptlReceiveBatch {
@@ -400,6 +406,8 @@ export class UdptlReceiver {
   private fecEnd: Int32Array | null = null;
 
   private started = false;
+  /** A datagram with fec-info has been processed: from then on every IFP used is kept (copied) for parity repair. */
+  private parity = false;
   /** Next extended seq to deliver or declare lost. */
   private expectedExt = 0;
   /** Highest extended seq with an initialised slot. */
@@ -532,6 +540,12 @@ export class UdptlReceiver {
     this.newlyKnown = new Float64Array(size + MAX_ITEMS + 2);
   }
 
+  /** The first parity block: the ring grows to the parity look-back, and IFPs are kept from now on. */
+  private enterParity(): void {
+    this.parity = true;
+    if (this.mask !== this.fullMask) this.growRing();
+  }
+
   /** Processes one datagram; returns the IFPs that became deliverable, in seq order (fresh copies). */
   receive(datagram: Uint8Array): ReceivedIfp[] {
     this.receiveInto(datagram, this.own);
@@ -540,10 +554,11 @@ export class UdptlReceiver {
 
   /**
    * The allocation-free receive: processes the datagram `datagram[start, end)` and reports the
-   * IFPs that became deliverable in `out` (reset first), as views of the receiver's own copies,
-   * valid until the next `receiveInto` / `flushInto` call. The receiver keeps no reference to
-   * `datagram`. Same decisions and statistics as `receive`. Fastest with a whole array
-   * (start 0, end its length): it is then stored with one memcpy.
+   * IFPs that became deliverable in `out` (reset first), as views of the receiver's own copies or
+   * of `datagram` itself, valid until the next `receiveInto` / `flushInto` call and only while
+   * the caller leaves `datagram` unchanged. The receiver keeps nothing of `datagram` past the
+   * call (what it must keep, it copies). Same decisions and statistics as `receive`. Fastest with
+   * a whole array (start 0, end its length): it is then stored, when it must be, with one memcpy.
    */
   receiveInto(datagram: Uint8Array, out: UdptlReceiveBatch, start = 0, end = datagram.length): void {
     out.count = 0;
@@ -678,7 +693,7 @@ export class UdptlReceiver {
       st.duplicates++;
       return;
     }
-    if (pkt.fec && this.mask !== this.fullMask) this.growRing();
+    if (pkt.fec) this.enterParity();
     if (ext > this.highestExt) this.advanceTo(ext, out);
     const idx = ext & this.mask;
 
@@ -702,7 +717,7 @@ export class UdptlReceiver {
     const pkt = this.pkt;
     const ext = this.expectedExt;
     const fec = pkt.fec;
-    if (fec && this.mask !== this.fullMask) this.growRing();
+    if (fec) this.enterParity();
     const i = ext & this.mask;
     this.primExt[ext & this.fullMask] = ext;
     this.slotExt[i] = ext;
@@ -714,6 +729,18 @@ export class UdptlReceiver {
       const is = pkt.iStart;
       const ie = pkt.iEnd;
       for (let k = 0; k < n; k++) if (ie[k] === is[k]) this.stats.zeroLengthSecondaries++;
+    }
+    if (!this.parity && !pkt.owned) {
+      // Redundancy stream in order (the steady state of nearly every call): the primary is
+      // delivered as a view of the caller's own datagram and not kept. Nothing needs it later:
+      // its seq is settled, and without parity (T.38 Annex D.2, the mode negotiated once for the
+      // call by T38FaxUdpEC) no IFP is ever rebuilt from the ones around it. If a stream does
+      // turn to parity, groups reaching back to these seqs are unknown, as before the stream.
+      this.stats.primaries++;
+      out.push(ext & 0xffff, 'primary', pkt.buf, pkt.pStart, pkt.pEnd);
+      this.slotState[i] = UNKEPT;
+      this.expectedExt = ext + 1;
+      return;
     }
     let buf: Uint8Array;
     let ps: number;
@@ -1021,7 +1048,7 @@ export class UdptlReceiver {
       if (state === MISSING) {
         if (target >= 0) return false; // two missing: not (yet) repairable
         target = x;
-      } else if (state === LOST) {
+      } else if (state === LOST || state === UNKEPT) {
         return false;
       } else if (!this.fitsUnder(i, pLen)) {
         return false; // a member longer than the parity: inconsistent block, do not trust it

@@ -458,16 +458,33 @@ test('FEC: a restored copy still held is replaced by the real primary when it ar
   assert.equal(rx.getStats().recoveredFromFec, 0);
 });
 
-test('mixed stream: secondaries-mode IFPs feed FEC repairs after a switch', () => {
+test('mixed stream: after the first parity block, secondaries-mode IFPs feed FEC repairs', () => {
+  const rx = new UdptlReceiver({ reorderWindow: 4 });
+  const xor = (...seqs: number[]): Uint8Array => seqs.map(ifpOf).reduce((a, b) => a.map((v, j) => v ^ (b[j] ?? 0)));
+  // FEC span 3 entries 1: packet n covers n−3..n−1 (an empty block for the first ones)
+  const fecDg = (n: number): Uint8Array =>
+    encodeUdptl({ seq: n, primary: ifpOf(n), recovery: n < 3 ? { kind: 'fec', span: 0, entries: [] } : { kind: 'fec', span: 3, entries: [xor(n - 3, n - 2, n - 1)] } });
+  for (let s = 0; s < 3; s++) rx.receive(fecDg(s));
+  for (let s = 3; s < 9; s++) rx.receive(red(s, 1));
+  rx.receive(fecDg(9));
+  // 10 lost; 11 covers 8, 9, 10 → 10 restored (8 came by a secondaries-mode datagram)
+  const out = rx.receive(fecDg(11));
+  assert.equal(brief(out), '10f 11p');
+  assert.deepEqual(out[0]?.ifp, ifpOf(10));
+});
+
+test('mixed stream: IFPs delivered in order before any parity block are not kept, so a group reaching back to them is not repaired', () => {
   const rx = new UdptlReceiver({ reorderWindow: 4 });
   for (let s = 0; s < 5; s++) rx.receive(red(s, 1));
-  // from 5 on, FEC span 3 entries 1: packet n covers n−3..n−1
   const xor = (...seqs: number[]): Uint8Array => seqs.map(ifpOf).reduce((a, b) => a.map((v, j) => v ^ (b[j] ?? 0)));
   const fecDg = (n: number): Uint8Array => encodeUdptl({ seq: n, primary: ifpOf(n), recovery: { kind: 'fec', span: 3, entries: [xor(n - 3, n - 2, n - 1)] } });
   rx.receive(fecDg(5));
-  // 6 lost; 7 covers 4, 5, 6 → 6 restored (4 came by secondary-mode datagram)
-  const out = rx.receive(fecDg(7));
-  assert.equal(brief(out), '6f 7p');
+  // 6 lost; 7 covers 4, 5, 6, but 4 was handed out as a view of its datagram and forgotten
+  // (a redundancy stream in order keeps nothing: the recovery mode is negotiated for the call).
+  assert.equal(brief(rx.receive(fecDg(7))), '');
+  // 8 covers 5, 6, 7: all after the switch → 6 restored
+  const out = rx.receive(fecDg(8));
+  assert.equal(brief(out), '6f 7p 8p');
   assert.deepEqual(out[0]?.ifp, ifpOf(6));
 });
 
