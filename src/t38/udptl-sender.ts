@@ -177,6 +177,18 @@ export class UdptlSender {
   private readonly parAt: number;
   private readonly parCap: number;
   /**
+   * Sliding parity (FEC mode): accumulator r (arena offset accAt + r × accCap) is the XOR of the
+   * last `span` IFPs sent whose number is ≡ r (mod entries), zero beyond their lengths. In the
+   * steady state entry m of datagram n covers exactly the class (n + m) mod entries (see the
+   * module comment), so each entry is a copy of one accumulator, and each send updates one
+   * accumulator with two XORs (the new IFP in, the one S·E back out) instead of XORing S members
+   * per entry. accOk[r] = 0 once a member of the class was not in the arena (a long IFP): the
+   * entry is then built member by member, which also restarts the accumulator.
+   */
+  private readonly accAt: number;
+  private readonly accCap: number;
+  private readonly accOk: Uint8Array;
+  /**
    * Where a caller may encode an IFP before `sendInto(sender.staging, 0, n, …)`: the sender then
    * copies it with memmoves only. Overwritten by nothing but the caller.
    */
@@ -252,10 +264,14 @@ export class UdptlSender {
     const dg = (Math.min(this.maxDatagram, REGION_MAX) + 7) & ~7;
     const hist = (Math.min(this.maxDatagram, HIST_REGION) + 7) & ~7;
     const par = ec.mode === 'fec' ? dg : 0;
-    this.arena = new Uint8Array(dg * (1 + ringSize) + hist * histSlots + par);
+    const accClasses = ec.mode === 'fec' ? ec.entries : 0;
+    this.arena = new Uint8Array(dg * (1 + ringSize) + hist * histSlots + par + hist * accClasses);
     this.arena32 = new Int32Array(this.arena.buffer, 0, this.arena.length >> 2);
     this.parAt = dg * (1 + ringSize) + hist * histSlots;
     this.parCap = par;
+    this.accAt = this.parAt + par;
+    this.accCap = hist;
+    this.accOk = new Uint8Array(accClasses).fill(1);
     this.staging = this.arena.subarray(0, dg);
     this.ring = [];
     this.ringAt = new Int32Array(ringSize);
@@ -361,6 +377,7 @@ export class UdptlSender {
 
     // Remember the IFP for later secondaries / parity (after building: the slot may be the oldest
     // one). Copied from the datagram just built (in the arena: a memmove).
+    if (ec.mode === 'fec') this.accDrop(ec.span, ec.entries);
     if (ec.mode !== 'none') {
       const slot = this.sent & this.mask;
       let b = this.histBuf[slot] ?? out.buffer;
@@ -373,6 +390,7 @@ export class UdptlSender {
       if (p >= 0) this.copy(b, this.histAt[slot] ?? -1, 0, out.buffer, this.outAt, p, p + len);
       else this.copy(b, this.histAt[slot] ?? -1, 0, ifp, ifp === this.staging ? 0 : -1, start, end);
       this.histLen[slot] = len;
+      if (ec.mode === 'fec') this.accAdd(ec.entries);
     }
     this.sent++;
     this.seq = (seq + 1) & 0xffff;
@@ -512,8 +530,17 @@ export class UdptlSender {
     if (spanOctets === 2) out[o++] = s >> 8;
     out[o++] = s & 0xff;
     out[o++] = e;
+    // Steady state (full span and entries, all of them): each entry is one accumulator.
+    const sliding = s === span && e === entries && this.outAt >= 0;
     for (let m = 0; m < e; m++) {
       const len = this.fecEntryLen(s, e, m);
+      if (sliding && len < 128 && this.accOk[(this.sent + m) % e] === 1) {
+        out[o++] = len;
+        const at = this.accAt + ((this.sent + m) % e) * this.accCap;
+        this.arena.copyWithin(this.outAt + o, at, at + len);
+        o += len;
+        continue;
+      }
       if (len >= FRAGMENT_UNIT) {
         // A fragmented determinant (≥ 16K parity octets): rare, built apart (allocates).
         const x = new Uint8Array(len);
@@ -531,6 +558,8 @@ export class UdptlSender {
       if (!this.xorGroupWords(len, s, e, m, o)) {
         out.fill(0, o, o + len);
         this.xorGroup(out, o, s, e, m);
+      } else if (sliding) {
+        this.accRestart((this.sent + m) % e, len);
       }
       o += len;
     }
@@ -573,6 +602,55 @@ export class UdptlSender {
     }
     a.copyWithin(this.outAt + o, p, p + len);
     return true;
+  }
+
+  /** Sliding parity: the IFP sent span × entries ago leaves its class's accumulator (before its history slot is reused). */
+  private accDrop(span: number, entries: number): void {
+    const back = span * entries;
+    if (this.sent < back) return;
+    const r = this.sent % entries;
+    if (this.accOk[r] !== 1) return;
+    const slot = (this.sent - back) & this.mask;
+    const h = this.histAt[slot] ?? -1;
+    if (h < 0) {
+      this.accOk[r] = 0;
+      return;
+    }
+    this.xorIn(this.accAt + r * this.accCap, h, this.histLen[slot] ?? 0);
+  }
+
+  /** Sliding parity: the IFP just stored in the history joins its class's accumulator. */
+  private accAdd(entries: number): void {
+    const r = this.sent % entries;
+    if (this.accOk[r] !== 1) return;
+    const slot = this.sent & this.mask;
+    const h = this.histAt[slot] ?? -1;
+    const n = this.histLen[slot] ?? 0;
+    if (h < 0 || n > this.accCap) {
+      this.accOk[r] = 0;
+      return;
+    }
+    this.xorIn(this.accAt + r * this.accCap, h, n);
+  }
+
+  /** Class r's accumulator from the entry just computed in the parity area (its members all in the arena). */
+  private accRestart(r: number, len: number): void {
+    if (len > this.accCap) return;
+    const at = this.accAt + r * this.accCap;
+    this.arena.copyWithin(at, this.parAt, this.parAt + len);
+    this.arena.fill(0, at + len, at + this.accCap);
+    this.accOk[r] = 1;
+  }
+
+  /** arena[dst, dst + n) ^= arena[src, src + n), 32 bits at a time (both offsets multiples of 8). */
+  private xorIn(dst: number, src: number, n: number): void {
+    const w = this.arena32;
+    const a = this.arena;
+    const dw = dst >> 2;
+    const sw = src >> 2;
+    const words = n >> 2;
+    for (let j = 0; j < words; j++) w[dw + j] = (w[dw + j] ?? 0) ^ (w[sw + j] ?? 0);
+    for (let j = words << 2; j < n; j++) a[dst + j] = (a[dst + j] ?? 0) ^ (a[src + j] ?? 0);
   }
 
   /** XORs the s members of entry m (s spans, e entries) into `dst` from `at`. */

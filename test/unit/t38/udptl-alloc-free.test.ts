@@ -526,6 +526,23 @@ describe('allocation-free UDPTL paths = the 09045e4 reference, on random streams
     }
   });
 
+  it('sender: sliding parity = member-by-member parity, also across IFPs too long for the history regions (accumulators restarted)', () => {
+    const short = (i: number): Uint8Array => Uint8Array.from({ length: 20 + ((i * 7) % 41) }, (_, j) => (i * 31 + j * 11) & 0xff);
+    const long = (i: number): Uint8Array => Uint8Array.from({ length: 600 + (i % 5) }, (_, j) => (i + j * 3) & 0xff);
+    const ifps = Array.from({ length: 120 }, (_, i) => ({ ifp: i === 40 || i === 41 || i === 77 ? long(i) : short(i), category: 'image' as const }));
+    for (const [span, entries] of [
+      [3, 2],
+      [1, 1],
+      [2, 3],
+      [5, 5],
+      [4, 2],
+    ] as const) {
+      for (const maxDatagram of [4000, 1400, 300]) {
+        assert.equal(checkSender({ errorCorrection: { mode: 'fec', span, entries }, maxDatagram }, ifps), ifps.length);
+      }
+    }
+  });
+
   it('receiver: identical IFPs, holding and statistics on impaired, mutated streams from random senders, with random receiver options', () => {
     for (const k of Object.keys(seen)) seen[k] = 0;
     fc.assert(
