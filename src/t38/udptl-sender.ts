@@ -157,6 +157,9 @@ function nextPow2(n: number): number {
   return p;
 }
 
+/** IFPs up to this length go from staging to their history slot as 32-bit words. */
+const SMALL_COPY = 128;
+
 /** Region sizes in the arena (octets): staging and each datagram buffer, each history slot. */
 const REGION_MAX = 1500;
 const HIST_REGION = 512;
@@ -387,7 +390,15 @@ export class UdptlSender {
         this.histAt[slot] = -1;
       }
       const p = out.primaryStart;
-      if (p >= 0) this.copy(b, this.histAt[slot] ?? -1, 0, out.buffer, this.outAt, p, p + len);
+      const h = this.histAt[slot] ?? -1;
+      if (ifp === this.staging && start === 0 && h >= 0 && len <= SMALL_COPY) {
+        // Staging and history slots both start at multiples of 8 in the arena: a short IFP is
+        // moved as 32-bit words (a few ns less than the builtin memmove's call).
+        const w = this.arena32;
+        const hw = h >> 2;
+        const words = (len + 3) >> 2;
+        for (let j = 0; j < words; j++) w[hw + j] = w[j] ?? 0;
+      } else if (p >= 0) this.copy(b, h, 0, out.buffer, this.outAt, p, p + len);
       else this.copy(b, this.histAt[slot] ?? -1, 0, ifp, ifp === this.staging ? 0 : -1, start, end);
       this.histLen[slot] = len;
       if (ec.mode === 'fec') this.accAdd(ec.entries);

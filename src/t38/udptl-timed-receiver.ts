@@ -22,7 +22,8 @@ export type UdptlDeliver = (ifp: Uint8Array, seq: number, lostBefore: number) =>
 
 /**
  * The allocation-free delivery (`receiveInto` / `giveUpInto`): each IFP in order as the view
- * `buf[start, end)`, valid during the call only (it points into the receiver's ring); a sink
+ * `buf[start, end)`, valid during the call only (it points into the receiver's ring or into the
+ * datagram being received, which must not change during the call); a sink
  * object made once, so that nothing is allocated per datagram.
  */
 export interface UdptlIfpSink {
