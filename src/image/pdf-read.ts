@@ -25,7 +25,8 @@ import { err, ok, type DecodeResult } from '../util/result.js';
 import { FaxwireError } from '../util/errors.js';
 import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
 import { DEFAULT_MAX_PAGES, isLimitError, limitError, PixelBudget, type DocumentBudget } from './budget.js';
-import { thresholdRowsInto } from './bilevel.js';
+import { BitmapRowChanges, GreyRowChanges, thresholdRowsInto } from './bilevel.js';
+import type { FaxRowsPage } from './tiff-write.js';
 import { checkPageLength, placeOnPage, RESOLUTIONS, type FitOptions, type Placement } from './fax-page.js';
 import { greyToBitmap, withDpi, type GreyImage } from './grey.js';
 
@@ -285,11 +286,27 @@ export async function forEachPdfFaxPage(
   return faxPages(bytes, opts, true, onPage);
 }
 
+/**
+ * The pages of `forEachPdfFaxPage` as rows of changing elements (bilevel.ts `GreyRowChanges`)
+ * read straight off the renderer's grey buffer, for a consumer that codes them
+ * (`TiffPageWriter.addRows`): the same pixels, without a bilevel page in between. `page.rows`
+ * is valid only during the call.
+ */
+export async function forEachPdfFaxPageRows(
+  bytes: Uint8Array,
+  opts: FitOptions & DocumentBudget,
+  onPage: (page: FaxRowsPage, index: number, count: number) => void,
+): Promise<DecodeResult<number, PdfError>> {
+  return faxPages(bytes, opts, true, () => undefined, onPage);
+}
+
 async function faxPages(
   bytes: Uint8Array,
   opts: FitOptions & DocumentBudget,
   reuse: boolean,
   onPage: (page: Bitmap, index: number, count: number) => void,
+  /** Given: the pages go here as rows instead (`onPage` is not called). */
+  onRows?: (page: FaxRowsPage, index: number, count: number) => void,
 ): Promise<DecodeResult<number, PdfError>> {
   const r = RESOLUTIONS[opts.resolution ?? 'fine'];
   const budget = new PixelBudget(opts);
@@ -305,6 +322,18 @@ async function faxPages(
     if (over !== undefined) throw limitError(over);
     const width = pl.pageWidth;
     const height = pl.pageHeight;
+    if (onRows !== undefined && !dither) {
+      // Thresholded as it is coded, from PDFium's buffer (valid while `use` runs).
+      renderFaxPage(o, pl, (d, offset, s) => {
+        const rows = new GreyRowChanges({ data: d, offset, stride: s, width, height }, threshold, true);
+        try {
+          onRows({ rows, xDpi: r.xDpi, yDpi: r.yDpi }, index, count);
+        } catch (e) {
+          throw new CallerError(e);
+        }
+      });
+      return;
+    }
     let page: Bitmap;
     if (dither) {
       const g = renderFaxPage(o, pl, (d, at, stride) => copyGrey(d, at, stride, width, height));
@@ -321,7 +350,8 @@ async function faxPages(
       page = withDpi({ width, height, stride, data }, r.xDpi, r.yDpi);
     }
     try {
-      onPage(page, index, count);
+      if (onRows !== undefined) onRows({ rows: new BitmapRowChanges(page), xDpi: page.xDpi, yDpi: page.yDpi }, index, count);
+      else onPage(page, index, count);
     } catch (e) {
       throw new CallerError(e);
     }
