@@ -192,13 +192,21 @@ function wordChanges(
   const below2 = y + 2 < height ? 2 * stride : stride;
   const twoRows = y + 2 < height ? 0 : -1;
   let n = 0;
-  for (let g = 0; g < groups; g++, w += 2) {
+  for (let g = 0; g < groups; ) {
     const a = words[w]!;
     const b = words[w + 1]!;
     if ((a & b & TOP3) === TOP3) {
-      // All 8 samples ≥ 224: paper.
+      // All 8 samples ≥ 224: paper, and what follows is mostly paper too: 16 at a time.
       if ((n & 1) !== 0) out[n++] = g << 3;
-    } else if (((a | b) & HIGH) === 0) {
+      g++;
+      w += 2;
+      while (g + 1 < groups && (words[w]! & words[w + 1]! & words[w + 2]! & words[w + 3]! & TOP3) === TOP3) {
+        g += 2;
+        w += 4;
+      }
+      continue;
+    }
+    if (((a | b) & HIGH) === 0) {
       // All 8 < 128 ≤ threshold: ink (the stroke rules only add ink).
       if ((n & 1) === 0) out[n++] = g << 3;
     } else {
@@ -212,6 +220,8 @@ function wordChanges(
         d ^= 0x80 >>> k;
       }
     }
+    g++;
+    w += 2;
   }
   return n;
 }
