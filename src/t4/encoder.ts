@@ -507,6 +507,8 @@ export class T4Encoder {
  * more than coding); each result is copied out of it at its exact size. Not kept above 8 MiB.
  */
 let scratch: Uint8Array | undefined;
+/** encodeT4Rows' list of changing elements, reused likewise. */
+let changesScratch: Int32Array | undefined;
 
 /**
  * A bilevel image given row by row as changing elements (T.4 §4.2.1.2) instead of packed bits:
@@ -529,11 +531,14 @@ export function encodeT4Rows(source: RowChangesSource, opts: T4EncodeOptions, y0
   if (!Number.isInteger(y0) || !Number.isInteger(rows) || y0 < 0 || rows < 0 || y0 + rows > height) invalid(`T4Encoder: rows ${y0} + ${rows} of ${height}`);
   const enc = new T4Encoder(width, opts, scratch);
   scratch = undefined;
-  const changes = new Int32Array(width + 1 + SENTINELS);
+  // The row list, reused from call to call as the output buffer is.
+  const changes = changesScratch !== undefined && changesScratch.length >= width + 1 + SENTINELS ? changesScratch : new Int32Array(width + 1 + SENTINELS);
+  changesScratch = undefined;
   for (let y = y0; y < y0 + rows; y++) enc.encodeChanges(changes, source.changesAt(y, changes));
   const r = enc.finish();
   const buf = enc.outputBuffer();
   if (buf.length <= 8 << 20) scratch = buf;
+  changesScratch = changes;
   return r;
 }
 
