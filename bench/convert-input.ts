@@ -3,7 +3,7 @@
  * renderer are asynchronous, the bench harness is not):
  *
  *   node dist/bench/convert-input.js DIR
- *   node dist/bench/convert-input.js --warm DIR/text20.pdf N     (see `warm` below)
+ *   node dist/bench/convert-input.js --warm DIR/text20.pdf N [rows]    (see `warm` below)
  *
  * writes DIR/text20.pdf — 20 A4 pages of text (pdf-lib, made here, nothing copied): lines of
  * 7 to 14 pt Helvetica, Times and Courier from a fixed pseudo-random sequence, and now and then
@@ -16,9 +16,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
-import { documentToFaxPages } from '../src/image/document.js';
+import { documentToFaxPages, forEachFaxPageRows } from '../src/image/document.js';
 import { placeOnPage, composePage, RESOLUTIONS } from '../src/image/fax-page.js';
-import { writeTiff } from '../src/image/tiff-write.js';
+import { TiffPageWriter, writeTiff } from '../src/image/tiff-write.js';
 import { renderPdf } from '../src/image/pdf-read.js';
 import { writePgm } from '../src/image/pnm.js';
 
@@ -72,15 +72,24 @@ async function main(dir: string): Promise<void> {
 }
 
 /**
- * `--warm PDF N`: the library path in a warm process (a server converting one document after
- * another): documentToFaxPages + writeTiff (MMR) of PDF, twice untimed (WASM compiled and tiered
- * up, JIT warm), then N times; prints one JSON line with pages/s on the wall clock and on this
- * process's CPU time (all its threads).
+ * `--warm PDF N [rows]`: the library path in a warm process (a server converting one document
+ * after another): documentToFaxPages + writeTiff (MMR) of PDF — or, with `rows`, what `faxwire
+ * convert` does: forEachFaxPageRows + TiffPageWriter.addRows, each page thresholded as it is
+ * coded — twice untimed (WASM compiled and tiered up, JIT warm), then N times; prints one JSON
+ * line with pages/s on the wall clock and on this process's CPU time (all its threads).
  */
-async function warm(pdfPath: string, n: number): Promise<void> {
+async function warm(pdfPath: string, n: number, rows: boolean): Promise<void> {
   const bytes = readFileSync(pdfPath);
   let pages = 0;
   const once = async (): Promise<void> => {
+    if (rows) {
+      const w = new TiffPageWriter({ compression: 'mmr' });
+      const r = await forEachFaxPageRows(bytes, { resolution: 'fine' }, (p) => w.addRows(p));
+      if (!r.ok) throw new Error(r.error.message);
+      pages = r.value;
+      w.finish();
+      return;
+    }
     const r = await documentToFaxPages(bytes, { resolution: 'fine' });
     if (!r.ok) throw new Error(r.error.message);
     pages = r.value.length;
@@ -99,7 +108,7 @@ async function warm(pdfPath: string, n: number): Promise<void> {
 
 const dir = process.argv[2];
 if (dir !== undefined && process.argv[1]?.endsWith('convert-input.js')) {
-  (dir === '--warm' ? warm(process.argv[3] ?? '', Number(process.argv[4] ?? 3)) : main(dir)).catch((e: unknown) => {
+  (dir === '--warm' ? warm(process.argv[3] ?? '', Number(process.argv[4] ?? 3), process.argv[5] === 'rows') : main(dir)).catch((e: unknown) => {
     process.stderr.write(`convert-input: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });

@@ -22,18 +22,24 @@
  *
  * Then the library path in a warm process (a child: `convert-input.js --warm`, the PDFium WASM
  * compiled and tiered up, as in a server): pages/s of documentToFaxPages + writeTiff (MMR), and
- * its ratio to gs's whole-process pages/s.
+ * of forEachFaxPageRows + TiffPageWriter.addRows (what the CLI does), each with its ratio to
+ * gs's whole-process pages/s.
  *
- * In-process row: `convert/part/bilevel` — the row-wise threshold with thin strokes kept
+ * In-process rows: `convert/part/bilevel` — the row-wise threshold with thin strokes kept
  * (bilevel.ts) on the rendered grey page 1 (1728 × 2287), one op = one page, into a reused
- * output page (so heap B/op is the kernel's own).
+ * output page (so heap B/op is the kernel's own); `convert/part/bilevel+mmr` — that, then the
+ * page coded T.6 (MMR) from its packed bits (the path before issue 13's fused one);
+ * `convert/part/rows-mmr` — the path `faxwire convert` takes for a PDF page: thresholded
+ * straight into changing elements for the encoder (GreyRowChanges + encodeT4Rows), verified
+ * octet-identical to bilevel+mmr.
  */
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { thresholdRowsInto } from '../src/image/bilevel.js';
+import { GreyRowChanges, thresholdRowsInto } from '../src/image/bilevel.js';
+import { encodeT4, encodeT4Rows } from '../src/t4/encoder.js';
 import { readPnm } from '../src/image/pnm.js';
 import { readTiff } from '../src/image/tiff-read.js';
 import type { GreyImage } from '../src/image/grey.js';
@@ -119,7 +125,45 @@ export function convertSuite(): BenchSuite {
     out.fill(0);
     thresholdRowsInto({ data: g.data, offset: 0, stride: g.width, width: g.width, height: g.height }, 128, true, out, stride);
   };
+  const MMR = { coding: 'mmr', rtc: true } as const;
+  const grey = (): { data: Uint8Array; offset: number; stride: number; width: number; height: number } => {
+    const g = prepare().page;
+    return { data: g.data, offset: 0, stride: g.width, width: g.width, height: g.height };
+  };
+  const packedMmr = (): Uint8Array => {
+    bilevel();
+    const g = prepare().page;
+    return encodeT4({ width: g.width, height: g.height, stride, data: out }, MMR);
+  };
+  const rowsMmr = (): Uint8Array => encodeT4Rows(new GreyRowChanges(grey(), 128, true), MMR);
   const cases: BenchCase[] = [
+    {
+      name: 'convert/part/bilevel+mmr',
+      description: 'grey fine page → bilevel page (as convert/part/bilevel) → T.6 (MMR) from the packed bits',
+      unit: 'page',
+      part: true,
+      run: (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += packedMmr().length;
+        return s;
+      },
+    },
+    {
+      name: 'convert/part/rows-mmr',
+      description: "grey fine page → T.6 (MMR), thresholded straight into changing elements (GreyRowChanges + encodeT4Rows): convert's PDF path",
+      unit: 'page',
+      part: true,
+      verify: () => {
+        const a = packedMmr();
+        const b = rowsMmr();
+        if (a.length !== b.length || a.some((v, i) => v !== b[i])) throw new Error('convert bench: rows-mmr differs from bilevel+mmr');
+      },
+      run: (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += rowsMmr().length;
+        return s;
+      },
+    },
     {
       name: 'convert/part/bilevel',
       description: 'grey fine page 1728×2287 → bilevel, threshold 128 + thin strokes (bilevel.ts), into a reused page',
@@ -203,18 +247,23 @@ export function convertSuite(): BenchSuite {
       }
     }
     // The library in a warm process: what a server converting one document after another gets.
-    const w = spawnSync(process.execPath, [INPUT_SCRIPT, '--warm', pdf, String(runs)], { encoding: 'utf8' });
-    const wj = w.status === 0 ? (JSON.parse(w.stdout.trim().split('\n').pop() ?? '{}') as { wallPagesPerSec?: number; cpuPagesPerSec?: number }) : {};
-    if (wj.wallPagesPerSec !== undefined && wj.cpuPagesPerSec !== undefined) {
-      const gsWall = haveGs ? median(gs.map(pps)) : undefined;
-      const gsCpu = haveGs && meter !== 'wall' ? median(gs.map((r) => PAGES / r.cpuS!)) : undefined;
-      lines.push(
-        `  faxwire library in a warm process (documentToFaxPages + writeTiff MMR, ${runs} × ${PAGES} pages after 2 untimed): ${fmt(wj.wallPagesPerSec, 1)} pages/s wall, ${fmt(wj.cpuPagesPerSec, 1)} pages/s CPU` +
-          (gsWall !== undefined ? ` — ${fmt(wj.wallPagesPerSec / gsWall)}× gs's whole-process pages/s (wall)` : '') +
-          (gsCpu !== undefined ? `, ${fmt(wj.cpuPagesPerSec / gsCpu)}× on CPU` : ''),
-      );
-    } else {
-      lines.push(`  !!! the warm in-process run failed: ${(w.stderr ?? '').trim()} !!!`);
+    for (const [mode, what] of [
+      ['pages', 'documentToFaxPages + writeTiff MMR'],
+      ['rows', "forEachFaxPageRows + TiffPageWriter.addRows MMR, convert's path"],
+    ] as const) {
+      const w = spawnSync(process.execPath, [INPUT_SCRIPT, '--warm', pdf, String(runs), mode], { encoding: 'utf8' });
+      const wj = w.status === 0 ? (JSON.parse(w.stdout.trim().split('\n').pop() ?? '{}') as { wallPagesPerSec?: number; cpuPagesPerSec?: number }) : {};
+      if (wj.wallPagesPerSec !== undefined && wj.cpuPagesPerSec !== undefined) {
+        const gsWall = haveGs ? median(gs.map(pps)) : undefined;
+        const gsCpu = haveGs && meter !== 'wall' ? median(gs.map((r) => PAGES / r.cpuS!)) : undefined;
+        lines.push(
+          `  faxwire library in a warm process (${what}, ${runs} × ${PAGES} pages after 2 untimed): ${fmt(wj.wallPagesPerSec, 1)} pages/s wall, ${fmt(wj.cpuPagesPerSec, 1)} pages/s CPU` +
+            (gsWall !== undefined ? ` — ${fmt(wj.wallPagesPerSec / gsWall)}× gs's whole-process pages/s (wall)` : '') +
+            (gsCpu !== undefined ? `, ${fmt(wj.cpuPagesPerSec / gsCpu)}× on CPU` : ''),
+        );
+      } else {
+        lines.push(`  !!! the warm in-process run (${mode}) failed: ${(w.stderr ?? '').trim()} !!!`);
+      }
     }
     return lines;
   };

@@ -28,7 +28,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import {
   documentToFaxPages,
-  forEachFaxPage,
+  forEachFaxPageRows,
   isFaxResolution,
   TiffPageWriter,
   writeDocument,
@@ -39,7 +39,7 @@ import {
   type TiffCompression,
   type ToFaxOptions,
   type DocumentError,
-  type FaxPage,
+  type FaxPageQuality,
 } from '../image/index.js';
 import { UsageError, parseCommandArgs } from './command.js';
 import { FileOpError } from '../node/atomic-file.js';
@@ -129,16 +129,18 @@ export async function run(args: string[]): Promise<number> {
     ...(maxTotalPixels !== undefined ? { maxTotalPixels } : {}),
     ...(maxPageLengthMm !== undefined ? { maxPageLengthMm } : {}),
   };
-  // TIFF: each page is coded as soon as it is made and dropped (a PDF page is one reused
-  // buffer), so a long document never holds all its pages; the other formats take them all.
+  // TIFF: each page is coded as soon as it is made and dropped, so a long document never holds
+  // all its pages; a PDF page is even thresholded as it is coded, row by row from the
+  // renderer's buffer, without a bilevel page in between (image/bilevel.ts GreyRowChanges).
+  // The other formats take all the pages.
   let summary: PagesSummary;
   let files: Uint8Array[] | undefined;
   if (format === 'tiff') {
     const tiff = new TiffPageWriter({ compression });
     const s = new PagesSummary();
-    const r = await forEachFaxPage(bytes, opts, (p) => {
-      s.add(p);
-      tiff.add(p);
+    const r = await forEachFaxPageRows(bytes, opts, (p) => {
+      s.add(p.rows, p.xDpi, p.yDpi, p.quality);
+      tiff.addRows(p);
     });
     if (!r.ok) return refused(input, r.error);
     files = [tiff.finish()];
@@ -147,7 +149,7 @@ export async function run(args: string[]): Promise<number> {
     const pages = await documentToFaxPages(bytes, opts);
     if (!pages.ok) return refused(input, pages.error);
     summary = new PagesSummary();
-    for (const p of pages.value) summary.add(p);
+    for (const p of pages.value) summary.add(p.bitmap, p.bitmap.xDpi, p.bitmap.yDpi, p.quality);
     files = await writeDocument(pages.value, format);
   }
   let names: string[];
@@ -179,11 +181,10 @@ class PagesSummary {
   concealed = 0;
   badPages = 0;
 
-  add(p: FaxPage): void {
-    const b = p.bitmap;
-    this.first ??= { width: b.width, height: b.height, xDpi: b.xDpi, yDpi: b.yDpi };
+  add(size: { readonly width: number; readonly height: number }, xDpi: number | undefined, yDpi: number | undefined, quality: FaxPageQuality | undefined): void {
+    this.first ??= { width: size.width, height: size.height, xDpi, yDpi };
     this.count++;
-    const bad = p.quality?.badRows ?? 0;
+    const bad = quality?.badRows ?? 0;
     this.concealed += bad;
     if (bad > 0) this.badPages++;
   }

@@ -15,7 +15,7 @@
  * Decoding is the tolerant fax receiver's: bad rows are concealed and counted, never thrown.
  */
 
-import { decodeT4, encodeT4, MAX_WIDTH, type T4Coding } from '../t4/index.js';
+import { decodeT4, encodeT4, encodeT4Rows, MAX_WIDTH, type RowChangesSource, type T4Coding, type T4EncodeOptions } from '../t4/index.js';
 
 export interface CcittParams {
   readonly compression: 2 | 3 | 4;
@@ -72,24 +72,33 @@ export function decodeCcitt(data: Uint8Array, p: CcittParams): CcittDecoded | st
   }
 }
 
-/** Codes `rows` packed rows (stride ceil(width / 8)) as one strip. */
-export function encodeCcitt(rows: Uint8Array, p: CcittParams): Uint8Array {
-  const stride = (p.width + 7) >>> 3;
-  const bitmap = { width: p.width, height: p.rows, stride, data: rows };
+/** The codec options of a strip of TIFF compression `p`. */
+function encodeOptions(p: CcittParams): T4EncodeOptions {
   const bitOrder = p.lsbFirst ? 'lsb-first' : 'msb-first';
   switch (p.compression) {
     case 2:
-      return encodeT4(bitmap, { coding: 'mh', tiff: true, bitOrder });
+      return { coding: 'mh', tiff: true, bitOrder };
     case 3:
-      return encodeT4(bitmap, {
+      return {
         coding: p.twoD ? 'mr' : 'mh',
         ...(p.twoD && p.k !== undefined ? { k: p.k } : {}),
         rtc: false,
         leadingEol: true,
         alignEol: p.fillBits,
         bitOrder,
-      });
+      };
     case 4:
-      return encodeT4(bitmap, { coding: 'mmr', rtc: true, bitOrder });
+      return { coding: 'mmr', rtc: true, bitOrder };
   }
+}
+
+/** Codes `rows` packed rows (stride ceil(width / 8)) as one strip. */
+export function encodeCcitt(rows: Uint8Array, p: CcittParams): Uint8Array {
+  const stride = (p.width + 7) >>> 3;
+  return encodeT4({ width: p.width, height: p.rows, stride, data: rows }, encodeOptions(p));
+}
+
+/** Codes rows `y0 … y0 + p.rows − 1` of a row source as one strip: the octets `encodeCcitt` gives for the same pixels. */
+export function encodeCcittRows(source: RowChangesSource, y0: number, p: CcittParams): Uint8Array {
+  return encodeT4Rows(source, encodeOptions(p), y0, p.rows);
 }

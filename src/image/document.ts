@@ -16,12 +16,13 @@ import { DEFAULT_MAX_PIXELS, DEFAULT_MAX_TOTAL_PIXELS, isLimitError, type Docume
 import { checkPageLength, detectFaxResolution, fitToFaxPage, placeOnPage, RESOLUTIONS, type FitOptions } from './fax-page.js';
 import { bitmapToGrey, withDpi, type GreyImage } from './grey.js';
 import { isJpeg, readJpeg, type JpegErrorCode } from './jpeg.js';
-import { forEachPdfFaxPage, isPdf, readPdfFaxPages, type PdfErrorCode } from './pdf-read.js';
+import { forEachPdfFaxPage, forEachPdfFaxPageRows, isPdf, readPdfFaxPages, type PdfErrorCode } from './pdf-read.js';
+import { BitmapRowChanges } from './bilevel.js';
 import { writePdf, type PdfWriteOptions } from './pdf-write.js';
 import { readPnm, writePbm, type PnmErrorCode } from './pnm.js';
 import { isPng, readPng, writePng, type PngErrorCode } from './png.js';
 import { decodeTiffPage, readTiff, tiffPageInfos, type TiffErrorCode, type TiffPage } from './tiff-read.js';
-import { writeTiff, type FaxPageQuality, type TiffWriteOptions } from './tiff-write.js';
+import { writeTiff, type FaxPageQuality, type FaxRowsPage, type TiffWriteOptions } from './tiff-write.js';
 
 export type DocumentFormat = 'tiff' | 'pdf' | 'png' | 'jpeg' | 'pnm';
 export type OutputFormat = 'tiff' | 'pdf' | 'png' | 'pbm';
@@ -191,6 +192,28 @@ export async function forEachFaxPage(bytes: Uint8Array, opts: ToFaxOptions, onPa
     onPage(p, i, count);
   });
   return r.ok ? ok(n, r.bytesRead) : r;
+}
+
+/**
+ * `forEachFaxPage` for a consumer that codes the pages (`TiffPageWriter.addRows`): each page as
+ * rows of changing elements, with its resolution and quality. A PDF page is thresholded as it
+ * is coded, straight from the renderer's buffer (pdf-read.ts `forEachPdfFaxPageRows`: no bilevel
+ * page is made); every other page is the bitmap `forEachFaxPage` gives, read row by row. The
+ * same pixels as `forEachFaxPage`; `page.rows` is valid only during the call.
+ */
+export async function forEachFaxPageRows(
+  bytes: Uint8Array,
+  opts: ToFaxOptions,
+  onPage: (page: FaxRowsPage, index: number, count: number) => void,
+): Promise<DecodeResult<number, DocumentError>> {
+  if (sniffFormat(bytes) === 'pdf') {
+    const r = await forEachPdfFaxPageRows(bytes, { ...opts, resolution: opts.resolution ?? 'fine' }, onPage);
+    return r.ok ? r : docErr('pdf', r.error);
+  }
+  return forEachFaxPage(bytes, opts, (p, i, count) => {
+    const b = p.bitmap;
+    onPage({ rows: new BitmapRowChanges(b), xDpi: b.xDpi, yDpi: b.yDpi, quality: p.quality }, i, count);
+  });
 }
 
 async function eachFaxPage(

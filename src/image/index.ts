@@ -55,17 +55,18 @@ export {
   type TiffReadOptions,
   type TiffStructure,
 } from './tiff-read.js';
-export { TiffPageWriter, writeTiff, type FaxPageQuality, type TiffCompression, type TiffWriteOptions, type TiffWritePage } from './tiff-write.js';
+export { TiffPageWriter, writeTiff, type FaxPageQuality, type FaxRowsPage, type TiffCompression, type TiffWriteOptions, type TiffWritePage } from './tiff-write.js';
 export { COMPRESSION, TAG, TYPE } from './tiff-tags.js';
 export { readPnm, writePbm, writePgm, type PnmError, type PnmErrorCode, type PnmImage } from './pnm.js';
 export { isPng, readPng, writeGreyPng, writePng, type PngError, type PngErrorCode, type PngImage } from './png.js';
 export { isJpeg, jfifDpi, jpegFrame, readJpeg, type JpegError, type JpegErrorCode, type JpegFrame } from './jpeg.js';
-export { forEachPdfFaxPage, isPdf, pdfPageSizes, readPdfFaxPages, renderPdf, type PdfError, type PdfErrorCode, type PdfPageSize } from './pdf-read.js';
-export { STROKE_CONTRAST, STROKE_MAX_GREY, thresholdRowsInto, type GreyRows } from './bilevel.js';
+export { forEachPdfFaxPage, forEachPdfFaxPageRows, isPdf, pdfPageSizes, readPdfFaxPages, renderPdf, type PdfError, type PdfErrorCode, type PdfPageSize } from './pdf-read.js';
+export { BitmapRowChanges, GreyRowChanges, STROKE_CONTRAST, STROKE_MAX_GREY, thresholdRowsInto, type GreyRows } from './bilevel.js';
 export { writePdf, type PdfWriteOptions } from './pdf-write.js';
 export {
   documentToFaxPages,
   forEachFaxPage,
+  forEachFaxPageRows,
   readRasterPages,
   sniffFormat,
   sourceToFaxPage,

@@ -17,14 +17,16 @@
  * by the next call: its state after a trap is not to be trusted.
  *
  * Memory: every document, page and bitmap PDFium allocates is released in a `finally` as soon
- * as its page is done, so the heap holds one page's grey bitmap at a time (plus the file).
+ * as its page is done, and the grey samples of all pages share one buffer that is freed with the
+ * document, so the heap holds one page's grey bitmap at a time (plus the file).
  */
 
 import { err, ok, type DecodeResult } from '../util/result.js';
 import { FaxwireError } from '../util/errors.js';
 import { bitmapStride, type Bitmap } from '../t4/bitmap.js';
 import { DEFAULT_MAX_PAGES, isLimitError, limitError, PixelBudget, type DocumentBudget } from './budget.js';
-import { thresholdRowsInto } from './bilevel.js';
+import { BitmapRowChanges, GreyRowChanges, thresholdRowsInto } from './bilevel.js';
+import type { FaxRowsPage } from './tiff-write.js';
 import { checkPageLength, placeOnPage, RESOLUTIONS, type FitOptions, type Placement } from './fax-page.js';
 import { greyToBitmap, withDpi, type GreyImage } from './grey.js';
 
@@ -105,6 +107,8 @@ interface OpenPage {
   readonly hPt: number;
   /** 40 octets of PDFium heap for an FS_MATRIX and an FS_RECTF (the clip). */
   readonly scratch: number;
+  /** The document's pixel buffer in PDFium's heap (see `renderGrey`), grown on demand, freed with the document. */
+  readonly pixels: { at: number; size: number };
 }
 
 /**
@@ -121,6 +125,7 @@ async function withPages<T>(bytes: Uint8Array, maxPages: number, each: (page: Op
   let buf = 0;
   let doc = 0;
   let scratch = 0;
+  const pixels = { at: 0, size: 0 };
   let page = 0;
   let trapped = false;
   try {
@@ -149,7 +154,7 @@ async function withPages<T>(bytes: Uint8Array, maxPages: number, each: (page: Op
       const h = p.FPDF_GetPageHeightF(page);
       if (!(w > 0 && h > 0 && Number.isFinite(w) && Number.isFinite(h))) return err({ code: 'bad-pdf', message: `page ${i + 1} has an empty size ${w}×${h} pt`, offset: 0 });
       try {
-        out.push(each({ p, page, wPt: w, hPt: h, scratch }, i, n));
+        out.push(each({ p, page, wPt: w, hPt: h, scratch, pixels }, i, n));
       } catch (e) {
         if (e instanceof CallerError) throw e;
         if (isLimitError(e)) return err({ code: 'limit', message: `page ${i + 1}: ${e.message}`, offset: 0 });
@@ -174,6 +179,7 @@ async function withPages<T>(bytes: Uint8Array, maxPages: number, each: (page: Op
       if (page !== 0) p.FPDF_ClosePage(page);
       if (doc !== 0) p.FPDF_CloseDocument(doc);
       if (scratch !== 0) p.pdfium.wasmExports.free(scratch);
+      if (pixels.at !== 0) p.pdfium.wasmExports.free(pixels.at);
       if (buf !== 0) p.pdfium.wasmExports.free(buf);
     }
   }
@@ -190,10 +196,17 @@ class CallerError extends Error {
 }
 
 /**
- * Renders an open page into a fresh grey bitmap of `bw × bh` in PDFium's heap (white paper),
- * the page mapped by the matrix `m` (a b c d e f, ISO 32000-1 §8.3.3, from PDFium's page space:
- * points, origin top-left, y down, /Rotate applied) and clipped to `clip` (left top right bottom
- * in pixels), then calls `use` with the samples (valid only during the call) and frees the bitmap.
+ * Renders an open page into a grey bitmap of `bw × bh` in PDFium's heap (white paper), the page
+ * mapped by the matrix `m` (a b c d e f, ISO 32000-1 §8.3.3, from PDFium's page space: points,
+ * origin top-left, y down, /Rotate applied) and clipped to `clip` (left top right bottom in
+ * pixels), then calls `use` with the samples (valid only during the call).
+ *
+ * The samples live in one buffer per document (`o.pixels`, grown for a larger page), which the
+ * bitmap only wraps (FPDFBitmap_CreateEx with an external buffer): a bitmap of its own would be
+ * allocated zeroed and then filled white by PDFium (FPDFBitmap_FillRect), two passes of
+ * WebAssembly memset over 4 MB per fine A4 page (≈ 2 ms of CPU a page, measured), where the
+ * paper is one native `fill` here. Rows are 4-aligned (stride a multiple of 4) for the
+ * threshold's word path.
  */
 function renderGrey<T>(
   o: OpenPage,
@@ -204,19 +217,26 @@ function renderGrey<T>(
   flags: number,
   use: (data: Uint8Array, offset: number, stride: number) => T,
 ): T {
-  const { p, page, scratch } = o;
-  const bmp = p.FPDFBitmap_CreateEx(bw, bh, FPDFBITMAP_GRAY, 0, 0);
+  const { p, page, scratch, pixels } = o;
+  const stride = (bw + 3) & ~3;
+  const size = stride * bh;
+  if (pixels.size < size) {
+    if (pixels.at !== 0) p.pdfium.wasmExports.free(pixels.at);
+    pixels.size = 0;
+    pixels.at = p.pdfium.wasmExports.malloc(size);
+    if (pixels.at === 0) throw new PdfiumFailure(`no memory for a ${bw}×${bh} bitmap`);
+    pixels.size = size;
+  }
+  const bmp = p.FPDFBitmap_CreateEx(bw, bh, FPDFBITMAP_GRAY, pixels.at, stride);
   if (bmp === 0) throw new PdfiumFailure(`no memory for a ${bw}×${bh} bitmap`);
   try {
-    p.FPDFBitmap_FillRect(bmp, 0, 0, bw, bh, 0xffffffff);
+    // HEAPU8 is re-made when the heap grows: fetched after every call that may allocate.
+    heap(p).fill(0xff, pixels.at, pixels.at + size);
     const f = new Float32Array(heap(p).buffer, scratch, 10);
     f.set(m);
     f.set(clip, 6);
     p.FPDF_RenderPageBitmapWithMatrix(bmp, page, scratch, scratch + 24, flags);
-    const at = p.FPDFBitmap_GetBuffer(bmp);
-    const stride = p.FPDFBitmap_GetStride(bmp);
-    // HEAPU8 is re-made when the heap grows: read it after rendering.
-    return use(heap(p), at, stride);
+    return use(heap(p), pixels.at, stride);
   } finally {
     p.FPDFBitmap_Destroy(bmp);
   }
@@ -266,11 +286,27 @@ export async function forEachPdfFaxPage(
   return faxPages(bytes, opts, true, onPage);
 }
 
+/**
+ * The pages of `forEachPdfFaxPage` as rows of changing elements (bilevel.ts `GreyRowChanges`)
+ * read straight off the renderer's grey buffer, for a consumer that codes them
+ * (`TiffPageWriter.addRows`): the same pixels, without a bilevel page in between. `page.rows`
+ * is valid only during the call.
+ */
+export async function forEachPdfFaxPageRows(
+  bytes: Uint8Array,
+  opts: FitOptions & DocumentBudget,
+  onPage: (page: FaxRowsPage, index: number, count: number) => void,
+): Promise<DecodeResult<number, PdfError>> {
+  return faxPages(bytes, opts, true, () => undefined, onPage);
+}
+
 async function faxPages(
   bytes: Uint8Array,
   opts: FitOptions & DocumentBudget,
   reuse: boolean,
   onPage: (page: Bitmap, index: number, count: number) => void,
+  /** Given: the pages go here as rows instead (`onPage` is not called). */
+  onRows?: (page: FaxRowsPage, index: number, count: number) => void,
 ): Promise<DecodeResult<number, PdfError>> {
   const r = RESOLUTIONS[opts.resolution ?? 'fine'];
   const budget = new PixelBudget(opts);
@@ -286,6 +322,18 @@ async function faxPages(
     if (over !== undefined) throw limitError(over);
     const width = pl.pageWidth;
     const height = pl.pageHeight;
+    if (onRows !== undefined && !dither) {
+      // Thresholded as it is coded, from PDFium's buffer (valid while `use` runs).
+      renderFaxPage(o, pl, (d, offset, s) => {
+        const rows = new GreyRowChanges({ data: d, offset, stride: s, width, height }, threshold, true);
+        try {
+          onRows({ rows, xDpi: r.xDpi, yDpi: r.yDpi }, index, count);
+        } catch (e) {
+          throw new CallerError(e);
+        }
+      });
+      return;
+    }
     let page: Bitmap;
     if (dither) {
       const g = renderFaxPage(o, pl, (d, at, stride) => copyGrey(d, at, stride, width, height));
@@ -302,7 +350,8 @@ async function faxPages(
       page = withDpi({ width, height, stride, data }, r.xDpi, r.yDpi);
     }
     try {
-      onPage(page, index, count);
+      if (onRows !== undefined) onRows({ rows: new BitmapRowChanges(page), xDpi: page.xDpi, yDpi: page.yDpi }, index, count);
+      else onPage(page, index, count);
     } catch (e) {
       throw new CallerError(e);
     }

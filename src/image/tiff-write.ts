@@ -18,7 +18,9 @@
 
 import { FaxwireError } from '../util/errors.js';
 import type { Bitmap } from '../t4/bitmap.js';
-import { encodeCcitt, type CcittParams } from './ccitt.js';
+import { encodeCcitt, encodeCcittRows, type CcittParams } from './ccitt.js';
+import { fillRow, SENTINELS } from '../t4/changes.js';
+import type { RowChangesSource } from '../t4/index.js';
 import { packBitsRows } from './packbits.js';
 import { reverseBits } from './tiff-read.js';
 import { COMPRESSION, T4_2D, T4_FILL_BITS, TAG, TYPE, typeSize } from './tiff-tags.js';
@@ -40,6 +42,17 @@ export interface FaxPageQuality {
 export interface TiffWritePage {
   readonly bitmap: Bitmap;
   readonly quality?: FaxPageQuality;
+}
+
+/**
+ * A page given row by row as changing elements (`TiffPageWriter.addRows`): a rendered page
+ * thresholded as it is coded (bilevel.ts `GreyRowChanges`), or a bitmap (`BitmapRowChanges`).
+ */
+export interface FaxRowsPage {
+  readonly rows: RowChangesSource;
+  readonly xDpi?: number | undefined;
+  readonly yDpi?: number | undefined;
+  readonly quality?: FaxPageQuality | undefined;
 }
 
 export interface TiffWriteOptions {
@@ -102,33 +115,49 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
+/** The CCITT parameters of a strip (compressions mh, mr, mmr, rle). */
+function ccittParams(c: 'mh' | 'mr' | 'mmr' | 'rle', width: number, rows: number, yDpi: number | undefined, opts: TiffWriteOptions, lsbFirst: boolean): CcittParams {
+  return {
+    compression: c === 'mmr' ? 4 : c === 'rle' ? 2 : 3,
+    twoD: c === 'mr' || c === 'mmr',
+    uncompressedMode: false,
+    fillBits: c !== 'mmr' && c !== 'rle' && opts.fillBits === true,
+    width,
+    rows,
+    lsbFirst,
+    k: opts.k ?? ((yDpi ?? 196) < 150 ? 2 : 4),
+  };
+}
+
+/** Packed rows, uncompressed or PackBits, in the file's fill order. */
+function codeRaw(raw: Uint8Array, stride: number, rows: number, c: 'none' | 'packbits', lsbFirst: boolean): Uint8Array {
+  const coded = c === 'none' ? raw.slice() : packBitsRows(raw, stride, rows);
+  // FillOrder applies to the stored octets, whatever the compression (as libtiff reads it).
+  return lsbFirst ? reverseBits(coded) : coded;
+}
+
 /** Codes one strip of `rows` rows starting at row `y0`. */
 function codeStrip(b: Bitmap, y0: number, rows: number, c: TiffCompression, opts: TiffWriteOptions, lsbFirst: boolean): Uint8Array {
   const raw = b.data.subarray(y0 * b.stride, (y0 + rows) * b.stride);
-  switch (c) {
-    case 'none':
-    case 'packbits': {
-      const coded = c === 'none' ? raw.slice() : packBitsRows(raw, b.stride, rows);
-      // FillOrder applies to the stored octets, whatever the compression (as libtiff reads it).
-      return lsbFirst ? reverseBits(coded) : coded;
-    }
-    case 'mh':
-    case 'mr':
-    case 'mmr':
-    case 'rle': {
-      const p: CcittParams = {
-        compression: c === 'mmr' ? 4 : c === 'rle' ? 2 : 3,
-        twoD: c === 'mr' || c === 'mmr',
-        uncompressedMode: false,
-        fillBits: c !== 'mmr' && c !== 'rle' && opts.fillBits === true,
-        width: b.width,
-        rows,
-        lsbFirst,
-        k: opts.k ?? ((b.yDpi ?? 196) < 150 ? 2 : 4),
-      };
-      return encodeCcitt(raw, p);
-    }
+  if (c === 'none' || c === 'packbits') return codeRaw(raw, b.stride, rows, c, lsbFirst);
+  return encodeCcitt(raw, ccittParams(c, b.width, rows, b.yDpi, opts, lsbFirst));
+}
+
+/** `codeStrip` of a row source: the same octets for the same pixels. */
+function codeRowsStrip(src: RowChangesSource, yDpi: number | undefined, y0: number, rows: number, c: TiffCompression, opts: TiffWriteOptions, lsbFirst: boolean): Uint8Array {
+  if (c !== 'none' && c !== 'packbits') return encodeCcittRows(src, y0, ccittParams(c, src.width, rows, yDpi, opts, lsbFirst));
+  // Uncompressed and PackBits store packed rows: made here from the changing elements.
+  const stride = (src.width + 7) >>> 3;
+  const raw = new Uint8Array(stride * rows);
+  const view = new DataView(raw.buffer);
+  const changes = new Int32Array(src.width + 1 + SENTINELS);
+  for (let y = 0; y < rows; y++) {
+    const n = src.changesAt(y0 + y, changes);
+    // fillRow reads the end of the last black span past the list: the row's end when n is odd.
+    changes[n] = src.width;
+    fillRow(raw, view, y * stride, stride, changes, n);
   }
+  return codeRaw(raw, stride, rows, c, lsbFirst);
 }
 
 /** Writes fax pages as a multi-page TIFF Class F file. */
@@ -186,6 +215,25 @@ export class TiffPageWriter {
     const strips: Uint8Array[] = [];
     for (let y = 0; y < b.height; y += rps) strips.push(codeStrip(b, y, Math.min(rps, b.height - y), comp, opts, (opts.fillOrder ?? 1) === 2));
     this.#coded.push({ width: b.width, height: b.height, xDpi: b.xDpi, yDpi: b.yDpi, quality: page.quality, rps, strips });
+  }
+
+  /**
+   * `add` for a page given as rows of changing elements: the same coded strips as `add` of the
+   * bitmap they describe. The source is read during the call only.
+   */
+  addRows(page: FaxRowsPage): void {
+    if (this.#coded.length >= 0xffff) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', 'writeTiff: more than 65535 pages');
+    const opts = this.#opts;
+    const src = page.rows;
+    const { width, height } = src;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `writeTiff: bad page ${width}×${height}`);
+    const rps = Math.min(height, opts.rowsPerStrip ?? height);
+    if (!Number.isInteger(rps) || rps < 1) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `rowsPerStrip=${opts.rowsPerStrip}`);
+    const comp = opts.compression ?? 'mh';
+    const lsbFirst = (opts.fillOrder ?? 1) === 2;
+    const strips: Uint8Array[] = [];
+    for (let y = 0; y < height; y += rps) strips.push(codeRowsStrip(src, page.yDpi, y, Math.min(rps, height - y), comp, opts, lsbFirst));
+    this.#coded.push({ width, height, xDpi: page.xDpi, yDpi: page.yDpi, quality: page.quality, rps, strips });
   }
 
   /** The file (PageNumber counts the pages added). */

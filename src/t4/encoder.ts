@@ -178,7 +178,35 @@ export class T4Encoder {
       this.words = new Int32Array(data.buffer, 0, data.buffer.byteLength >>> 2);
       this.viewOf = data;
     }
-    const nc = rowChanges(data, this.view, offset, this.width, this.stride, this.cur, this.words);
+    this.codeRow(rowChanges(data, this.view, offset, this.width, this.stride, this.cur, this.words));
+  }
+
+  /**
+   * Codes one row given as its `n` changing elements (T.4 §4.2.1.2, changes.ts): `changes[0 …
+   * n)` strictly increasing, each in 0 … width − 1; an element at even index turns the row
+   * black, at odd index white (the pel left of the row is white). The same code as
+   * `encodeRowAt` of the packed row they describe — for a producer that has the row as runs
+   * already (a threshold that finds the edges as it goes), which spares packing it into bits
+   * and scanning them again. Throws FAXWIRE_ERR_INVALID_ARGUMENT for a list that is not one.
+   */
+  encodeChanges(changes: Int32Array, n: number): void {
+    if (this.finished) throw new FaxwireError('FAXWIRE_ERR_INVALID_STATE', 'T4Encoder: encodeChanges after finish');
+    const w = this.width;
+    if (!Number.isInteger(n) || n < 0 || n > w || n > changes.length) invalid(`T4Encoder: ${n} changing elements (width ${w}, list of ${changes.length})`);
+    const cur = this.cur;
+    let prev = -1;
+    for (let i = 0; i < n; i++) {
+      const x = changes[i]!;
+      if (x <= prev || x >= w) invalid(`T4Encoder: changing element ${i} at ${x} (after ${prev}, width ${w})`);
+      cur[i] = x;
+      prev = x;
+    }
+    for (let s = 0; s < SENTINELS; s++) cur[n + s] = w;
+    this.codeRow(n);
+  }
+
+  /** Codes the row whose `nc` changing elements (and sentinels) are in `this.cur`. */
+  private codeRow(nc: number): void {
     const oneD = this.coding === 'mh' || (this.coding === 'mr' && this.rows % this.k === 0);
     // Worst case: every changing element in horizontal mode with two 25-bit runs, plus the pass
     // modes the reference line can force, plus EOL + fill.
@@ -479,6 +507,40 @@ export class T4Encoder {
  * more than coding); each result is copied out of it at its exact size. Not kept above 8 MiB.
  */
 let scratch: Uint8Array | undefined;
+/** encodeT4Rows' list of changing elements, reused likewise. */
+let changesScratch: Int32Array | undefined;
+
+/**
+ * A bilevel image given row by row as changing elements (T.4 §4.2.1.2) instead of packed bits:
+ * `changesAt(y, out)` writes row y's into `out` (room for width + 1 + SENTINELS values) as
+ * `T4Encoder.encodeChanges` takes them and returns their count.
+ */
+export interface RowChangesSource {
+  readonly width: number;
+  readonly height: number;
+  changesAt(y: number, out: Int32Array): number;
+}
+
+/**
+ * Codes rows `y0 … y0 + rows − 1` of `source` as `encodeT4` codes them from packed bits
+ * (octet for octet the same stream for the same image); returns a new array.
+ */
+export function encodeT4Rows(source: RowChangesSource, opts: T4EncodeOptions, y0 = 0, rows = source.height - y0): Uint8Array {
+  const { width, height } = source;
+  if (!Number.isInteger(height) || height < 0) invalid(`T4Encoder: height ${height}`);
+  if (!Number.isInteger(y0) || !Number.isInteger(rows) || y0 < 0 || rows < 0 || y0 + rows > height) invalid(`T4Encoder: rows ${y0} + ${rows} of ${height}`);
+  const enc = new T4Encoder(width, opts, scratch);
+  scratch = undefined;
+  // The row list, reused from call to call as the output buffer is.
+  const changes = changesScratch !== undefined && changesScratch.length >= width + 1 + SENTINELS ? changesScratch : new Int32Array(width + 1 + SENTINELS);
+  changesScratch = undefined;
+  for (let y = y0; y < y0 + rows; y++) enc.encodeChanges(changes, source.changesAt(y, changes));
+  const r = enc.finish();
+  const buf = enc.outputBuffer();
+  if (buf.length <= 8 << 20) scratch = buf;
+  changesScratch = changes;
+  return r;
+}
 
 /** Codes a whole page; returns a new array. */
 export function encodeT4(bitmap: Bitmap, opts: T4EncodeOptions): Uint8Array {

@@ -4,6 +4,6 @@
  * row, both bit orders, TIFF Compression 2/3/4 conventions.
  */
 export * from './types.js';
-export { encodeT4, T4Encoder, type T4EncoderStats } from './encoder.js';
+export { encodeT4, encodeT4Rows, T4Encoder, type RowChangesSource, type T4EncoderStats } from './encoder.js';
 export { decodeT4, T4Decoder, type T4DecoderStats } from './decoder.js';
 export { bitmapRow, bitmapStride, createBitmap, getPixel, setPixel, type Bitmap } from './bitmap.js';

@@ -9,7 +9,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { thresholdRowsInto, STROKE_CONTRAST, STROKE_MAX_GREY } from '../../../src/image/bilevel.js';
+import { BitmapRowChanges, GreyRowChanges, thresholdRowsInto, STROKE_CONTRAST, STROKE_MAX_GREY } from '../../../src/image/bilevel.js';
 import { faxPageToBitmap } from '../../../src/image/fax-page.js';
 import { greyToBitmap, type GreyImage } from '../../../src/image/grey.js';
 import { bitmapStride, type Bitmap } from '../../../src/t4/bitmap.js';
@@ -160,5 +160,77 @@ describe('thresholdRowsInto against the per-pixel reference', () => {
     assert.throws(() => thresholdRowsInto({ data, offset: 1, stride: 8, width: 8, height: 8 }, 128, true, out, 1), { code: 'FAXWIRE_ERR_INVALID_ARGUMENT' });
     assert.throws(() => thresholdRowsInto({ data, offset: 0, stride: 8, width: 8, height: 8 }, 128, true, new Uint8Array(7), 1), { code: 'FAXWIRE_ERR_INVALID_ARGUMENT' });
     assert.throws(() => thresholdRowsInto({ data, offset: 0, stride: 4, width: 8, height: 2 }, 128, true, out, 1), { code: 'FAXWIRE_ERR_INVALID_ARGUMENT' });
+  });
+});
+
+/** Changing elements of a packed row, pel by pel (T.4 §4.2.1.2: the pel left of the row is white). */
+function changesOf(bits: Uint8Array, stride: number, y: number, width: number): number[] {
+  const out: number[] = [];
+  let prev = 0;
+  for (let x = 0; x < width; x++) {
+    const v = (bits[y * stride + (x >>> 3)]! >>> (7 - (x & 7))) & 1;
+    if (v !== prev) out.push(x);
+    prev = v;
+  }
+  return out;
+}
+
+describe('GreyRowChanges (the threshold as changing elements, for the encoder)', () => {
+  it('each row is the changing elements of the row thresholdRowsInto makes (fast-check, any layout and threshold)', () => {
+    fc.assert(
+      fc.property(caseArb, fc.boolean(), (c, keep) => {
+        const { data, offset, stride } = laidOut(c);
+        const src = { data, offset, stride, width: c.g.width, height: c.g.height };
+        const ostride = bitmapStride(c.g.width);
+        const bits = new Uint8Array(ostride * c.g.height);
+        thresholdRowsInto(src, c.threshold, keep, bits, ostride);
+        const rows = new GreyRowChanges(src, c.threshold, keep);
+        const out = new Int32Array(c.g.width + 5).fill(-7);
+        for (let y = 0; y < c.g.height; y++) {
+          const n = rows.changesAt(y, out);
+          assert.deepEqual(Array.from(out.subarray(0, n)), changesOf(bits, ostride, y, c.g.width), `row ${y}`);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+  it('on 8-aligned widths (the word path, with runs of paper and of ink skipped whole)', () => {
+    fc.assert(
+      fc.property(caseArb, fc.integer({ min: 1, max: 12 }), fc.nat(), (c, groups, inkAt) => {
+        const width = groups * 8;
+        const data = new Uint8Array(width * c.g.height);
+        for (let i = 0; i < data.length; i++) data[i] = c.g.data[i % c.g.data.length]!;
+        // A run of solid ink (all < 128) somewhere: the ink fast path.
+        const at = (inkAt % groups) * 8;
+        for (let x = at; x < Math.min(width, at + 16); x++) data[x] = 10;
+        const src = { data, offset: 0, stride: width, width, height: c.g.height };
+        const t = c.threshold;
+        const ref = reference({ width, height: c.g.height, data }, t, true);
+        const rows = new GreyRowChanges(src, t, true);
+        const out = new Int32Array(width + 5);
+        for (let y = 0; y < c.g.height; y++) {
+          const n = rows.changesAt(y, out);
+          assert.deepEqual(Array.from(out.subarray(0, n)), changesOf(ref, groups, y, width), `row ${y}`);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it('BitmapRowChanges gives a bitmap row’s changing elements; both refuse bad rows and short lists', () => {
+    const bits = Uint8Array.of(0b1110_0000, 0b0000_0001, 0xff, 0x00);
+    const b = new BitmapRowChanges({ width: 13, height: 2, stride: 2, data: bits });
+    const out = new Int32Array(13 + 5);
+    assert.deepEqual(Array.from(out.subarray(0, b.changesAt(0, out))), [0, 3]);
+    // Row 1: black from pel 0 to 7, white after; the padding bits are not pels.
+    assert.deepEqual(Array.from(out.subarray(0, b.changesAt(1, out))), [0, 8]);
+    assert.throws(() => b.changesAt(2, out), { code: 'FAXWIRE_ERR_INVALID_ARGUMENT' });
+    assert.throws(() => b.changesAt(0, new Int32Array(13)), { code: 'FAXWIRE_ERR_INVALID_ARGUMENT' });
+    assert.throws(() => new BitmapRowChanges({ width: 13, height: 3, stride: 2, data: bits }), { code: 'FAXWIRE_ERR_INVALID_ARGUMENT' });
+    const g = new GreyRowChanges({ data: new Uint8Array(16).fill(255), offset: 0, stride: 8, width: 8, height: 2 }, 128, true);
+    assert.equal(g.changesAt(1, new Int32Array(8)), 0);
+    assert.throws(() => g.changesAt(-1, new Int32Array(8)), { code: 'FAXWIRE_ERR_INVALID_ARGUMENT' });
+    assert.throws(() => g.changesAt(0, new Int32Array(7)), { code: 'FAXWIRE_ERR_INVALID_ARGUMENT' });
+    assert.throws(() => new GreyRowChanges({ data: new Uint8Array(15), offset: 0, stride: 8, width: 8, height: 2 }, 128, true), { code: 'FAXWIRE_ERR_INVALID_ARGUMENT' });
+    assert.throws(() => new GreyRowChanges({ data: new Uint8Array(16), offset: 0, stride: 8, width: 8, height: 2 }, 0, true), { code: 'FAXWIRE_ERR_INVALID_ARGUMENT' });
   });
 });

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import type { Bitmap } from '../../../src/t4/bitmap.js';
 import { forEachPdfFaxPage, pdfRendererHeapBytes, readPdfFaxPages } from '../../../src/image/pdf-read.js';
-import { documentToFaxPages, forEachFaxPage, type FaxPage } from '../../../src/image/document.js';
+import { documentToFaxPages, forEachFaxPage, forEachFaxPageRows, type FaxPage, type ToFaxOptions } from '../../../src/image/document.js';
+import { BitmapRowChanges, GreyRowChanges, thresholdRowsInto } from '../../../src/image/bilevel.js';
 import { TiffPageWriter, writeTiff, type TiffCompression } from '../../../src/image/tiff-write.js';
 import { FaxwireError } from '../../../src/util/errors.js';
 import { bitmapsEqual, docBitmap } from './helpers.js';
@@ -161,5 +162,102 @@ describe('TiffPageWriter', () => {
     assert.throws(() => new TiffPageWriter().finish(), FaxwireError);
     assert.throws(() => new TiffPageWriter().add({ width: 10, height: 2, stride: 1, data: new Uint8Array(2) }), FaxwireError);
     assert.throws(() => new TiffPageWriter({ k: 0 }), FaxwireError);
+  });
+});
+
+describe('pages as rows of changing elements (TiffPageWriter.addRows, forEachFaxPageRows)', () => {
+  const compressions: TiffCompression[] = ['mh', 'mr', 'mmr', 'rle', 'none', 'packbits'];
+  const extras = [{}, { rowsPerStrip: 16, fillOrder: 2 as const, byteOrder: 'MM' as const }, { fillBits: true, k: 3 }];
+
+  it('addRows of a bitmap’s rows writes the octets add writes, for every compression', () => {
+    const pages = [
+      { bitmap: docBitmap(1728, 90, 5, { x: 204, y: 98 }) },
+      { bitmap: docBitmap(861, 70, 6, { x: 204, y: 196 }), quality: { badRows: 3, longestBadRun: 2 } },
+      { bitmap: docBitmap(1728, 40, 7) },
+    ];
+    for (const compression of compressions) {
+      for (const extra of extras) {
+        const opts = { compression, ...extra };
+        const w = new TiffPageWriter(opts);
+        for (const p of pages) w.addRows({ rows: new BitmapRowChanges(p.bitmap), xDpi: p.bitmap.xDpi, yDpi: p.bitmap.yDpi, quality: p.quality });
+        assert.deepEqual(w.finish(), writeTiff(pages, opts), `${compression} ${JSON.stringify(extra)}`);
+      }
+    }
+  });
+
+  it('a rendered page thresholded as it is coded (GreyRowChanges) = add of thresholdRowsInto’s bitmap', () => {
+    // A grey page like a renderer's: paper, ink, mid-grey edges and a hairline.
+    const width = 1728;
+    const height = 60;
+    const grey = new Uint8Array(width * height).fill(255);
+    for (let y = 10; y < 50; y++) for (let x = 100 + y; x < 900 - y; x += 7) grey[y * width + x] = (x * 31 + y * 17) % 256;
+    for (let x = 50; x < 1700; x++) grey[30 * width + x] = 170;
+    const src = { data: grey, offset: 0, stride: width, width, height };
+    const stride = (width + 7) >>> 3;
+    const bits = new Uint8Array(stride * height);
+    thresholdRowsInto(src, 128, true, bits, stride);
+    for (const compression of compressions) {
+      for (const extra of extras) {
+        const opts = { compression, ...extra };
+        const a = new TiffPageWriter(opts);
+        a.add({ width, height, stride, data: bits, xDpi: 204, yDpi: 196 });
+        const b = new TiffPageWriter(opts);
+        b.addRows({ rows: new GreyRowChanges(src, 128, true), xDpi: 204, yDpi: 196 });
+        assert.deepEqual(b.finish(), a.finish(), `${compression} ${JSON.stringify(extra)}`);
+      }
+    }
+  });
+
+  it('forEachFaxPageRows + addRows = forEachFaxPage + add: PDF (threshold and dither, mixed page sizes), TIFF', async () => {
+    const pdf = await mixedPdf();
+    const tiff = writeTiff([docBitmap(1728, 120, 3, { x: 204, y: 196 }), { bitmap: docBitmap(1728, 80, 4, { x: 204, y: 196 }), quality: { badRows: 2, longestBadRun: 1 } }]);
+    const cases: [string, Uint8Array, ToFaxOptions][] = [
+      ['pdf fine', pdf, {}],
+      ['pdf standard', pdf, { resolution: 'standard' }],
+      ['pdf threshold 160', pdf, { threshold: 160 }],
+      ['pdf dither', pdf, { method: 'dither', resolution: 'standard' }],
+      ['tiff', tiff, {}],
+    ];
+    for (const [name, bytes, opts] of cases) {
+      for (const compression of ['mh', 'mmr', 'packbits'] as TiffCompression[]) {
+        const a = new TiffPageWriter({ compression });
+        const seenA: [number, number][] = [];
+        const ra = await forEachFaxPage(bytes, opts, (p, i, n) => {
+          a.add(p);
+          seenA.push([i, n]);
+        });
+        const b = new TiffPageWriter({ compression });
+        const seenB: [number, number][] = [];
+        const rb = await forEachFaxPageRows(bytes, opts, (p, i, n) => {
+          b.addRows(p);
+          seenB.push([i, n]);
+        });
+        assert.ok(ra.ok && rb.ok, name);
+        assert.equal(rb.value, ra.value, name);
+        assert.deepEqual(seenB, seenA, name);
+        assert.deepEqual(b.finish(), a.finish(), `${name} ${compression}`);
+      }
+    }
+  });
+
+  it('forEachFaxPageRows: a refusal is the typed error; the callback’s exception comes out as it is', async () => {
+    const pdf = await mixedPdf();
+    const r = await forEachFaxPageRows(pdf, { maxPages: 2 }, () => undefined);
+    assert.ok(!r.ok && r.error.code === 'too-many-pages' && r.error.format === 'pdf');
+    const boom = new Error('boom');
+    const before = await pdfRendererHeapBytes();
+    await assert.rejects(
+      forEachFaxPageRows(pdf, {}, () => {
+        throw boom;
+      }),
+      (e) => e === boom,
+    );
+    // The document and its pixel buffer were freed: the heap did not grow for them.
+    assert.equal(await pdfRendererHeapBytes(), before);
+  });
+
+  it('misuse of addRows throws FaxwireError: an empty page', () => {
+    assert.throws(() => new TiffPageWriter().addRows({ rows: { width: 0, height: 2, changesAt: () => 0 } }), FaxwireError);
+    assert.throws(() => new TiffPageWriter().addRows({ rows: { width: 8, height: 0, changesAt: () => 0 } }), FaxwireError);
   });
 });
