@@ -399,17 +399,6 @@ export interface IfpEncodeOptions {
 }
 
 /**
- * ORs the low `n` ≤ 9 bits of `value` into `buf` at bit position `pos` (MSB first). The
- * region written must have been zeroed; a 16-bit window covers any n ≤ 9 at any bit offset.
- */
-function putBits(buf: Uint8Array, pos: number, value: number, n: number): void {
-  const byte = pos >>> 3;
-  const v = (value & ((1 << n) - 1)) << (16 - (pos & 7) - n);
-  buf[byte] = (buf[byte] ?? 0) | (v >>> 8);
-  if ((pos & 7) + n > 8) buf[byte + 1] = (buf[byte + 1] ?? 0) | (v & 0xff);
-}
-
-/**
  * The CHOICE and its index, packed in one number so that encoding allocates nothing:
  * kind (0 t30-indicator, 1 t30-data) in bit 8, the value index below.
  */
@@ -473,19 +462,51 @@ export function ifpEncodedSize(ifp: Ifp, version: T38Version, options: IfpEncode
   return (encodedBits(ifp, version, options.fieldAlignment === 'octet') + 7) >>> 3;
 }
 
+/** Field-type indices of the IFP being encoded (one pass resolves them, the next writes). */
+const fieldTypes = new Int32Array(MAX_IFP_FIELDS);
+
+/**
+ * Writes the low `n` bits of `value` at bit `pos` (n ≤ 9). Bits are written in order, so a byte
+ * first touched at its bit 0 — and the next byte, when the value runs into it — holds nothing
+ * yet: it is assigned, not ORed, and the buffer needs no clearing beforehand.
+ */
+function putFresh(buf: Uint8Array, pos: number, value: number, n: number): void {
+  const byte = pos >>> 3;
+  const sh = pos & 7;
+  const v = (value & ((1 << n) - 1)) << (16 - sh - n);
+  buf[byte] = (sh === 0 ? 0 : (buf[byte] ?? 0)) | (v >>> 8);
+  if (sh + n > 8) buf[byte + 1] = v & 0xff;
+}
+
 /** Encodes into `buf` at `offset`; returns the octets written. */
 export function encodeIfpInto(ifp: Ifp, version: T38Version, buf: Uint8Array, offset = 0, options: IfpEncodeOptions = NO_OPTIONS): number {
   const octetFields = options.fieldAlignment === 'octet';
-  const size = (encodedBits(ifp, version, octetFields) + 7) >>> 3;
-  if (offset < 0 || offset + size > buf.length) {
-    throw new FaxwireError('FAXWIRE_ERR_BUFFER_TOO_SMALL', `IFP needs ${size} octets at offset ${offset}, buffer has ${buf.length}`);
-  }
+  // First pass: resolve every name once (throws on what cannot be encoded) and size the result.
   const packed = resolve(ifp, version);
   const kind = packed >>> 8;
   const value = packed & 0xff;
   const root = rootOf(packed);
   const fields = ifp.fields;
-  buf.fill(0, offset, offset + size);
+  let bits = value < root ? 7 : 10;
+  if (fields) {
+    const n = fields.length;
+    if (n > MAX_IFP_FIELDS) throw new FaxwireError('FAXWIRE_ERR_INVALID_ARGUMENT', `more than ${MAX_IFP_FIELDS} fields`);
+    bits = ((bits + 7) & ~7) + 8;
+    for (let i = 0; i < n; i++) {
+      const f = fields[i] as IfpField;
+      if (octetFields) bits = (bits + 7) & ~7;
+      const t = fieldIndex(f, version);
+      fieldTypes[i] = t;
+      bits += version === 0 ? 4 : t < FIELD_ROOT_COUNT ? 5 : 9;
+      if (f.data) bits = ((bits + 7) & ~7) + 16 + f.data.length * 8;
+    }
+  }
+  const size = (bits + 7) >>> 3;
+  if (offset < 0 || offset + size > buf.length) {
+    throw new FaxwireError('FAXWIRE_ERR_BUFFER_TOO_SMALL', `IFP needs ${size} octets at offset ${offset}, buffer has ${buf.length}`);
+  }
+  // Second pass: write. Every octet in [offset, offset + size) is assigned (see putFresh; the
+  // padding bits X.691 10.1.3 asks for are the zeros of those assignments).
   // D T E vvvv 0, or D T 1 0 vvvvvv for an extension value (see the layout at the top).
   const head = (fields ? 0x80 : 0) | (kind << 6);
   let pos = offset * 8;
@@ -494,35 +515,39 @@ export function encodeIfpInto(ifp: Ifp, version: T38Version, buf: Uint8Array, of
     pos += 7;
   } else {
     buf[offset] = head | 0x20;
-    putBits(buf, pos + 4, value - root, 6);
+    putFresh(buf, pos + 4, value - root, 6);
     pos += 10; // D T E, then the normally small number: a 0 bit and 6 value bits
   }
   if (fields) {
     pos = (pos + 7) & ~7;
-    buf[pos >>> 3] = fields.length;
+    const n = fields.length;
+    buf[pos >>> 3] = n;
     pos += 8;
-    for (const f of fields) {
+    for (let i = 0; i < n; i++) {
+      const f = fields[i] as IfpField;
       if (octetFields) pos = (pos + 7) & ~7;
-      const t = fieldIndex(f, version);
-      const present = f.data ? 1 : 0;
+      const t = fieldTypes[i] ?? 0;
+      const data = f.data;
+      const present = data ? 1 : 0;
       if (version === 0) {
-        putBits(buf, pos, (present << 3) | t, 4);
+        putFresh(buf, pos, (present << 3) | t, 4);
         pos += 4;
       } else if (t < FIELD_ROOT_COUNT) {
-        putBits(buf, pos, (present << 4) | t, 5);
+        putFresh(buf, pos, (present << 4) | t, 5);
         pos += 5;
       } else {
         // P 1 0 vvvvvv: 9 bits.
-        putBits(buf, pos, (present << 8) | 0x80 | (t - FIELD_ROOT_COUNT), 9);
+        putFresh(buf, pos, (present << 8) | 0x80 | (t - FIELD_ROOT_COUNT), 9);
         pos += 9;
       }
-      if (f.data) {
+      if (data) {
         pos = (pos + 7) & ~7;
         const at = pos >>> 3;
-        buf[at] = (f.data.length - 1) >>> 8;
-        buf[at + 1] = (f.data.length - 1) & 0xff;
-        buf.set(f.data, at + 2);
-        pos += 16 + f.data.length * 8;
+        const len = data.length;
+        buf[at] = (len - 1) >>> 8;
+        buf[at + 1] = (len - 1) & 0xff;
+        buf.set(data, at + 2);
+        pos += 16 + len * 8;
       }
     }
   }

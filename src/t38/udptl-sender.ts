@@ -191,6 +191,10 @@ export class UdptlSender {
   private readonly accAt: number;
   private readonly accCap: number;
   private readonly accOk: Uint8Array;
+  /** `sent` mod the configured entry count (FEC mode): the class of the IFP being sent. */
+  private accClass = 0;
+  /** Entry lengths of the datagram being built. */
+  private readonly fecLens = new Int32Array(UDPTL_MAX_FEC_ENTRIES);
   /**
    * Where a caller may encode an IFP before `sendInto(sender.staging, 0, n, …)`: the sender then
    * copies it with memmoves only. Overwritten by nothing but the caller.
@@ -529,9 +533,14 @@ export class UdptlSender {
     const oversize = head > this.maxDatagram;
     let e = oversize ? 0 : want;
     let size = head;
+    const lens = this.fecLens;
     for (; e > 0; e--) {
       size = head;
-      for (let m = 0; m < e; m++) size += perOctetsSize(this.fecEntryLen(s, e, m));
+      for (let m = 0; m < e; m++) {
+        const l = this.fecEntryLen(s, e, m);
+        lens[m] = l;
+        size += l < 128 ? l + 1 : perOctetsSize(l);
+      }
       if (size <= this.maxDatagram) break;
     }
     if (e === 0) size = head;
@@ -544,10 +553,12 @@ export class UdptlSender {
     // Steady state (full span and entries, all of them): each entry is one accumulator.
     const sliding = s === span && e === entries && this.outAt >= 0;
     for (let m = 0; m < e; m++) {
-      const len = this.fecEntryLen(s, e, m);
-      if (sliding && len < 128 && this.accOk[(this.sent + m) % e] === 1) {
+      const len = lens[m] ?? 0;
+      let r = this.accClass + m;
+      if (r >= e) r -= e;
+      if (sliding && len < 128 && this.accOk[r] === 1) {
         out[o++] = len;
-        const at = this.accAt + ((this.sent + m) % e) * this.accCap;
+        const at = this.accAt + r * this.accCap;
         this.arena.copyWithin(this.outAt + o, at, at + len);
         o += len;
         continue;
@@ -570,7 +581,7 @@ export class UdptlSender {
         out.fill(0, o, o + len);
         this.xorGroup(out, o, s, e, m);
       } else if (sliding) {
-        this.accRestart((this.sent + m) % e, len);
+        this.accRestart(r, len);
       }
       o += len;
     }
@@ -619,7 +630,7 @@ export class UdptlSender {
   private accDrop(span: number, entries: number): void {
     const back = span * entries;
     if (this.sent < back) return;
-    const r = this.sent % entries;
+    const r = this.accClass;
     if (this.accOk[r] !== 1) return;
     const slot = (this.sent - back) & this.mask;
     const h = this.histAt[slot] ?? -1;
@@ -632,7 +643,8 @@ export class UdptlSender {
 
   /** Sliding parity: the IFP just stored in the history joins its class's accumulator. */
   private accAdd(entries: number): void {
-    const r = this.sent % entries;
+    const r = this.accClass;
+    this.accClass = r + 1 === entries ? 0 : r + 1;
     if (this.accOk[r] !== 1) return;
     const slot = this.sent & this.mask;
     const h = this.histAt[slot] ?? -1;

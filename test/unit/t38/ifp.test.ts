@@ -5,6 +5,7 @@ import {
   decodeIfp,
   describeIfp,
   encodeIfp,
+  encodeIfpInto,
   ifpEncodedSize,
   ifpImplausibility,
   IfpView,
@@ -252,6 +253,20 @@ describe('IFP properties', () => {
           assert.deepEqual(r.value, ifp);
         }),
         { numRuns: 2000 },
+      );
+    });
+    it(`encodeIfpInto assigns every octet it covers, version ${version}: into garbage at any offset, the octets of encodeIfp, nothing around them touched`, () => {
+      fc.assert(
+        fc.property(arbIfp(version), fc.boolean(), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 255 }), (ifp, octet, offset, fill) => {
+          const options = octet ? ({ fieldAlignment: 'octet' } as const) : {};
+          const want = encodeIfp(ifp, version, options);
+          const buf = new Uint8Array(offset + want.length + 5).fill(fill);
+          assert.equal(encodeIfpInto(ifp, version, buf, offset, options), want.length);
+          assert.deepEqual(buf.subarray(offset, offset + want.length), want);
+          assert.ok(buf.subarray(0, offset).every((x) => x === fill));
+          assert.ok(buf.subarray(offset + want.length).every((x) => x === fill));
+        }),
+        { numRuns: 1000 },
       );
     });
     it(`decode(encode(x)) = x, version ${version} (octet-per-field)`, () => {
