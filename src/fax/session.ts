@@ -238,7 +238,7 @@ export class FaxSession<E = T30Event> {
  * T.30 options of a fax terminal (T.38 or audio): the engine's own (one definition, in `T30EngineOptions`), plus
  * the page header line and any other engine option.
  */
-export interface FaxTerminalOptions extends Pick<T30EngineOptions, 'role' | 'send' | 'receive' | 'ident' | 'ecm' | 'modems' | 'maxBitRate' | 'codings' | 'confirmAfterStore' | 'retainPages'> {
+export interface FaxTerminalOptions extends Pick<T30EngineOptions, 'role' | 'send' | 'receive' | 'ident' | 'ecm' | 'modems' | 'maxBitRate' | 'codings' | 'confirmAfterStore' | 'retainPages' | 'pageBuffer'> {
   /**
    * A header line stamped at the top of every page sent (what fax machines print: the sender's
    * identity, date, page n/N — T.30 does not define it, national rules often require it).
@@ -272,6 +272,7 @@ export function createT30Engine(o: FaxTerminalOptions & { readonly tcf?: T30Engi
     ...(o.codings !== undefined ? { codings: o.codings } : {}),
     ...(o.confirmAfterStore !== undefined ? { confirmAfterStore: o.confirmAfterStore } : {}),
     ...(o.retainPages !== undefined ? { retainPages: o.retainPages } : {}),
+    ...(o.pageBuffer !== undefined ? { pageBuffer: o.pageBuffer } : {}),
     ...(o.tcf !== undefined ? { tcf: o.tcf } : {}),
   };
   return new T30Engine(opts);

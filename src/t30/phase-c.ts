@@ -216,7 +216,13 @@ function rxPageLimit(m: T30Machine): number {
  */
 function decodePage(m: T30Machine, data: Uint8Array, p: SessionParams, nonEcm: boolean): T4DecodeResult | undefined {
   try {
-    return m.codec.decode(data, { coding: p.coding, width: p.widthPx, k: kFactor(p.resolution), ...(nonEcm && p.coding !== 'mmr' ? { skipToFirstEol: true } : {}) });
+    const buf = m.pageBuffer;
+    const opts = { coding: p.coding, width: p.widthPx, k: kFactor(p.resolution), ...(nonEcm && p.coding !== 'mmr' ? { skipToFirstEol: true } : {}) };
+    if (buf === undefined) return m.codec.decode(data, opts);
+    // Into the shared buffer (page-buffer.ts): no page-sized allocation per page.
+    const r = m.codec.decode(data, { ...opts, into: buf.target((p.widthPx + 7) >>> 3) });
+    buf.adopt(r.bitmap.data);
+    return r;
   } catch (e) {
     m.warn(`T.4 decoder threw: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
