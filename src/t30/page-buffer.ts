@@ -22,6 +22,8 @@ export const PAGE_BUFFER_MAX_OCTETS = 8 << 20;
 
 export class T30PageBuffer {
   private buf: Uint8Array | undefined;
+  /** The coded page (its blocks or chunks joined) on its way to the decoder. */
+  private codedBuf: Uint8Array | undefined;
 
   /**
    * `octets`: allocate this much up front (default: nothing until the first page, which then
@@ -48,6 +50,27 @@ export class T30PageBuffer {
     const n = new Uint8Array(Math.min(PAGE_BUFFER_MAX_OCTETS, Math.max(stride, stride * 1024)));
     this.buf = n;
     return n;
+  }
+
+  /**
+   * @internal `chunks` joined into one array for the decoder: a view of a reused buffer (valid
+   * until the next page), or a new array when the page is larger than PAGE_BUFFER_MAX_OCTETS.
+   */
+  join(chunks: readonly Uint8Array[]): Uint8Array {
+    if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0];
+    let total = 0;
+    for (const c of chunks) total += c.length;
+    let out = this.codedBuf;
+    if (out === undefined || out.length < total) {
+      out = new Uint8Array(total);
+      if (total <= PAGE_BUFFER_MAX_OCTETS) this.codedBuf = out;
+    }
+    let off = 0;
+    for (const c of chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+    return out.subarray(0, total);
   }
 
   /** @internal the page was decoded into `data` (a view of the buffer, or of a larger one the decoder made). */

@@ -245,7 +245,8 @@ export function copyQualityOk(m: T30Machine, r: T4DecodeResult): boolean {
 export function finishNonEcmPage(m: T30Machine): void {
   m.disarm('RX_STALL');
   const p = m.session();
-  const data = concatChunks(m.rxChunks);
+  // With a shared page buffer the chunks are joined in its reused memory (no page-sized copy).
+  const data = m.pageBuffer !== undefined ? m.pageBuffer.join(m.rxChunks) : concatChunks(m.rxChunks);
   m.rxChunks = [];
   const r = decodePage(m, data, p, true);
   const page: T30ReceivedPage =
@@ -358,7 +359,7 @@ export function onRxStall(m: T30Machine): void {
 export function finishEcmPage(m: T30Machine, count = true): void {
   const p = m.session();
   const rx = m.ecmRx;
-  const data = concatChunks(rx.pageChunks);
+  const data = m.pageBuffer !== undefined ? m.pageBuffer.join(rx.pageChunks) : concatChunks(rx.pageChunks);
   rx.pageChunks = [];
   rx.pageDone = true;
   const r = decodePage(m, data, p, false);

@@ -57,7 +57,18 @@
 import { FAX_MODULATION_BIT_RATE, INTER_SIGNAL_SILENCE_MS, preambleMs, trainingMs, type FaxModulation } from '../../modem/modulation.js';
 import type { T30LineEvent, T30TxStep } from '../../t30/line.js';
 import { T38FieldAssembler, type T38FieldAssemblerStats, type T38FieldEvent } from '../../t38/field-assembler.js';
-import { encodeIfp, type Ifp, type IfpField, type IfpFieldType, type T30Indicator, type T38Version } from '../../t38/ifp.js';
+import {
+  encodeIfp,
+  IFP_FIELD_TYPES,
+  T30_DATA_TYPES,
+  T30_INDICATORS,
+  type Ifp,
+  type IfpField,
+  type IfpFieldType,
+  type IfpView,
+  type T30Indicator,
+  type T38Version,
+} from '../../t38/ifp.js';
 import { dataTypeModulation, indicatorModulation, modulationDataType, modulationIndicator } from '../../t38/modulation-map.js';
 import type { UdptlCategory } from '../../t38/udptl-sender.js';
 import { FaxwireError, assertNever } from '../../util/errors.js';
@@ -683,6 +694,62 @@ export class T38Line {
       this.rxIndicator = undefined;
     }
     this.assemble(ifp);
+  }
+
+  /**
+   * `receive` for an IFP decoded in place (`decodeIfpView(buf, …, v)`): the same events and
+   * counters, without materialising an `Ifp` (the terminal's per-datagram path).
+   */
+  receiveView(buf: Uint8Array, v: IfpView, now: number): void {
+    this.stats.ifpsReceived++;
+    this.lastRxAt = now;
+    if (v.kind === 0) {
+      this.stats.indicatorsReceived++;
+      const indicator = T30_INDICATORS[v.value] ?? 'no-signal';
+      if (this.rxIndicator === indicator) {
+        this.stats.repeatedIndicators++;
+        return;
+      }
+      this.rxIndicator = indicator;
+      this.assembleView(buf, v);
+      return;
+    }
+    const m = dataTypeModulation(T30_DATA_TYPES[v.value] ?? 'v21');
+    if (m === undefined) {
+      this.stats.ignoredIfps++;
+      return;
+    }
+    let carries = false;
+    if (v.hasDataField) {
+      for (let i = 0; i < v.fieldCount; i++) {
+        const type = IFP_FIELD_TYPES[v.fieldTypes[i] ?? 0] ?? 'hdlc-data';
+        if ((v.fieldDataOffset[i] ?? -1) >= 0 && (v.fieldDataLength[i] ?? 0) > 0 && (type === 'hdlc-data' || type === 't4-non-ecm-data' || type === 't4-non-ecm-sig-end')) {
+          carries = true;
+          break;
+        }
+      }
+    }
+    if (carries && this.rxSignal?.modulation !== m) {
+      if (this.rxSignal) {
+        this.stats.signalsEndedImplicitly++;
+        this.endRxSignal();
+      }
+      this.stats.signalsSynthesised++;
+      this.startRxSignal(m);
+      this.rxIndicator = undefined;
+    }
+    this.assembleView(buf, v);
+  }
+
+  private assembleView(buf: Uint8Array, v: IfpView): void {
+    const ev = this.assembled;
+    ev.length = 0;
+    this.assembler.pushView(buf, v, ev);
+    for (let i = 0; i < ev.length; i++) {
+      const e = ev[i];
+      if (e) this.onAssembled(e);
+    }
+    ev.length = 0;
   }
 
   /** The assembler's events for one IFP, through a reused array. */

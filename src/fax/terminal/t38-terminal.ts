@@ -327,9 +327,14 @@ export class T38Terminal<E = T30Event> {
       return;
     }
     this.counters.ifpsReceived++;
-    const ifp = ifpFromView(buf, v);
-    if (this.onTrace) this.trace(now, 'RX', seq, `${describeIfp(ifp)}  ifp=${hexHead(buf, start, end)}`);
-    this.line.receive(ifp, now);
+    if (this.onTrace) {
+      const ifp = ifpFromView(buf, v);
+      this.trace(now, 'RX', seq, `${describeIfp(ifp)}  ifp=${hexHead(buf, start, end)}`);
+      this.line.receive(ifp, now);
+      return;
+    }
+    // Straight from the view: no Ifp, field objects or data views per datagram.
+    this.line.receiveView(buf, v, now);
   }
 
   /**

@@ -1,0 +1,165 @@
+/**
+ * The terminal's receive path without an `Ifp` per datagram (`T38Line.receiveView`,
+ * `T38FieldAssembler.pushView`) against the path it replaces (`ifpFromView` then `receive`).
+ * Differential: random IFP streams (every field type, with data absent, one octet or many, in
+ * T.38 versions 0 and 3, with lost packets and timeouts in between) give the same line events
+ * and counters after every IFP; and whole T38Terminal calls (ECM and non-ECM) give the same
+ * datagrams, events, pages and results whether the terminals take the view path or — with a
+ * trace callback, which needs the `Ifp` — the old one.
+ */
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { T38Line } from '../../../src/fax/terminal/t38-line.js';
+import { T38Terminal } from '../../../src/fax/terminal/t38-terminal.js';
+import type { T30LineEvent } from '../../../src/t30/line.js';
+import type { T30Event } from '../../../src/t30/engine.js';
+import {
+  decodeIfpView,
+  encodeIfp,
+  ifpFromView,
+  IfpView,
+  IFP_FIELD_TYPES,
+  T30_DATA_TYPES,
+  T30_INDICATORS,
+  type Ifp,
+  type IfpField,
+  type T38Version,
+} from '../../../src/t38/ifp.js';
+import type { Bitmap } from '../../../src/t4/bitmap.js';
+import { testPage } from '../t30/harness.js';
+
+/** Line events as comparable values (frames and data as hex). */
+function comparable(evs: readonly T30LineEvent[]): unknown[] {
+  return evs.map((e) => {
+    if (e.kind === 'hdlc-frame') return { ...e, frame: Buffer.from(e.frame).toString('hex') };
+    if (e.kind === 'non-ecm-data') return { ...e, data: Buffer.from(e.data).toString('hex') };
+    return e;
+  });
+}
+
+const fieldArb: fc.Arbitrary<IfpField> = fc.record({
+  type: fc.constantFrom(...IFP_FIELD_TYPES),
+  data: fc.option(fc.uint8Array({ minLength: 1, maxLength: 40 }), { nil: undefined }),
+}).map((f) => (f.data === undefined ? { type: f.type } : { type: f.type, data: f.data }));
+
+const ifpArb: fc.Arbitrary<Ifp> = fc.oneof(
+  fc.constantFrom(...T30_INDICATORS).map((indicator): Ifp => ({ type: 't30-indicator', indicator })),
+  fc
+    .record({ dataType: fc.constantFrom(...T30_DATA_TYPES), fields: fc.option(fc.array(fieldArb, { minLength: 1, maxLength: 4 }), { nil: undefined }) })
+    .map((d): Ifp => (d.fields === undefined ? { type: 't30-data', dataType: d.dataType } : { type: 't30-data', dataType: d.dataType, fields: d.fields })),
+);
+
+type Step = { readonly ifp: Ifp } | { readonly lost: number } | { readonly waitMs: number };
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 8, arbitrary: ifpArb.map((ifp) => ({ ifp })) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map((lost) => ({ lost })) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 9000 }).map((waitMs) => ({ waitMs })) },
+);
+
+describe('T38Line.receiveView: the same line as receive(ifpFromView(…))', () => {
+  it('random IFP streams (versions 0 and 3, losses, timeouts): equal events and counters after every IFP', () => {
+    let viewIfps = 0;
+    fc.assert(
+      fc.property(fc.constantFrom<T38Version>(0, 3), fc.array(stepArb, { maxLength: 60 }), fc.integer({ min: 0, max: 7 }), (version, steps, pad) => {
+        const old = new T38Line({ version });
+        const neu = new T38Line({ version });
+        const v = new IfpView();
+        let now = 0;
+        for (const s of steps) {
+          now += 20;
+          if ('lost' in s) {
+            old.markMissing(s.lost, now);
+            neu.markMissing(s.lost, now);
+          } else if ('waitMs' in s) {
+            now += s.waitMs;
+            old.tick(now);
+            neu.tick(now);
+          } else {
+            let bytes: Uint8Array;
+            try {
+              bytes = encodeIfp(s.ifp, version);
+            } catch {
+              continue; // not encodable in this version (a field type it lacks)
+            }
+            // The IFP inside a larger buffer, as the UDPTL receiver hands it over.
+            const buf = new Uint8Array(pad + bytes.length + 3).fill(0xa5);
+            buf.set(bytes, pad);
+            if (!decodeIfpView(buf, version, v, pad, pad + bytes.length)) continue;
+            viewIfps++;
+            old.receive(ifpFromView(buf, v), now);
+            neu.receiveView(buf, v, now);
+          }
+          assert.deepEqual(comparable(neu.takeEvents()), comparable(old.takeEvents()));
+          assert.deepEqual(neu.getStats(), old.getStats());
+          assert.deepEqual(neu.getAssemblerStats(), old.getAssemblerStats());
+        }
+      }),
+      { numRuns: 600, seed: 13 },
+    );
+    assert.ok(viewIfps > 1000, `only ${viewIfps} IFPs went through both paths`);
+  });
+});
+
+interface CallRun {
+  readonly datagrams: string[];
+  readonly events: unknown[];
+  readonly results: unknown[];
+  readonly stats: unknown[];
+  readonly pages: number;
+}
+
+/** A T38Terminal pair to its end (20 ms steps); `traced`: both terminals with a trace callback (the `Ifp` path). */
+function call(pages: readonly Bitmap[], ecm: boolean, traced: boolean): CallRun {
+  const trace = traced ? { onTrace: (): void => undefined } : {};
+  const a = new T38Terminal({ role: 'calling', send: { pages }, ecm, ident: 'A', ...trace });
+  const b = new T38Terminal({ role: 'answering', receive: true, ecm, ident: 'B', ...trace });
+  const datagrams: string[] = [];
+  const events: unknown[] = [];
+  const take = (side: string, evs: readonly T30Event[]): void => {
+    for (const e of evs) events.push([side, e.type === 'page-rx-end' ? { ...e, bitmap: Buffer.from(e.bitmap.data).toString('hex') } : e]);
+  };
+  a.start(0);
+  b.start(0);
+  for (let now = 0; !(a.done && b.done) && now < 600_000; now += 20) {
+    if (now > 0) {
+      a.tick(now);
+      b.tick(now);
+    }
+    for (let round = 0; round < 16; round++) {
+      const outA = a.takeOutput();
+      const outB = b.takeOutput();
+      if (outA.length === 0 && outB.length === 0) break;
+      for (const d of outA) {
+        datagrams.push(`a${Buffer.from(d).toString('hex')}`);
+        b.receive(d, now);
+      }
+      for (const d of outB) {
+        datagrams.push(`b${Buffer.from(d).toString('hex')}`);
+        a.receive(d, now);
+      }
+    }
+    take('a', a.takeEvents());
+    take('b', b.takeEvents());
+  }
+  const pagesRx = events.filter((e) => (e as [string, { type: string }])[1].type === 'page-rx-end').length;
+  return { datagrams, events, results: [a.result, b.result], stats: [a.getStats(), b.getStats()], pages: pagesRx };
+}
+
+describe('T38Terminal receive path: view (no trace) and Ifp (with a trace callback) make the same call', () => {
+  for (const ecm of [true, false]) {
+    it(`${ecm ? 'ECM' : 'non-ECM'}, 2 pages: the same datagrams, events, pages, results and counters`, () => {
+      const pages = [testPage(400), testPage(401, { height: 240 })];
+      const viewed = call(pages, ecm, false);
+      const traced = call(pages, ecm, true);
+      assert.equal((viewed.results[1] as { ok?: boolean } | undefined)?.ok, true, 'the call succeeded');
+      assert.equal(viewed.pages, 2);
+      assert.ok(viewed.datagrams.length > 100);
+      assert.deepEqual(viewed.datagrams, traced.datagrams);
+      assert.deepEqual(viewed.events, traced.events);
+      assert.deepEqual(viewed.results, traced.results);
+      assert.deepEqual(viewed.stats, traced.stats);
+    });
+  }
+});
