@@ -16,6 +16,19 @@ import type { Bitmap } from '../../../src/t4/bitmap.js';
 import { FaxwireError } from '../../../src/util/errors.js';
 import { testPage, VirtualCall, type HarnessOptions } from './harness.js';
 
+/** A page of random pels: some 70 kB of MH, several 16 kB ECM blocks with 64-octet frames. */
+function noisePage(seed: number, height: number): Bitmap {
+  const p = testPage(seed, { height });
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < p.data.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    p.data[i] = x & 0xff;
+  }
+  return p;
+}
+
 interface Scenario {
   readonly name: string;
   readonly pages: readonly Bitmap[];
@@ -30,6 +43,12 @@ const corruptFirstImage: HarnessOptions = {
 const scenarios: readonly Scenario[] = [
   { name: 'ECM, 3 pages (MMR)', pages: [testPage(300), testPage(301), testPage(302, { height: 400 })], caller: {}, hooks: {} },
   { name: 'ECM, 2 pages (MH)', pages: [testPage(303), testPage(304)], caller: { codings: ['mh'] }, hooks: {} },
+  {
+    name: 'ECM, 64-octet frames, long pages: several blocks per page, joined in the buffer',
+    pages: [noisePage(308, 300), noisePage(309, 200)],
+    caller: { ecmFrameSize: 64, codings: ['mh'] },
+    hooks: {},
+  },
   { name: 'non-ECM, 2 pages (MR)', pages: [testPage(305), testPage(306)], caller: { ecm: false, codings: ['mh', 'mr'] }, hooks: {} },
   { name: 'non-ECM RTN: a damaged copy, then the page again', pages: [testPage(307, { height: 200 })], caller: { ecm: false, codings: ['mh'] }, hooks: corruptFirstImage },
 ];
@@ -74,6 +93,10 @@ describe('T30Engine pageBuffer (received pages decoded into a shared buffer)', (
         shared.pages.map((p) => p.hex),
         plain.pages.map((p) => p.hex),
       );
+      if (s.caller.ecmFrameSize === 64) {
+        const blocks = shared.events.a.filter((e) => e.type === 'ecm-block-sent' && e.block > 0);
+        assert.ok(blocks.length >= 2, 'pages of more than one ECM block');
+      }
       // Every page after the first was decoded into the memory the first one left behind.
       for (const p of shared.pages.slice(1)) assert.equal(p.buffer, shared.pages[0]?.buffer);
       assert.ok(buf.octets > 0);
