@@ -5,7 +5,9 @@
  * T.38 versions 0 and 3, with lost packets and timeouts in between) give the same line events
  * and counters after every IFP; and whole T38Terminal calls (ECM and non-ECM) give the same
  * datagrams, events, pages and results whether the terminals take the view path or — with a
- * trace callback, which needs the `Ifp` — the old one.
+ * trace callback, which needs the `Ifp` — the old one. The transmit side likewise: a line
+ * handing each IFP to `onPacket` (reused objects, data views) sends the same IFPs, at the same
+ * times, as one collecting them for `takePackets()`.
  */
 
 import { describe, it } from 'node:test';
@@ -13,7 +15,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { T38Line } from '../../../src/fax/terminal/t38-line.js';
 import { T38Terminal } from '../../../src/fax/terminal/t38-terminal.js';
-import type { T30LineEvent } from '../../../src/t30/line.js';
+import type { T30LineEvent, T30TxStep } from '../../../src/t30/line.js';
+import type { FaxModulation } from '../../../src/modem/modulation.js';
 import type { T30Event } from '../../../src/t30/engine.js';
 import {
   decodeIfpView,
@@ -162,4 +165,48 @@ describe('T38Terminal receive path: view (no trace) and Ifp (with a trace callba
       assert.deepEqual(viewed.stats, traced.stats);
     });
   }
+});
+
+describe('T38Line onPacket: the same IFPs as takePackets()', () => {
+  it('random step sequences (tones, silence, HDLC bursts on V.21 and fast modems, TCF, image), paced or not, versions 0 and 3', () => {
+    const frameArb = fc.uint8Array({ minLength: 1, maxLength: 300 });
+    const stepArb2: fc.Arbitrary<T30TxStep> = fc.oneof(
+      fc.record({ kind: fc.constant('tone' as const), tone: fc.constantFrom('cng' as const, 'ced' as const), ms: fc.integer({ min: 1, max: 3000 }) }),
+      fc.record({ kind: fc.constant('silence' as const), ms: fc.integer({ min: 1, max: 200 }) }),
+      fc.record({
+        kind: fc.constant('hdlc' as const),
+        modulation: fc.constantFrom<FaxModulation>('v21', 'v17-14400', 'v29-9600', 'v27ter-4800'),
+        frames: fc.array(frameArb, { maxLength: 5 }),
+        shortTrain: fc.boolean(),
+      }),
+      fc.record({ kind: fc.constant('tcf' as const), modulation: fc.constantFrom<FaxModulation>('v17-14400', 'v29-7200'), ms: fc.integer({ min: 100, max: 1500 }) }),
+      fc.record({ kind: fc.constant('image' as const), modulation: fc.constantFrom<FaxModulation>('v17-9600', 'v27ter-2400'), shortTrain: fc.boolean(), data: fc.uint8Array({ minLength: 1, maxLength: 2000 }) }),
+    );
+    let ifps = 0;
+    fc.assert(
+      fc.property(fc.constantFrom<T38Version>(0, 3), fc.boolean(), fc.array(stepArb2, { minLength: 1, maxLength: 6 }), (version, paced, steps) => {
+        const seen: string[] = [];
+        const collected = new T38Line({ version, paced });
+        const sunk = new T38Line({ version, paced, onPacket: (p) => seen.push(`${p.at} ${p.category} ${p.count} ${Buffer.from(p.bytes).toString('hex')}`) });
+        const want: string[] = [];
+        const lineEvents: [unknown[], unknown[]] = [[], []];
+        collected.queue(steps, 0);
+        sunk.queue(steps, 0);
+        for (let now = 0; now < 600_000 && (collected.pendingSteps > 0 || sunk.pendingSteps > 0); now += 20) {
+          collected.tick(now);
+          sunk.tick(now);
+          for (const p of collected.takePackets()) want.push(`${p.at} ${p.category} ${p.count} ${Buffer.from(p.bytes).toString('hex')}`);
+          assert.equal(sunk.takePackets().length, 0, 'an onPacket line collects nothing');
+          lineEvents[0].push(...collected.takeEvents());
+          lineEvents[1].push(...sunk.takeEvents());
+          assert.deepEqual(seen, want);
+        }
+        assert.deepEqual(lineEvents[1], lineEvents[0]);
+        assert.deepEqual(sunk.getStats(), collected.getStats());
+        ifps += want.length;
+      }),
+      { numRuns: 150, seed: 14 },
+    );
+    assert.ok(ifps > 2000, `only ${ifps} IFPs compared`);
+  });
 });
