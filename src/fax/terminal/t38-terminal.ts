@@ -133,12 +133,18 @@ export class T38Terminal<E = T30Event> {
   private readonly txBatch = new UdptlSendBatch();
   private txScratch = new Uint8Array(512);
   private rxNow = 0;
+  /** Skip ticks before the next due time (engines built here only: an injected one may do more on a tick). */
+  private readonly quietTicks: boolean;
+  /** Fax time before which `tick` has nothing to do, valid while not `wakeStale`. */
+  private wakeAt = -Infinity;
+  private wakeStale = true;
   private readonly rxSink: UdptlIfpSink = {
     ifp: (buf, start, end, seq, lost) => this.onUdptlIfp(buf, start, end, seq, lost, this.rxNow),
   };
 
   constructor(options: T38TerminalOptions<E>) {
     let engine: T30EngineLike<E>;
+    this.quietTicks = options.engine === undefined;
     if (options.engine) {
       engine = options.engine;
     } else {
@@ -236,6 +242,17 @@ export class T38Terminal<E = T30Event> {
   }
 
   tick(now: number): void {
+    if (this.quietTicks && this.session.started) {
+      // A tick before `nextTimeout()` finds nothing due (no transmit action, receive or UDPTL
+      // timeout, T.30 timer or linger end): it would only run the engine ⇄ line pump to no
+      // effect. With hundreds of calls ticked every 20 ms that empty pass, over objects no
+      // longer in cache, was a sixth of the CPU. The time is computed once after each change.
+      if (this.wakeStale) {
+        this.wakeAt = this.nextTimeout() ?? Infinity;
+        this.wakeStale = false;
+      }
+      if (now < this.wakeAt) return;
+    }
     if (this.udptlRx?.expired(now) === true) this.session.input(now, () => this.giveUpHeld(now));
     else this.session.tick(now);
     this.sendPackets();
@@ -362,6 +379,8 @@ export class T38Terminal<E = T30Event> {
 
   /** Frames the IFPs the line has made due for the transport. */
   private sendPackets(): void {
+    // Every operation ends here: what is due next may have changed.
+    this.wakeStale = true;
     for (const p of this.line.takePackets()) this.send(p);
   }
 

@@ -7,7 +7,9 @@
  * datagrams, events, pages and results whether the terminals take the view path or — with a
  * trace callback, which needs the `Ifp` — the old one. The transmit side likewise: a line
  * handing each IFP to `onPacket` (reused objects, data views) sends the same IFPs, at the same
- * times, as one collecting them for `takePackets()`.
+ * times, as one collecting them for `takePackets()`. And a terminal that skips the ticks that
+ * come before its `nextTimeout()` makes the same call, over a lossy and reordering channel, as
+ * one that runs every tick (an injected engine: the old behaviour).
  */
 
 import { describe, it } from 'node:test';
@@ -15,6 +17,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { T38Line } from '../../../src/fax/terminal/t38-line.js';
 import { T38Terminal } from '../../../src/fax/terminal/t38-terminal.js';
+import { createT30Engine } from '../../../src/fax/session.js';
 import type { T30LineEvent, T30TxStep } from '../../../src/t30/line.js';
 import type { FaxModulation } from '../../../src/modem/modulation.js';
 import type { T30Event } from '../../../src/t30/engine.js';
@@ -209,4 +212,79 @@ describe('T38Line onPacket: the same IFPs as takePackets()', () => {
     );
     assert.ok(ifps > 2000, `only ${ifps} IFPs compared`);
   });
+});
+
+describe('T38Terminal quiet ticks: a tick before nextTimeout() is skipped, and the call is the same', () => {
+  /** A pair to its end over a channel that drops and swaps datagrams (deterministic); `inject`: engines built outside (ticks never skipped). */
+  function lossyCall(pages: readonly Bitmap[], ecm: boolean, inject: boolean): CallRun & { ticksRun: number } {
+    const opts = (role: 'calling' | 'answering') =>
+      role === 'calling' ? ({ role, send: { pages }, ecm, ident: 'A' } as const) : ({ role, receive: true, ecm, ident: 'B' } as const);
+    const make = (role: 'calling' | 'answering'): T38Terminal =>
+      inject ? new T38Terminal({ engine: createT30Engine(opts(role)), reorderWindow: 2 }) : new T38Terminal({ ...opts(role), reorderWindow: 2 });
+    const a = make('calling');
+    const b = make('answering');
+    const datagrams: string[] = [];
+    const events: unknown[] = [];
+    let n = 0;
+    let held: { to: T38Terminal; d: Uint8Array } | undefined;
+    const deliver = (to: T38Terminal, d: Uint8Array, now: number): void => {
+      n++;
+      if (n % 97 < 5) return; // a burst of 5 lost: more than redundancy 3 repairs
+      if (n % 13 === 0 && held === undefined) {
+        held = { to, d }; // arrives after the next one
+        return;
+      }
+      to.receive(d, now);
+      if (held !== undefined) {
+        held.to.receive(held.d, now);
+        held = undefined;
+      }
+    };
+    a.start(0);
+    b.start(0);
+    let ticksRun = 0;
+    for (let now = 0; !(a.done && b.done) && now < 900_000; now += 20) {
+      if (now > 0) {
+        a.tick(now);
+        b.tick(now);
+        ticksRun += 2;
+      }
+      for (let round = 0; round < 16; round++) {
+        const outA = a.takeOutput();
+        const outB = b.takeOutput();
+        if (outA.length === 0 && outB.length === 0) break;
+        for (const d of outA) {
+          datagrams.push(`a${Buffer.from(d).toString('hex')}`);
+          deliver(b, d, now);
+        }
+        for (const d of outB) {
+          datagrams.push(`b${Buffer.from(d).toString('hex')}`);
+          deliver(a, d, now);
+        }
+      }
+      for (const [side, t] of [['a', a], ['b', b]] as const) {
+        for (const e of t.takeEvents()) events.push([side, e.type === 'page-rx-end' ? { ...e, bitmap: Buffer.from(e.bitmap.data).toString('hex') } : e]);
+      }
+      // What the driver sees between ticks is the same too.
+      events.push([now, a.nextTimeout(), b.nextTimeout(), a.done, b.done]);
+    }
+    const pagesRx = events.filter((e) => Array.isArray(e) && (e[1] as { type?: string } | undefined)?.type === 'page-rx-end').length;
+    return { datagrams, events, results: [a.result, b.result], stats: [a.getStats(), b.getStats()], pages: pagesRx, ticksRun };
+  }
+
+  for (const ecm of [true, false]) {
+    it(`${ecm ? 'ECM' : 'non-ECM'} over a lossy, reordering channel: the same datagrams, events, timeouts, results and counters`, () => {
+      const pages = [testPage(410), testPage(411, { height: 240 })];
+      const quiet = lossyCall(pages, ecm, false);
+      const every = lossyCall(pages, ecm, true);
+      assert.ok(quiet.pages >= 1, 'pages arrived');
+      assert.ok(quiet.datagrams.length > 100);
+      assert.deepEqual(quiet.datagrams, every.datagrams);
+      assert.deepEqual(quiet.events, every.events);
+      assert.deepEqual(quiet.results, every.results);
+      assert.deepEqual(quiet.stats, every.stats);
+      const lost = (quiet.stats[1] as { lostIfps?: number } | undefined)?.lostIfps ?? 0;
+      assert.ok(lost > 0 || ((quiet.stats[0] as { lostIfps?: number } | undefined)?.lostIfps ?? 0) > 0, 'the channel lost something the receivers noticed');
+    });
+  }
 });
