@@ -241,6 +241,10 @@ export class T38Terminal<E = T30Event> {
     this.sendPackets();
   }
 
+  /**
+   * Runs timers and paced transmission up to `now`. Calling it more often than `nextTimeout()`
+   * asks is harmless and cheap: a tick before that time returns at once (it has nothing to do).
+   */
   tick(now: number): void {
     if (this.quietTicks && this.session.started) {
       // A tick before `nextTimeout()` finds nothing due (no transmit action, receive or UDPTL
