@@ -23,7 +23,9 @@
  *   are compared with the sources octet for octet, spandsp's received TIFFs (call 0 and call N−1)
  *   are read back and compared the same way, and every call's page count is reported.
  * faxwire's receiver streams its pages (`retainPages: false`, the page leaves with its
- * `page-rx-end` event); the retained mode is measured too at N = 100, for comparison.
+ * `page-rx-end` event) and decodes them into one page buffer shared by all the calls
+ * (`pageBuffer`: the bitmap is valid until the next page is decoded, so the sink compares it at
+ * once); the retained mode (a new array per page, every page kept) is measured too at N = 100.
  * spandsp's receiver also re-encodes each page into its TIFF file (its page sink), which is in
  * its figure; faxwire's sink here only compares the bitmap (not in the timed loop's figure for
  * `report`: the comparison is timed apart and subtracted).
@@ -32,6 +34,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { T38Terminal } from '../src/fax/terminal/t38-terminal.js';
+import { T30PageBuffer } from '../src/t30/page-buffer.js';
 import { readTiff } from '../src/image/tiff-read.js';
 import { writeTiff } from '../src/image/tiff-write.js';
 import type { Bitmap } from '../src/t4/bitmap.js';
@@ -107,6 +110,13 @@ export function sameBitmap(a: Bitmap, b: Bitmap): boolean {
 // ---------------------------------------------------------------------------------------------
 // one faxwire pair
 
+/**
+ * The page buffer every streaming answerer of the bench decodes into (one for the process,
+ * T30EngineOptions `pageBuffer`): the sink below compares each page inside the step that
+ * delivered it, before any other terminal runs, as the buffer's rule asks.
+ */
+const SHARED_PAGES = new T30PageBuffer();
+
 export class SessionPair {
   readonly caller: T38Terminal;
   readonly answerer: T38Terminal;
@@ -126,7 +136,14 @@ export class SessionPair {
     retainPages: boolean,
   ) {
     this.caller = new T38Terminal({ role: 'calling', send: { pages }, ecm: true, ident: 'caller', retainPages });
-    this.answerer = new T38Terminal({ role: 'answering', receive: true, ecm: true, ident: 'answerer', retainPages });
+    this.answerer = new T38Terminal({
+      role: 'answering',
+      receive: true,
+      ecm: true,
+      ident: 'answerer',
+      retainPages,
+      ...(retainPages ? {} : { pageBuffer: SHARED_PAGES }),
+    });
   }
 
   /** One 20 ms step at fax time `now`; true when the call has just ended. */

@@ -69,6 +69,9 @@ export interface FaxSessionOptions {
   readonly lingerMs?: number;
 }
 
+/** What takeEvents returns when there is nothing: frozen, so that a caller's push fails loudly. */
+const NO_EVENTS: readonly never[] = Object.freeze([]);
+
 /** A bound on engine ⇄ line exchanges per call (each round is one event or step batch). */
 const MAX_PUMP = 10_000;
 
@@ -188,7 +191,8 @@ export class FaxSession<E = T30Event> {
   /** The engine's events since the last call. */
   takeEvents(): E[] {
     const e = this.events;
-    if (e.length === 0) return [];
+    // Nothing new (most calls, every 20 ms of every call): a shared frozen empty array.
+    if (e.length === 0) return NO_EVENTS as unknown as E[];
     this.events = [];
     return e;
   }
@@ -238,7 +242,7 @@ export class FaxSession<E = T30Event> {
  * T.30 options of a fax terminal (T.38 or audio): the engine's own (one definition, in `T30EngineOptions`), plus
  * the page header line and any other engine option.
  */
-export interface FaxTerminalOptions extends Pick<T30EngineOptions, 'role' | 'send' | 'receive' | 'ident' | 'ecm' | 'modems' | 'maxBitRate' | 'codings' | 'confirmAfterStore' | 'retainPages'> {
+export interface FaxTerminalOptions extends Pick<T30EngineOptions, 'role' | 'send' | 'receive' | 'ident' | 'ecm' | 'modems' | 'maxBitRate' | 'codings' | 'confirmAfterStore' | 'retainPages' | 'pageBuffer'> {
   /**
    * A header line stamped at the top of every page sent (what fax machines print: the sender's
    * identity, date, page n/N — T.30 does not define it, national rules often require it).
@@ -272,6 +276,7 @@ export function createT30Engine(o: FaxTerminalOptions & { readonly tcf?: T30Engi
     ...(o.codings !== undefined ? { codings: o.codings } : {}),
     ...(o.confirmAfterStore !== undefined ? { confirmAfterStore: o.confirmAfterStore } : {}),
     ...(o.retainPages !== undefined ? { retainPages: o.retainPages } : {}),
+    ...(o.pageBuffer !== undefined ? { pageBuffer: o.pageBuffer } : {}),
     ...(o.tcf !== undefined ? { tcf: o.tcf } : {}),
   };
   return new T30Engine(opts);

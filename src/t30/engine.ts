@@ -366,6 +366,8 @@ function checkOptions(o: T30EngineOptions): void {
     if (!(q.minGoodRowsPercent >= 0 && q.minGoodRowsPercent <= 100)) bad('copyQuality.minGoodRowsPercent must be 0..100');
     if (!(q.maxConsecutiveBad >= 0)) bad('copyQuality.maxConsecutiveBad must be >= 0');
   }
+  // A kept page would be a view of a buffer the next page overwrites.
+  if (o.pageBuffer !== undefined && o.retainPages !== false) bad('pageBuffer requires retainPages: false');
 }
 
 

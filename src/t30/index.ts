@@ -10,6 +10,7 @@ export * from './frames.js';
 export * from './nsf.js';
 export * from './line.js';
 export { T30Engine, T4_CODEC } from './engine.js';
+export { T30PageBuffer, PAGE_BUFFER_MAX_OCTETS } from './page-buffer.js';
 export { T30_STATES, T30_STATE_PHASE, type T30State, type T30Phase } from './states.js';
 export type { T30EngineOptions, T30Event, T30Stats, T30ReceivedPage, T30PageCodec, T30CopyQuality, T4DecodeResult } from './types.js';
 export * from './negotiate.js';

@@ -27,6 +27,7 @@ import { t30ResultMessage, type T30Result, type T30ResultCode } from './result.j
 import { checkMove, T30_STATE_PHASE, type T30Phase, type T30State } from './states.js';
 import { INTER_SIGNAL_MS, T2_WAIT_MS, T30Timers, T4_WAIT_MS, type T30TimerName } from './timers.js';
 import type { T30CopyQuality, T30EngineOptions, T30Event, T30PageCodec, T30ReceivedPage, T30Stats } from './types.js';
+import type { T30PageBuffer } from './page-buffer.js';
 
 type Counters = { -readonly [K in Exclude<keyof T30Stats, 'state' | 'phase' | 'timers'>]: number };
 
@@ -241,6 +242,8 @@ export class T30Machine {
   readonly receivedPages: T30ReceivedPage[] = [];
   /** `T30EngineOptions.retainPages` (default true). */
   readonly retainPages: boolean;
+  /** `T30EngineOptions.pageBuffer`: where received pages are decoded (shared), if anywhere. */
+  readonly pageBuffer: T30PageBuffer | undefined;
   /**
    * The application's page sink can take a page (`T30Engine.setReceiveReady`). While false, an
    * ECM receiver answers the command that ends a page with RNR instead of MCF (Annex A).
@@ -281,6 +284,7 @@ export class T30Machine {
     this.maxRxPageOctets = opts.maxReceivedPageOctets;
     this.confirmAfterStore = opts.confirmAfterStore === true;
     this.retainPages = opts.retainPages !== false;
+    this.pageBuffer = opts.pageBuffer;
     this.xBit = opts.role === 'calling';
     const ecm = opts.ecm ?? RESOLVED_DEFAULTS.ecm;
     this.caps = {

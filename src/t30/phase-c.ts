@@ -216,7 +216,13 @@ function rxPageLimit(m: T30Machine): number {
  */
 function decodePage(m: T30Machine, data: Uint8Array, p: SessionParams, nonEcm: boolean): T4DecodeResult | undefined {
   try {
-    return m.codec.decode(data, { coding: p.coding, width: p.widthPx, k: kFactor(p.resolution), ...(nonEcm && p.coding !== 'mmr' ? { skipToFirstEol: true } : {}) });
+    const buf = m.pageBuffer;
+    const opts = { coding: p.coding, width: p.widthPx, k: kFactor(p.resolution), ...(nonEcm && p.coding !== 'mmr' ? { skipToFirstEol: true } : {}) };
+    if (buf === undefined) return m.codec.decode(data, opts);
+    // Into the shared buffer (page-buffer.ts): no page-sized allocation per page.
+    const r = m.codec.decode(data, { ...opts, into: buf.target((p.widthPx + 7) >>> 3) });
+    buf.adopt(r.bitmap.data);
+    return r;
   } catch (e) {
     m.warn(`T.4 decoder threw: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
@@ -239,7 +245,8 @@ export function copyQualityOk(m: T30Machine, r: T4DecodeResult): boolean {
 export function finishNonEcmPage(m: T30Machine): void {
   m.disarm('RX_STALL');
   const p = m.session();
-  const data = concatChunks(m.rxChunks);
+  // With a shared page buffer the chunks are joined in its reused memory (no page-sized copy).
+  const data = m.pageBuffer !== undefined ? m.pageBuffer.join(m.rxChunks) : concatChunks(m.rxChunks);
   m.rxChunks = [];
   const r = decodePage(m, data, p, true);
   const page: T30ReceivedPage =
@@ -352,7 +359,7 @@ export function onRxStall(m: T30Machine): void {
 export function finishEcmPage(m: T30Machine, count = true): void {
   const p = m.session();
   const rx = m.ecmRx;
-  const data = concatChunks(rx.pageChunks);
+  const data = m.pageBuffer !== undefined ? m.pageBuffer.join(rx.pageChunks) : concatChunks(rx.pageChunks);
   rx.pageChunks = [];
   rx.pageDone = true;
   const r = decodePage(m, data, p, false);

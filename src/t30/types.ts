@@ -13,6 +13,7 @@ import type { SessionParams, T30Modem, T4Coding } from './negotiate.js';
 import type { T30Result } from './result.js';
 import type { T30Phase, T30State } from './states.js';
 import type { T30TimerName } from './timers.js';
+import type { T30PageBuffer } from './page-buffer.js';
 
 /** What the T.4/T.6 codec returns for a received page (the `src/t4` type). */
 export type { T4DecodeResult };
@@ -20,8 +21,12 @@ export type { T4DecodeResult };
 /** The page codec the engine uses; by default `src/t4`'s `encodeT4`/`decodeT4`. */
 export interface T30PageCodec {
   encode(bitmap: Bitmap, opts: { coding: T4Coding; k?: number; minRowBits?: number; rtc?: boolean }): Uint8Array;
-  /** `skipToFirstEol`: non-ECM pages (T.4 §4.1.2; see T4DecodeOptions). */
-  decode(data: Uint8Array, opts: { coding: T4Coding; width: number; k?: number; skipToFirstEol?: boolean }): T4DecodeResult;
+  /**
+   * `skipToFirstEol`: non-ECM pages (T.4 §4.1.2; see T4DecodeOptions). `into`: decode the rows
+   * into this buffer when it is large enough (T4DecodeOptions `into`; given with
+   * `T30EngineOptions.pageBuffer`); a codec may ignore it and return a new array.
+   */
+  decode(data: Uint8Array, opts: { coding: T4Coding; width: number; k?: number; skipToFirstEol?: boolean; into?: Uint8Array }): T4DecodeResult;
 }
 
 export interface T30CopyQuality {
@@ -103,6 +108,14 @@ export interface T30EngineOptions {
    * length of the document.
    */
   readonly retainPages?: boolean;
+  /**
+   * Decode received pages into this shared buffer (one per process or worker, see
+   * page-buffer.ts) instead of a new array per page. The `page-rx-end` bitmap is then valid
+   * only until the next page is decoded into the buffer (by any engine sharing it): the page
+   * sink copies, encodes or compares it before calling into those engines again. Requires
+   * `retainPages: false`. Default: none (every page gets an array of its own).
+   */
+  readonly pageBuffer?: T30PageBuffer;
 }
 
 /** A page as the receiver got it. */

@@ -23,7 +23,7 @@
  * Frames are bounded (`maxFrameLength`): an overlong frame is dropped as bad, never grown.
  */
 
-import type { Ifp, IfpFieldType, T30DataType, T30Indicator } from './ifp.js';
+import { IFP_FIELD_TYPES, T30_DATA_TYPES, T30_INDICATORS, type Ifp, type IfpFieldType, type IfpView, type T30DataType, type T30Indicator } from './ifp.js';
 
 export type T38FieldEvent =
   | { readonly kind: 'indicator'; readonly indicator: T30Indicator }
@@ -119,21 +119,50 @@ export class T38FieldAssembler {
     }
     this.dataType = ifp.dataType;
     const fields = ifp.fields;
-    if (fields) for (const f of fields) this.field(ifp.dataType, f.type, f.data, out);
+    if (fields) for (const f of fields) this.field(ifp.dataType, f.type, f.data, 0, f.data?.length ?? 0, out);
   }
 
-  private field(dataType: T30DataType, type: IfpFieldType, data: Uint8Array | undefined, out: T38FieldEvent[]): void {
+  /**
+   * `pushInto` for an IFP decoded in place (`decodeIfpView` into `v`, its field data in `buf`):
+   * the same events, without the `Ifp` object, its field objects and data views (the terminal's
+   * receive path; only non-ECM data, which leaves in its event, becomes a view of `buf`).
+   */
+  pushView(buf: Uint8Array, v: IfpView, out: T38FieldEvent[]): void {
+    this.stats.ifps++;
+    if (v.kind === 0) {
+      const indicator = T30_INDICATORS[v.value] ?? 'no-signal';
+      this.abort(out, `indicator ${indicator}`);
+      this.lastEndField = undefined;
+      out.push({ kind: 'indicator', indicator });
+      return;
+    }
+    const dataType = T30_DATA_TYPES[v.value] ?? 'v21';
+    if (this.dataType !== undefined && this.dataType !== dataType) {
+      this.abort(out, `data type changed to ${dataType}`);
+      this.lastEndField = undefined;
+    }
+    this.dataType = dataType;
+    if (!v.hasDataField) return;
+    for (let i = 0; i < v.fieldCount; i++) {
+      const type = IFP_FIELD_TYPES[v.fieldTypes[i] ?? 0] ?? 'hdlc-data';
+      const off = v.fieldDataOffset[i] ?? -1;
+      this.field(dataType, type, off < 0 ? undefined : buf, off, off < 0 ? 0 : (v.fieldDataLength[i] ?? 0), out);
+    }
+  }
+
+  /** One field; its data, when it has some (even none long), is `buf[off, off + len)`. */
+  private field(dataType: T30DataType, type: IfpFieldType, buf: Uint8Array | undefined, off: number, len: number, out: T38FieldEvent[]): void {
     switch (type) {
       case 'hdlc-data':
-        if (data) this.append(data);
+        if (buf) this.append(buf, off, len);
         this.lastEndField = undefined;
         return;
       case 'hdlc-fcs-OK':
       case 'hdlc-fcs-BAD':
       case 'hdlc-fcs-OK-sig-end':
       case 'hdlc-fcs-BAD-sig-end': {
-        if (data) this.append(data);
-        if (this.len === 0 && !this.overlong && !data) {
+        if (buf) this.append(buf, off, len);
+        if (this.len === 0 && !this.overlong && !buf) {
           if (this.lastEndField === type) {
             this.stats.repeatsIgnored++;
             return;
@@ -170,16 +199,16 @@ export class T38FieldAssembler {
         out.push({ kind: 'hdlc-sig-end', dataType });
         return;
       case 't4-non-ecm-data':
-        if (data) {
-          this.stats.nonEcmOctets += data.length;
-          out.push({ kind: 'non-ecm-data', dataType, data });
+        if (buf) {
+          this.stats.nonEcmOctets += len;
+          out.push({ kind: 'non-ecm-data', dataType, data: dataOf(buf, off, len) });
         }
         this.lastEndField = undefined;
         return;
       case 't4-non-ecm-sig-end':
-        if (data) {
-          this.stats.nonEcmOctets += data.length;
-          out.push({ kind: 'non-ecm-data', dataType, data });
+        if (buf) {
+          this.stats.nonEcmOctets += len;
+          out.push({ kind: 'non-ecm-data', dataType, data: dataOf(buf, off, len) });
         } else if (this.lastEndField === type) {
           this.stats.repeatsIgnored++;
           return;
@@ -197,14 +226,17 @@ export class T38FieldAssembler {
     }
   }
 
-  private append(data: Uint8Array): void {
+  private append(src: Uint8Array, off: number, len: number): void {
     if (this.overlong) return;
-    if (this.len + data.length > this.maxFrameLength) {
+    if (this.len + len > this.maxFrameLength) {
       this.overlong = true;
       return;
     }
-    this.buf.set(data, this.len);
-    this.len += data.length;
+    // An octet loop, not set(subarray): a few dozen octets per IFP, and no view object each.
+    const b = this.buf;
+    const at = this.len;
+    for (let i = 0; i < len; i++) b[at + i] = src[off + i] ?? 0;
+    this.len = at + len;
   }
 
   private abort(out: T38FieldEvent[], reason: string): void {
@@ -220,4 +252,9 @@ export class T38FieldAssembler {
     this.lostInFrame = false;
     this.overlong = false;
   }
+}
+
+/** `buf[off, off + len)`: `buf` itself when that is all of it (the `Ifp` path's own array). */
+function dataOf(buf: Uint8Array, off: number, len: number): Uint8Array {
+  return off === 0 && len === buf.length ? buf : buf.subarray(off, off + len);
 }

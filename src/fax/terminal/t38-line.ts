@@ -57,7 +57,19 @@
 import { FAX_MODULATION_BIT_RATE, INTER_SIGNAL_SILENCE_MS, preambleMs, trainingMs, type FaxModulation } from '../../modem/modulation.js';
 import type { T30LineEvent, T30TxStep } from '../../t30/line.js';
 import { T38FieldAssembler, type T38FieldAssemblerStats, type T38FieldEvent } from '../../t38/field-assembler.js';
-import { encodeIfp, type Ifp, type IfpField, type IfpFieldType, type T30Indicator, type T38Version } from '../../t38/ifp.js';
+import {
+  encodeIfp,
+  IFP_FIELD_TYPES,
+  T30_DATA_TYPES,
+  T30_INDICATORS,
+  type Ifp,
+  type IfpField,
+  type IfpFieldType,
+  type IfpView,
+  type T30DataType,
+  type T30Indicator,
+  type T38Version,
+} from '../../t38/ifp.js';
 import { dataTypeModulation, indicatorModulation, modulationDataType, modulationIndicator } from '../../t38/modulation-map.js';
 import type { UdptlCategory } from '../../t38/udptl-sender.js';
 import { FaxwireError, assertNever } from '../../util/errors.js';
@@ -84,6 +96,13 @@ export interface T38LineOptions {
   readonly midRxTimeoutMs?: number;
   /** Longest HDLC frame accepted (default 1024). */
   readonly maxFrameLength?: number;
+  /**
+   * Hand each IFP to this sink as it is made instead of collecting it for `takePackets()` (which
+   * then returns nothing): no packet object, IFP object or data copy per IFP. `p` and `p.ifp`
+   * are reused for the next IFP and the field data is a view of the step's own octets, so the
+   * sink must use them (encode the IFP) before it returns. Default: none (packets collected).
+   */
+  readonly onPacket?: (p: T38TxPacket) => void;
 }
 
 /** One IFP the line wants sent. */
@@ -120,6 +139,26 @@ class TxPacket implements T38TxPacket {
   get bytes(): Uint8Array {
     return (this.encoded ??= encodeIfp(this.ifp, this.version, T38_LINE_ENCODING));
   }
+}
+
+/** The one packet an `onPacket` line hands over, again and again (see T38LineOptions.onPacket). */
+class ReusedTxPacket implements T38TxPacket {
+  at = 0;
+  ifp: Ifp = { type: 't30-indicator', indicator: 'no-signal' };
+  category: UdptlCategory = 'indicator';
+  count = 1;
+  constructor(private readonly version: T38Version) {}
+
+  get bytes(): Uint8Array {
+    return encodeIfp(this.ifp, this.version, T38_LINE_ENCODING);
+  }
+}
+
+/** An HDLC data IFP whose fields the line rewrites for each IFP it hands to `onPacket`. */
+interface MutableHdlcIfp {
+  readonly type: 't30-data';
+  dataType: T30DataType;
+  readonly fields: [{ type: IfpFieldType; data?: Uint8Array }];
 }
 
 export interface T38LineStats {
@@ -277,6 +316,9 @@ export class T38Line {
   /** Last indicator sent (or that would have been sent with indicators suppressed). */
   private txIndicator: T30Indicator | undefined;
   private readonly packets: T38TxPacket[] = [];
+  private readonly sink: ((p: T38TxPacket) => void) | undefined;
+  private readonly reused: ReusedTxPacket;
+  private readonly hdlcScratch: MutableHdlcIfp = { type: 't30-data', dataType: 'v21', fields: [{ type: 'hdlc-data' }] };
 
   // --- receive state
   private rxIndicator: T30Indicator | undefined;
@@ -321,6 +363,8 @@ export class T38Line {
     this.unpacedChunk = checkPositive(options.unpacedChunk ?? DEFAULT_UNPACED_CHUNK, 'unpacedChunk', true);
     this.midRxTimeout = checkPositive(options.midRxTimeoutMs ?? DEFAULT_MID_RX_TIMEOUT, 'midRxTimeoutMs', false);
     this.assembler = new T38FieldAssembler(options.maxFrameLength === undefined ? {} : { maxFrameLength: options.maxFrameLength });
+    this.sink = options.onPacket;
+    this.reused = new ReusedTxPacket(v);
   }
 
   /** Octets per data IFP at `bitRate` (paced: 30 ms worth, at least 1). */
@@ -440,8 +484,34 @@ export class T38Line {
   }
 
   private emit(ifp: Ifp, category: UdptlCategory): void {
-    this.packets.push(new TxPacket(this.txClock, ifp, category, this.paced ? SPANDSP_REPEAT_COUNTS[category] : 1, this.version));
+    const count = this.paced ? SPANDSP_REPEAT_COUNTS[category] : 1;
     this.stats.ifpsSent++;
+    const sink = this.sink;
+    if (sink === undefined) {
+      this.packets.push(new TxPacket(this.txClock, ifp, category, count, this.version));
+      return;
+    }
+    const p = this.reused;
+    p.at = this.txClock;
+    p.ifp = ifp;
+    p.category = category;
+    p.count = count;
+    sink(p);
+  }
+
+  /**
+   * The IFP of one HDLC field: a new object (and a copy of the data) for `takePackets()`, the
+   * line's reused one (and a view of the frame) when IFPs go straight to `onPacket`.
+   */
+  private hdlcIfpFor(m: FaxModulation, type: IfpFieldType, frame: Uint8Array | undefined, start = 0, end = 0): Ifp {
+    if (this.sink === undefined) return hdlcIfp(m, type, frame?.slice(start, end));
+    const x = this.hdlcScratch;
+    x.dataType = modulationDataType(m);
+    const f = x.fields[0];
+    f.type = type;
+    if (frame !== undefined) f.data = frame.subarray(start, end);
+    else delete f.data;
+    return x;
   }
 
   /** Time (ms) `octets` take at `bitRate`; 0 when unpaced. */
@@ -538,27 +608,27 @@ export class T38Line {
     const frame = frames[this.hdlcFrame];
     if (frame === undefined) {
       // No frames: only the end of the signal.
-      this.emit(hdlcIfp(m, 'hdlc-sig-end', undefined), control ? 'control-end' : 'image-end');
+      this.emit(this.hdlcIfpFor(m, 'hdlc-sig-end', undefined), control ? 'control-end' : 'image-end');
       this.txClock += this.paced ? HDLC_TAIL_MS : 0;
       return false;
     }
     const p = this.hdlcPos;
     if (p < frame.length) {
-      const part = frame.slice(p, Math.min(frame.length, p + this.octetsPerChunk(rate)));
-      this.hdlcPos = p + part.length;
-      this.emit(hdlcIfp(m, 'hdlc-data', part), control ? 'control' : 'image');
-      this.txClock += this.octetTime(part.length, rate);
+      const end = Math.min(frame.length, p + this.octetsPerChunk(rate));
+      this.hdlcPos = end;
+      this.emit(this.hdlcIfpFor(m, 'hdlc-data', frame, p, end), control ? 'control' : 'image');
+      this.txClock += this.octetTime(end - p, rate);
       return true;
     }
     const trailer = this.bitTime(hdlcExtraBits(frame), rate);
     this.hdlcFrame++;
     this.hdlcPos = 0;
     if (this.hdlcFrame === frames.length) {
-      this.emit(hdlcIfp(m, 'hdlc-fcs-OK-sig-end', undefined), control ? 'control-end' : 'image-end');
+      this.emit(this.hdlcIfpFor(m, 'hdlc-fcs-OK-sig-end', undefined), control ? 'control-end' : 'image-end');
       this.txClock += trailer + (this.paced ? HDLC_TAIL_MS : 0);
       return false;
     }
-    this.emit(hdlcIfp(m, 'hdlc-fcs-OK', undefined), control ? 'control' : 'image');
+    this.emit(this.hdlcIfpFor(m, 'hdlc-fcs-OK', undefined), control ? 'control' : 'image');
     this.txClock += trailer;
     return true;
   }
@@ -683,6 +753,62 @@ export class T38Line {
       this.rxIndicator = undefined;
     }
     this.assemble(ifp);
+  }
+
+  /**
+   * `receive` for an IFP decoded in place (`decodeIfpView(buf, …, v)`): the same events and
+   * counters, without materialising an `Ifp` (the terminal's per-datagram path).
+   */
+  receiveView(buf: Uint8Array, v: IfpView, now: number): void {
+    this.stats.ifpsReceived++;
+    this.lastRxAt = now;
+    if (v.kind === 0) {
+      this.stats.indicatorsReceived++;
+      const indicator = T30_INDICATORS[v.value] ?? 'no-signal';
+      if (this.rxIndicator === indicator) {
+        this.stats.repeatedIndicators++;
+        return;
+      }
+      this.rxIndicator = indicator;
+      this.assembleView(buf, v);
+      return;
+    }
+    const m = dataTypeModulation(T30_DATA_TYPES[v.value] ?? 'v21');
+    if (m === undefined) {
+      this.stats.ignoredIfps++;
+      return;
+    }
+    let carries = false;
+    if (v.hasDataField) {
+      for (let i = 0; i < v.fieldCount; i++) {
+        const type = IFP_FIELD_TYPES[v.fieldTypes[i] ?? 0] ?? 'hdlc-data';
+        if ((v.fieldDataOffset[i] ?? -1) >= 0 && (v.fieldDataLength[i] ?? 0) > 0 && (type === 'hdlc-data' || type === 't4-non-ecm-data' || type === 't4-non-ecm-sig-end')) {
+          carries = true;
+          break;
+        }
+      }
+    }
+    if (carries && this.rxSignal?.modulation !== m) {
+      if (this.rxSignal) {
+        this.stats.signalsEndedImplicitly++;
+        this.endRxSignal();
+      }
+      this.stats.signalsSynthesised++;
+      this.startRxSignal(m);
+      this.rxIndicator = undefined;
+    }
+    this.assembleView(buf, v);
+  }
+
+  private assembleView(buf: Uint8Array, v: IfpView): void {
+    const ev = this.assembled;
+    ev.length = 0;
+    this.assembler.pushView(buf, v, ev);
+    for (let i = 0; i < ev.length; i++) {
+      const e = ev[i];
+      if (e) this.onAssembled(e);
+    }
+    ev.length = 0;
   }
 
   /** The assembler's events for one IFP, through a reused array. */
