@@ -566,7 +566,17 @@ export class UdptlReceiver {
     const st = this.stats;
     st.datagrams++;
     // Decoded leniently so that trailing octets can be counted apart, then judged by policy.
-    if (!this.decode(datagram, start, end)) {
+    const u = this.udptlView;
+    if (decodeUdptlView(datagram, u, true, start, end)) {
+      const ext = this.expectedExt;
+      if (!this.parity && this.started && u.recovery === 0 && u.seq === (ext & 0xffff) && ext > this.highestExt && u.primaryEnd > u.primaryStart && u.bytesRead === end - start) {
+        // The steady state, straight from the view: what `process` → `inOrder` would do (no
+        // trailing octets, no seq jump: the next expected seq with nothing open).
+        this.passThrough(out, ext, datagram, u.primaryStart, u.primaryEnd, u.itemCount, u.itemStart, u.itemEnd);
+        return;
+      }
+      this.pkt.fromView(datagram, u, start);
+    } else if (!this.decodeRare(datagram, start, end)) {
       st.malformed++;
       return;
     }
@@ -611,7 +621,12 @@ export class UdptlReceiver {
       this.pkt.fromView(buf, u, start);
       return true;
     }
-    if (u.errorCode !== 'fragmented') return false;
+    return this.decodeRare(buf, start, end);
+  }
+
+  /** After `decodeUdptlView` failed on `buf[start, end)`: a fragmented open type is reassembled into `this.pkt`; false when malformed. */
+  private decodeRare(buf: Uint8Array, start: number, end: number): boolean {
+    if (this.udptlView.errorCode !== 'fragmented') return false;
     // A ≥ 16K open type needs reassembly: the allocating decoder (rare).
     const res = decodeUdptl(buf.subarray(start, end), { allowTrailingBytes: true });
     if (!res.ok) return false;
@@ -717,6 +732,10 @@ export class UdptlReceiver {
     const pkt = this.pkt;
     const ext = this.expectedExt;
     const fec = pkt.fec;
+    if (!fec && !this.parity && !pkt.owned) {
+      this.passThrough(out, ext, pkt.buf, pkt.pStart, pkt.pEnd, pkt.count, pkt.iStart, pkt.iEnd);
+      return;
+    }
     if (fec) this.enterParity();
     const i = ext & this.mask;
     this.primExt[ext & this.fullMask] = ext;
@@ -729,18 +748,6 @@ export class UdptlReceiver {
       const is = pkt.iStart;
       const ie = pkt.iEnd;
       for (let k = 0; k < n; k++) if (ie[k] === is[k]) this.stats.zeroLengthSecondaries++;
-    }
-    if (!this.parity && !pkt.owned) {
-      // Redundancy stream in order (the steady state of nearly every call): the primary is
-      // delivered as a view of the caller's own datagram and not kept. Nothing needs it later:
-      // its seq is settled, and without parity (T.38 Annex D.2, the mode negotiated once for the
-      // call by T38FaxUdpEC) no IFP is ever rebuilt from the ones around it. If a stream does
-      // turn to parity, groups reaching back to these seqs are unknown, as before the stream.
-      this.stats.primaries++;
-      out.push(ext & 0xffff, 'primary', pkt.buf, pkt.pStart, pkt.pEnd);
-      this.slotState[i] = UNKEPT;
-      this.expectedExt = ext + 1;
-      return;
     }
     let buf: Uint8Array;
     let ps: number;
@@ -773,6 +780,29 @@ export class UdptlReceiver {
     out.push(ext & 0xffff, 'primary', buf, ps, pe);
     this.lent[i] = this.epoch;
     this.slotState[i] = DELIVERED;
+    this.expectedExt = ext + 1;
+  }
+
+  /**
+   * `inOrder` for a redundancy stream that has never carried parity (the steady state of nearly
+   * every call): the primary `buf[ps, pe)` is delivered as a view of the caller's own datagram
+   * and not kept. Nothing needs it later: its seq is settled, and without parity (T.38 Annex D.2,
+   * the mode negotiated once for the call by T38FaxUdpEC) no IFP is ever rebuilt from the ones
+   * around it. If a stream does turn to parity, groups reaching back to these seqs are unknown,
+   * as before the stream. The secondaries (of settled seqs) are only counted when empty.
+   */
+  private passThrough(out: UdptlReceiveBatch, ext: number, buf: Uint8Array, ps: number, pe: number, count: number, is: Int32Array, ie: Int32Array): void {
+    const i = ext & this.mask;
+    this.primExt[ext & this.fullMask] = ext;
+    this.slotExt[i] = ext;
+    this.fecCount[i] = 0;
+    this.highestExt = ext;
+    const st = this.stats;
+    const n = Math.min(count, this.maxDepth);
+    for (let k = 0; k < n; k++) if (ie[k] === is[k]) st.zeroLengthSecondaries++;
+    st.primaries++;
+    out.push(ext & 0xffff, 'primary', buf, ps, pe);
+    this.slotState[i] = UNKEPT;
     this.expectedExt = ext + 1;
   }
 
