@@ -742,17 +742,24 @@ export class T38Line {
         }
       }
     }
-    if (carries && this.rxSignal?.modulation !== m) {
-      if (this.rxSignal) {
-        this.stats.signalsEndedImplicitly++;
-        this.endRxSignal();
-      }
-      this.stats.signalsSynthesised++;
-      this.startRxSignal(m);
-      // The far end changed signal without an indicator: the next indicator is news, whatever it is.
-      this.rxIndicator = undefined;
-    }
+    if (carries) this.dataWithoutIndicator(m);
     this.assemble(ifp);
+  }
+
+  /**
+   * Data octets arrived on modulation `m`: unless that signal is already running (its indicator
+   * was lost or never sent), it is started here, ending any other one.
+   */
+  private dataWithoutIndicator(m: FaxModulation): void {
+    if (this.rxSignal?.modulation === m) return;
+    if (this.rxSignal) {
+      this.stats.signalsEndedImplicitly++;
+      this.endRxSignal();
+    }
+    this.stats.signalsSynthesised++;
+    this.startRxSignal(m);
+    // The far end changed signal without an indicator: the next indicator is news, whatever it is.
+    this.rxIndicator = undefined;
   }
 
   /**
@@ -788,15 +795,7 @@ export class T38Line {
         }
       }
     }
-    if (carries && this.rxSignal?.modulation !== m) {
-      if (this.rxSignal) {
-        this.stats.signalsEndedImplicitly++;
-        this.endRxSignal();
-      }
-      this.stats.signalsSynthesised++;
-      this.startRxSignal(m);
-      this.rxIndicator = undefined;
-    }
+    if (carries) this.dataWithoutIndicator(m);
     this.assembleView(buf, v);
   }
 
