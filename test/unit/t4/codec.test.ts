@@ -7,6 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { t4EncodeOptionsArb } from '../helpers/t4-arbitraries.js';
 import type { Bitmap } from '../../../src/t4/bitmap.js';
 import {
   decodeT4,
@@ -410,19 +411,7 @@ void describe('properties (fast-check)', () => {
       }
       return b;
     });
-  const optsArb: fc.Arbitrary<T4EncodeOptions> = fc.oneof(
-    fc.record({
-      coding: fc.constantFrom('mh' as const, 'mr' as const),
-      k: fc.integer({ min: 1, max: 5 }),
-      minRowBits: fc.integer({ min: 0, max: 600 }),
-      alignEol: fc.boolean(),
-      rtc: fc.boolean(),
-      leadingEol: fc.boolean(),
-      bitOrder: fc.constantFrom('msb-first' as const, 'lsb-first' as const),
-    }),
-    fc.record({ coding: fc.constant('mmr' as const), rtc: fc.boolean(), bitOrder: fc.constantFrom('msb-first' as const, 'lsb-first' as const) }),
-    fc.record({ coding: fc.constant('mh' as const), tiff: fc.constant(true), bitOrder: fc.constantFrom('msb-first' as const, 'lsb-first' as const) }),
-  );
+  const optsArb = t4EncodeOptionsArb;
 
   it('decode(encode(x)) = x', () => {
     fc.assert(

@@ -8,7 +8,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { encodeT4, encodeT4Rows, T4Encoder, type RowChangesSource, type T4EncodeOptions } from '../../../src/t4/index.js';
+import { t4EncodeOptionsArb } from '../helpers/t4-arbitraries.js';
+import { encodeT4, encodeT4Rows, T4Encoder, type RowChangesSource } from '../../../src/t4/index.js';
 import { xorshift32 } from '../../../src/util/random.js';
 
 interface Page {
@@ -72,19 +73,7 @@ const pageArb: fc.Arbitrary<Page> = fc
     return { width, height, stride, data };
   });
 
-const optsArb: fc.Arbitrary<T4EncodeOptions> = fc.oneof(
-  fc.record({
-    coding: fc.constantFrom('mh' as const, 'mr' as const),
-    k: fc.integer({ min: 1, max: 5 }),
-    minRowBits: fc.integer({ min: 0, max: 600 }),
-    alignEol: fc.boolean(),
-    rtc: fc.boolean(),
-    leadingEol: fc.boolean(),
-    bitOrder: fc.constantFrom('msb-first' as const, 'lsb-first' as const),
-  }),
-  fc.record({ coding: fc.constant('mmr' as const), rtc: fc.boolean(), bitOrder: fc.constantFrom('msb-first' as const, 'lsb-first' as const) }),
-  fc.record({ coding: fc.constant('mh' as const), tiff: fc.constant(true), bitOrder: fc.constantFrom('msb-first' as const, 'lsb-first' as const) }),
-);
+const optsArb = t4EncodeOptionsArb;
 
 describe('encodeChanges / encodeT4Rows against the packed-row encoder', () => {
   it('encodeT4Rows = encodeT4, octet for octet (fast-check)', () => {
