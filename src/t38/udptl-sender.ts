@@ -601,26 +601,22 @@ export class UdptlSender {
     const w = this.arena32;
     const p = this.parAt;
     const pw = p >> 2;
-    const lw = (len + 3) >> 2;
-    const hl = this.histLen;
-    const ha = this.histAt;
-    const mask = this.mask;
-    const sent = this.sent;
     for (let k = 0; k < s; k++) {
-      const slot = (sent - (s * e - m - k * e)) & mask;
-      const h = ha[slot] ?? 0;
-      const n = hl[slot] ?? 0;
+      const slot = (this.sent - (s * e - m - k * e)) & this.mask;
+      const h = this.histAt[slot] ?? 0;
+      const n = this.histLen[slot] ?? 0;
+      if (k > 0) {
+        this.xorIn(p, h, n);
+        continue;
+      }
+      // The first member is copied rather than XORed into a zeroed area; zeros after it.
       const hw = h >> 2;
       const words = n >> 2;
-      if (k === 0) {
-        // The first member is copied rather than XORed into a zeroed area; zeros after it.
-        for (let j = 0; j < words; j++) w[pw + j] = w[hw + j] ?? 0;
-        for (let j = words; j < lw; j++) w[pw + j] = 0;
-      } else {
-        for (let j = 0; j < words; j++) w[pw + j] = (w[pw + j] ?? 0) ^ (w[hw + j] ?? 0);
-      }
-      // The member's last octets (not past its length: the slot holds older octets beyond).
-      for (let j = words << 2; j < n; j++) a[p + j] = (a[p + j] ?? 0) ^ (a[h + j] ?? 0);
+      const lw = (len + 3) >> 2;
+      for (let j = 0; j < words; j++) w[pw + j] = w[hw + j] ?? 0;
+      for (let j = words; j < lw; j++) w[pw + j] = 0;
+      // Its last octets (not past its length: the slot holds older octets beyond).
+      for (let j = words << 2; j < n; j++) a[p + j] = a[h + j] ?? 0;
     }
     a.copyWithin(this.outAt + o, p, p + len);
     return true;

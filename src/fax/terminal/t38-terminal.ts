@@ -163,7 +163,7 @@ export class T38Terminal<E = T30Event> {
       // UDPTL without a trace: each IFP is framed as the line makes it (no packet, IFP or data
       // copy per IFP; the same datagrams in the same order as through takePackets). A trace
       // keeps the collected packets, whose TX lines then follow the RX ones as they always did.
-      ...(this.transportOf(options) === 'udptl' && options.onTrace === undefined ? { onPacket: this.sendNow } : {}),
+      ...(this.transport === 'udptl' && options.onTrace === undefined ? { onPacket: this.sendNow } : {}),
     });
     this.session = new FaxSession(engine, this.line, options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {});
     this.onTrace = options.onTrace;
@@ -372,10 +372,6 @@ export class T38Terminal<E = T30Event> {
     if (this.onTrace) this.trace(now, 'RX', undefined, `reorder wait over after ${this.udptlRx.holdMs} ms`);
     this.rxNow = now;
     this.udptlRx.giveUpInto(this.rxSink);
-  }
-
-  private transportOf(o: T38TerminalOptions<E>): T38TransportKind {
-    return o.transport ?? 'udptl';
   }
 
   /** The line's `onPacket`: frames one IFP at once (the sender exists by the time the line runs). */
